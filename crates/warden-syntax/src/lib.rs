@@ -1,0 +1,13 @@
+//! Warden's syntax layer: the pest grammar (`grammar/warden.pest`), the AST, and the
+//! error-recovering parser. It does no IO and knows nothing of types or evaluation.
+
+pub mod ast;
+mod diagnostic;
+mod parser;
+
+pub use diagnostic::{Diagnostic, FileId, Label, Severity, Span, sort_diagnostics, suggest};
+pub use parser::parse;
+
+/// Policy source nested deeper than this is rejected with a diagnostic, so no input can
+/// overflow the stack of the parser, the checker or the evaluator.
+pub const MAX_NESTING: usize = 128;
