@@ -1,0 +1,816 @@
+//! The checker's driver: builds module scopes, resolves imports, checks every item and
+//! assembles the `ir::Program`.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use warden_syntax::{Diagnostic, FileId, Span, ast, suggest};
+
+use crate::SourceFile;
+use crate::ir::{self, GlobId, GlobalId, LocalId, RegexId};
+use crate::lints;
+use crate::ty::{self, Type};
+
+/// A function or top-level `let`: the nodes of the dependency graph in which the
+/// checker looks for recursion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Owner {
+    Global(GlobalId),
+    Fn(ir::FnId),
+}
+
+pub(crate) struct ModuleScope {
+    pub lets: IndexMap<String, GlobalId>,
+    pub fns: IndexMap<String, ir::FnId>,
+    pub imports: IndexMap<String, ImportEntry>,
+}
+
+pub(crate) struct ImportEntry {
+    pub target: usize,
+    pub span: Span,
+    pub used: bool,
+}
+
+pub(crate) enum GlobalState {
+    Pending,
+    InProgress,
+    Done(Type),
+}
+
+pub(crate) struct GlobalEntry<'a> {
+    pub file: usize,
+    pub item: &'a ast::LetItem,
+    pub state: GlobalState,
+    pub ir: Option<ir::Global>,
+}
+
+pub(crate) struct FnEntry<'a> {
+    pub file: usize,
+    pub item: &'a ast::FnItem,
+    pub params: Vec<Type>,
+    pub ret: Type,
+    pub ir: Option<ir::Function>,
+}
+
+/// A name bound inside a body.
+pub(crate) struct Binding {
+    pub name: String,
+    pub slot: LocalId,
+    pub ty: Type,
+    pub span: Span,
+    pub used: bool,
+    /// Report it if never read (`let`s; not parameters or implicit names).
+    pub warn_unused: bool,
+}
+
+/// The state of checking one body: a rule, a function, a `let`.
+pub(crate) struct Body {
+    pub file: usize,
+    pub owner: Option<Owner>,
+    pub bindings: Vec<Binding>,
+    pub next_slot: u32,
+}
+
+impl Body {
+    pub fn new(file: usize, owner: Option<Owner>) -> Self {
+        Body {
+            file,
+            owner,
+            bindings: Vec::new(),
+            next_slot: 0,
+        }
+    }
+
+    pub fn bind(&mut self, name: &str, ty: Type, span: Span, warn_unused: bool) -> LocalId {
+        let slot = LocalId(self.next_slot);
+        self.next_slot += 1;
+        self.bindings.push(Binding {
+            name: name.to_string(),
+            slot,
+            ty,
+            span,
+            used: false,
+            warn_unused,
+        });
+        slot
+    }
+
+    pub fn frame(&self) -> ir::Frame {
+        ir::Frame {
+            slots: self.next_slot,
+        }
+    }
+}
+
+pub(crate) struct Checker<'a> {
+    pub files: &'a [SourceFile],
+    pub diags: Vec<Diagnostic>,
+    /// The change-model records' fields, parsed once.
+    pub fields: Vec<Vec<(&'static str, Type)>>,
+    pub modules: Vec<ModuleScope>,
+    pub globals: Vec<GlobalEntry<'a>>,
+    pub functions: Vec<FnEntry<'a>>,
+    pub globs: IndexMap<Vec<String>, GlobId>,
+    pub regexes: IndexMap<String, RegexId>,
+    /// Dependency edges for recursion detection, with the place of the reference.
+    pub deps: Vec<(Owner, Owner, usize, Span)>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(files: &'a [SourceFile]) -> Self {
+        let fields = warden_change::view::RECORDS
+            .iter()
+            .enumerate()
+            .map(|(index, _)| ty::record_fields(index).collect())
+            .collect();
+        Checker {
+            files,
+            diags: Vec::new(),
+            fields,
+            modules: Vec::new(),
+            globals: Vec::new(),
+            functions: Vec::new(),
+            globs: IndexMap::new(),
+            regexes: IndexMap::new(),
+            deps: Vec::new(),
+        }
+    }
+
+    pub fn file_id(file: usize) -> FileId {
+        FileId(file as u32)
+    }
+
+    pub fn error(&mut self, file: usize, span: Span, code: &'static str, message: String, label: &str, help: Option<String>) {
+        let mut diagnostic =
+            Diagnostic::error(code, message).with_label(Self::file_id(file), span, label);
+        diagnostic.help = help;
+        self.diags.push(diagnostic);
+    }
+
+    pub fn warning(&mut self, file: usize, span: Span, code: &'static str, message: String, label: &str, help: Option<String>) {
+        let mut diagnostic =
+            Diagnostic::warning(code, message).with_label(Self::file_id(file), span, label);
+        diagnostic.help = help;
+        self.diags.push(diagnostic);
+    }
+
+    pub fn run(mut self) -> (Option<ir::Program>, Vec<Diagnostic>) {
+        self.declare_modules();
+        for index in 0..self.globals.len() {
+            self.check_global(GlobalId(index as u32));
+        }
+        for index in 0..self.functions.len() {
+            self.check_function(index);
+        }
+        let (rules, exemptions, settings) = self.check_policy_items();
+        lints::recursion(&mut self);
+        lints::unused_imports(&mut self);
+
+        let sources = self
+            .files
+            .iter()
+            .map(|f| ir::Source {
+                path: f.path.clone(),
+                text: f.text.clone(),
+            })
+            .collect();
+        let globals = self.globals.iter_mut().filter_map(|g| g.ir.take()).collect::<Vec<_>>();
+        let functions = self.functions.iter_mut().filter_map(|f| f.ir.take()).collect::<Vec<_>>();
+        let complete =
+            globals.len() == self.globals.len() && functions.len() == self.functions.len();
+        let program = complete.then(|| ir::Program {
+            sources,
+            rules,
+            exemptions,
+            globals,
+            functions,
+            globs: self.globs.keys().cloned().collect(),
+            regexes: self.regexes.keys().cloned().collect(),
+            cache_slots: 0,
+            settings,
+        });
+        (program, self.diags)
+    }
+
+    /// Creates every module's scope: declares its `let`s and `fn`s and resolves imports.
+    fn declare_modules(&mut self) {
+        for (file, source) in self.files.iter().enumerate() {
+            let mut scope = ModuleScope {
+                lets: IndexMap::new(),
+                fns: IndexMap::new(),
+                imports: IndexMap::new(),
+            };
+            let mut seen: HashMap<&str, Span> = HashMap::new();
+            for item in &source.module.items {
+                let name = match item {
+                    ast::Item::Let(item) => &item.name,
+                    ast::Item::Fn(item) => &item.name,
+                    _ => continue,
+                };
+                if let Some(first) = seen.get(name.name.as_str()) {
+                    let first = *first;
+                    self.diags.push(
+                        Diagnostic::error(
+                            "duplicate-name",
+                            format!("`{}` is defined twice in this module", name.name),
+                        )
+                        .with_label(Self::file_id(file), name.span, "defined again here")
+                        .with_label(Self::file_id(file), first, "first defined here")
+                        .with_help("rename one of them"),
+                    );
+                    continue;
+                }
+                seen.insert(&name.name, name.span);
+                match item {
+                    ast::Item::Let(item) => {
+                        let id = GlobalId(self.globals.len() as u32);
+                        self.globals.push(GlobalEntry {
+                            file,
+                            item,
+                            state: GlobalState::Pending,
+                            ir: None,
+                        });
+                        scope.lets.insert(item.name.name.clone(), id);
+                    }
+                    ast::Item::Fn(item) => {
+                        let id = ir::FnId(self.functions.len() as u32);
+                        let params = item.params.iter().map(|p| self.resolve_type(file, &p.ty)).collect();
+                        let ret = self.resolve_type(file, &item.ret);
+                        self.functions.push(FnEntry {
+                            file,
+                            item,
+                            params,
+                            ret,
+                            ir: None,
+                        });
+                        scope.fns.insert(item.name.name.clone(), id);
+                    }
+                    _ => {}
+                }
+            }
+            for item in &source.module.items {
+                if let ast::Item::Import(import) = item
+                    && let Some((alias, target)) = self.resolve_import(file, import)
+                {
+                    if let Some(previous) = scope.imports.get(&alias) {
+                        let first = previous.span;
+                        self.diags.push(
+                            Diagnostic::error("duplicate-name", format!("`{alias}` is imported twice"))
+                                .with_label(Self::file_id(file), import.span, "imported again here")
+                                .with_label(Self::file_id(file), first, "first imported here")
+                                .with_help("remove one import, or give one a different name with `as`"),
+                        );
+                        continue;
+                    }
+                    scope.imports.insert(
+                        alias,
+                        ImportEntry {
+                            target,
+                            span: import.span,
+                            used: false,
+                        },
+                    );
+                }
+            }
+            self.modules.push(scope);
+        }
+    }
+
+    /// Finds the file an import names; returns its alias and file index.
+    fn resolve_import(&mut self, file: usize, import: &ast::Import) -> Option<(String, usize)> {
+        let files = self.files;
+        match &import.target {
+            ast::ImportTarget::Std(segments) => {
+                let name = segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("/");
+                let path = format!("std/{name}.warden");
+                let found = files.iter().position(|f| f.std && f.path == path);
+                let Some(target) = found else {
+                    let available: Vec<&str> = files
+                        .iter()
+                        .filter(|f| f.std)
+                        .filter_map(|f| f.path.strip_prefix("std/")?.strip_suffix(".warden"))
+                        .collect();
+                    let help = match suggest(&name, available.iter().copied()) {
+                        Some(close) => format!("did you mean `std.{}`?", close.replace('/', ".")),
+                        None => format!("the standard modules are {}", quoted_list(&available, "std.")),
+                    };
+                    self.error(file, import.span, "unknown-module", format!("there is no standard module `std.{}`", name.replace('/', ".")), "not a standard module", Some(help));
+                    return None;
+                };
+                let alias = import
+                    .alias
+                    .as_ref()
+                    .map(|a| a.name.clone())
+                    .or_else(|| segments.last().map(|s| s.name.clone()))?;
+                Some((alias, target))
+            }
+            ast::ImportTarget::File { path, span } => {
+                let Some(resolved) = resolve_relative(&files[file].path, path) else {
+                    self.error(file, *span, "import-escapes", format!("import `{path}` leaves the policy directory"), "outside the policy", Some("a policy may only import files inside its own directory; copy the file into it".to_string()));
+                    return None;
+                };
+                let found = files.iter().position(|f| !f.std && f.path == resolved);
+                let Some(target) = found else {
+                    let candidates: Vec<&str> = files.iter().filter(|f| !f.std).map(|f| f.path.as_str()).collect();
+                    let help = match suggest(&resolved, candidates.iter().copied()) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => "the path is relative to the importing file's directory".to_string(),
+                    };
+                    self.error(file, *span, "unknown-module", format!("no file `{resolved}` in the policy"), "not found", Some(help));
+                    return None;
+                };
+                if target == file {
+                    self.error(file, *span, "import-self", "a file cannot import itself".to_string(), "this file", Some("remove the import".to_string()));
+                    return None;
+                }
+                let alias = match &import.alias {
+                    Some(alias) => alias.name.clone(),
+                    None => {
+                        let stem = resolved.rsplit('/').next().unwrap_or(&resolved);
+                        stem.strip_suffix(".warden").unwrap_or(stem).replace(['-', '.'], "_")
+                    }
+                };
+                Some((alias, target))
+            }
+        }
+    }
+
+    /// Resolves a written type, reporting unknown names.
+    pub fn resolve_type(&mut self, file: usize, written: &ast::TypeExpr) -> Type {
+        match &written.kind {
+            ast::TypeExprKind::Named(name) => match Type::named(name) {
+                Some(ty) => ty,
+                None => {
+                    let help = suggest(name, Type::all_names())
+                        .map(|close| format!("did you mean `{close}`?"))
+                        .unwrap_or_else(|| "types are `bool`, `int`, `string`, `timestamp`, `duration`, `glob`, `regex`, `approvers`, `list<T>`, `map<T>`, `T?` and the change-model records".to_string());
+                    self.error(file, written.span, "unknown-type", format!("unknown type `{name}`"), "not a type", Some(help));
+                    Type::Error
+                }
+            },
+            ast::TypeExprKind::List(inner) => Type::list(self.resolve_type(file, inner)),
+            ast::TypeExprKind::Map(inner) => Type::Map(Box::new(self.resolve_type(file, inner))),
+            ast::TypeExprKind::Optional(inner) => Type::optional(self.resolve_type(file, inner)),
+            ast::TypeExprKind::Enum(variants) => Type::Enum(variants.clone().into()),
+        }
+    }
+
+    /// Checks a top-level `let` (once; later calls return the recorded type).
+    pub fn check_global(&mut self, id: GlobalId) -> Type {
+        let Some(entry) = self.globals.get_mut(id.0 as usize) else {
+            return Type::Error;
+        };
+        match &entry.state {
+            GlobalState::Done(ty) => return ty.clone(),
+            GlobalState::InProgress => {
+                let (file, span, name) = (entry.file, entry.item.name.span, entry.item.name.name.clone());
+                self.error(file, span, "recursion", format!("`{name}` is defined in terms of itself"), "refers back to itself", Some("a `let` cannot depend on its own value; compute it from other values".to_string()));
+                return Type::Error;
+            }
+            GlobalState::Pending => entry.state = GlobalState::InProgress,
+        }
+        let (file, item) = (entry.file, entry.item);
+        let mut body = Body::new(file, Some(Owner::Global(id)));
+        let value = self.expr(&mut body, &item.value);
+        let value = self.annotate(file, item, value);
+        let ty = value.ty.clone();
+        let frame = body.frame();
+        self.finish_body(&mut body);
+        if let Some(entry) = self.globals.get_mut(id.0 as usize) {
+            entry.state = GlobalState::Done(ty.clone());
+            entry.ir = Some(ir::Global {
+                name: item.name.name.clone(),
+                file: Self::file_id(file),
+                frame,
+                value,
+            });
+        }
+        ty
+    }
+
+    /// Applies a `let`'s written type annotation, if any.
+    fn annotate(&mut self, file: usize, item: &ast::LetItem, value: ir::Expr) -> ir::Expr {
+        let Some(written) = &item.ty else { return value };
+        let expected = self.resolve_type(file, written);
+        self.expect_type(file, &value, &expected, "the declared type");
+        ir::Expr { ty: expected, ..value }
+    }
+
+    fn check_function(&mut self, index: usize) {
+        let Some(entry) = self.functions.get(index) else { return };
+        let (file, item, params, ret) = (entry.file, entry.item, entry.params.clone(), entry.ret.clone());
+        let mut body = Body::new(file, Some(Owner::Fn(ir::FnId(index as u32))));
+        let mut slots = Vec::new();
+        for (param, ty) in item.params.iter().zip(params) {
+            slots.push(body.bind(&param.name.name, ty, param.name.span, false));
+        }
+        let lets = self.lets(&mut body, &item.body.lets);
+        let result = self.expr(&mut body, &item.body.result);
+        self.expect_type(file, &result, &ret, &format!("the return type of `{}`", item.name.name));
+        let frame = body.frame();
+        self.finish_body(&mut body);
+        if let Some(entry) = self.functions.get_mut(index) {
+            entry.ir = Some(ir::Function {
+                name: item.name.name.clone(),
+                file: Self::file_id(file),
+                params: slots,
+                frame,
+                lets,
+                body: result,
+            });
+        }
+    }
+
+    /// Checks a sequence of `let`s, binding each for what follows.
+    pub fn lets(&mut self, body: &mut Body, lets: &[ast::LetItem]) -> Vec<(LocalId, ir::Expr)> {
+        let mut lowered = Vec::new();
+        for item in lets {
+            let value = self.expr(body, &item.value);
+            let value = self.annotate(body.file, item, value);
+            let slot = body.bind(&item.name.name, value.ty.clone(), item.name.span, true);
+            lowered.push((slot, value));
+        }
+        lowered
+    }
+
+    /// Ends a body: reports `let`s that were never read.
+    pub fn finish_body(&mut self, body: &mut Body) {
+        for binding in std::mem::take(&mut body.bindings) {
+            self.report_unused(body.file, &binding);
+        }
+    }
+
+    pub fn report_unused(&mut self, file: usize, binding: &Binding) {
+        if binding.warn_unused && !binding.used && !binding.name.starts_with('_') {
+            self.warning(file, binding.span, "unused-let", format!("`{}` is never used", binding.name), "bound here", Some(format!("remove it, or name it `_{}` to keep it", binding.name)));
+        }
+    }
+
+    /// Reports a type mismatch unless `expr` fits `expected`.
+    pub fn expect_type(&mut self, file: usize, expr: &ir::Expr, expected: &Type, what: &str) -> bool {
+        if expr.ty.fits(expected) {
+            return true;
+        }
+        let help = if expr.ty.is_optional() && expr.ty.unwrap_optional().fits(expected) {
+            "the value may be missing: supply a default with `?? VALUE`".to_string()
+        } else {
+            format!("{what} must be `{expected}`")
+        };
+        self.error(file, expr.span, "type-mismatch", format!("expected `{expected}`, found `{}`", expr.ty), &format!("this is `{}`", expr.ty), Some(help));
+        false
+    }
+
+    /// Checks rules, exemptions and the policy block across all policy files.
+    fn check_policy_items(&mut self) -> (Vec<ir::Rule>, Vec<ir::Exemption>, ir::Settings) {
+        let files = self.files;
+        let mut rules = Vec::new();
+        let mut names: IndexMap<String, (usize, Span)> = IndexMap::new();
+        let mut exempt_items = Vec::new();
+        let mut policy_items = Vec::new();
+        for (file, source) in files.iter().enumerate() {
+            for item in &source.module.items {
+                let (name, kind) = match item {
+                    ast::Item::Rule(rule) => (&rule.name, "rule"),
+                    ast::Item::Exempt(exempt) => (&exempt.name, "exemption"),
+                    ast::Item::Policy(policy) => {
+                        if source.std {
+                            self.error(file, policy.span, "misplaced-item", "a standard module cannot hold a `policy` block".to_string(), "not allowed here", Some("move it into a policy file".to_string()));
+                        } else {
+                            policy_items.push((file, policy));
+                        }
+                        continue;
+                    }
+                    _ => continue,
+                };
+                if source.std {
+                    self.error(file, name.span, "misplaced-item", format!("a standard module cannot declare a {kind}"), "not allowed here", Some("standard modules hold only `let` and `fn`".to_string()));
+                    continue;
+                }
+                if let Some((first_file, first_span)) = names.get(&name.name) {
+                    let diagnostic = Diagnostic::error("duplicate-rule", format!("the name `{}` is used by two rules or exemptions", name.name))
+                        .with_label(Self::file_id(file), name.span, "used again here")
+                        .with_label(Self::file_id(*first_file), *first_span, "first used here")
+                        .with_help("rule and exemption names must be unique across the policy; rename one");
+                    self.diags.push(diagnostic);
+                    continue;
+                }
+                names.insert(name.name.clone(), (file, name.span));
+                match item {
+                    ast::Item::Rule(rule) => rules.push((file, rule)),
+                    ast::Item::Exempt(exempt) => exempt_items.push((file, exempt)),
+                    _ => {}
+                }
+            }
+        }
+
+        let settings = self.policy_settings(&policy_items);
+        let rule_names: Vec<&str> = rules.iter().map(|(_, r)| r.name.name.as_str()).collect();
+        let lowered_rules = rules
+            .iter()
+            .map(|(file, rule)| self.rule(*file, rule, settings.default_override.as_ref()))
+            .collect::<Vec<_>>();
+        let exemptions = exempt_items
+            .iter()
+            .map(|(file, exempt)| self.exemption(*file, exempt, &rule_names))
+            .collect();
+        (lowered_rules, exemptions, settings)
+    }
+
+    fn policy_settings(&mut self, items: &[(usize, &ast::PolicyItem)]) -> ir::Settings {
+        let mut settings = ir::Settings::default();
+        if let [(_, _), rest @ ..] = items {
+            for (file, extra) in rest {
+                self.error(*file, extra.span, "duplicate-policy", "a policy has more than one `policy` block".to_string(), "another `policy` block", Some("merge the entries into one `policy` block".to_string()));
+            }
+        }
+        let Some((file, policy)) = items.first() else {
+            return settings;
+        };
+        for entry in &policy.entries {
+            match entry {
+                ast::PolicyEntry::Overridable(clause) => {
+                    if settings.default_override.is_some() {
+                        self.error(*file, clause.span, "duplicate-policy", "the default override is given twice".to_string(), "given again here", Some("keep one `overridable by` entry".to_string()));
+                        continue;
+                    }
+                    let Some(by) = &clause.by else {
+                        self.error(*file, clause.span, "missing-override-set", "the policy default needs `by` and who may override".to_string(), "no approver set", Some("write `overridable by team(\"oncall\")`".to_string()));
+                        continue;
+                    };
+                    settings.default_override = Some(self.override_rule(*file, by, clause.condition.as_ref()));
+                }
+                ast::PolicyEntry::ApprovalAfterLastPush(_) => settings.approval_after_last_push = true,
+            }
+        }
+        settings
+    }
+
+    /// Lowers `overridable by SET [where COND]` in a body of its own. `override` is
+    /// always slot 0, so conditions inherited from the policy default stay valid.
+    fn override_rule(&mut self, file: usize, by: &ast::Expr, condition: Option<&ast::Expr>) -> ir::OverrideRule {
+        let mut body = Body::new(file, None);
+        let slot = body.bind("override", Type::record("Override"), Span::default(), false);
+        let by = self.expr(&mut body, by);
+        self.expect_type(file, &by, &Type::Approvers, "who may override");
+        let conditions = condition
+            .map(|c| self.condition(&mut body, c, "an override condition"))
+            .into_iter()
+            .collect();
+        let frame = body.frame();
+        self.finish_body(&mut body);
+        ir::OverrideRule { by, conditions, slot, frame }
+    }
+
+    fn rule(&mut self, file: usize, rule: &ast::RuleItem, default: Option<&ir::OverrideRule>) -> ir::Rule {
+        let overridable = match &rule.overridable {
+            ast::Overridability::Never => None,
+            ast::Overridability::Default => default.cloned(),
+            ast::Overridability::Clause(clause) => match (&clause.by, default) {
+                (Some(by), _) => Some(self.override_rule(file, by, clause.condition.as_ref())),
+                (None, Some(default)) => {
+                    // `overridable where C`: the policy's set and conditions, plus C.
+                    let mut rule = default.clone();
+                    if let Some(condition) = &clause.condition {
+                        let mut body = Body::new(file, None);
+                        body.bind("override", Type::record("Override"), Span::default(), false);
+                        rule.conditions.push(self.condition(&mut body, condition, "an override condition"));
+                        rule.frame.slots = rule.frame.slots.max(body.next_slot);
+                        self.finish_body(&mut body);
+                    }
+                    Some(rule)
+                }
+                (None, None) => {
+                    self.error(file, clause.span, "missing-override-set", format!("rule `{}` is overridable but no one may override it", rule.name.name), "no approver set", Some("write `overridable by team(\"oncall\")`, or set a default in the `policy` block".to_string()));
+                    None
+                }
+            },
+        };
+
+        let mut body = Body::new(file, None);
+        let lets = self.lets(&mut body, &rule.lets);
+        let when = rule.when.as_ref().map(|w| {
+            let condition = self.condition(&mut body, w, "a `when` condition");
+            lints::constant_condition(self, file, &condition);
+            condition
+        });
+        let demands = rule.demands.iter().map(|d| self.demand(&mut body, d)).collect();
+        let message = rule.message.as_ref().map(|m| self.template(&mut body, m));
+        let frame = body.frame();
+        self.finish_body(&mut body);
+        ir::Rule {
+            name: rule.name.name.clone(),
+            doc: rule.doc.clone(),
+            file: Self::file_id(file),
+            span: rule.name.span,
+            location: self.location(file, rule.name.span),
+            advisory: rule.advisory,
+            overridable,
+            frame,
+            lets,
+            when,
+            demands,
+            message,
+        }
+    }
+
+    pub fn location(&self, file: usize, span: Span) -> ir::Location {
+        let Some(source) = self.files.get(file) else {
+            return ir::Location::default();
+        };
+        let before = source.text.get(..span.start).unwrap_or("");
+        ir::Location {
+            file: source.path.clone(),
+            line: before.matches('\n').count() as u32 + 1,
+            column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1,
+        }
+    }
+
+    fn demand(&mut self, body: &mut Body, demand: &ast::Demand) -> ir::Demand {
+        match demand {
+            ast::Demand::Deny { message, unless, span } => ir::Demand::Deny {
+                message: self.template(body, message),
+                unless: unless.as_ref().map(|req| self.approval(body, req)),
+                span: *span,
+            },
+            ast::Demand::Approval(req) => ir::Demand::Approval(self.approval(body, req)),
+            ast::Demand::Condition { condition, message, span } => ir::Demand::Condition {
+                condition: self.condition(body, condition, "a requirement"),
+                message: self.template(body, message),
+                span: *span,
+            },
+        }
+    }
+
+    fn approval(&mut self, body: &mut Body, req: &ast::ApprovalReq) -> ir::ApprovalReq {
+        let file = body.file;
+        if req.count == 0 {
+            self.error(file, req.count_span, "zero-approvals", "a requirement of 0 approvals is always met".to_string(), "0 approvals", Some("ask for at least 1 approval, or remove the requirement".to_string()));
+        }
+        let list_of_names = Type::list(Type::Str);
+        let source = match &req.source {
+            ast::ApproverSource::Set(set) => {
+                let set = self.expr(body, set);
+                self.expect_type(file, &set, &Type::Approvers, "an approver set");
+                ir::ApproverSource::Set(set)
+            }
+            ast::ApproverSource::EachTeam(list) => {
+                let list = self.expr(body, list);
+                self.expect_type(file, &list, &list_of_names, "`each team in` needs a list of team names, which");
+                ir::ApproverSource::EachTeam(list)
+            }
+            ast::ApproverSource::EachUser(list) => {
+                let list = self.expr(body, list);
+                self.expect_type(file, &list, &list_of_names, "`each user in` needs a list of principal ids, which");
+                ir::ApproverSource::EachUser(list)
+            }
+        };
+        let mark = body.bindings.len();
+        let approver_slot = body.bind("approver", Type::record("Principal"), req.span, false);
+        let condition = req.condition.as_ref().map(|c| self.condition(body, c, "an approver condition"));
+        for binding in body.bindings.split_off(mark) {
+            self.report_unused(file, &binding);
+        }
+        let text = self.files.get(file).and_then(|f| f.text.get(req.span.start..req.span.end)).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+        ir::ApprovalReq {
+            count: req.count,
+            source,
+            condition,
+            approver_slot,
+            allow_stale: req.allow_stale,
+            span: req.span,
+            text,
+        }
+    }
+
+    fn exemption(&mut self, file: usize, exempt: &ast::ExemptItem, rule_names: &[&str]) -> ir::Exemption {
+        let mut rules = Vec::new();
+        for name in &exempt.rules {
+            match rule_names.iter().position(|r| *r == name.name) {
+                Some(index) => rules.push(index),
+                None => {
+                    let help = suggest(&name.name, rule_names.iter().copied())
+                        .map(|close| format!("did you mean `{close}`?"))
+                        .unwrap_or_else(|| "an exemption names the rules it lifts".to_string());
+                    self.error(file, name.span, "unknown-rule", format!("there is no rule `{}`", name.name), "not a rule of this policy", Some(help));
+                }
+            }
+        }
+        let mut body = Body::new(file, None);
+        let lets = self.lets(&mut body, &exempt.lets);
+        let when = self.condition(&mut body, &exempt.when, "a `when` condition");
+        lints::constant_condition(self, file, &when);
+        let frame = body.frame();
+        self.finish_body(&mut body);
+        ir::Exemption {
+            name: exempt.name.name.clone(),
+            doc: exempt.doc.clone(),
+            file: Self::file_id(file),
+            span: exempt.name.span,
+            location: self.location(file, exempt.name.span),
+            rules,
+            frame,
+            lets,
+            when,
+        }
+    }
+
+    /// Lowers a message template; every hole may be of any type.
+    pub fn template(&mut self, body: &mut Body, template: &ast::Template) -> ir::Template {
+        let parts = template
+            .parts
+            .iter()
+            .map(|part| match part {
+                ast::TemplatePart::Text(text) => ir::TemplatePart::Text(text.clone()),
+                ast::TemplatePart::Hole(expr) => ir::TemplatePart::Hole(self.expr(body, expr)),
+            })
+            .collect();
+        ir::Template { parts }
+    }
+
+    /// Registers a glob (one or more patterns matched as one), validating each pattern.
+    pub fn glob(&mut self, file: usize, patterns: Vec<(String, Span)>) -> Option<GlobId> {
+        let mut valid = true;
+        for (pattern, span) in &patterns {
+            if let Err(error) = globset::GlobBuilder::new(pattern).literal_separator(true).build() {
+                valid = false;
+                self.error(file, *span, "invalid-glob", format!("`{pattern}` is not a valid glob"), "invalid glob", Some(format!("{}", error.kind())));
+            } else if looks_like_regex(pattern) {
+                valid = false;
+                self.error(file, *span, "regex-as-glob", format!("`{pattern}` looks like a regular expression, not a glob"), "written as a glob", Some("globs use `*` (within a directory) and `**` (across directories); for a regular expression write `regex(\"…\")` and `matches_regex`".to_string()));
+            }
+        }
+        if !valid {
+            return None;
+        }
+        let key: Vec<String> = patterns.into_iter().map(|(p, _)| p).collect();
+        let next = GlobId(self.globs.len() as u32);
+        Some(*self.globs.entry(key).or_insert(next))
+    }
+
+    pub fn regex(&mut self, file: usize, pattern: &str, span: Span) -> Option<RegexId> {
+        if let Err(error) = regex::Regex::new(pattern) {
+            let detail = error.to_string();
+            let last = detail.lines().last().unwrap_or("").trim().to_string();
+            self.error(file, span, "invalid-regex", format!("`{pattern}` is not a valid regular expression"), "invalid regular expression", Some(last));
+            return None;
+        }
+        let next = RegexId(self.regexes.len() as u32);
+        Some(*self.regexes.entry(pattern.to_string()).or_insert(next))
+    }
+}
+
+/// A glob that is almost certainly a regex: anchors, `.*`, `\d`, `+` after a group.
+fn looks_like_regex(pattern: &str) -> bool {
+    pattern.starts_with('^')
+        || pattern.ends_with('$')
+        || pattern.contains(".*")
+        || pattern.contains(".+")
+        || pattern.contains("\\d")
+        || pattern.contains("\\w")
+        || pattern.contains("\\s")
+        || pattern.contains(")+")
+        || pattern.contains("(?")
+}
+
+/// Resolves `relative` against the directory of `importer`, both `/`-separated paths
+/// under the policy root. `None` when it is absolute or climbs out of the root.
+fn resolve_relative(importer: &str, relative: &str) -> Option<String> {
+    if relative.starts_with('/') || relative.contains('\\') || relative.contains(':') {
+        return None;
+    }
+    let mut parts: Vec<&str> = importer.split('/').collect();
+    parts.pop();
+    for segment in relative.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+pub(crate) fn quoted_list(items: &[&str], prefix: &str) -> String {
+    items.iter().map(|i| format!("`{prefix}{i}`")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_imports_stay_inside_the_policy() {
+        assert_eq!(resolve_relative("a/b.warden", "c.warden").as_deref(), Some("a/c.warden"));
+        assert_eq!(resolve_relative("a/b.warden", "../c.warden").as_deref(), Some("c.warden"));
+        assert_eq!(resolve_relative("b.warden", "../c.warden"), None);
+        assert_eq!(resolve_relative("b.warden", "/etc/passwd"), None);
+    }
+
+    #[test]
+    fn regex_shaped_globs_are_recognised() {
+        assert!(looks_like_regex("^src/.*\\.rs$"));
+        assert!(!looks_like_regex("src/**/*.rs"));
+    }
+}

@@ -1,0 +1,343 @@
+//! The typed IR: a fully resolved, fully typed policy, the only thing the evaluator runs.
+//!
+//! Names are resolved to slots (`LocalId`), globals (`GlobalId`) and functions
+//! (`FnId`); record fields to indexes into the change-model table; globs and regexes
+//! to indexes into the program's pattern tables, so the evaluator can compile all of a
+//! policy's globs into one matcher.
+
+use std::rc::Rc;
+
+use warden_syntax::{FileId, Span};
+
+use crate::ty::Type;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LocalId(pub u32);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GlobalId(pub u32);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FnId(pub u32);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GlobId(pub u32);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RegexId(pub u32);
+/// A slot in the per-evaluation cache of expressions that depend only on the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CacheId(pub u32);
+
+/// A checked policy.
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub sources: Vec<Source>,
+    pub rules: Vec<Rule>,
+    pub exemptions: Vec<Exemption>,
+    pub globals: Vec<Global>,
+    pub functions: Vec<Function>,
+    /// Every glob of the policy: each entry is one or more patterns matched as one.
+    pub globs: Vec<Vec<String>>,
+    pub regexes: Vec<String>,
+    pub cache_slots: u32,
+    pub settings: Settings,
+}
+
+/// A source file, for locations and for quoting conditions in explanations.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: String,
+    pub text: Rc<str>,
+}
+
+impl Program {
+    /// `path:line:column` of a span.
+    pub fn location(&self, file: FileId, span: Span) -> Location {
+        let Some(source) = self.sources.get(file.0 as usize) else {
+            return Location::default();
+        };
+        let before = source.text.get(..span.start).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Location {
+            file: source.path.clone(),
+            line: line as u32,
+            column: column as u32,
+        }
+    }
+
+    /// The source text of a span, as the author wrote it.
+    pub fn snippet(&self, file: FileId, span: Span) -> &str {
+        self.sources
+            .get(file.0 as usize)
+            .and_then(|s| s.text.get(span.start..span.end))
+            .unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// The `policy { overridable by … }` default.
+    pub default_override: Option<OverrideRule>,
+    /// `require approval after last push`
+    pub approval_after_last_push: bool,
+}
+
+/// Who may override a rule, and what must hold for the override to count.
+#[derive(Debug, Clone)]
+pub struct OverrideRule {
+    pub by: Expr,
+    /// Conditions over the `override` slot; all must hold.
+    pub conditions: Vec<Expr>,
+    /// Where the `override` being judged is bound (always slot 0).
+    pub slot: LocalId,
+    pub frame: Frame,
+}
+
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// How many local slots evaluating this body needs.
+    pub slots: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub name: String,
+    pub doc: Option<String>,
+    pub file: FileId,
+    pub span: Span,
+    pub location: Location,
+    pub advisory: bool,
+    pub overridable: Option<OverrideRule>,
+    pub frame: Frame,
+    pub lets: Vec<(LocalId, Expr)>,
+    pub when: Option<Expr>,
+    pub demands: Vec<Demand>,
+    pub message: Option<Template>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Exemption {
+    pub name: String,
+    pub doc: Option<String>,
+    pub file: FileId,
+    pub span: Span,
+    pub location: Location,
+    /// Indexes into `Program::rules`.
+    pub rules: Vec<usize>,
+    pub frame: Frame,
+    pub lets: Vec<(LocalId, Expr)>,
+    pub when: Expr,
+}
+
+#[derive(Debug, Clone)]
+pub enum Demand {
+    Deny {
+        message: Template,
+        unless: Option<ApprovalReq>,
+        span: Span,
+    },
+    Approval(ApprovalReq),
+    Condition {
+        condition: Expr,
+        message: Template,
+        span: Span,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct ApprovalReq {
+    pub count: u32,
+    pub source: ApproverSource,
+    /// `where COND` with the candidate approver in `approver_slot`.
+    pub condition: Option<Expr>,
+    pub approver_slot: LocalId,
+    pub allow_stale: bool,
+    pub span: Span,
+    /// The requirement as written, for explanations.
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum ApproverSource {
+    Set(Expr),
+    EachTeam(Expr),
+    EachUser(Expr),
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TemplatePart {
+    Text(String),
+    Hole(Expr),
+}
+
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub name: String,
+    pub file: FileId,
+    pub frame: Frame,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    pub file: FileId,
+    pub params: Vec<LocalId>,
+    pub frame: Frame,
+    pub lets: Vec<(LocalId, Expr)>,
+    pub body: Expr,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Type,
+    pub file: FileId,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    Bool(bool),
+    Int(i64),
+    Duration(i64),
+    Str(Rc<str>),
+    Timestamp(jiff::Timestamp),
+    Null,
+    Anyone,
+    List(Vec<Expr>),
+    Change,
+    Local(LocalId),
+    Global(GlobalId),
+    Field {
+        base: Box<Expr>,
+        field: usize,
+        /// `?.`: a null base gives null instead of an error.
+        optional: bool,
+    },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
+    Call {
+        func: FnId,
+        args: Vec<Expr>,
+    },
+    Builtin {
+        op: Builtin,
+        args: Vec<Expr>,
+        /// `x?.method()`: a null receiver gives null.
+        optional: bool,
+    },
+    /// Only as an argument of a list builtin.
+    Lambda {
+        param: LocalId,
+        body: Box<Expr>,
+    },
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    If {
+        condition: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    Glob(GlobId),
+    Regex(RegexId),
+    /// `change.files.any(f => f.path matches G)` (or `f.touches(G)`): answered from the
+    /// policy-wide glob matcher without iterating the files per rule.
+    AnyFileMatches {
+        glob: GlobId,
+        touches: bool,
+    },
+    /// An expression that depends only on the change: evaluated once per evaluation.
+    Cached {
+        slot: CacheId,
+        expr: Box<Expr>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    Matches,
+    MatchesRegex,
+    Within,
+    Coalesce,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+/// Built-in functions and methods. The receiver of a method is the first argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Builtin {
+    // free functions
+    Team,
+    User,
+    Principal,
+    Service,
+    // list methods
+    Any,
+    All,
+    None,
+    Count,
+    Filter,
+    Map,
+    FlatMap,
+    Sum,
+    Min,
+    Max,
+    Len,
+    IsEmpty,
+    Contains,
+    First,
+    Last,
+    Distinct,
+    Sorted,
+    // string methods
+    StrLen,
+    StrContains,
+    StartsWith,
+    EndsWith,
+    Lower,
+    Upper,
+    Trim,
+    Split,
+    // map methods
+    MapGet,
+    MapKeys,
+    MapContainsKey,
+    // time
+    Weekday,
+    Hour,
+    Minute,
+    Minutes,
+    Hours,
+    // File
+    Touches,
+}

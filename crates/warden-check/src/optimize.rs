@@ -1,0 +1,274 @@
+//! Rewrites a checked program for speed without changing its meaning:
+//!
+//! - `change.files.any(f => f.path matches G)` and `… f.touches(G)` become
+//!   `AnyFileMatches`, answered by one policy-wide glob matcher that sees each path once;
+//! - every list computation that depends only on the change (no parameter, no local) is
+//!   wrapped in `Cached`: evaluated once per evaluation however many rules use it, with
+//!   identical computations (up to names) sharing one slot.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use crate::ir::{self, Builtin, CacheId, ExprKind, LocalId};
+
+pub fn optimize(mut program: ir::Program) -> ir::Program {
+    let mut pass = Pass {
+        slots: HashMap::new(),
+        files_field: field_index("Change", "files"),
+        path_field: field_index("File", "path"),
+    };
+    for_each_root(&mut program, &mut |expr| {
+        pass.rewrite(expr);
+    });
+    program.cache_slots = pass.slots.len() as u32;
+    program
+}
+
+fn field_index(record: &str, field: &str) -> Option<usize> {
+    let index = warden_change::view::record_index(record)?;
+    warden_change::view::RECORDS.get(index)?.fields.iter().position(|f| f.name == field)
+}
+
+/// Calls `f` on every top-level expression of the program.
+fn for_each_root(program: &mut ir::Program, f: &mut impl FnMut(&mut ir::Expr)) {
+    let override_rule = |rule: &mut ir::OverrideRule, f: &mut dyn FnMut(&mut ir::Expr)| {
+        f(&mut rule.by);
+        rule.conditions.iter_mut().for_each(&mut *f);
+    };
+    if let Some(rule) = &mut program.settings.default_override {
+        override_rule(rule, f);
+    }
+    for global in &mut program.globals {
+        f(&mut global.value);
+    }
+    for function in &mut program.functions {
+        function.lets.iter_mut().for_each(|(_, e)| f(e));
+        f(&mut function.body);
+    }
+    for rule in &mut program.rules {
+        if let Some(over) = &mut rule.overridable {
+            override_rule(over, f);
+        }
+        rule.lets.iter_mut().for_each(|(_, e)| f(e));
+        if let Some(when) = &mut rule.when {
+            f(when);
+        }
+        for demand in &mut rule.demands {
+            match demand {
+                ir::Demand::Deny { message, unless, .. } => {
+                    template(message, f);
+                    if let Some(req) = unless {
+                        approval(req, f);
+                    }
+                }
+                ir::Demand::Approval(req) => approval(req, f),
+                ir::Demand::Condition { condition, message, .. } => {
+                    f(condition);
+                    template(message, f);
+                }
+            }
+        }
+        if let Some(message) = &mut rule.message {
+            template(message, f);
+        }
+    }
+    for exemption in &mut program.exemptions {
+        exemption.lets.iter_mut().for_each(|(_, e)| f(e));
+        f(&mut exemption.when);
+    }
+}
+
+fn template(template: &mut ir::Template, f: &mut dyn FnMut(&mut ir::Expr)) {
+    for part in &mut template.parts {
+        if let ir::TemplatePart::Hole(expr) = part {
+            f(expr);
+        }
+    }
+}
+
+fn approval(req: &mut ir::ApprovalReq, f: &mut dyn FnMut(&mut ir::Expr)) {
+    match &mut req.source {
+        ir::ApproverSource::Set(e) | ir::ApproverSource::EachTeam(e) | ir::ApproverSource::EachUser(e) => f(e),
+    }
+    if let Some(condition) = &mut req.condition {
+        f(condition);
+    }
+}
+
+struct Pass {
+    /// Structural key of a cached computation → its slot.
+    slots: HashMap<String, CacheId>,
+    files_field: Option<usize>,
+    path_field: Option<usize>,
+}
+
+impl Pass {
+    /// Rewrites bottom-up; returns the locals the expression reads but does not bind.
+    fn rewrite(&mut self, expr: &mut ir::Expr) -> Vec<LocalId> {
+        let mut free = Vec::new();
+        match &mut expr.kind {
+            ExprKind::Local(id) => free.push(*id),
+            ExprKind::Lambda { param, body } => {
+                free = self.rewrite(body);
+                let param = *param;
+                free.retain(|l| *l != param);
+            }
+            _ => children(expr, &mut |child| {
+                let inner = self.rewrite(child);
+                free.extend(inner);
+            }),
+        }
+        free.sort();
+        free.dedup();
+        if let Some(fast) = self.file_glob(expr) {
+            expr.kind = fast;
+            return free;
+        }
+        if free.is_empty() && worth_caching(expr) {
+            let mut key = String::new();
+            structural_key(expr, &mut Vec::new(), &mut key);
+            let next = CacheId(self.slots.len() as u32);
+            let slot = *self.slots.entry(key).or_insert(next);
+            let inner = std::mem::replace(&mut expr.kind, ExprKind::Null);
+            let wrapped = ir::Expr { kind: inner, ..expr.clone() };
+            expr.kind = ExprKind::Cached { slot, expr: Box::new(wrapped) };
+        }
+        free
+    }
+
+    /// Recognises `change.files.any(f => f.path matches G)` and `… f.touches(G)`.
+    fn file_glob(&self, expr: &ir::Expr) -> Option<ExprKind> {
+        let ExprKind::Builtin { op: Builtin::Any, args, optional: false } = &expr.kind else { return None };
+        let [list, lambda] = args.as_slice() else { return None };
+        let ExprKind::Field { base, field, .. } = &list.kind else { return None };
+        if !matches!(base.kind, ExprKind::Change) || Some(*field) != self.files_field {
+            return None;
+        }
+        let ExprKind::Lambda { param, body } = &lambda.kind else { return None };
+        let is_param = |e: &ir::Expr| matches!(e.kind, ExprKind::Local(l) if l == *param);
+        match &body.kind {
+            ExprKind::Binary { op: ir::BinOp::Matches, lhs, rhs } => {
+                let ExprKind::Field { base, field, .. } = &lhs.kind else { return None };
+                let ExprKind::Glob(glob) = rhs.kind else { return None };
+                (is_param(base) && Some(*field) == self.path_field).then_some(ExprKind::AnyFileMatches { glob, touches: false })
+            }
+            ExprKind::Builtin { op: Builtin::Touches, args, .. } => {
+                let [file, pattern] = args.as_slice() else { return None };
+                let ExprKind::Glob(glob) = pattern.kind else { return None };
+                is_param(file).then_some(ExprKind::AnyFileMatches { glob, touches: true })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Whether caching pays: computations that walk a list, and function calls.
+fn worth_caching(expr: &ir::Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Call { .. } => true,
+        ExprKind::Builtin { op, .. } => matches!(
+            op,
+            Builtin::Any | Builtin::All | Builtin::None | Builtin::Count | Builtin::Filter | Builtin::Map | Builtin::FlatMap | Builtin::Sum | Builtin::Min | Builtin::Max | Builtin::Distinct | Builtin::Sorted
+        ),
+        _ => false,
+    }
+}
+
+/// Visits the direct sub-expressions of an expression.
+pub fn children(expr: &mut ir::Expr, f: &mut dyn FnMut(&mut ir::Expr)) {
+    match &mut expr.kind {
+        ExprKind::List(items) => items.iter_mut().for_each(f),
+        ExprKind::Field { base, .. } => f(base),
+        ExprKind::Index { base, index } => {
+            f(base);
+            f(index);
+        }
+        ExprKind::Call { args, .. } | ExprKind::Builtin { args, .. } => args.iter_mut().for_each(f),
+        ExprKind::Lambda { body, .. } => f(body),
+        ExprKind::Not(inner) | ExprKind::Neg(inner) => f(inner),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            f(lhs);
+            f(rhs);
+        }
+        ExprKind::If { condition, then, otherwise } => {
+            f(condition);
+            f(then);
+            f(otherwise);
+        }
+        ExprKind::Cached { expr, .. } => f(expr),
+        ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Duration(_) | ExprKind::Str(_) | ExprKind::Timestamp(_) | ExprKind::Null | ExprKind::Anyone | ExprKind::Change | ExprKind::Local(_) | ExprKind::Global(_) | ExprKind::Glob(_) | ExprKind::Regex(_) | ExprKind::AnyFileMatches { .. } => {}
+    }
+}
+
+/// A text that is equal for two expressions exactly when they compute the same thing:
+/// spans are left out and lambda parameters are numbered by binding depth.
+fn structural_key(expr: &ir::Expr, bound: &mut Vec<LocalId>, out: &mut String) {
+    let _ = write!(out, "(");
+    match &expr.kind {
+        ExprKind::Bool(v) => { let _ = write!(out, "b{v}"); }
+        ExprKind::Int(v) => { let _ = write!(out, "i{v}"); }
+        ExprKind::Duration(v) => { let _ = write!(out, "d{v}"); }
+        ExprKind::Str(v) => { let _ = write!(out, "s{v:?}"); }
+        ExprKind::Timestamp(v) => { let _ = write!(out, "t{v}"); }
+        ExprKind::Null => out.push('n'),
+        ExprKind::Anyone => out.push('a'),
+        ExprKind::Change => out.push('c'),
+        ExprKind::Local(id) => {
+            let depth = bound.iter().rposition(|b| b == id);
+            let _ = write!(out, "l{depth:?}");
+        }
+        ExprKind::Global(id) => { let _ = write!(out, "g{}", id.0); }
+        ExprKind::Glob(id) => { let _ = write!(out, "G{}", id.0); }
+        ExprKind::Regex(id) => { let _ = write!(out, "R{}", id.0); }
+        ExprKind::AnyFileMatches { glob, touches } => { let _ = write!(out, "F{}{touches}", glob.0); }
+        ExprKind::Field { field, optional, .. } => { let _ = write!(out, "f{field}{optional}"); }
+        ExprKind::Call { func, .. } => { let _ = write!(out, "C{}", func.0); }
+        ExprKind::Builtin { op, optional, .. } => { let _ = write!(out, "B{op:?}{optional}"); }
+        ExprKind::Binary { op, .. } => { let _ = write!(out, "O{op:?}"); }
+        ExprKind::Lambda { param, body } => {
+            bound.push(*param);
+            out.push('L');
+            structural_key(body, bound, out);
+            bound.pop();
+            out.push(')');
+            return;
+        }
+        ExprKind::Cached { slot, .. } => { let _ = write!(out, "K{}", slot.0); }
+        ExprKind::List(_) => out.push_str("list"),
+        ExprKind::Index { .. } => out.push_str("index"),
+        ExprKind::Not(_) => out.push_str("not"),
+        ExprKind::Neg(_) => out.push_str("neg"),
+        ExprKind::If { .. } => out.push_str("if"),
+    }
+    let _ = write!(out, ":{}", expr.ty);
+    if !matches!(expr.kind, ExprKind::Cached { .. }) {
+        children_ref(expr, &mut |child| structural_key(child, bound, out));
+    }
+    out.push(')');
+}
+
+/// Visits the direct sub-expressions of an expression, read-only.
+pub fn children_ref(expr: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
+    match &expr.kind {
+        ExprKind::List(items) => items.iter().for_each(f),
+        ExprKind::Field { base, .. } => f(base),
+        ExprKind::Index { base, index } => {
+            f(base);
+            f(index);
+        }
+        ExprKind::Call { args, .. } | ExprKind::Builtin { args, .. } => args.iter().for_each(f),
+        ExprKind::Lambda { body, .. } => f(body),
+        ExprKind::Not(inner) | ExprKind::Neg(inner) => f(inner),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            f(lhs);
+            f(rhs);
+        }
+        ExprKind::If { condition, then, otherwise } => {
+            f(condition);
+            f(then);
+            f(otherwise);
+        }
+        ExprKind::Cached { expr, .. } => f(expr),
+        ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Duration(_) | ExprKind::Str(_) | ExprKind::Timestamp(_) | ExprKind::Null | ExprKind::Anyone | ExprKind::Change | ExprKind::Local(_) | ExprKind::Global(_) | ExprKind::Glob(_) | ExprKind::Regex(_) | ExprKind::AnyFileMatches { .. } => {}
+    }
+}

@@ -1,0 +1,182 @@
+//! Explanations: the witnesses that made a condition true (which file matched which
+//! glob, which commit carried which trailer, the numbers compared), and the first part
+//! of a condition that was false. Only run after a rule's outcome is known, so
+//! explanation-building stays off the hot path.
+
+use warden_check::ir::{self, BinOp, Builtin, ExprKind};
+
+use crate::interp::{Ctx, Frame, Result};
+use crate::report::Witness;
+use crate::value::Value;
+
+/// Bounds the witnesses of one condition, so a condition over 10,000 files stays readable.
+const MAX_WITNESSES: usize = 12;
+
+impl<'a> Ctx<'a, '_> {
+    pub fn snippet(&self, expr: &ir::Expr) -> String {
+        let text = self.program().snippet(expr.file, expr.span);
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    fn witness(&self, expr: &ir::Expr, detail: String) -> Witness {
+        Witness {
+            condition: self.snippet(expr),
+            detail,
+        }
+    }
+
+    /// Why `expr`, which evaluated to true, is true.
+    pub fn witnesses(&mut self, expr: &ir::Expr, frame: &mut Frame<'a>, out: &mut Vec<Witness>) -> Result<'a, ()> {
+        if out.len() >= MAX_WITNESSES {
+            return Ok(());
+        }
+        match &expr.kind {
+            ExprKind::Binary { op: BinOp::And, lhs, rhs } => {
+                self.witnesses(lhs, frame, out)?;
+                self.witnesses(rhs, frame, out)?;
+            }
+            ExprKind::Binary { op: BinOp::Or, lhs, rhs } => {
+                if self.bool(lhs, frame)? {
+                    self.witnesses(lhs, frame, out)?;
+                } else {
+                    self.witnesses(rhs, frame, out)?;
+                }
+            }
+            ExprKind::Cached { expr: inner, .. } => self.witnesses(inner, frame, out)?,
+            ExprKind::Call { func, args } => {
+                let values = args.iter().map(|a| self.eval(a, frame)).collect::<std::result::Result<Vec<_>, _>>()?;
+                let Some(function) = self.program().functions.get(func.0 as usize) else { return Ok(()) };
+                let mut inner = Self::frame(function.frame.slots);
+                for (slot, value) in function.params.iter().zip(values) {
+                    if let Some(place) = inner.get_mut(slot.0 as usize) {
+                        *place = value;
+                    }
+                }
+                self.bind_lets(&function.lets, &mut inner)?;
+                let before = out.len();
+                self.witnesses(&function.body, &mut inner, out)?;
+                if out.len() == before {
+                    out.push(self.witness(expr, "true".to_string()));
+                }
+            }
+            ExprKind::Global(id) => {
+                let Some(global) = self.program().globals.get(id.0 as usize) else { return Ok(()) };
+                let mut inner = Self::frame(global.frame.slots);
+                self.witnesses(&global.value, &mut inner, out)?;
+            }
+            ExprKind::Builtin { op: Builtin::Any, args, .. } => {
+                let (Some(list), Some(lambda)) = (args.first(), args.get(1)) else { return Ok(()) };
+                let Value::List(items) = self.eval(list, frame)? else { return Ok(()) };
+                for item in items.iter() {
+                    if self.apply_bool(lambda, item.clone(), frame)? {
+                        let ExprKind::Lambda { body, .. } = &lambda.kind else { break };
+                        let before = out.len();
+                        self.witnesses(body, frame, out)?;
+                        if out.len() == before {
+                            let label = item.display(&self.view);
+                            out.push(self.witness(expr, format!("true for {label}")));
+                        }
+                        break;
+                    }
+                }
+            }
+            ExprKind::AnyFileMatches { glob, touches } => {
+                if let Some(index) = self.first_file_match(*glob, *touches)
+                    && let Some(file) = self.change.files.get(index)
+                {
+                    let patterns = self.compiled.glob_patterns(*glob);
+                    let detail = match &file.previous_path {
+                        Some(previous) if *touches && !self.glob_matches(*glob, &file.path) => {
+                            format!("`{previous}` (renamed to `{}`) matches `{patterns}`", file.path)
+                        }
+                        _ => format!("`{}` matches `{patterns}`", file.path),
+                    };
+                    out.push(self.witness(expr, detail));
+                }
+            }
+            ExprKind::Not(inner) => {
+                let detail = match self.first_failure(inner, frame)? {
+                    Some(failed) if failed.condition != self.snippet(inner) => format!("`{}`: {}", failed.condition, failed.detail),
+                    Some(failed) => failed.detail,
+                    None => "false".to_string(),
+                };
+                out.push(self.witness(expr, format!("not: {detail}")));
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let detail = self.comparison(*op, lhs, rhs, frame)?;
+                out.push(self.witness(expr, detail));
+            }
+            _ => out.push(self.witness(expr, "true".to_string())),
+        }
+        Ok(())
+    }
+
+    /// The operands of a comparison, as values: `6200 > 5000`.
+    fn comparison(&mut self, op: BinOp, lhs: &ir::Expr, rhs: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, String> {
+        let left = self.eval(lhs, frame)?;
+        let right = self.eval(rhs, frame)?;
+        let show = |ctx: &Self, value: &Value<'a>| match value {
+            Value::Str(s) => format!("`{}`", s.as_str()),
+            Value::Glob(glob) => format!("`{}`", ctx.compiled.glob_patterns(*glob)),
+            Value::Regex(regex) => format!("regex `{}`", ctx.program().regexes.get(regex.0 as usize).map_or("", String::as_str)),
+            other => other.display(&ctx.view),
+        };
+        if op == BinOp::Within
+            && let Value::Node(window) = &right
+        {
+            return Ok(format!("{} is within {}", show(self, &left), self.view.label(*window)));
+        }
+        Ok(format!("{} {} {}", show(self, &left), op_symbol(op), show(self, &right)))
+    }
+
+    /// The first part of a false condition that made it false, for `--explain`.
+    pub fn first_failure(&mut self, expr: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, Option<Witness>> {
+        match &expr.kind {
+            ExprKind::Binary { op: BinOp::And, lhs, rhs } => {
+                if !self.bool(lhs, frame)? {
+                    self.first_failure(lhs, frame)
+                } else {
+                    self.first_failure(rhs, frame)
+                }
+            }
+            ExprKind::Cached { expr: inner, .. } => self.first_failure(inner, frame),
+            ExprKind::Binary { op, lhs, rhs } if !matches!(op, BinOp::Or | BinOp::Coalesce) => {
+                let detail = self.comparison(*op, lhs, rhs, frame)?;
+                Ok(Some(self.witness(expr, format!("{detail} is false"))))
+            }
+            ExprKind::Builtin { op: Builtin::Any, args, .. } | ExprKind::Builtin { op: Builtin::All, args, .. } => {
+                let size = match args.first().map(|l| self.eval(l, frame)).transpose()? {
+                    Some(Value::List(items)) => items.len(),
+                    _ => 0,
+                };
+                let detail = if size == 0 { "the list is empty".to_string() } else { format!("false over {size} elements") };
+                Ok(Some(self.witness(expr, detail)))
+            }
+            ExprKind::AnyFileMatches { .. } => Ok(Some(self.witness(expr, format!("no file of {} matches", self.change.files.len())))),
+            _ => Ok(Some(self.witness(expr, "false".to_string()))),
+        }
+    }
+}
+
+fn op_symbol(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Or => "or",
+        BinOp::And => "and",
+        BinOp::Eq => "==",
+        BinOp::Ne => "!=",
+        BinOp::Lt => "<",
+        BinOp::Le => "<=",
+        BinOp::Gt => ">",
+        BinOp::Ge => ">=",
+        BinOp::In => "in",
+        BinOp::Matches => "matches",
+        BinOp::MatchesRegex => "matches",
+        BinOp::Within => "within",
+        BinOp::Coalesce => "??",
+        BinOp::Add => "+",
+        BinOp::Sub => "-",
+        BinOp::Mul => "*",
+        BinOp::Div => "/",
+        BinOp::Rem => "%",
+    }
+}

@@ -1,0 +1,627 @@
+//! The expression interpreter: evaluates IR expressions against the change view, with
+//! a step budget, a per-evaluation cache and the policy-wide glob matcher.
+
+use std::rc::Rc;
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use warden_change::view::{View, field_index, record_index};
+use warden_change::{Change, Time};
+use warden_check::ir::{self, BinOp, Builtin, ExprKind, GlobId};
+use warden_syntax::{FileId, Span};
+
+use crate::value::{ApproverSet, Str, Value};
+
+/// A checked policy, compiled for evaluation: every glob of the policy in one matcher
+/// (so each path is matched once) and every regex compiled once.
+pub struct Compiled {
+    pub program: ir::Program,
+    all_globs: GlobSet,
+    /// Pattern index in `all_globs` → the glob it belongs to.
+    pattern_glob: Vec<GlobId>,
+    per_glob: Vec<GlobSet>,
+    regexes: Vec<regex::Regex>,
+}
+
+impl Compiled {
+    /// Compiles the patterns of a checked program. The checker validated them, so an
+    /// error here means a bug; it is reported rather than unwrapped.
+    pub fn new(program: ir::Program) -> BuildResult<Compiled> {
+        let mut all = GlobSetBuilder::new();
+        let mut pattern_glob = Vec::new();
+        let mut per_glob = Vec::new();
+        for (index, patterns) in program.globs.iter().enumerate() {
+            let mut one = GlobSetBuilder::new();
+            for pattern in patterns {
+                let glob = GlobBuilder::new(pattern)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| format!("glob `{pattern}`: {e}"))?;
+                all.add(glob.clone());
+                one.add(glob);
+                pattern_glob.push(GlobId(index as u32));
+            }
+            per_glob.push(one.build().map_err(|e| e.to_string())?);
+        }
+        let regexes = program
+            .regexes
+            .iter()
+            .map(|r| regex::Regex::new(r).map_err(|e| e.to_string()))
+            .collect::<BuildResult<_>>()?;
+        Ok(Compiled {
+            all_globs: all.build().map_err(|e| e.to_string())?,
+            pattern_glob,
+            per_glob,
+            regexes,
+            program,
+        })
+    }
+
+    pub fn glob_patterns(&self, glob: GlobId) -> String {
+        self.program
+            .globs
+            .get(glob.0 as usize)
+            .map(|p| p.join("`, `"))
+            .unwrap_or_default()
+    }
+}
+
+/// Why an expression could not be evaluated; makes the rule's outcome `error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalError {
+    pub message: String,
+    pub file: FileId,
+    pub span: Span,
+}
+
+pub type Result<'a, T = Value<'a>> = std::result::Result<T, EvalError>;
+
+type BuildResult<T> = std::result::Result<T, String>;
+
+enum GlobalSlot<'a> {
+    Unset,
+    InProgress,
+    Done(Result<'a>),
+}
+
+/// For each glob, the first file whose path (or, for `touches`, previous path) matches.
+struct FileMatches {
+    first_path: Vec<Option<usize>>,
+    first_touch: Vec<Option<usize>>,
+}
+
+pub struct Ctx<'a, 'p> {
+    pub view: View<'a>,
+    pub change: &'a Change,
+    pub compiled: &'p Compiled,
+    cache: Vec<Option<Result<'a>>>,
+    globals: Vec<GlobalSlot<'a>>,
+    file_matches: Option<FileMatches>,
+    steps: u64,
+    budget: u64,
+}
+
+pub type Frame<'a> = Vec<Value<'a>>;
+
+impl<'a, 'p> Ctx<'a, 'p> {
+    pub fn new(compiled: &'p Compiled, change: &'a Change, budget: u64) -> Self {
+        let program = &compiled.program;
+        Ctx {
+            view: View::new(change),
+            change,
+            compiled,
+            cache: (0..program.cache_slots).map(|_| None).collect(),
+            globals: program.globals.iter().map(|_| GlobalSlot::Unset).collect(),
+            file_matches: None,
+            steps: 0,
+            budget,
+        }
+    }
+
+    pub fn program(&self) -> &'p ir::Program {
+        &self.compiled.program
+    }
+
+    pub fn frame(slots: u32) -> Frame<'a> {
+        vec![Value::Null; slots as usize]
+    }
+
+    fn error(expr: &ir::Expr, message: impl Into<String>) -> EvalError {
+        EvalError {
+            message: message.into(),
+            file: expr.file,
+            span: expr.span,
+        }
+    }
+
+    pub fn bool(&mut self, expr: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, bool> {
+        match self.eval(expr, frame)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(Self::error(expr, format!("expected a bool, found `{}`", other.display(&self.view)))),
+        }
+    }
+
+    pub fn eval(&mut self, expr: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a> {
+        self.steps += 1;
+        if self.steps > self.budget {
+            return Err(Self::error(expr, format!("the evaluation budget of {} steps is exhausted", self.budget)));
+        }
+        Ok(match &expr.kind {
+            ExprKind::Bool(b) => Value::Bool(*b),
+            ExprKind::Int(i) => Value::Int(*i),
+            ExprKind::Duration(d) => Value::Duration(*d),
+            ExprKind::Str(s) => Value::Str(Str::Owned(s.clone())),
+            ExprKind::Timestamp(t) => Value::Time(Time::new(*t, jiff::tz::Offset::UTC)),
+            ExprKind::Null => Value::Null,
+            ExprKind::Anyone => Value::Approvers(Rc::new(ApproverSet::Anyone)),
+            ExprKind::Glob(id) => Value::Glob(*id),
+            ExprKind::Regex(id) => Value::Regex(*id),
+            ExprKind::List(items) => {
+                let values = items.iter().map(|i| self.eval(i, frame)).collect::<std::result::Result<Vec<_>, _>>()?;
+                Value::List(values.into())
+            }
+            ExprKind::Change => Value::Node(self.view.root()),
+            ExprKind::Local(slot) => frame.get(slot.0 as usize).cloned().unwrap_or(Value::Null),
+            ExprKind::Global(id) => self.global(*id, expr)?,
+            ExprKind::Field { base, field, .. } => match self.eval(base, frame)? {
+                Value::Null => Value::Null,
+                Value::Node(node) => Value::from_datum(self.view.field(node, *field)),
+                other => return Err(Self::error(expr, format!("`{}` has no fields", other.display(&self.view)))),
+            },
+            ExprKind::Index { base, index } => {
+                let base = self.eval(base, frame)?;
+                let index = self.eval(index, frame)?;
+                match (base, index) {
+                    (Value::List(items), Value::Int(i)) => usize::try_from(i).ok().and_then(|i| items.get(i).cloned()).unwrap_or(Value::Null),
+                    (Value::Map(map), Value::Str(key)) => map.get(key.as_str()).map_or(Value::Null, |v| Value::Str(Str::Borrowed(v))),
+                    _ => Value::Null,
+                }
+            }
+            ExprKind::Call { func, args } => {
+                let values = args.iter().map(|a| self.eval(a, frame)).collect::<std::result::Result<Vec<_>, _>>()?;
+                self.call(*func, values, expr)?
+            }
+            ExprKind::Builtin { op, args, optional } => self.builtin(*op, args, *optional, frame, expr)?,
+            ExprKind::Lambda { .. } => return Err(Self::error(expr, "a lambda is not a value")),
+            ExprKind::Not(inner) => Value::Bool(!self.bool(inner, frame)?),
+            ExprKind::Neg(inner) => match self.eval(inner, frame)? {
+                Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(|| Self::error(expr, "integer overflow"))?),
+                Value::Duration(d) => Value::Duration(d.checked_neg().ok_or_else(|| Self::error(expr, "integer overflow"))?),
+                _ => Value::Null,
+            },
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, frame, expr)?,
+            ExprKind::If { condition, then, otherwise } => {
+                if self.bool(condition, frame)? {
+                    self.eval(then, frame)?
+                } else {
+                    self.eval(otherwise, frame)?
+                }
+            }
+            ExprKind::AnyFileMatches { glob, touches } => Value::Bool(self.first_file_match(*glob, *touches).is_some()),
+            ExprKind::Cached { slot, expr: inner } => {
+                let index = slot.0 as usize;
+                if let Some(Some(done)) = self.cache.get(index) {
+                    return done.clone();
+                }
+                let result = self.eval(inner, frame);
+                if let Some(entry) = self.cache.get_mut(index) {
+                    *entry = Some(result.clone());
+                }
+                result?
+            }
+        })
+    }
+
+    fn global(&mut self, id: ir::GlobalId, at: &ir::Expr) -> Result<'a> {
+        let index = id.0 as usize;
+        match self.globals.get(index) {
+            Some(GlobalSlot::Done(result)) => return result.clone(),
+            Some(GlobalSlot::InProgress) => return Err(Self::error(at, "a definition depends on itself")),
+            _ => {}
+        }
+        let Some(global) = self.program().globals.get(index) else {
+            return Err(Self::error(at, "unknown definition"));
+        };
+        if let Some(slot) = self.globals.get_mut(index) {
+            *slot = GlobalSlot::InProgress;
+        }
+        let mut frame = Self::frame(global.frame.slots);
+        let result = self.eval(&global.value, &mut frame);
+        if let Some(slot) = self.globals.get_mut(index) {
+            *slot = GlobalSlot::Done(result.clone());
+        }
+        result
+    }
+
+    pub fn call(&mut self, func: ir::FnId, args: Vec<Value<'a>>, at: &ir::Expr) -> Result<'a> {
+        let Some(function) = self.program().functions.get(func.0 as usize) else {
+            return Err(Self::error(at, "unknown function"));
+        };
+        let mut frame = Self::frame(function.frame.slots);
+        for (slot, value) in function.params.iter().zip(args) {
+            if let Some(place) = frame.get_mut(slot.0 as usize) {
+                *place = value;
+            }
+        }
+        self.bind_lets(&function.lets, &mut frame)?;
+        self.eval(&function.body, &mut frame)
+    }
+
+    /// Binds a function's or rule's local lets into its frame.
+    pub fn bind_lets(&mut self, lets: &[(ir::LocalId, ir::Expr)], frame: &mut Frame<'a>) -> Result<'a, ()> {
+        for (slot, value) in lets {
+            let value = self.eval(value, frame)?;
+            if let Some(place) = frame.get_mut(slot.0 as usize) {
+                *place = value;
+            }
+        }
+        Ok(())
+    }
+
+    /// Index of the first file matching a glob, through the policy-wide matcher.
+    pub fn first_file_match(&mut self, glob: GlobId, touches: bool) -> Option<usize> {
+        let matches = self.file_matches.get_or_insert_with(|| {
+            let count = self.compiled.per_glob.len();
+            let mut first_path = vec![None; count];
+            let mut first_touch = vec![None; count];
+            let mut hits = Vec::new();
+            for (index, file) in self.change.files.iter().enumerate() {
+                self.compiled.all_globs.matches_into(&file.path, &mut hits);
+                for pattern in &hits {
+                    if let Some(glob) = self.compiled.pattern_glob.get(*pattern) {
+                        let g = glob.0 as usize;
+                        first_path[g].get_or_insert(index);
+                        first_touch[g].get_or_insert(index);
+                    }
+                }
+                if let Some(previous) = &file.previous_path {
+                    self.compiled.all_globs.matches_into(previous, &mut hits);
+                    for pattern in &hits {
+                        if let Some(glob) = self.compiled.pattern_glob.get(*pattern) {
+                            first_touch[glob.0 as usize].get_or_insert(index);
+                        }
+                    }
+                }
+            }
+            FileMatches { first_path, first_touch }
+        });
+        let table = if touches { &matches.first_touch } else { &matches.first_path };
+        table.get(glob.0 as usize).copied().flatten()
+    }
+
+    pub fn glob_matches(&self, glob: GlobId, text: &str) -> bool {
+        self.compiled.per_glob.get(glob.0 as usize).is_some_and(|g| g.is_match(text))
+    }
+
+    /// Evaluates a lambda's body with its parameter bound to `value`.
+    pub fn apply(&mut self, lambda: &ir::Expr, value: Value<'a>, frame: &mut Frame<'a>) -> Result<'a> {
+        let ExprKind::Lambda { param, body } = &lambda.kind else {
+            return Err(Self::error(lambda, "expected a lambda"));
+        };
+        if let Some(place) = frame.get_mut(param.0 as usize) {
+            *place = value;
+        }
+        self.eval(body, frame)
+    }
+
+    pub fn apply_bool(&mut self, lambda: &ir::Expr, value: Value<'a>, frame: &mut Frame<'a>) -> Result<'a, bool> {
+        match self.apply(lambda, value, frame)? {
+            Value::Bool(b) => Ok(b),
+            _ => Err(Self::error(lambda, "expected a bool")),
+        }
+    }
+
+    fn text(&mut self, expr: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, Str<'a>> {
+        match self.eval(expr, frame)? {
+            Value::Str(s) => Ok(s),
+            other => Err(Self::error(expr, format!("expected a string, found `{}`", other.display(&self.view)))),
+        }
+    }
+
+    fn builtin(&mut self, op: Builtin, args: &[ir::Expr], optional: bool, frame: &mut Frame<'a>, expr: &ir::Expr) -> Result<'a> {
+        let Some(receiver_expr) = args.first() else {
+            return Err(Self::error(expr, "missing receiver"));
+        };
+        let lambda = args.get(1);
+        match op {
+            Builtin::Team | Builtin::User => {
+                let name = self.text(receiver_expr, frame)?.as_str().to_string();
+                let set = if op == Builtin::Team { ApproverSet::Team(name) } else { ApproverSet::User(name) };
+                return Ok(Value::Approvers(Rc::new(set)));
+            }
+            Builtin::Principal => {
+                let id = self.text(receiver_expr, frame)?;
+                let known = self.change.principals.get_key_value(id.as_str());
+                return Ok(known.map_or(Value::Null, |(id, _)| Value::Node(self.view.principal(id))));
+            }
+            Builtin::Service => {
+                let name = self.text(receiver_expr, frame)?;
+                return Ok(self.view.service(name.as_str()).map_or(Value::Null, Value::Node));
+            }
+            _ => {}
+        }
+        let receiver = self.eval(receiver_expr, frame)?;
+        if receiver.is_null() && optional {
+            return Ok(Value::Null);
+        }
+        match receiver {
+            Value::List(items) => self.list_method(op, &items, lambda, frame, expr),
+            Value::Str(s) => self.string_method(op, s, lambda, frame, expr),
+            Value::Map(map) => {
+                let key = match lambda {
+                    Some(arg) => Some(self.text(arg, frame)?),
+                    None => None,
+                };
+                Ok(match (op, key) {
+                    (Builtin::MapGet, Some(key)) => map.get(key.as_str()).map_or(Value::Null, |v| Value::Str(Str::Borrowed(v))),
+                    (Builtin::MapContainsKey, Some(key)) => Value::Bool(map.contains_key(key.as_str())),
+                    _ => Value::List(map.keys().map(|k| Value::Str(Str::Borrowed(k))).collect()),
+                })
+            }
+            Value::Time(time) => {
+                let zone_name = match lambda {
+                    Some(arg) => self.text(arg, frame)?,
+                    None => return Err(Self::error(expr, "a time zone is required")),
+                };
+                let Some(zone) = warden_change::time_zone(zone_name.as_str()) else {
+                    return Err(Self::error(expr, format!("`{}` is not a known time zone (an IANA name like `America/Los_Angeles`, or an offset like `+05:30`)", zone_name.as_str())));
+                };
+                let local = time.timestamp().to_zoned_datetime(zone);
+                Ok(match op {
+                    Builtin::Weekday => Value::str(weekday_name(local.weekday())),
+                    Builtin::Hour => Value::Int(i64::from(local.hour())),
+                    _ => Value::Int(i64::from(local.minute())),
+                })
+            }
+            Value::Duration(seconds) => Ok(Value::Int(if op == Builtin::Hours { seconds / 3600 } else { seconds / 60 })),
+            Value::Node(node) => {
+                // `File.touches(glob)`: the path or the previous path matches.
+                let Some(Value::Glob(glob)) = lambda.map(|g| self.eval(g, frame)).transpose()? else {
+                    return Err(Self::error(expr, "expected a glob"));
+                };
+                let path_field = record_index("File").and_then(|r| field_index(r, "path"));
+                let previous_field = record_index("File").and_then(|r| field_index(r, "previous_path"));
+                let mut touched = false;
+                for field in [path_field, previous_field].into_iter().flatten() {
+                    if let Value::Str(path) = Value::from_datum(self.view.field(node, field)) {
+                        touched |= self.glob_matches(glob, path.as_str());
+                    }
+                }
+                Ok(Value::Bool(touched))
+            }
+            other => Err(Self::error(expr, format!("no method on `{}`", other.display(&self.view)))),
+        }
+    }
+
+    fn list_method(&mut self, op: Builtin, items: &Rc<[Value<'a>]>, arg: Option<&ir::Expr>, frame: &mut Frame<'a>, expr: &ir::Expr) -> Result<'a> {
+        Ok(match op {
+            Builtin::Any | Builtin::All | Builtin::None | Builtin::Count | Builtin::Filter => {
+                let Some(lambda) = arg else { return Err(Self::error(expr, "missing lambda")) };
+                let mut count = 0i64;
+                let mut kept = Vec::new();
+                for item in items.iter() {
+                    let hit = self.apply_bool(lambda, item.clone(), frame)?;
+                    match (op, hit) {
+                        (Builtin::Any, true) => return Ok(Value::Bool(true)),
+                        (Builtin::All, false) | (Builtin::None, true) => return Ok(Value::Bool(false)),
+                        (Builtin::Count, true) => count += 1,
+                        (Builtin::Filter, true) => kept.push(item.clone()),
+                        _ => {}
+                    }
+                }
+                match op {
+                    Builtin::Any => Value::Bool(false),
+                    Builtin::All | Builtin::None => Value::Bool(true),
+                    Builtin::Count => Value::Int(count),
+                    _ => Value::List(kept.into()),
+                }
+            }
+            Builtin::Map | Builtin::FlatMap => {
+                let Some(lambda) = arg else { return Err(Self::error(expr, "missing lambda")) };
+                let mut out = Vec::with_capacity(items.len());
+                for item in items.iter() {
+                    match (op, self.apply(lambda, item.clone(), frame)?) {
+                        (Builtin::FlatMap, Value::List(inner)) => out.extend(inner.iter().cloned()),
+                        (Builtin::FlatMap, _) => {}
+                        (_, value) => out.push(value),
+                    }
+                }
+                Value::List(out.into())
+            }
+            Builtin::Sum | Builtin::Min | Builtin::Max => {
+                let mut numbers = Vec::with_capacity(items.len());
+                for item in items.iter() {
+                    numbers.push(match arg {
+                        Some(lambda) => self.apply(lambda, item.clone(), frame)?,
+                        None => item.clone(),
+                    });
+                }
+                self.fold(op, numbers, expr)?
+            }
+            Builtin::Len => Value::Int(items.len() as i64),
+            Builtin::IsEmpty => Value::Bool(items.is_empty()),
+            Builtin::Contains => {
+                let Some(needle) = arg else { return Err(Self::error(expr, "missing argument")) };
+                let needle = self.eval(needle, frame)?;
+                Value::Bool(items.iter().any(|i| i.equals(&needle, &self.view)))
+            }
+            Builtin::First => items.first().cloned().unwrap_or(Value::Null),
+            Builtin::Last => items.last().cloned().unwrap_or(Value::Null),
+            Builtin::Distinct => {
+                let mut out: Vec<Value<'a>> = Vec::new();
+                for item in items.iter() {
+                    if !out.iter().any(|o| o.equals(item, &self.view)) {
+                        out.push(item.clone());
+                    }
+                }
+                Value::List(out.into())
+            }
+            Builtin::Sorted => {
+                let mut out = items.to_vec();
+                out.sort_by(|a, b| a.compare(b).unwrap_or(std::cmp::Ordering::Equal));
+                Value::List(out.into())
+            }
+            _ => return Err(Self::error(expr, "not a list method")),
+        })
+    }
+
+    fn fold(&self, op: Builtin, numbers: Vec<Value<'a>>, expr: &ir::Expr) -> Result<'a> {
+        if op == Builtin::Sum {
+            let mut total = 0i64;
+            let mut duration = false;
+            for n in numbers {
+                let (value, is_duration) = match n {
+                    Value::Int(i) => (i, false),
+                    Value::Duration(d) => (d, true),
+                    _ => continue,
+                };
+                duration |= is_duration;
+                total = total.checked_add(value).ok_or_else(|| Self::error(expr, "integer overflow in `sum`"))?;
+            }
+            return Ok(if duration { Value::Duration(total) } else { Value::Int(total) });
+        }
+        let mut best: Option<Value<'a>> = None;
+        for n in numbers {
+            let better = match &best {
+                None => true,
+                Some(current) => {
+                    let ordering = n.compare(current);
+                    if op == Builtin::Min { ordering == Some(std::cmp::Ordering::Less) } else { ordering == Some(std::cmp::Ordering::Greater) }
+                }
+            };
+            if better {
+                best = Some(n);
+            }
+        }
+        Ok(best.unwrap_or(Value::Null))
+    }
+
+    fn string_method(&mut self, op: Builtin, s: Str<'a>, arg: Option<&ir::Expr>, frame: &mut Frame<'a>, expr: &ir::Expr) -> Result<'a> {
+        let other = match arg {
+            Some(arg) => Some(self.text(arg, frame)?),
+            None => None,
+        };
+        let text = s.as_str();
+        let other = other.as_ref().map(Str::as_str).unwrap_or("");
+        Ok(match op {
+            Builtin::StrLen => Value::Int(text.chars().count() as i64),
+            Builtin::StrContains => Value::Bool(text.contains(other)),
+            Builtin::StartsWith => Value::Bool(text.starts_with(other)),
+            Builtin::EndsWith => Value::Bool(text.ends_with(other)),
+            Builtin::Lower => Value::str(text.to_lowercase()),
+            Builtin::Upper => Value::str(text.to_uppercase()),
+            Builtin::Trim => Value::str(text.trim()),
+            Builtin::Split => Value::List(text.split(other).map(Value::str).collect()),
+            _ => return Err(Self::error(expr, "not a string method")),
+        })
+    }
+
+    fn binary(&mut self, op: BinOp, lhs: &ir::Expr, rhs: &ir::Expr, frame: &mut Frame<'a>, expr: &ir::Expr) -> Result<'a> {
+        match op {
+            BinOp::And => return Ok(Value::Bool(self.bool(lhs, frame)? && self.bool(rhs, frame)?)),
+            BinOp::Or => return Ok(Value::Bool(self.bool(lhs, frame)? || self.bool(rhs, frame)?)),
+            BinOp::Coalesce => {
+                let left = self.eval(lhs, frame)?;
+                return if left.is_null() { self.eval(rhs, frame) } else { Ok(left) };
+            }
+            _ => {}
+        }
+        let left = self.eval(lhs, frame)?;
+        let right = self.eval(rhs, frame)?;
+        binary_values(self, op, left, right, expr)
+    }
+}
+
+/// Applies a strict binary operator to two evaluated operands.
+pub fn binary_values<'a>(ctx: &Ctx<'a, '_>, op: BinOp, left: Value<'a>, right: Value<'a>, expr: &ir::Expr) -> Result<'a> {
+    let overflow = || Ctx::error(expr, "integer overflow");
+    Ok(match op {
+        BinOp::Eq => Value::Bool(left.equals(&right, &ctx.view)),
+        BinOp::Ne => Value::Bool(!left.equals(&right, &ctx.view)),
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            let Some(ordering) = left.compare(&right) else {
+                return Err(Ctx::error(expr, format!("cannot compare `{}` with `{}`", left.display(&ctx.view), right.display(&ctx.view))));
+            };
+            Value::Bool(match op {
+                BinOp::Lt => ordering.is_lt(),
+                BinOp::Le => ordering.is_le(),
+                BinOp::Gt => ordering.is_gt(),
+                _ => ordering.is_ge(),
+            })
+        }
+        BinOp::In => match right {
+            Value::List(items) => Value::Bool(items.iter().any(|i| i.equals(&left, &ctx.view))),
+            Value::Str(haystack) => match left {
+                Value::Str(needle) => Value::Bool(haystack.as_str().contains(needle.as_str())),
+                _ => Value::Bool(false),
+            },
+            _ => Value::Bool(false),
+        },
+        BinOp::Matches => match (left, right) {
+            (Value::Str(text), Value::Glob(glob)) => Value::Bool(ctx.glob_matches(glob, text.as_str())),
+            _ => Value::Bool(false),
+        },
+        BinOp::MatchesRegex => match (left, right) {
+            (Value::Str(text), Value::Regex(regex)) => Value::Bool(ctx.compiled.regexes.get(regex.0 as usize).is_some_and(|r| r.is_match(text.as_str()))),
+            _ => Value::Bool(false),
+        },
+        BinOp::Within => {
+            let (Value::Time(time), Value::Node(window)) = (&left, &right) else {
+                return Ok(Value::Bool(false));
+            };
+            let record = window.record();
+            let bound = |name: &str| match field_index(record, name).map(|f| Value::from_datum(ctx.view.field(*window, f))) {
+                Some(Value::Time(t)) => Some(t),
+                _ => None,
+            };
+            match (bound("start"), bound("end")) {
+                (Some(start), Some(end)) => Value::Bool(start <= *time && *time < end),
+                _ => Value::Bool(false),
+            }
+        }
+        BinOp::Add => match (left, right) {
+            (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(b).ok_or_else(overflow)?),
+            (Value::Duration(a), Value::Duration(b)) => Value::Duration(a.checked_add(b).ok_or_else(overflow)?),
+            (Value::Time(t), Value::Duration(d)) | (Value::Duration(d), Value::Time(t)) => shift(t, d).ok_or_else(overflow)?,
+            (Value::Str(a), Value::Str(b)) => Value::str(format!("{}{}", a.as_str(), b.as_str())),
+            (Value::List(a), Value::List(b)) => Value::List(a.iter().chain(b.iter()).cloned().collect()),
+            (Value::Approvers(a), Value::Approvers(b)) => Value::Approvers(Rc::new(ApproverSet::union(&a, &b))),
+            _ => Value::Null,
+        },
+        BinOp::Sub => match (left, right) {
+            (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_sub(b).ok_or_else(overflow)?),
+            (Value::Duration(a), Value::Duration(b)) => Value::Duration(a.checked_sub(b).ok_or_else(overflow)?),
+            (Value::Time(t), Value::Duration(d)) => shift(t, d.checked_neg().ok_or_else(overflow)?).ok_or_else(overflow)?,
+            (Value::Time(a), Value::Time(b)) => Value::Duration(a.timestamp().as_second() - b.timestamp().as_second()),
+            _ => Value::Null,
+        },
+        BinOp::Mul | BinOp::Div | BinOp::Rem => {
+            let (Value::Int(a), Value::Int(b)) = (left, right) else { return Ok(Value::Null) };
+            let result = match op {
+                BinOp::Mul => a.checked_mul(b).ok_or_else(overflow)?,
+                _ if b == 0 => return Err(Ctx::error(expr, "division by zero")),
+                BinOp::Div => a.checked_div(b).ok_or_else(overflow)?,
+                _ => a.checked_rem(b).ok_or_else(overflow)?,
+            };
+            Value::Int(result)
+        }
+        BinOp::And | BinOp::Or | BinOp::Coalesce => Value::Null,
+    })
+}
+
+fn shift<'a>(time: Time, seconds: i64) -> Option<Value<'a>> {
+    let moved = time.timestamp().checked_add(jiff::SignedDuration::from_secs(seconds)).ok()?;
+    Some(Value::Time(Time::new(moved, time.offset())))
+}
+
+fn weekday_name(day: jiff::civil::Weekday) -> &'static str {
+    use jiff::civil::Weekday::*;
+    match day {
+        Monday => "mon",
+        Tuesday => "tue",
+        Wednesday => "wed",
+        Thursday => "thu",
+        Friday => "fri",
+        Saturday => "sat",
+        Sunday => "sun",
+    }
+}

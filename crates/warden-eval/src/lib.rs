@@ -1,0 +1,15 @@
+//! Warden's evaluator: applies a checked policy to a change and produces the verdict
+//! with its explanation. It only ever runs programs that passed the checker, reads
+//! nothing but the change, and every evaluation terminates within its step budget.
+
+mod approvals;
+mod evaluate;
+mod explain;
+mod interp;
+pub mod report;
+mod value;
+
+pub use approvals::Dismissal;
+pub use evaluate::{LAST_PUSH_RULE, Options, evaluate};
+pub use interp::Compiled;
+pub use report::{Outcome, Report, Verdict};

@@ -1,0 +1,232 @@
+//! The result of an evaluation: the verdict and, for every rule, its outcome and the
+//! data that explains it. Serialized as the JSON report (`warden.report/v1`, documented
+//! in `docs/report.md`); the human rendering is built from the same data.
+
+use serde::Serialize;
+
+use crate::approvals::Dismissal;
+
+pub const REPORT_SCHEMA: &str = "warden.report/v1";
+
+/// `allow < require-approval < deny`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Allow,
+    RequireApproval,
+    Deny,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::RequireApproval => "require-approval",
+            Verdict::Deny => "deny",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    NotApplicable,
+    Satisfied,
+    Exempted,
+    Overridden,
+    Pending,
+    Violated,
+    Error,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::NotApplicable => "not_applicable",
+            Outcome::Satisfied => "satisfied",
+            Outcome::Exempted => "exempted",
+            Outcome::Overridden => "overridden",
+            Outcome::Pending => "pending",
+            Outcome::Violated => "violated",
+            Outcome::Error => "error",
+        }
+    }
+
+    /// What the outcome contributes to the verdict.
+    pub fn verdict(self) -> Verdict {
+        match self {
+            Outcome::Pending => Verdict::RequireApproval,
+            Outcome::Violated | Outcome::Error => Verdict::Deny,
+            _ => Verdict::Allow,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub verdict: Verdict,
+    pub change: ChangeSummary,
+    /// Filled in by the caller that read the files (`sha256:` of policy and input).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Digest>,
+    pub rules: Vec<RuleReport>,
+    pub approvals: ApprovalsReport,
+    pub overrides: Vec<OverrideReport>,
+    pub exemptions: Vec<ExemptionReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeSummary {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Digest {
+    pub policy: String,
+    pub input: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleReport {
+    pub name: String,
+    /// `path:line:column` of the rule's name.
+    pub location: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
+    pub outcome: Outcome,
+    /// Advisory rules are reported but never change the verdict.
+    pub advisory: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Why the rule applied: the facts that made its `when` true.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<Witness>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<Requirement>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exempted_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overridden_by: Option<OverrideUse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorReport>,
+    /// With `--explain`, for a rule that did not apply: the first condition that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_condition: Option<Witness>,
+}
+
+/// One fact behind a decision: the condition as written, and what made it so.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Witness {
+    pub condition: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequirementKind {
+    Approval,
+    Condition,
+    Deny,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Requirement {
+    pub kind: RequirementKind,
+    pub met: bool,
+    /// The demand as written.
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Approval requirements, one per approver group (one group unless `each`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<ApprovalGroup>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalGroup {
+    /// Who may approve, e.g. ``team `checkout` ``.
+    pub from: String,
+    pub required: u32,
+    pub counted: Vec<String>,
+    pub missing: u32,
+    /// Approvals by people of this group that did not count, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_counted: Vec<NotCounted>,
+    /// People who could still approve (at most 10 listed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub could_approve: Vec<String>,
+    /// How many more could approve than are listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_could_approve: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NotCounted {
+    pub approver: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorReport {
+    pub message: String,
+    pub location: String,
+    pub expression: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OverrideUse {
+    pub by: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ApprovalsReport {
+    pub counted: Vec<CountedApproval>,
+    pub dismissed: Vec<Dismissal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CountedApproval {
+    pub approver: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OverrideReport {
+    pub by: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
+    /// The rules the override names; empty means every overridable rule.
+    pub rules: Vec<String>,
+    pub applied_to: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<Rejection>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Rejection {
+    pub rule: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExemptionReport {
+    pub name: String,
+    pub location: String,
+    pub applied: bool,
+    pub rules: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<Witness>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorReport>,
+}

@@ -1,0 +1,184 @@
+//! Runtime values. Records and most strings borrow from the change (`'a`), so reading
+//! the input costs no copies.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+use warden_change::Time;
+use warden_change::view::{Datum, Node, View};
+use warden_check::ir::{GlobId, RegexId};
+
+#[derive(Debug, Clone)]
+pub enum Value<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Str(Str<'a>),
+    Time(Time),
+    /// Seconds.
+    Duration(i64),
+    Glob(GlobId),
+    Regex(RegexId),
+    Approvers(Rc<ApproverSet>),
+    List(Rc<[Value<'a>]>),
+    Map(&'a IndexMap<String, String>),
+    Node(Node<'a>),
+}
+
+/// A string borrowed from the input or built during evaluation.
+#[derive(Debug, Clone)]
+pub enum Str<'a> {
+    Borrowed(&'a str),
+    Owned(Rc<str>),
+}
+
+impl Str<'_> {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Str::Borrowed(s) => s,
+            Str::Owned(s) => s,
+        }
+    }
+}
+
+/// Who may approve: the value of `team("x")`, `user("y")`, `anyone` and their unions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApproverSet {
+    Anyone,
+    Team(String),
+    User(String),
+    Union(Vec<ApproverSet>),
+}
+
+impl ApproverSet {
+    pub fn contains(&self, view: &View<'_>, principal: &str) -> bool {
+        match self {
+            ApproverSet::Anyone => true,
+            ApproverSet::User(id) => id == principal,
+            ApproverSet::Team(team) => view
+                .principal_facts(principal)
+                .is_some_and(|p| p.teams.iter().any(|t| t == team)),
+            ApproverSet::Union(sets) => sets.iter().any(|s| s.contains(view, principal)),
+        }
+    }
+
+    pub fn union(a: &ApproverSet, b: &ApproverSet) -> ApproverSet {
+        let mut parts = Vec::new();
+        for set in [a, b] {
+            match set {
+                ApproverSet::Union(inner) => parts.extend(inner.iter().cloned()),
+                other => parts.push(other.clone()),
+            }
+        }
+        ApproverSet::Union(parts)
+    }
+}
+
+impl fmt::Display for ApproverSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApproverSet::Anyone => f.write_str("anyone"),
+            ApproverSet::Team(team) => write!(f, "team `{team}`"),
+            ApproverSet::User(user) => write!(f, "`{user}`"),
+            ApproverSet::Union(sets) => {
+                let parts: Vec<String> = sets.iter().map(ToString::to_string).collect();
+                f.write_str(&parts.join(" or "))
+            }
+        }
+    }
+}
+
+impl<'a> Value<'a> {
+    pub fn from_datum(datum: Datum<'a>) -> Value<'a> {
+        match datum {
+            Datum::Null => Value::Null,
+            Datum::Bool(b) => Value::Bool(b),
+            Datum::Int(i) => Value::Int(i),
+            Datum::Str(s) => Value::Str(Str::Borrowed(s)),
+            Datum::Time(t) => Value::Time(t),
+            Datum::List(items) => Value::List(items.into_iter().map(Value::from_datum).collect()),
+            Datum::Map(m) => Value::Map(m),
+            Datum::Node(n) => Value::Node(n),
+        }
+    }
+
+    pub fn str(text: impl Into<Rc<str>>) -> Value<'a> {
+        Value::Str(Str::Owned(text.into()))
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// Equality as `==` sees it; records compare by identity.
+    pub fn equals(&self, other: &Value<'a>, view: &View<'a>) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => a.as_str() == b.as_str(),
+            (Value::Time(a), Value::Time(b)) => a == b,
+            (Value::Duration(a), Value::Duration(b)) => a == b,
+            (Value::Glob(a), Value::Glob(b)) => a == b,
+            (Value::Regex(a), Value::Regex(b)) => a == b,
+            (Value::Approvers(a), Value::Approvers(b)) => a == b,
+            (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(y, view)),
+            (Value::Map(a), Value::Map(b)) => a == b,
+            (Value::Node(a), Value::Node(b)) => view.same(*a, *b),
+            _ => false,
+        }
+    }
+
+    /// Ordering of ints, durations, timestamps and strings (checked statically).
+    pub fn compare(&self, other: &Value<'a>) -> Option<Ordering> {
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) | (Value::Duration(a), Value::Duration(b)) => Some(a.cmp(b)),
+            (Value::Time(a), Value::Time(b)) => a.partial_cmp(b),
+            (Value::Str(a), Value::Str(b)) => Some(a.as_str().cmp(b.as_str())),
+            _ => None,
+        }
+    }
+
+    /// How a value reads in a message or an explanation.
+    pub fn display(&self, view: &View<'a>) -> String {
+        match self {
+            Value::Null => "null".to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Str(s) => s.as_str().to_string(),
+            Value::Time(t) => t.to_string(),
+            Value::Duration(seconds) => format_duration(*seconds),
+            Value::Glob(id) => format!("glob #{}", id.0),
+            Value::Regex(id) => format!("regex #{}", id.0),
+            Value::Approvers(set) => set.to_string(),
+            Value::List(items) => {
+                let parts: Vec<String> = items.iter().map(|v| v.display(view)).collect();
+                format!("[{}]", parts.join(", "))
+            }
+            Value::Map(map) => {
+                let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                format!("{{{}}}", parts.join(", "))
+            }
+            Value::Node(node) => view.label(*node),
+        }
+    }
+}
+
+/// `90m`, `2h30m`, `1d`, `45s`.
+pub fn format_duration(seconds: i64) -> String {
+    if seconds == 0 {
+        return "0s".to_string();
+    }
+    let sign = if seconds < 0 { "-" } else { "" };
+    let mut rest = seconds.unsigned_abs();
+    let mut out = String::from(sign);
+    for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
+}
