@@ -20,7 +20,9 @@ pub enum LambdaBody {
     /// A list; `flat_map`.
     List,
     /// A summable/orderable number: `int`, `duration` (or `timestamp` for min/max).
-    Number { timestamps: bool },
+    Number {
+        timestamps: bool,
+    },
 }
 
 /// How the result type follows from the receiver and the lambda body.
@@ -76,10 +78,26 @@ pub fn method(receiver: &Type, name: &str) -> Option<MethodSig> {
     let element = receiver.element();
     Some(match receiver {
         Type::List(_) => match name {
-            "any" => sig(Builtin::Any, vec![Lambda(LambdaBody::Bool)], Fixed(Type::Bool)),
-            "all" => sig(Builtin::All, vec![Lambda(LambdaBody::Bool)], Fixed(Type::Bool)),
-            "none" => sig(Builtin::None, vec![Lambda(LambdaBody::Bool)], Fixed(Type::Bool)),
-            "count" => sig(Builtin::Count, vec![Lambda(LambdaBody::Bool)], Fixed(Type::Int)),
+            "any" => sig(
+                Builtin::Any,
+                vec![Lambda(LambdaBody::Bool)],
+                Fixed(Type::Bool),
+            ),
+            "all" => sig(
+                Builtin::All,
+                vec![Lambda(LambdaBody::Bool)],
+                Fixed(Type::Bool),
+            ),
+            "none" => sig(
+                Builtin::None,
+                vec![Lambda(LambdaBody::Bool)],
+                Fixed(Type::Bool),
+            ),
+            "count" => sig(
+                Builtin::Count,
+                vec![Lambda(LambdaBody::Bool)],
+                Fixed(Type::Int),
+            ),
             "filter" => sig(Builtin::Filter, vec![Lambda(LambdaBody::Bool)], Receiver),
             "map" => sig(Builtin::Map, vec![Lambda(LambdaBody::Any)], ListOfBody),
             "flat_map" => sig(Builtin::FlatMap, vec![Lambda(LambdaBody::List)], BodyList),

@@ -140,14 +140,30 @@ impl<'a> Checker<'a> {
         FileId(file as u32)
     }
 
-    pub fn error(&mut self, file: usize, span: Span, code: &'static str, message: String, label: &str, help: Option<String>) {
+    pub fn error(
+        &mut self,
+        file: usize,
+        span: Span,
+        code: &'static str,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) {
         let mut diagnostic =
             Diagnostic::error(code, message).with_label(Self::file_id(file), span, label);
         diagnostic.help = help;
         self.diags.push(diagnostic);
     }
 
-    pub fn warning(&mut self, file: usize, span: Span, code: &'static str, message: String, label: &str, help: Option<String>) {
+    pub fn warning(
+        &mut self,
+        file: usize,
+        span: Span,
+        code: &'static str,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) {
         let mut diagnostic =
             Diagnostic::warning(code, message).with_label(Self::file_id(file), span, label);
         diagnostic.help = help;
@@ -174,8 +190,16 @@ impl<'a> Checker<'a> {
                 text: f.text.clone(),
             })
             .collect();
-        let globals = self.globals.iter_mut().filter_map(|g| g.ir.take()).collect::<Vec<_>>();
-        let functions = self.functions.iter_mut().filter_map(|f| f.ir.take()).collect::<Vec<_>>();
+        let globals = self
+            .globals
+            .iter_mut()
+            .filter_map(|g| g.ir.take())
+            .collect::<Vec<_>>();
+        let functions = self
+            .functions
+            .iter_mut()
+            .filter_map(|f| f.ir.take())
+            .collect::<Vec<_>>();
         let complete =
             globals.len() == self.globals.len() && functions.len() == self.functions.len();
         let program = complete.then(|| ir::Program {
@@ -234,7 +258,11 @@ impl<'a> Checker<'a> {
                     }
                     ast::Item::Fn(item) => {
                         let id = ir::FnId(self.functions.len() as u32);
-                        let params = item.params.iter().map(|p| self.resolve_type(file, &p.ty)).collect();
+                        let params = item
+                            .params
+                            .iter()
+                            .map(|p| self.resolve_type(file, &p.ty))
+                            .collect();
                         let ret = self.resolve_type(file, &item.ret);
                         self.functions.push(FnEntry {
                             file,
@@ -255,10 +283,13 @@ impl<'a> Checker<'a> {
                     if let Some(previous) = scope.imports.get(&alias) {
                         let first = previous.span;
                         self.diags.push(
-                            Diagnostic::error("duplicate-name", format!("`{alias}` is imported twice"))
-                                .with_label(Self::file_id(file), import.span, "imported again here")
-                                .with_label(Self::file_id(file), first, "first imported here")
-                                .with_help("remove one import, or give one a different name with `as`"),
+                            Diagnostic::error(
+                                "duplicate-name",
+                                format!("`{alias}` is imported twice"),
+                            )
+                            .with_label(Self::file_id(file), import.span, "imported again here")
+                            .with_label(Self::file_id(file), first, "first imported here")
+                            .with_help("remove one import, or give one a different name with `as`"),
                         );
                         continue;
                     }
@@ -281,7 +312,11 @@ impl<'a> Checker<'a> {
         let files = self.files;
         match &import.target {
             ast::ImportTarget::Std(segments) => {
-                let name = segments.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("/");
+                let name = segments
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("/");
                 let path = format!("std/{name}.warden");
                 let found = files.iter().position(|f| f.std && f.path == path);
                 let Some(target) = found else {
@@ -292,9 +327,22 @@ impl<'a> Checker<'a> {
                         .collect();
                     let help = match suggest(&name, available.iter().copied()) {
                         Some(close) => format!("did you mean `std.{}`?", close.replace('/', ".")),
-                        None => format!("the standard modules are {}", quoted_list(&available, "std.")),
+                        None => format!(
+                            "the standard modules are {}",
+                            quoted_list(&available, "std.")
+                        ),
                     };
-                    self.error(file, import.span, "unknown-module", format!("there is no standard module `std.{}`", name.replace('/', ".")), "not a standard module", Some(help));
+                    self.error(
+                        file,
+                        import.span,
+                        "unknown-module",
+                        format!(
+                            "there is no standard module `std.{}`",
+                            name.replace('/', ".")
+                        ),
+                        "not a standard module",
+                        Some(help),
+                    );
                     return None;
                 };
                 let alias = import
@@ -311,23 +359,45 @@ impl<'a> Checker<'a> {
                 };
                 let found = files.iter().position(|f| !f.std && f.path == resolved);
                 let Some(target) = found else {
-                    let candidates: Vec<&str> = files.iter().filter(|f| !f.std).map(|f| f.path.as_str()).collect();
+                    let candidates: Vec<&str> = files
+                        .iter()
+                        .filter(|f| !f.std)
+                        .map(|f| f.path.as_str())
+                        .collect();
                     let help = match suggest(&resolved, candidates.iter().copied()) {
                         Some(close) => format!("did you mean `{close}`?"),
-                        None => "the path is relative to the importing file's directory".to_string(),
+                        None => {
+                            "the path is relative to the importing file's directory".to_string()
+                        }
                     };
-                    self.error(file, *span, "unknown-module", format!("no file `{resolved}` in the policy"), "not found", Some(help));
+                    self.error(
+                        file,
+                        *span,
+                        "unknown-module",
+                        format!("no file `{resolved}` in the policy"),
+                        "not found",
+                        Some(help),
+                    );
                     return None;
                 };
                 if target == file {
-                    self.error(file, *span, "import-self", "a file cannot import itself".to_string(), "this file", Some("remove the import".to_string()));
+                    self.error(
+                        file,
+                        *span,
+                        "import-self",
+                        "a file cannot import itself".to_string(),
+                        "this file",
+                        Some("remove the import".to_string()),
+                    );
                     return None;
                 }
                 let alias = match &import.alias {
                     Some(alias) => alias.name.clone(),
                     None => {
                         let stem = resolved.rsplit('/').next().unwrap_or(&resolved);
-                        stem.strip_suffix(".warden").unwrap_or(stem).replace(['-', '.'], "_")
+                        stem.strip_suffix(".warden")
+                            .unwrap_or(stem)
+                            .replace(['-', '.'], "_")
                     }
                 };
                 Some((alias, target))
@@ -344,7 +414,14 @@ impl<'a> Checker<'a> {
                     let help = suggest(name, Type::all_names())
                         .map(|close| format!("did you mean `{close}`?"))
                         .unwrap_or_else(|| "types are `bool`, `int`, `string`, `timestamp`, `duration`, `glob`, `regex`, `approvers`, `list<T>`, `map<T>`, `T?` and the change-model records".to_string());
-                    self.error(file, written.span, "unknown-type", format!("unknown type `{name}`"), "not a type", Some(help));
+                    self.error(
+                        file,
+                        written.span,
+                        "unknown-type",
+                        format!("unknown type `{name}`"),
+                        "not a type",
+                        Some(help),
+                    );
                     Type::Error
                 }
             },
@@ -363,8 +440,22 @@ impl<'a> Checker<'a> {
         match &entry.state {
             GlobalState::Done(ty) => return ty.clone(),
             GlobalState::InProgress => {
-                let (file, span, name) = (entry.file, entry.item.name.span, entry.item.name.name.clone());
-                self.error(file, span, "recursion", format!("`{name}` is defined in terms of itself"), "refers back to itself", Some("a `let` cannot depend on its own value; compute it from other values".to_string()));
+                let (file, span, name) = (
+                    entry.file,
+                    entry.item.name.span,
+                    entry.item.name.name.clone(),
+                );
+                self.error(
+                    file,
+                    span,
+                    "recursion",
+                    format!("`{name}` is defined in terms of itself"),
+                    "refers back to itself",
+                    Some(
+                        "a `let` cannot depend on its own value; compute it from other values"
+                            .to_string(),
+                    ),
+                );
                 return Type::Error;
             }
             GlobalState::Pending => entry.state = GlobalState::InProgress,
@@ -390,15 +481,27 @@ impl<'a> Checker<'a> {
 
     /// Applies a `let`'s written type annotation, if any.
     fn annotate(&mut self, file: usize, item: &ast::LetItem, value: ir::Expr) -> ir::Expr {
-        let Some(written) = &item.ty else { return value };
+        let Some(written) = &item.ty else {
+            return value;
+        };
         let expected = self.resolve_type(file, written);
         self.expect_type(file, &value, &expected, "the declared type");
-        ir::Expr { ty: expected, ..value }
+        ir::Expr {
+            ty: expected,
+            ..value
+        }
     }
 
     fn check_function(&mut self, index: usize) {
-        let Some(entry) = self.functions.get(index) else { return };
-        let (file, item, params, ret) = (entry.file, entry.item, entry.params.clone(), entry.ret.clone());
+        let Some(entry) = self.functions.get(index) else {
+            return;
+        };
+        let (file, item, params, ret) = (
+            entry.file,
+            entry.item,
+            entry.params.clone(),
+            entry.ret.clone(),
+        );
         let mut body = Body::new(file, Some(Owner::Fn(ir::FnId(index as u32))));
         let mut slots = Vec::new();
         for (param, ty) in item.params.iter().zip(params) {
@@ -406,7 +509,12 @@ impl<'a> Checker<'a> {
         }
         let lets = self.lets(&mut body, &item.body.lets);
         let result = self.expr(&mut body, &item.body.result);
-        self.expect_type(file, &result, &ret, &format!("the return type of `{}`", item.name.name));
+        self.expect_type(
+            file,
+            &result,
+            &ret,
+            &format!("the return type of `{}`", item.name.name),
+        );
         let frame = body.frame();
         self.finish_body(&mut body);
         if let Some(entry) = self.functions.get_mut(index) {
@@ -442,12 +550,28 @@ impl<'a> Checker<'a> {
 
     pub fn report_unused(&mut self, file: usize, binding: &Binding) {
         if binding.warn_unused && !binding.used && !binding.name.starts_with('_') {
-            self.warning(file, binding.span, "unused-let", format!("`{}` is never used", binding.name), "bound here", Some(format!("remove it, or name it `_{}` to keep it", binding.name)));
+            self.warning(
+                file,
+                binding.span,
+                "unused-let",
+                format!("`{}` is never used", binding.name),
+                "bound here",
+                Some(format!(
+                    "remove it, or name it `_{}` to keep it",
+                    binding.name
+                )),
+            );
         }
     }
 
     /// Reports a type mismatch unless `expr` fits `expected`.
-    pub fn expect_type(&mut self, file: usize, expr: &ir::Expr, expected: &Type, what: &str) -> bool {
+    pub fn expect_type(
+        &mut self,
+        file: usize,
+        expr: &ir::Expr,
+        expected: &Type,
+        what: &str,
+    ) -> bool {
         if expr.ty.fits(expected) {
             return true;
         }
@@ -456,7 +580,14 @@ impl<'a> Checker<'a> {
         } else {
             format!("{what} must be `{expected}`")
         };
-        self.error(file, expr.span, "type-mismatch", format!("expected `{expected}`, found `{}`", expr.ty), &format!("this is `{}`", expr.ty), Some(help));
+        self.error(
+            file,
+            expr.span,
+            "type-mismatch",
+            format!("expected `{expected}`, found `{}`", expr.ty),
+            &format!("this is `{}`", expr.ty),
+            Some(help),
+        );
         false
     }
 
@@ -474,7 +605,14 @@ impl<'a> Checker<'a> {
                     ast::Item::Exempt(exempt) => (&exempt.name, "exemption"),
                     ast::Item::Policy(policy) => {
                         if source.std {
-                            self.error(file, policy.span, "misplaced-item", "a standard module cannot hold a `policy` block".to_string(), "not allowed here", Some("move it into a policy file".to_string()));
+                            self.error(
+                                file,
+                                policy.span,
+                                "misplaced-item",
+                                "a standard module cannot hold a `policy` block".to_string(),
+                                "not allowed here",
+                                Some("move it into a policy file".to_string()),
+                            );
                         } else {
                             policy_items.push((file, policy));
                         }
@@ -483,14 +621,29 @@ impl<'a> Checker<'a> {
                     _ => continue,
                 };
                 if source.std {
-                    self.error(file, name.span, "misplaced-item", format!("a standard module cannot declare a {kind}"), "not allowed here", Some("standard modules hold only `let` and `fn`".to_string()));
+                    self.error(
+                        file,
+                        name.span,
+                        "misplaced-item",
+                        format!("a standard module cannot declare a {kind}"),
+                        "not allowed here",
+                        Some("standard modules hold only `let` and `fn`".to_string()),
+                    );
                     continue;
                 }
                 if let Some((first_file, first_span)) = names.get(&name.name) {
-                    let diagnostic = Diagnostic::error("duplicate-rule", format!("the name `{}` is used by two rules or exemptions", name.name))
-                        .with_label(Self::file_id(file), name.span, "used again here")
-                        .with_label(Self::file_id(*first_file), *first_span, "first used here")
-                        .with_help("rule and exemption names must be unique across the policy; rename one");
+                    let diagnostic = Diagnostic::error(
+                        "duplicate-rule",
+                        format!(
+                            "the name `{}` is used by two rules or exemptions",
+                            name.name
+                        ),
+                    )
+                    .with_label(Self::file_id(file), name.span, "used again here")
+                    .with_label(Self::file_id(*first_file), *first_span, "first used here")
+                    .with_help(
+                        "rule and exemption names must be unique across the policy; rename one",
+                    );
                     self.diags.push(diagnostic);
                     continue;
                 }
@@ -520,7 +673,14 @@ impl<'a> Checker<'a> {
         let mut settings = ir::Settings::default();
         if let [(_, _), rest @ ..] = items {
             for (file, extra) in rest {
-                self.error(*file, extra.span, "duplicate-policy", "a policy has more than one `policy` block".to_string(), "another `policy` block", Some("merge the entries into one `policy` block".to_string()));
+                self.error(
+                    *file,
+                    extra.span,
+                    "duplicate-policy",
+                    "a policy has more than one `policy` block".to_string(),
+                    "another `policy` block",
+                    Some("merge the entries into one `policy` block".to_string()),
+                );
             }
         }
         let Some((file, policy)) = items.first() else {
@@ -530,16 +690,33 @@ impl<'a> Checker<'a> {
             match entry {
                 ast::PolicyEntry::Overridable(clause) => {
                     if settings.default_override.is_some() {
-                        self.error(*file, clause.span, "duplicate-policy", "the default override is given twice".to_string(), "given again here", Some("keep one `overridable by` entry".to_string()));
+                        self.error(
+                            *file,
+                            clause.span,
+                            "duplicate-policy",
+                            "the default override is given twice".to_string(),
+                            "given again here",
+                            Some("keep one `overridable by` entry".to_string()),
+                        );
                         continue;
                     }
                     let Some(by) = &clause.by else {
-                        self.error(*file, clause.span, "missing-override-set", "the policy default needs `by` and who may override".to_string(), "no approver set", Some("write `overridable by team(\"oncall\")`".to_string()));
+                        self.error(
+                            *file,
+                            clause.span,
+                            "missing-override-set",
+                            "the policy default needs `by` and who may override".to_string(),
+                            "no approver set",
+                            Some("write `overridable by team(\"oncall\")`".to_string()),
+                        );
                         continue;
                     };
-                    settings.default_override = Some(self.override_rule(*file, by, clause.condition.as_ref()));
+                    settings.default_override =
+                        Some(self.override_rule(*file, by, clause.condition.as_ref()));
                 }
-                ast::PolicyEntry::ApprovalAfterLastPush(_) => settings.approval_after_last_push = true,
+                ast::PolicyEntry::ApprovalAfterLastPush(_) => {
+                    settings.approval_after_last_push = true
+                }
             }
         }
         settings
@@ -547,7 +724,12 @@ impl<'a> Checker<'a> {
 
     /// Lowers `overridable by SET [where COND]` in a body of its own. `override` is
     /// always slot 0, so conditions inherited from the policy default stay valid.
-    fn override_rule(&mut self, file: usize, by: &ast::Expr, condition: Option<&ast::Expr>) -> ir::OverrideRule {
+    fn override_rule(
+        &mut self,
+        file: usize,
+        by: &ast::Expr,
+        condition: Option<&ast::Expr>,
+    ) -> ir::OverrideRule {
         let mut body = Body::new(file, None);
         let slot = body.bind("override", Type::record("Override"), Span::default(), false);
         let by = self.expr(&mut body, by);
@@ -558,10 +740,20 @@ impl<'a> Checker<'a> {
             .collect();
         let frame = body.frame();
         self.finish_body(&mut body);
-        ir::OverrideRule { by, conditions, slot, frame }
+        ir::OverrideRule {
+            by,
+            conditions,
+            slot,
+            frame,
+        }
     }
 
-    fn rule(&mut self, file: usize, rule: &ast::RuleItem, default: Option<&ir::OverrideRule>) -> ir::Rule {
+    fn rule(
+        &mut self,
+        file: usize,
+        rule: &ast::RuleItem,
+        default: Option<&ir::OverrideRule>,
+    ) -> ir::Rule {
         let overridable = match &rule.overridable {
             ast::Overridability::Never => None,
             ast::Overridability::Default => default.cloned(),
@@ -573,7 +765,11 @@ impl<'a> Checker<'a> {
                     if let Some(condition) = &clause.condition {
                         let mut body = Body::new(file, None);
                         body.bind("override", Type::record("Override"), Span::default(), false);
-                        rule.conditions.push(self.condition(&mut body, condition, "an override condition"));
+                        rule.conditions.push(self.condition(
+                            &mut body,
+                            condition,
+                            "an override condition",
+                        ));
                         rule.frame.slots = rule.frame.slots.max(body.next_slot);
                         self.finish_body(&mut body);
                     }
@@ -593,7 +789,11 @@ impl<'a> Checker<'a> {
             lints::constant_condition(self, file, &condition);
             condition
         });
-        let demands = rule.demands.iter().map(|d| self.demand(&mut body, d)).collect();
+        let demands = rule
+            .demands
+            .iter()
+            .map(|d| self.demand(&mut body, d))
+            .collect();
         let message = rule.message.as_ref().map(|m| self.template(&mut body, m));
         let frame = body.frame();
         self.finish_body(&mut body);
@@ -627,13 +827,21 @@ impl<'a> Checker<'a> {
 
     fn demand(&mut self, body: &mut Body, demand: &ast::Demand) -> ir::Demand {
         match demand {
-            ast::Demand::Deny { message, unless, span } => ir::Demand::Deny {
+            ast::Demand::Deny {
+                message,
+                unless,
+                span,
+            } => ir::Demand::Deny {
                 message: self.template(body, message),
                 unless: unless.as_ref().map(|req| self.approval(body, req)),
                 span: *span,
             },
             ast::Demand::Approval(req) => ir::Demand::Approval(self.approval(body, req)),
-            ast::Demand::Condition { condition, message, span } => ir::Demand::Condition {
+            ast::Demand::Condition {
+                condition,
+                message,
+                span,
+            } => ir::Demand::Condition {
                 condition: self.condition(body, condition, "a requirement"),
                 message: self.template(body, message),
                 span: *span,
@@ -644,7 +852,14 @@ impl<'a> Checker<'a> {
     fn approval(&mut self, body: &mut Body, req: &ast::ApprovalReq) -> ir::ApprovalReq {
         let file = body.file;
         if req.count == 0 {
-            self.error(file, req.count_span, "zero-approvals", "a requirement of 0 approvals is always met".to_string(), "0 approvals", Some("ask for at least 1 approval, or remove the requirement".to_string()));
+            self.error(
+                file,
+                req.count_span,
+                "zero-approvals",
+                "a requirement of 0 approvals is always met".to_string(),
+                "0 approvals",
+                Some("ask for at least 1 approval, or remove the requirement".to_string()),
+            );
         }
         let list_of_names = Type::list(Type::Str);
         let source = match &req.source {
@@ -655,22 +870,42 @@ impl<'a> Checker<'a> {
             }
             ast::ApproverSource::EachTeam(list) => {
                 let list = self.expr(body, list);
-                self.expect_type(file, &list, &list_of_names, "`each team in` needs a list of team names, which");
+                self.expect_type(
+                    file,
+                    &list,
+                    &list_of_names,
+                    "`each team in` needs a list of team names, which",
+                );
                 ir::ApproverSource::EachTeam(list)
             }
             ast::ApproverSource::EachUser(list) => {
                 let list = self.expr(body, list);
-                self.expect_type(file, &list, &list_of_names, "`each user in` needs a list of principal ids, which");
+                self.expect_type(
+                    file,
+                    &list,
+                    &list_of_names,
+                    "`each user in` needs a list of principal ids, which",
+                );
                 ir::ApproverSource::EachUser(list)
             }
         };
         let mark = body.bindings.len();
         let approver_slot = body.bind("approver", Type::record("Principal"), req.span, false);
-        let condition = req.condition.as_ref().map(|c| self.condition(body, c, "an approver condition"));
+        let condition = req
+            .condition
+            .as_ref()
+            .map(|c| self.condition(body, c, "an approver condition"));
         for binding in body.bindings.split_off(mark) {
             self.report_unused(file, &binding);
         }
-        let text = self.files.get(file).and_then(|f| f.text.get(req.span.start..req.span.end)).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = self
+            .files
+            .get(file)
+            .and_then(|f| f.text.get(req.span.start..req.span.end))
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         ir::ApprovalReq {
             count: req.count,
             source,
@@ -682,7 +917,12 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn exemption(&mut self, file: usize, exempt: &ast::ExemptItem, rule_names: &[&str]) -> ir::Exemption {
+    fn exemption(
+        &mut self,
+        file: usize,
+        exempt: &ast::ExemptItem,
+        rule_names: &[&str],
+    ) -> ir::Exemption {
         let mut rules = Vec::new();
         for name in &exempt.rules {
             match rule_names.iter().position(|r| *r == name.name) {
@@ -691,7 +931,14 @@ impl<'a> Checker<'a> {
                     let help = suggest(&name.name, rule_names.iter().copied())
                         .map(|close| format!("did you mean `{close}`?"))
                         .unwrap_or_else(|| "an exemption names the rules it lifts".to_string());
-                    self.error(file, name.span, "unknown-rule", format!("there is no rule `{}`", name.name), "not a rule of this policy", Some(help));
+                    self.error(
+                        file,
+                        name.span,
+                        "unknown-rule",
+                        format!("there is no rule `{}`", name.name),
+                        "not a rule of this policy",
+                        Some(help),
+                    );
                 }
             }
         }
@@ -731,9 +978,19 @@ impl<'a> Checker<'a> {
     pub fn glob(&mut self, file: usize, patterns: Vec<(String, Span)>) -> Option<GlobId> {
         let mut valid = true;
         for (pattern, span) in &patterns {
-            if let Err(error) = globset::GlobBuilder::new(pattern).literal_separator(true).build() {
+            if let Err(error) = globset::GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+            {
                 valid = false;
-                self.error(file, *span, "invalid-glob", format!("`{pattern}` is not a valid glob"), "invalid glob", Some(format!("{}", error.kind())));
+                self.error(
+                    file,
+                    *span,
+                    "invalid-glob",
+                    format!("`{pattern}` is not a valid glob"),
+                    "invalid glob",
+                    Some(format!("{}", error.kind())),
+                );
             } else if looks_like_regex(pattern) {
                 valid = false;
                 self.error(file, *span, "regex-as-glob", format!("`{pattern}` looks like a regular expression, not a glob"), "written as a glob", Some("globs use `*` (within a directory) and `**` (across directories); for a regular expression write `regex(\"…\")` and `matches_regex`".to_string()));
@@ -751,7 +1008,14 @@ impl<'a> Checker<'a> {
         if let Err(error) = regex::Regex::new(pattern) {
             let detail = error.to_string();
             let last = detail.lines().last().unwrap_or("").trim().to_string();
-            self.error(file, span, "invalid-regex", format!("`{pattern}` is not a valid regular expression"), "invalid regular expression", Some(last));
+            self.error(
+                file,
+                span,
+                "invalid-regex",
+                format!("`{pattern}` is not a valid regular expression"),
+                "invalid regular expression",
+                Some(last),
+            );
             return None;
         }
         let next = RegexId(self.regexes.len() as u32);
@@ -759,17 +1023,13 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// A glob that is almost certainly a regex: anchors, `.*`, `\d`, `+` after a group.
+/// A glob that is almost certainly a regex: anchors, escaped dots, character classes
+/// like `\d`, `.+`, groups. (`.*` alone is a fine glob: `README.*`.)
 fn looks_like_regex(pattern: &str) -> bool {
-    pattern.starts_with('^')
-        || pattern.ends_with('$')
-        || pattern.contains(".*")
-        || pattern.contains(".+")
-        || pattern.contains("\\d")
-        || pattern.contains("\\w")
-        || pattern.contains("\\s")
-        || pattern.contains(")+")
-        || pattern.contains("(?")
+    const TELLS: &[&str] = &[
+        "\\.", "\\d", "\\w", "\\s", ".+", "(?", ")+", ")*", ".*$", ".*)",
+    ];
+    pattern.starts_with('^') || pattern.ends_with('$') || TELLS.iter().any(|t| pattern.contains(t))
 }
 
 /// Resolves `relative` against the directory of `importer`, both `/`-separated paths
@@ -793,7 +1053,11 @@ fn resolve_relative(importer: &str, relative: &str) -> Option<String> {
 }
 
 pub(crate) fn quoted_list(items: &[&str], prefix: &str) -> String {
-    items.iter().map(|i| format!("`{prefix}{i}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| format!("`{prefix}{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -802,8 +1066,14 @@ mod tests {
 
     #[test]
     fn relative_imports_stay_inside_the_policy() {
-        assert_eq!(resolve_relative("a/b.warden", "c.warden").as_deref(), Some("a/c.warden"));
-        assert_eq!(resolve_relative("a/b.warden", "../c.warden").as_deref(), Some("c.warden"));
+        assert_eq!(
+            resolve_relative("a/b.warden", "c.warden").as_deref(),
+            Some("a/c.warden")
+        );
+        assert_eq!(
+            resolve_relative("a/b.warden", "../c.warden").as_deref(),
+            Some("c.warden")
+        );
         assert_eq!(resolve_relative("b.warden", "../c.warden"), None);
         assert_eq!(resolve_relative("b.warden", "/etc/passwd"), None);
     }
@@ -812,5 +1082,7 @@ mod tests {
     fn regex_shaped_globs_are_recognised() {
         assert!(looks_like_regex("^src/.*\\.rs$"));
         assert!(!looks_like_regex("src/**/*.rs"));
+        assert!(!looks_like_regex("**/README.*"));
+        assert!(looks_like_regex("src/.+\\.rs"));
     }
 }

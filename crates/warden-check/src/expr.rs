@@ -27,8 +27,21 @@ impl Checker<'_> {
     pub fn condition(&mut self, body: &mut Body, expr: &ast::Expr, what: &str) -> ir::Expr {
         let lowered = self.expr(body, expr);
         if lowered.ty.is_optional() && lowered.ty.unwrap_optional().fits(&Type::Bool) {
-            self.error(body.file, expr.span, "optional-condition", format!("{what} is `bool?`, which may be missing"), "may be null", Some("missing is not false: decide what it means with `?? false` or `?? true`".to_string()));
-            return ir::Expr { ty: Type::Error, ..lowered };
+            self.error(
+                body.file,
+                expr.span,
+                "optional-condition",
+                format!("{what} is `bool?`, which may be missing"),
+                "may be null",
+                Some(
+                    "missing is not false: decide what it means with `?? false` or `?? true`"
+                        .to_string(),
+                ),
+            );
+            return ir::Expr {
+                ty: Type::Error,
+                ..lowered
+            };
         }
         self.expect_type(body.file, &lowered, &Type::Bool, what);
         lowered
@@ -48,28 +61,62 @@ impl Checker<'_> {
             ast::ExprKind::Anyone => self.node(body, ExprKind::Anyone, Type::Approvers, span),
             ast::ExprKind::List(items) => self.list(body, items, span),
             ast::ExprKind::Name(ident) => self.name(body, ident),
-            ast::ExprKind::Field { base, name, optional } => self.field(body, base, name, *optional, span),
+            ast::ExprKind::Field {
+                base,
+                name,
+                optional,
+            } => self.field(body, base, name, *optional, span),
             ast::ExprKind::Call { callee, args } => self.call(body, callee, args, span),
-            ast::ExprKind::MethodCall { base, name, args, optional } => {
-                self.method_call(body, base, name, args, *optional, span)
-            }
+            ast::ExprKind::MethodCall {
+                base,
+                name,
+                args,
+                optional,
+            } => self.method_call(body, base, name, args, *optional, span),
             ast::ExprKind::Index { base, index } => self.index(body, base, index, span),
             ast::ExprKind::Lambda { .. } => {
-                self.error(body.file, span, "misplaced-lambda", "a lambda can only be an argument of a list method".to_string(), "not allowed here", Some("use it in `any`, `all`, `filter`, `map`, …: `change.files.any(f => …)`".to_string()));
+                self.error(
+                    body.file,
+                    span,
+                    "misplaced-lambda",
+                    "a lambda can only be an argument of a list method".to_string(),
+                    "not allowed here",
+                    Some(
+                        "use it in `any`, `all`, `filter`, `map`, …: `change.files.any(f => …)`"
+                            .to_string(),
+                    ),
+                );
                 self.invalid(body, span)
             }
             ast::ExprKind::Unary { op, operand } => self.unary(body, *op, operand, span),
-            ast::ExprKind::Binary { op, op_span, lhs, rhs } => {
-                self.binary(body, *op, *op_span, lhs, rhs, span)
-            }
-            ast::ExprKind::If { condition, then, otherwise } => {
+            ast::ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => self.binary(body, *op, *op_span, lhs, rhs, span),
+            ast::ExprKind::If {
+                condition,
+                then,
+                otherwise,
+            } => {
                 let condition = self.condition(body, condition, "an `if` condition");
                 let then = self.expr(body, then);
                 let otherwise = self.expr(body, otherwise);
                 let ty = match then.ty.join(&otherwise.ty) {
                     Some(ty) => ty,
                     None => {
-                        self.error(body.file, otherwise.span, "type-mismatch", format!("the branches of `if` differ: `{}` and `{}`", then.ty, otherwise.ty), &format!("this is `{}`", otherwise.ty), Some("both branches must give the same type".to_string()));
+                        self.error(
+                            body.file,
+                            otherwise.span,
+                            "type-mismatch",
+                            format!(
+                                "the branches of `if` differ: `{}` and `{}`",
+                                then.ty, otherwise.ty
+                            ),
+                            &format!("this is `{}`", otherwise.ty),
+                            Some("both branches must give the same type".to_string()),
+                        );
                         Type::Error
                     }
                 };
@@ -88,20 +135,37 @@ impl Checker<'_> {
     }
 
     fn list(&mut self, body: &mut Body, items: &[ast::Expr], span: Span) -> ir::Expr {
-        let mut element = Type::Null;
+        let mut element: Option<Type> = None;
         let mut lowered = Vec::new();
         for item in items {
             let item = self.expr(body, item);
-            match element.join(&item.ty) {
-                Some(joined) => element = joined,
+            let Some(so_far) = &element else {
+                element = Some(item.ty.clone());
+                lowered.push(item);
+                continue;
+            };
+            match so_far.join(&item.ty) {
+                Some(joined) => element = Some(joined),
                 None => {
-                    self.error(body.file, item.span, "type-mismatch", format!("list elements differ: `{element}` and `{}`", item.ty), &format!("this is `{}`", item.ty), Some("every element of a list has the same type".to_string()));
-                    element = Type::Error;
+                    self.error(
+                        body.file,
+                        item.span,
+                        "type-mismatch",
+                        format!("list elements differ: `{so_far}` and `{}`", item.ty),
+                        &format!("this is `{}`", item.ty),
+                        Some("every element of a list has the same type".to_string()),
+                    );
+                    element = Some(Type::Error);
                 }
             }
             lowered.push(item);
         }
-        self.node(body, ExprKind::List(lowered), Type::list(element), span)
+        self.node(
+            body,
+            ExprKind::List(lowered),
+            Type::list(element.unwrap_or(Type::Null)),
+            span,
+        )
     }
 
     fn depend(&mut self, body: &Body, target: Owner, span: Span) {
@@ -116,18 +180,29 @@ impl Checker<'_> {
 
     /// The module an identifier names, when it is an import alias not shadowed by a local.
     fn module_alias(&mut self, body: &Body, base: &ast::Expr) -> Option<usize> {
-        let ast::ExprKind::Name(ident) = &base.kind else { return None };
+        let ast::ExprKind::Name(ident) = &base.kind else {
+            return None;
+        };
         if Self::is_local(body, &ident.name) {
             return None;
         }
-        let import = self.modules.get_mut(body.file)?.imports.get_mut(&ident.name)?;
+        let import = self
+            .modules
+            .get_mut(body.file)?
+            .imports
+            .get_mut(&ident.name)?;
         import.used = true;
         Some(import.target)
     }
 
     fn name(&mut self, body: &mut Body, ident: &ast::Ident) -> ir::Expr {
         let span = ident.span;
-        if let Some(binding) = body.bindings.iter_mut().rev().find(|b| b.name == ident.name) {
+        if let Some(binding) = body
+            .bindings
+            .iter_mut()
+            .rev()
+            .find(|b| b.name == ident.name)
+        {
             binding.used = true;
             let (slot, ty) = (binding.slot, binding.ty.clone());
             return self.node(body, ExprKind::Local(slot), ty, span);
@@ -142,12 +217,28 @@ impl Checker<'_> {
             return self.node(body, ExprKind::Global(id), ty, span);
         }
         let (message, label, help) = if scope.is_some_and(|s| s.fns.contains_key(&ident.name)) {
-            (format!("function `{}` used as a value", ident.name), "a function", format!("call it: `{}(…)`", ident.name))
+            (
+                format!("function `{}` used as a value", ident.name),
+                "a function",
+                format!("call it: `{}(…)`", ident.name),
+            )
         } else if scope.is_some_and(|s| s.imports.contains_key(&ident.name)) {
-            (format!("module `{}` used as a value", ident.name), "a module", format!("use one of its items: `{}.NAME`", ident.name))
+            (
+                format!("module `{}` used as a value", ident.name),
+                "a module",
+                format!("use one of its items: `{}.NAME`", ident.name),
+            )
         } else if matches!(ident.name.as_str(), "approver" | "override") {
-            let place = if ident.name == "approver" { "an approval's `where` condition" } else { "an `overridable … where` condition" };
-            (format!("`{}` is only defined in {place}", ident.name), "not defined here", "move this condition into that clause".to_string())
+            let place = if ident.name == "approver" {
+                "an approval's `where` condition"
+            } else {
+                "an `overridable … where` condition"
+            };
+            (
+                format!("`{}` is only defined in {place}", ident.name),
+                "not defined here",
+                "move this condition into that clause".to_string(),
+            )
         } else {
             let mut candidates: Vec<&str> = body.bindings.iter().map(|b| b.name.as_str()).collect();
             candidates.push("change");
@@ -158,14 +249,24 @@ impl Checker<'_> {
                 Some(close) => format!("did you mean `{close}`?"),
                 None => "names are `change`, locals bound with `let`, lambda parameters, and top-level `let`s".to_string(),
             };
-            (format!("unknown name `{}`", ident.name), "not defined", help)
+            (
+                format!("unknown name `{}`", ident.name),
+                "not defined",
+                help,
+            )
         };
         self.error(body.file, span, "unknown-name", message, label, Some(help));
         self.invalid(body, span)
     }
 
     /// `module.item` where `item` is a `let` of an imported module.
-    fn module_member(&mut self, body: &mut Body, module: usize, name: &ast::Ident, span: Span) -> ir::Expr {
+    fn module_member(
+        &mut self,
+        body: &mut Body,
+        module: usize,
+        name: &ast::Ident,
+        span: Span,
+    ) -> ir::Expr {
         let scope = self.modules.get(module);
         if let Some(&id) = scope.and_then(|s| s.lets.get(&name.name)) {
             self.depend(body, Owner::Global(id), span);
@@ -174,18 +275,44 @@ impl Checker<'_> {
         }
         let is_fn = scope.is_some_and(|s| s.fns.contains_key(&name.name));
         let (message, help) = if is_fn {
-            (format!("function `{}` used as a value", name.name), format!("call it: `{}(…)`", name.name))
+            (
+                format!("function `{}` used as a value", name.name),
+                format!("call it: `{}(…)`", name.name),
+            )
         } else {
             let candidates: Vec<&str> = scope
-                .map(|s| s.lets.keys().chain(s.fns.keys()).map(String::as_str).collect())
+                .map(|s| {
+                    s.lets
+                        .keys()
+                        .chain(s.fns.keys())
+                        .map(String::as_str)
+                        .collect()
+                })
                 .unwrap_or_default();
             let help = match suggest(&name.name, candidates.iter().copied()) {
                 Some(close) => format!("did you mean `{close}`?"),
-                None => format!("the module defines {}", crate::checker::quoted_list(&candidates, "")),
+                None => format!(
+                    "the module defines {}",
+                    crate::checker::quoted_list(&candidates, "")
+                ),
             };
-            (format!("module `{}` has no item `{}`", self.module_name(module), name.name), help)
+            (
+                format!(
+                    "module `{}` has no item `{}`",
+                    self.module_name(module),
+                    name.name
+                ),
+                help,
+            )
         };
-        self.error(body.file, name.span, "unknown-name", message, "not found", Some(help));
+        self.error(
+            body.file,
+            name.span,
+            "unknown-name",
+            message,
+            "not found",
+            Some(help),
+        );
         self.invalid(body, span)
     }
 
@@ -197,20 +324,38 @@ impl Checker<'_> {
         }
     }
 
-    fn field(&mut self, body: &mut Body, base: &ast::Expr, name: &ast::Ident, optional: bool, span: Span) -> ir::Expr {
+    fn field(
+        &mut self,
+        body: &mut Body,
+        base: &ast::Expr,
+        name: &ast::Ident,
+        optional: bool,
+        span: Span,
+    ) -> ir::Expr {
         if let Some(module) = self.module_alias(body, base) {
             return self.module_member(body, module, name, span);
         }
         let base = self.expr(body, base);
-        let Some(receiver) = self.receiver(body, &base, optional, &format!(".{}", name.name)) else {
+        let Some(receiver) = self.receiver(body, &base, optional, &format!(".{}", name.name))
+        else {
             return self.invalid(body, span);
         };
         let Type::Record(record) = receiver else {
             let help = match receiver {
-                Type::Map(_) => format!("read a map entry with `[\"{}\"]` or `.get(\"{}\")`", name.name, name.name),
+                Type::Map(_) => format!(
+                    "read a map entry with `[\"{}\"]` or `.get(\"{}\")`",
+                    name.name, name.name
+                ),
                 _ => "only records of the change model have fields".to_string(),
             };
-            self.error(body.file, name.span, "unknown-field", format!("`{receiver}` has no field `{}`", name.name), "no such field", Some(help));
+            self.error(
+                body.file,
+                name.span,
+                "unknown-field",
+                format!("`{receiver}` has no field `{}`", name.name),
+                "no such field",
+                Some(help),
+            );
             return self.invalid(body, span);
         };
         let fields = self.fields.get(record).cloned().unwrap_or_default();
@@ -218,10 +363,23 @@ impl Checker<'_> {
             let names: Vec<&str> = fields.iter().map(|(field, _)| *field).collect();
             let help = match suggest(&name.name, names.iter().copied()) {
                 Some(close) => format!("did you mean `{close}`?"),
-                None if builtins::method(&receiver, &name.name).is_some() => format!("`{}` is a method: call it with `.{}(…)`", name.name, name.name),
-                None => format!("`{receiver}` has {}", crate::checker::quoted_list(&names, "")),
+                None if builtins::method(&receiver, &name.name).is_some() => format!(
+                    "`{}` is a method: call it with `.{}(…)`",
+                    name.name, name.name
+                ),
+                None => format!(
+                    "`{receiver}` has {}",
+                    crate::checker::quoted_list(&names, "")
+                ),
             };
-            self.error(body.file, name.span, "unknown-field", format!("unknown field `{}` on `{receiver}`", name.name), &format!("not a field of `{receiver}`"), Some(help));
+            self.error(
+                body.file,
+                name.span,
+                "unknown-field",
+                format!("unknown field `{}` on `{receiver}`", name.name),
+                &format!("not a field of `{receiver}`"),
+                Some(help),
+            );
             return self.invalid(body, span);
         };
         let mut ty = fields.get(index).map_or(Type::Error, |(_, ty)| ty.clone());
@@ -237,17 +395,39 @@ impl Checker<'_> {
     }
 
     /// The type a `.`/`?.` access works on; reports a `.` on an optional value.
-    fn receiver(&mut self, body: &Body, base: &ir::Expr, optional: bool, access: &str) -> Option<Type> {
+    fn receiver(
+        &mut self,
+        body: &Body,
+        base: &ir::Expr,
+        optional: bool,
+        access: &str,
+    ) -> Option<Type> {
         match &base.ty {
             Type::Error => None,
             Type::Null => {
-                self.error(body.file, base.span, "optional-access", "this value is always null".to_string(), "always null", Some("remove the access".to_string()));
+                self.error(
+                    body.file,
+                    base.span,
+                    "optional-access",
+                    "this value is always null".to_string(),
+                    "always null",
+                    Some("remove the access".to_string()),
+                );
                 None
             }
             Type::Optional(inner) => {
                 if !optional {
                     let text = self.snippet(body.file, base.span);
-                    self.error(body.file, base.span, "optional-access", format!("`{text}` may be missing, so `{access}` needs `?.`"), &format!("this is `{}`", base.ty), Some(format!("write `{text}?{access}`, or supply a default with `??`")));
+                    self.error(
+                        body.file,
+                        base.span,
+                        "optional-access",
+                        format!("`{text}` may be missing, so `{access}` needs `?.`"),
+                        &format!("this is `{}`", base.ty),
+                        Some(format!(
+                            "write `{text}?{access}`, or supply a default with `??`"
+                        )),
+                    );
                 }
                 Some((**inner).clone())
             }
@@ -256,11 +436,21 @@ impl Checker<'_> {
     }
 
     pub fn snippet(&self, file: usize, span: Span) -> String {
-        let text = self.files.get(file).and_then(|f| f.text.get(span.start..span.end)).unwrap_or("");
+        let text = self
+            .files
+            .get(file)
+            .and_then(|f| f.text.get(span.start..span.end))
+            .unwrap_or("");
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
-    fn index(&mut self, body: &mut Body, base: &ast::Expr, index: &ast::Expr, span: Span) -> ir::Expr {
+    fn index(
+        &mut self,
+        body: &mut Body,
+        base: &ast::Expr,
+        index: &ast::Expr,
+        span: Span,
+    ) -> ir::Expr {
         let base = self.expr(body, base);
         let index = self.expr(body, index);
         let (key, element) = match &base.ty {
@@ -268,7 +458,14 @@ impl Checker<'_> {
             Type::List(element) => (Type::Int, (**element).clone()),
             Type::Map(value) => (Type::Str, (**value).clone()),
             other => {
-                self.error(body.file, base.span, "type-mismatch", format!("`{other}` cannot be indexed"), &format!("this is `{other}`"), Some("only lists (by position) and maps (by key) can be indexed".to_string()));
+                self.error(
+                    body.file,
+                    base.span,
+                    "type-mismatch",
+                    format!("`{other}` cannot be indexed"),
+                    &format!("this is `{other}`"),
+                    Some("only lists (by position) and maps (by key) can be indexed".to_string()),
+                );
                 (Type::Error, Type::Error)
             }
         };
@@ -280,7 +477,13 @@ impl Checker<'_> {
         self.node(body, kind, Type::optional(element), span)
     }
 
-    fn call(&mut self, body: &mut Body, callee: &ast::Ident, args: &[ast::Expr], span: Span) -> ir::Expr {
+    fn call(
+        &mut self,
+        body: &mut Body,
+        callee: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> ir::Expr {
         let name = callee.name.as_str();
         if let Some(&id) = self.modules.get(body.file).and_then(|s| s.fns.get(name)) {
             return self.call_function(body, id, callee, args, span);
@@ -298,7 +501,11 @@ impl Checker<'_> {
             if let Some(arg) = lowered.first() {
                 self.expect_type(body.file, arg, &param, &format!("the argument of `{name}`"));
             }
-            let kind = ExprKind::Builtin { op, args: lowered, optional: false };
+            let kind = ExprKind::Builtin {
+                op,
+                args: lowered,
+                optional: false,
+            };
             return self.node(body, kind, ret, span);
         }
         let mut candidates: Vec<&str> = builtins::FUNCTION_NAMES.to_vec();
@@ -309,20 +516,52 @@ impl Checker<'_> {
             Some(close) => format!("did you mean `{close}`?"),
             None => "methods are called on a value (`xs.any(…)`); functions of a module with `module.name(…)`".to_string(),
         };
-        self.error(body.file, callee.span, "unknown-function", format!("unknown function `{name}`"), "not a function", Some(help));
+        self.error(
+            body.file,
+            callee.span,
+            "unknown-function",
+            format!("unknown function `{name}`"),
+            "not a function",
+            Some(help),
+        );
         self.invalid(body, span)
     }
 
-    fn arity(&mut self, body: &Body, name: &str, found: usize, expected: usize, span: Span) -> bool {
+    fn arity(
+        &mut self,
+        body: &Body,
+        name: &str,
+        found: usize,
+        expected: usize,
+        span: Span,
+    ) -> bool {
         if found == expected {
             return true;
         }
-        let plural = if expected == 1 { "argument" } else { "arguments" };
-        self.error(body.file, span, "wrong-arity", format!("`{name}` takes {expected} {plural}, found {found}"), &format!("{found} given"), Some(format!("pass exactly {expected} {plural}")));
+        let plural = if expected == 1 {
+            "argument"
+        } else {
+            "arguments"
+        };
+        self.error(
+            body.file,
+            span,
+            "wrong-arity",
+            format!("`{name}` takes {expected} {plural}, found {found}"),
+            &format!("{found} given"),
+            Some(format!("pass exactly {expected} {plural}")),
+        );
         false
     }
 
-    fn call_function(&mut self, body: &mut Body, id: ir::FnId, callee: &ast::Ident, args: &[ast::Expr], span: Span) -> ir::Expr {
+    fn call_function(
+        &mut self,
+        body: &mut Body,
+        id: ir::FnId,
+        callee: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> ir::Expr {
         self.depend(body, Owner::Fn(id), callee.span);
         let Some(entry) = self.functions.get(id.0 as usize) else {
             return self.invalid(body, span);
@@ -333,14 +572,27 @@ impl Checker<'_> {
             return self.invalid(body, span);
         }
         for (index, (arg, param)) in lowered.iter().zip(&params).enumerate() {
-            self.expect_type(body.file, arg, param, &format!("argument {} of `{}`", index + 1, callee.name));
+            self.expect_type(
+                body.file,
+                arg,
+                param,
+                &format!("argument {} of `{}`", index + 1, callee.name),
+            );
         }
-        let kind = ExprKind::Call { func: id, args: lowered };
+        let kind = ExprKind::Call {
+            func: id,
+            args: lowered,
+        };
         self.node(body, kind, ret, span)
     }
 
     /// The string literal an argument must be, for functions compiled at check time.
-    fn literal_arg<'e>(&mut self, body: &Body, function: &str, arg: &'e ast::Expr) -> Option<&'e str> {
+    fn literal_arg<'e>(
+        &mut self,
+        body: &Body,
+        function: &str,
+        arg: &'e ast::Expr,
+    ) -> Option<&'e str> {
         if let ast::ExprKind::Str(text) = &arg.kind {
             return Some(text);
         }
@@ -350,7 +602,14 @@ impl Checker<'_> {
 
     fn glob_call(&mut self, body: &mut Body, args: &[ast::Expr], span: Span) -> ir::Expr {
         if args.is_empty() {
-            self.error(body.file, span, "wrong-arity", "`glob` takes at least one pattern".to_string(), "no pattern", Some("write `glob(\"src/**\")`".to_string()));
+            self.error(
+                body.file,
+                span,
+                "wrong-arity",
+                "`glob` takes at least one pattern".to_string(),
+                "no pattern",
+                Some("write `glob(\"src/**\")`".to_string()),
+            );
             return self.invalid(body, span);
         }
         let mut patterns = Vec::new();
@@ -368,11 +627,19 @@ impl Checker<'_> {
         }
     }
 
-    fn literal_call(&mut self, body: &mut Body, name: &str, args: &[ast::Expr], span: Span) -> ir::Expr {
+    fn literal_call(
+        &mut self,
+        body: &mut Body,
+        name: &str,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> ir::Expr {
         if !self.arity(body, name, args.len(), 1, span) {
             return self.invalid(body, span);
         }
-        let Some(arg) = args.first() else { return self.invalid(body, span) };
+        let Some(arg) = args.first() else {
+            return self.invalid(body, span);
+        };
         let Some(text) = self.literal_arg(body, name, arg) else {
             return self.invalid(body, span);
         };
@@ -384,21 +651,46 @@ impl Checker<'_> {
             "timestamp" => match text.parse::<jiff::Timestamp>() {
                 Ok(time) => self.node(body, ExprKind::Timestamp(time), Type::Timestamp, span),
                 Err(_) => {
-                    self.error(body.file, arg.span, "bad-literal", format!("`{text}` is not a timestamp"), "not RFC 3339", Some("write a timestamp with an offset, e.g. `2026-11-26T09:15:00Z`".to_string()));
+                    self.error(
+                        body.file,
+                        arg.span,
+                        "bad-literal",
+                        format!("`{text}` is not a timestamp"),
+                        "not RFC 3339",
+                        Some(
+                            "write a timestamp with an offset, e.g. `2026-11-26T09:15:00Z`"
+                                .to_string(),
+                        ),
+                    );
                     self.invalid(body, span)
                 }
             },
             _ => match parse_duration(text) {
                 Some(seconds) => self.node(body, ExprKind::Duration(seconds), Type::Duration, span),
                 None => {
-                    self.error(body.file, arg.span, "bad-literal", format!("`{text}` is not a duration"), "not a duration", Some("write a number with a unit: `30s`, `90m`, `2h`, `1d`".to_string()));
+                    self.error(
+                        body.file,
+                        arg.span,
+                        "bad-literal",
+                        format!("`{text}` is not a duration"),
+                        "not a duration",
+                        Some("write a number with a unit: `30s`, `90m`, `2h`, `1d`".to_string()),
+                    );
                     self.invalid(body, span)
                 }
             },
         }
     }
 
-    fn method_call(&mut self, body: &mut Body, base: &ast::Expr, name: &ast::Ident, args: &[ast::Expr], optional: bool, span: Span) -> ir::Expr {
+    fn method_call(
+        &mut self,
+        body: &mut Body,
+        base: &ast::Expr,
+        name: &ast::Ident,
+        args: &[ast::Expr],
+        optional: bool,
+        span: Span,
+    ) -> ir::Expr {
         if let Some(module) = self.module_alias(body, base) {
             if let Some(&id) = self.modules.get(module).and_then(|s| s.fns.get(&name.name)) {
                 return self.call_function(body, id, name, args, span);
@@ -406,7 +698,8 @@ impl Checker<'_> {
             return self.module_member(body, module, name, span);
         }
         let base = self.expr(body, base);
-        let Some(receiver) = self.receiver(body, &base, optional, &format!(".{}(…)", name.name)) else {
+        let Some(receiver) = self.receiver(body, &base, optional, &format!(".{}(…)", name.name))
+        else {
             for arg in args {
                 if !matches!(arg.kind, ast::ExprKind::Lambda { .. }) {
                     self.expr(body, arg);
@@ -419,9 +712,19 @@ impl Checker<'_> {
             let help = match suggest(&name.name, names.iter().copied()) {
                 Some(close) => format!("did you mean `{close}`?"),
                 None if names.is_empty() => format!("`{receiver}` has no methods"),
-                None => format!("`{receiver}` has {}", crate::checker::quoted_list(&names, "")),
+                None => format!(
+                    "`{receiver}` has {}",
+                    crate::checker::quoted_list(&names, "")
+                ),
             };
-            self.error(body.file, name.span, "unknown-method", format!("no method `{}` on `{receiver}`", name.name), "unknown method", Some(help));
+            self.error(
+                body.file,
+                name.span,
+                "unknown-method",
+                format!("no method `{}` on `{receiver}`", name.name),
+                "unknown method",
+                Some(help),
+            );
             return self.invalid(body, span);
         };
         let takes_lambda = sig.params.iter().any(|p| matches!(p, Param::Lambda(_)));
@@ -436,7 +739,9 @@ impl Checker<'_> {
         for (arg, param) in args.iter().zip(&sig.params) {
             match param {
                 Param::Lambda(kind) => {
-                    let Some((lambda, ty)) = self.lambda(body, arg, &receiver.element(), kind, &name.name) else {
+                    let Some((lambda, ty)) =
+                        self.lambda(body, arg, &receiver.element(), kind, &name.name)
+                    else {
                         return self.invalid(body, span);
                     };
                     body_ty = Some(ty);
@@ -444,7 +749,12 @@ impl Checker<'_> {
                 }
                 Param::Value(expected) => {
                     let arg = self.method_arg(body, arg, expected);
-                    self.expect_type(body.file, &arg, expected, &format!("the argument of `{}`", name.name));
+                    self.expect_type(
+                        body.file,
+                        &arg,
+                        expected,
+                        &format!("the argument of `{}`", name.name),
+                    );
                     lowered.push(arg);
                 }
             }
@@ -454,12 +764,39 @@ impl Checker<'_> {
             let numeric = matches!(element, Type::Int | Type::Duration | Type::Error)
                 || (sig.op != ir::Builtin::Sum && element == Type::Timestamp);
             if !numeric {
-                self.error(body.file, span, "type-mismatch", format!("`{}` without a lambda needs a list of numbers, found `{receiver}`", name.name), "not numbers", Some(format!("say what to add up: `.{}(x => …)`", name.name)));
+                self.error(
+                    body.file,
+                    span,
+                    "type-mismatch",
+                    format!(
+                        "`{}` without a lambda needs a list of numbers, found `{receiver}`",
+                        name.name
+                    ),
+                    "not numbers",
+                    Some(format!("say what to add up: `.{}(x => …)`", name.name)),
+                );
                 return self.invalid(body, span);
             }
         }
-        if matches!(sig.op, ir::Builtin::Sorted) && !matches!(receiver.element(), Type::Int | Type::Str | Type::Enum(_) | Type::Timestamp | Type::Duration | Type::Error) {
-            self.error(body.file, span, "type-mismatch", format!("`sorted` needs a list of numbers, strings or times, found `{receiver}`"), "not sortable", Some("sort a list of plain values, e.g. `.map(x => x.name).sorted()`".to_string()));
+        if matches!(sig.op, ir::Builtin::Sorted)
+            && !matches!(
+                receiver.element(),
+                Type::Int
+                    | Type::Str
+                    | Type::Enum(_)
+                    | Type::Timestamp
+                    | Type::Duration
+                    | Type::Error
+            )
+        {
+            self.error(
+                body.file,
+                span,
+                "type-mismatch",
+                format!("`sorted` needs a list of numbers, strings or times, found `{receiver}`"),
+                "not sortable",
+                Some("sort a list of plain values, e.g. `.map(x => x.name).sorted()`".to_string()),
+            );
             return self.invalid(body, span);
         }
         let element = receiver.element();
@@ -479,7 +816,11 @@ impl Checker<'_> {
         if base.ty.is_optional() {
             ty = Type::optional(ty);
         }
-        let kind = ExprKind::Builtin { op: sig.op, args: lowered, optional };
+        let kind = ExprKind::Builtin {
+            op: sig.op,
+            args: lowered,
+            optional,
+        };
         self.node(body, kind, ty, span)
     }
 
@@ -497,16 +838,36 @@ impl Checker<'_> {
     }
 
     /// Checks `x => body` with `x` of type `param`; returns the lambda and its body's type.
-    fn lambda(&mut self, body: &mut Body, arg: &ast::Expr, param: &Type, kind: &LambdaBody, method: &str) -> Option<(ir::Expr, Type)> {
-        let ast::ExprKind::Lambda { param: name, body: lambda_body } = &arg.kind else {
-            self.error(body.file, arg.span, "lambda-required", format!("`{method}` takes a lambda"), "not a lambda", Some(format!("write `.{method}(x => …)`")));
+    fn lambda(
+        &mut self,
+        body: &mut Body,
+        arg: &ast::Expr,
+        param: &Type,
+        kind: &LambdaBody,
+        method: &str,
+    ) -> Option<(ir::Expr, Type)> {
+        let ast::ExprKind::Lambda {
+            param: name,
+            body: lambda_body,
+        } = &arg.kind
+        else {
+            self.error(
+                body.file,
+                arg.span,
+                "lambda-required",
+                format!("`{method}` takes a lambda"),
+                "not a lambda",
+                Some(format!("write `.{method}(x => …)`")),
+            );
             self.expr(body, arg);
             return None;
         };
         let mark = body.bindings.len();
         let slot = body.bind(&name.name, param.clone(), name.span, false);
         let lowered = match kind {
-            LambdaBody::Bool => self.condition(body, lambda_body, &format!("the body of `{method}`")),
+            LambdaBody::Bool => {
+                self.condition(body, lambda_body, &format!("the body of `{method}`"))
+            }
             _ => self.expr(body, lambda_body),
         };
         body.bindings.truncate(mark);
@@ -515,7 +876,8 @@ impl Checker<'_> {
             LambdaBody::Bool | LambdaBody::Any => true,
             LambdaBody::List => matches!(ty, Type::List(_) | Type::Error),
             LambdaBody::Number { timestamps } => {
-                matches!(ty, Type::Int | Type::Duration | Type::Error) || (*timestamps && ty == Type::Timestamp)
+                matches!(ty, Type::Int | Type::Duration | Type::Error)
+                    || (*timestamps && ty == Type::Timestamp)
             }
         };
         if !ok {
@@ -523,14 +885,30 @@ impl Checker<'_> {
                 LambdaBody::List => "a list",
                 _ => "a number (`int` or `duration`)",
             };
-            self.error(body.file, lowered.span, "type-mismatch", format!("the body of `{method}` must give {wanted}, found `{ty}`"), &format!("this is `{ty}`"), None);
+            self.error(
+                body.file,
+                lowered.span,
+                "type-mismatch",
+                format!("the body of `{method}` must give {wanted}, found `{ty}`"),
+                &format!("this is `{ty}`"),
+                None,
+            );
             return None;
         }
-        let kind = ExprKind::Lambda { param: slot, body: Box::new(lowered) };
+        let kind = ExprKind::Lambda {
+            param: slot,
+            body: Box::new(lowered),
+        };
         Some((self.node(body, kind, ty.clone(), arg.span), ty))
     }
 
-    fn unary(&mut self, body: &mut Body, op: ast::UnaryOp, operand: &ast::Expr, span: Span) -> ir::Expr {
+    fn unary(
+        &mut self,
+        body: &mut Body,
+        op: ast::UnaryOp,
+        operand: &ast::Expr,
+        span: Span,
+    ) -> ir::Expr {
         match op {
             ast::UnaryOp::Not => {
                 let operand = self.condition(body, operand, "the operand of `not`");
@@ -540,27 +918,52 @@ impl Checker<'_> {
                 let operand = self.expr(body, operand);
                 let ty = operand.ty.clone();
                 if !matches!(ty, Type::Int | Type::Duration | Type::Error) {
-                    self.error(body.file, operand.span, "type-mismatch", format!("cannot negate `{ty}`"), &format!("this is `{ty}`"), Some("only `int` and `duration` can be negated".to_string()));
+                    self.error(
+                        body.file,
+                        operand.span,
+                        "type-mismatch",
+                        format!("cannot negate `{ty}`"),
+                        &format!("this is `{ty}`"),
+                        Some("only `int` and `duration` can be negated".to_string()),
+                    );
                 }
                 self.node(body, ExprKind::Neg(Box::new(operand)), ty, span)
             }
         }
     }
 
-    fn binary(&mut self, body: &mut Body, op: ast::BinaryOp, op_span: Span, lhs: &ast::Expr, rhs: &ast::Expr, span: Span) -> ir::Expr {
+    fn binary(
+        &mut self,
+        body: &mut Body,
+        op: ast::BinaryOp,
+        op_span: Span,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        span: Span,
+    ) -> ir::Expr {
         use ast::BinaryOp as A;
         let (op, ty, lhs, rhs) = match op {
             A::Or | A::And => {
                 let word = op.symbol();
                 let lhs = self.condition(body, lhs, &format!("the left side of `{word}`"));
                 let rhs = self.condition(body, rhs, &format!("the right side of `{word}`"));
-                (if op == A::Or { BinOp::Or } else { BinOp::And }, Type::Bool, lhs, rhs)
+                (
+                    if op == A::Or { BinOp::Or } else { BinOp::And },
+                    Type::Bool,
+                    lhs,
+                    rhs,
+                )
             }
             A::Eq | A::Ne => {
                 let lhs = self.expr(body, lhs);
                 let rhs = self.expr(body, rhs);
                 self.equality(body, &lhs, &rhs, op_span, op.symbol());
-                (if op == A::Eq { BinOp::Eq } else { BinOp::Ne }, Type::Bool, lhs, rhs)
+                (
+                    if op == A::Eq { BinOp::Eq } else { BinOp::Ne },
+                    Type::Bool,
+                    lhs,
+                    rhs,
+                )
             }
             A::Lt | A::Le | A::Gt | A::Ge => {
                 let lhs = self.expr(body, lhs);
@@ -584,9 +987,24 @@ impl Checker<'_> {
                 let lhs = self.expr(body, lhs);
                 self.definite(body, &lhs, op.symbol());
                 if !lhs.ty.is_optional() && !lhs.ty.is_stringy() {
-                    self.error(body.file, lhs.span, "type-mismatch", format!("`{}` needs a string on the left, found `{}`", op.symbol(), lhs.ty), &format!("this is `{}`", lhs.ty), Some("match a path or another string: `f.path matches …`".to_string()));
+                    self.error(
+                        body.file,
+                        lhs.span,
+                        "type-mismatch",
+                        format!(
+                            "`{}` needs a string on the left, found `{}`",
+                            op.symbol(),
+                            lhs.ty
+                        ),
+                        &format!("this is `{}`", lhs.ty),
+                        Some("match a path or another string: `f.path matches …`".to_string()),
+                    );
                 }
-                let (binop, pattern_ty) = if op == A::Matches { (BinOp::Matches, Type::Glob) } else { (BinOp::MatchesRegex, Type::Regex) };
+                let (binop, pattern_ty) = if op == A::Matches {
+                    (BinOp::Matches, Type::Glob)
+                } else {
+                    (BinOp::MatchesRegex, Type::Regex)
+                };
                 let rhs = match (&rhs.kind, op) {
                     (ast::ExprKind::Str(_), A::Matches) => self.method_arg(body, rhs, &Type::Glob),
                     (ast::ExprKind::Str(text), _) => match self.regex(body.file, text, rhs.span) {
@@ -596,9 +1014,21 @@ impl Checker<'_> {
                     _ => self.expr(body, rhs),
                 };
                 if op == A::Matches && rhs.ty == Type::Regex {
-                    self.error(body.file, rhs.span, "type-mismatch", "`matches` takes a glob, found a `regex`".to_string(), "a regex", Some("use `matches_regex` for regular expressions".to_string()));
+                    self.error(
+                        body.file,
+                        rhs.span,
+                        "type-mismatch",
+                        "`matches` takes a glob, found a `regex`".to_string(),
+                        "a regex",
+                        Some("use `matches_regex` for regular expressions".to_string()),
+                    );
                 } else {
-                    self.expect_type(body.file, &rhs, &pattern_ty, &format!("the right side of `{}`", op.symbol()));
+                    self.expect_type(
+                        body.file,
+                        &rhs,
+                        &pattern_ty,
+                        &format!("the right side of `{}`", op.symbol()),
+                    );
                 }
                 (binop, Type::Bool, lhs, rhs)
             }
@@ -606,7 +1036,12 @@ impl Checker<'_> {
                 let lhs = self.expr(body, lhs);
                 let rhs = self.expr(body, rhs);
                 self.definite(body, &lhs, "within");
-                self.expect_type(body.file, &lhs, &Type::Timestamp, "the left side of `within`");
+                self.expect_type(
+                    body.file,
+                    &lhs,
+                    &Type::Timestamp,
+                    "the left side of `within`",
+                );
                 self.window(body, &rhs);
                 (BinOp::Within, Type::Bool, lhs, rhs)
             }
@@ -614,7 +1049,17 @@ impl Checker<'_> {
                 let lhs = self.expr(body, lhs);
                 let rhs = self.expr(body, rhs);
                 if !lhs.ty.is_optional() && !lhs.ty.is_error() {
-                    self.warning(body.file, op_span, "needless-default", format!("`{}` is never missing, so `??` has no effect", self.snippet(body.file, lhs.span)), "never null", Some("remove `?? …`".to_string()));
+                    self.warning(
+                        body.file,
+                        op_span,
+                        "needless-default",
+                        format!(
+                            "`{}` is never missing, so `??` has no effect",
+                            self.snippet(body.file, lhs.span)
+                        ),
+                        "never null",
+                        Some("remove `?? …`".to_string()),
+                    );
                 }
                 let inner = match &lhs.ty {
                     Type::Null => Type::Error,
@@ -623,7 +1068,14 @@ impl Checker<'_> {
                 let ty = match inner.join(&rhs.ty) {
                     Some(ty) => ty,
                     None => {
-                        self.error(body.file, rhs.span, "type-mismatch", format!("the default is `{}` but the value is `{inner}`", rhs.ty), &format!("this is `{}`", rhs.ty), Some(format!("give a default of type `{inner}`")));
+                        self.error(
+                            body.file,
+                            rhs.span,
+                            "type-mismatch",
+                            format!("the default is `{}` but the value is `{inner}`", rhs.ty),
+                            &format!("this is `{}`", rhs.ty),
+                            Some(format!("give a default of type `{inner}`")),
+                        );
                         Type::Error
                     }
                 };
@@ -643,7 +1095,11 @@ impl Checker<'_> {
                 (op, ty, lhs, rhs)
             }
         };
-        let kind = ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) };
+        let kind = ExprKind::Binary {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        };
         self.node(body, kind, ty, span)
     }
 
@@ -653,26 +1109,66 @@ impl Checker<'_> {
             return true;
         }
         let text = self.snippet(body.file, operand.span);
-        self.error(body.file, operand.span, "optional-operand", format!("`{text}` may be missing, so `{operator}` cannot use it"), &format!("this is `{}`", operand.ty), Some(format!("missing is not a value: supply one with `({text} ?? …)`")));
+        self.error(
+            body.file,
+            operand.span,
+            "optional-operand",
+            format!("`{text}` may be missing, so `{operator}` cannot use it"),
+            &format!("this is `{}`", operand.ty),
+            Some(format!(
+                "missing is not a value: supply one with `({text} ?? …)`"
+            )),
+        );
         false
     }
 
-    fn equality(&mut self, body: &Body, lhs: &ir::Expr, rhs: &ir::Expr, op_span: Span, symbol: &str) {
+    fn equality(
+        &mut self,
+        body: &Body,
+        lhs: &ir::Expr,
+        rhs: &ir::Expr,
+        op_span: Span,
+        symbol: &str,
+    ) {
         let (left, right) = (lhs.ty.unwrap_optional(), rhs.ty.unwrap_optional());
-        if left.join(right).is_none() && !matches!(lhs.ty, Type::Null) && !matches!(rhs.ty, Type::Null) {
-            self.error(body.file, op_span, "type-mismatch", format!("cannot compare `{}` with `{}`", lhs.ty, rhs.ty), &format!("`{symbol}` between different types"), Some("both sides of a comparison have the same type".to_string()));
+        if left.join(right).is_none()
+            && !matches!(lhs.ty, Type::Null)
+            && !matches!(rhs.ty, Type::Null)
+        {
+            self.error(
+                body.file,
+                op_span,
+                "type-mismatch",
+                format!("cannot compare `{}` with `{}`", lhs.ty, rhs.ty),
+                &format!("`{symbol}` between different types"),
+                Some("both sides of a comparison have the same type".to_string()),
+            );
             return;
         }
         for (value, other) in [(lhs, rhs), (rhs, lhs)] {
-            if let (Type::Enum(variants), ExprKind::Str(text)) = (value.ty.unwrap_optional(), &other.kind)
+            if let (Type::Enum(variants), ExprKind::Str(text)) =
+                (value.ty.unwrap_optional(), &other.kind)
                 && !variants.iter().any(|v| v.as_str() == &**text)
             {
                 let names: Vec<&str> = variants.iter().map(String::as_str).collect();
                 let help = match suggest(text, names.iter().copied()) {
                     Some(close) => format!("did you mean `\"{close}\"`?"),
-                    None => format!("the possible values are {}", crate::checker::quoted_list(&names, "")),
+                    None => format!(
+                        "the possible values are {}",
+                        crate::checker::quoted_list(&names, "")
+                    ),
                 };
-                self.error(body.file, other.span, "impossible-value", format!("`{}` is never `\"{text}\"`", self.snippet(body.file, value.span)), "not a possible value", Some(help));
+                self.error(
+                    body.file,
+                    other.span,
+                    "impossible-value",
+                    format!(
+                        "`{}` is never `\"{text}\"`",
+                        self.snippet(body.file, value.span)
+                    ),
+                    "not a possible value",
+                    Some(help),
+                );
             }
         }
     }
@@ -681,10 +1177,30 @@ impl Checker<'_> {
         if !(self.definite(body, lhs, symbol) && self.definite(body, rhs, symbol)) {
             return;
         }
-        let ordered = |t: &Type| matches!(t, Type::Int | Type::Duration | Type::Timestamp | Type::Str | Type::Enum(_) | Type::Error);
+        let ordered = |t: &Type| {
+            matches!(
+                t,
+                Type::Int
+                    | Type::Duration
+                    | Type::Timestamp
+                    | Type::Str
+                    | Type::Enum(_)
+                    | Type::Error
+            )
+        };
         let same = lhs.ty.join(&rhs.ty).is_some();
         if !ordered(&lhs.ty) || !ordered(&rhs.ty) || !same {
-            self.error(body.file, lhs.span.to(rhs.span), "type-mismatch", format!("cannot order `{}` and `{}` with `{symbol}`", lhs.ty, rhs.ty), "not comparable", Some("`<`, `<=`, `>`, `>=` compare two ints, durations, timestamps or strings".to_string()));
+            self.error(
+                body.file,
+                lhs.span.to(rhs.span),
+                "type-mismatch",
+                format!("cannot order `{}` and `{}` with `{symbol}`", lhs.ty, rhs.ty),
+                "not comparable",
+                Some(
+                    "`<`, `<=`, `>`, `>=` compare two ints, durations, timestamps or strings"
+                        .to_string(),
+                ),
+            );
         }
     }
 
@@ -696,14 +1212,28 @@ impl Checker<'_> {
             Type::Error => {}
             Type::List(element) => {
                 if lhs.ty.join(element).is_none() {
-                    self.error(body.file, lhs.span, "type-mismatch", format!("`{}` is never in a `{}`", lhs.ty, rhs.ty), &format!("this is `{}`", lhs.ty), None);
+                    self.error(
+                        body.file,
+                        lhs.span,
+                        "type-mismatch",
+                        format!("`{}` is never in a `{}`", lhs.ty, rhs.ty),
+                        &format!("this is `{}`", lhs.ty),
+                        None,
+                    );
                 }
             }
             ty if ty.is_stringy() => {
                 self.expect_type(body.file, lhs, &Type::Str, "a substring test");
             }
             other => {
-                self.error(body.file, rhs.span, "type-mismatch", format!("`in` needs a list or a string on the right, found `{other}`"), &format!("this is `{other}`"), None);
+                self.error(
+                    body.file,
+                    rhs.span,
+                    "type-mismatch",
+                    format!("`in` needs a list or a string on the right, found `{other}`"),
+                    &format!("this is `{other}`"),
+                    None,
+                );
             }
         }
     }
@@ -715,7 +1245,9 @@ impl Checker<'_> {
         }
         if let Type::Record(record) = rhs.ty {
             let fields = self.fields.get(record);
-            let has = |name: &str| fields.is_some_and(|f| f.iter().any(|(n, t)| *n == name && *t == Type::Timestamp));
+            let has = |name: &str| {
+                fields.is_some_and(|f| f.iter().any(|(n, t)| *n == name && *t == Type::Timestamp))
+            };
             if has("start") && has("end") {
                 return;
             }
@@ -723,10 +1255,26 @@ impl Checker<'_> {
         if rhs.ty.is_error() {
             return;
         }
-        self.error(body.file, rhs.span, "type-mismatch", format!("`within` needs a window with `start` and `end` timestamps, found `{}`", rhs.ty), &format!("this is `{}`", rhs.ty), Some("use a record such as a `Freeze`".to_string()));
+        self.error(
+            body.file,
+            rhs.span,
+            "type-mismatch",
+            format!(
+                "`within` needs a window with `start` and `end` timestamps, found `{}`",
+                rhs.ty
+            ),
+            &format!("this is `{}`", rhs.ty),
+            Some("use a record such as a `Freeze`".to_string()),
+        );
     }
 
-    fn arithmetic(&mut self, body: &Body, op: ast::BinaryOp, lhs: &ir::Expr, rhs: &ir::Expr) -> Type {
+    fn arithmetic(
+        &mut self,
+        body: &Body,
+        op: ast::BinaryOp,
+        lhs: &ir::Expr,
+        rhs: &ir::Expr,
+    ) -> Type {
         use ast::BinaryOp as A;
         let symbol = op.symbol();
         if !(self.definite(body, lhs, symbol) && self.definite(body, rhs, symbol)) {
@@ -757,7 +1305,11 @@ impl Checker<'_> {
 /// `30s`, `90m`, `2h`, `1d` → seconds.
 pub fn parse_duration(text: &str) -> Option<i64> {
     let unit = text.chars().last()?;
-    let number: i64 = text.get(..text.len() - unit.len_utf8())?.replace('_', "").parse().ok()?;
+    let number: i64 = text
+        .get(..text.len() - unit.len_utf8())?
+        .replace('_', "")
+        .parse()
+        .ok()?;
     let scale = match unit {
         's' => 1,
         'm' => 60,

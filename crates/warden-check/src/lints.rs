@@ -23,7 +23,14 @@ pub fn recursion(checker: &mut Checker<'_>) {
         let names: Vec<String> = cycle.iter().map(|o| owner_name(checker, *o)).collect();
         let message = match names.as_slice() {
             [one] => format!("`{one}` calls itself"),
-            _ => format!("{} call each other in a cycle", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+            _ => format!(
+                "{} call each other in a cycle",
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         };
         checker.error(file, span, "recursion", message, "this call closes the cycle", Some("Warden functions cannot recurse, so that every evaluation terminates; iterate with list methods such as `any` or `map` instead".to_string()));
     }
@@ -31,7 +38,13 @@ pub fn recursion(checker: &mut Checker<'_>) {
 
 type Cycle = (Vec<Owner>, usize, warden_syntax::Span);
 
-fn visit(node: Owner, edges: &BTreeMap<Owner, Vec<(Owner, usize, warden_syntax::Span)>>, state: &mut BTreeMap<Owner, u8>, path: &mut Vec<Owner>, reported: &mut Vec<Cycle>) {
+fn visit(
+    node: Owner,
+    edges: &BTreeMap<Owner, Vec<(Owner, usize, warden_syntax::Span)>>,
+    state: &mut BTreeMap<Owner, u8>,
+    path: &mut Vec<Owner>,
+    reported: &mut Vec<Cycle>,
+) {
     match state.get(&node) {
         Some(2) => return,
         Some(_) => return,
@@ -57,8 +70,14 @@ fn visit(node: Owner, edges: &BTreeMap<Owner, Vec<(Owner, usize, warden_syntax::
 
 fn owner_name(checker: &Checker<'_>, owner: Owner) -> String {
     match owner {
-        Owner::Global(id) => checker.globals.get(id.0 as usize).map_or_else(String::new, |g| g.item.name.name.clone()),
-        Owner::Fn(id) => checker.functions.get(id.0 as usize).map_or_else(String::new, |f| f.item.name.name.clone()),
+        Owner::Global(id) => checker
+            .globals
+            .get(id.0 as usize)
+            .map_or_else(String::new, |g| g.item.name.name.clone()),
+        Owner::Fn(id) => checker
+            .functions
+            .get(id.0 as usize)
+            .map_or_else(String::new, |f| f.item.name.name.clone()),
     }
 }
 
@@ -72,7 +91,14 @@ pub fn unused_imports(checker: &mut Checker<'_>) {
         }
     }
     for (file, span, alias) in unused {
-        checker.warning(file, span, "unused-import", format!("`{alias}` is imported but never used"), "unused import", Some("remove the import".to_string()));
+        checker.warning(
+            file,
+            span,
+            "unused-import",
+            format!("`{alias}` is imported but never used"),
+            "unused import",
+            Some("remove the import".to_string()),
+        );
     }
 }
 
@@ -84,16 +110,36 @@ pub fn constant_condition(checker: &mut Checker<'_>, file: usize, lowered: &ir::
     for (span, value) in found {
         let text = checker.snippet(file, span);
         let (message, help) = match value {
-            Some(true) => (format!("`{text}` is always true"), "remove it: a rule without `when` applies to every change"),
-            Some(false) => (format!("`{text}` is always false"), "the rule can never apply; remove it or fix the condition"),
-            None => (format!("`{text}` does not depend on the change"), "a condition should test the change; this one always gives the same answer"),
+            Some(true) => (
+                format!("`{text}` is always true"),
+                "remove it: a rule without `when` applies to every change",
+            ),
+            Some(false) => (
+                format!("`{text}` is always false"),
+                "the rule can never apply; remove it or fix the condition",
+            ),
+            None => (
+                format!("`{text}` does not depend on the change"),
+                "a condition should test the change; this one always gives the same answer",
+            ),
         };
-        checker.warning(file, span, "constant-condition", message, "constant condition", Some(help.to_string()));
+        checker.warning(
+            file,
+            span,
+            "constant-condition",
+            message,
+            "constant condition",
+            Some(help.to_string()),
+        );
     }
 }
 
 fn collect_constant(expr: &ir::Expr, found: &mut Vec<(warden_syntax::Span, Option<bool>)>) {
-    if let ExprKind::Binary { op: BinOp::And | BinOp::Or, lhs, rhs } = &expr.kind
+    if let ExprKind::Binary {
+        op: BinOp::And | BinOp::Or,
+        lhs,
+        rhs,
+    } = &expr.kind
         && depends_on_input(expr)
     {
         collect_constant(lhs, found);
@@ -108,8 +154,20 @@ fn collect_constant(expr: &ir::Expr, found: &mut Vec<(warden_syntax::Span, Optio
 /// Whether an expression reads the change, a binding or a definition.
 pub fn depends_on_input(expr: &ir::Expr) -> bool {
     match &expr.kind {
-        ExprKind::Change | ExprKind::Local(_) | ExprKind::Global(_) | ExprKind::Call { .. } | ExprKind::AnyFileMatches { .. } => true,
-        ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Duration(_) | ExprKind::Str(_) | ExprKind::Timestamp(_) | ExprKind::Null | ExprKind::Anyone | ExprKind::Glob(_) | ExprKind::Regex(_) => false,
+        ExprKind::Change
+        | ExprKind::Local(_)
+        | ExprKind::Global(_)
+        | ExprKind::Call { .. }
+        | ExprKind::AnyFileMatches { .. } => true,
+        ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Duration(_)
+        | ExprKind::Str(_)
+        | ExprKind::Timestamp(_)
+        | ExprKind::Null
+        | ExprKind::Anyone
+        | ExprKind::Glob(_)
+        | ExprKind::Regex(_) => false,
         ExprKind::List(items) => items.iter().any(depends_on_input),
         ExprKind::Field { base, .. } => depends_on_input(base),
         ExprKind::Index { base, index } => depends_on_input(base) || depends_on_input(index),
@@ -117,7 +175,11 @@ pub fn depends_on_input(expr: &ir::Expr) -> bool {
         ExprKind::Lambda { body, .. } => depends_on_input(body),
         ExprKind::Not(inner) | ExprKind::Neg(inner) => depends_on_input(inner),
         ExprKind::Binary { lhs, rhs, .. } => depends_on_input(lhs) || depends_on_input(rhs),
-        ExprKind::If { condition, then, otherwise } => depends_on_input(condition) || depends_on_input(then) || depends_on_input(otherwise),
+        ExprKind::If {
+            condition,
+            then,
+            otherwise,
+        } => depends_on_input(condition) || depends_on_input(then) || depends_on_input(otherwise),
         ExprKind::Cached { expr, .. } => depends_on_input(expr),
     }
 }

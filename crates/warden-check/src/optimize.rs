@@ -26,7 +26,11 @@ pub fn optimize(mut program: ir::Program) -> ir::Program {
 
 fn field_index(record: &str, field: &str) -> Option<usize> {
     let index = warden_change::view::record_index(record)?;
-    warden_change::view::RECORDS.get(index)?.fields.iter().position(|f| f.name == field)
+    warden_change::view::RECORDS
+        .get(index)?
+        .fields
+        .iter()
+        .position(|f| f.name == field)
 }
 
 /// Calls `f` on every top-level expression of the program.
@@ -55,14 +59,18 @@ fn for_each_root(program: &mut ir::Program, f: &mut impl FnMut(&mut ir::Expr)) {
         }
         for demand in &mut rule.demands {
             match demand {
-                ir::Demand::Deny { message, unless, .. } => {
+                ir::Demand::Deny {
+                    message, unless, ..
+                } => {
                     template(message, f);
                     if let Some(req) = unless {
                         approval(req, f);
                     }
                 }
                 ir::Demand::Approval(req) => approval(req, f),
-                ir::Demand::Condition { condition, message, .. } => {
+                ir::Demand::Condition {
+                    condition, message, ..
+                } => {
                     f(condition);
                     template(message, f);
                 }
@@ -88,7 +96,9 @@ fn template(template: &mut ir::Template, f: &mut dyn FnMut(&mut ir::Expr)) {
 
 fn approval(req: &mut ir::ApprovalReq, f: &mut dyn FnMut(&mut ir::Expr)) {
     match &mut req.source {
-        ir::ApproverSource::Set(e) | ir::ApproverSource::EachTeam(e) | ir::ApproverSource::EachUser(e) => f(e),
+        ir::ApproverSource::Set(e)
+        | ir::ApproverSource::EachTeam(e)
+        | ir::ApproverSource::EachUser(e) => f(e),
     }
     if let Some(condition) = &mut req.condition {
         f(condition);
@@ -130,32 +140,75 @@ impl Pass {
             let next = CacheId(self.slots.len() as u32);
             let slot = *self.slots.entry(key).or_insert(next);
             let inner = std::mem::replace(&mut expr.kind, ExprKind::Null);
-            let wrapped = ir::Expr { kind: inner, ..expr.clone() };
-            expr.kind = ExprKind::Cached { slot, expr: Box::new(wrapped) };
+            let wrapped = ir::Expr {
+                kind: inner,
+                ..expr.clone()
+            };
+            expr.kind = ExprKind::Cached {
+                slot,
+                expr: Box::new(wrapped),
+            };
         }
         free
     }
 
     /// Recognises `change.files.any(f => f.path matches G)` and `… f.touches(G)`.
     fn file_glob(&self, expr: &ir::Expr) -> Option<ExprKind> {
-        let ExprKind::Builtin { op: Builtin::Any, args, optional: false } = &expr.kind else { return None };
-        let [list, lambda] = args.as_slice() else { return None };
-        let ExprKind::Field { base, field, .. } = &list.kind else { return None };
+        let ExprKind::Builtin {
+            op: Builtin::Any,
+            args,
+            optional: false,
+        } = &expr.kind
+        else {
+            return None;
+        };
+        let [list, lambda] = args.as_slice() else {
+            return None;
+        };
+        let ExprKind::Field { base, field, .. } = &list.kind else {
+            return None;
+        };
         if !matches!(base.kind, ExprKind::Change) || Some(*field) != self.files_field {
             return None;
         }
-        let ExprKind::Lambda { param, body } = &lambda.kind else { return None };
+        let ExprKind::Lambda { param, body } = &lambda.kind else {
+            return None;
+        };
         let is_param = |e: &ir::Expr| matches!(e.kind, ExprKind::Local(l) if l == *param);
         match &body.kind {
-            ExprKind::Binary { op: ir::BinOp::Matches, lhs, rhs } => {
-                let ExprKind::Field { base, field, .. } = &lhs.kind else { return None };
-                let ExprKind::Glob(glob) = rhs.kind else { return None };
-                (is_param(base) && Some(*field) == self.path_field).then_some(ExprKind::AnyFileMatches { glob, touches: false })
+            ExprKind::Binary {
+                op: ir::BinOp::Matches,
+                lhs,
+                rhs,
+            } => {
+                let ExprKind::Field { base, field, .. } = &lhs.kind else {
+                    return None;
+                };
+                let ExprKind::Glob(glob) = rhs.kind else {
+                    return None;
+                };
+                (is_param(base) && Some(*field) == self.path_field).then_some(
+                    ExprKind::AnyFileMatches {
+                        glob,
+                        touches: false,
+                    },
+                )
             }
-            ExprKind::Builtin { op: Builtin::Touches, args, .. } => {
-                let [file, pattern] = args.as_slice() else { return None };
-                let ExprKind::Glob(glob) = pattern.kind else { return None };
-                is_param(file).then_some(ExprKind::AnyFileMatches { glob, touches: true })
+            ExprKind::Builtin {
+                op: Builtin::Touches,
+                args,
+                ..
+            } => {
+                let [file, pattern] = args.as_slice() else {
+                    return None;
+                };
+                let ExprKind::Glob(glob) = pattern.kind else {
+                    return None;
+                };
+                is_param(file).then_some(ExprKind::AnyFileMatches {
+                    glob,
+                    touches: true,
+                })
             }
             _ => None,
         }
@@ -168,7 +221,18 @@ fn worth_caching(expr: &ir::Expr) -> bool {
         ExprKind::Call { .. } => true,
         ExprKind::Builtin { op, .. } => matches!(
             op,
-            Builtin::Any | Builtin::All | Builtin::None | Builtin::Count | Builtin::Filter | Builtin::Map | Builtin::FlatMap | Builtin::Sum | Builtin::Min | Builtin::Max | Builtin::Distinct | Builtin::Sorted
+            Builtin::Any
+                | Builtin::All
+                | Builtin::None
+                | Builtin::Count
+                | Builtin::Filter
+                | Builtin::Map
+                | Builtin::FlatMap
+                | Builtin::Sum
+                | Builtin::Min
+                | Builtin::Max
+                | Builtin::Distinct
+                | Builtin::Sorted
         ),
         _ => false,
     }
@@ -190,13 +254,29 @@ pub fn children(expr: &mut ir::Expr, f: &mut dyn FnMut(&mut ir::Expr)) {
             f(lhs);
             f(rhs);
         }
-        ExprKind::If { condition, then, otherwise } => {
+        ExprKind::If {
+            condition,
+            then,
+            otherwise,
+        } => {
             f(condition);
             f(then);
             f(otherwise);
         }
         ExprKind::Cached { expr, .. } => f(expr),
-        ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Duration(_) | ExprKind::Str(_) | ExprKind::Timestamp(_) | ExprKind::Null | ExprKind::Anyone | ExprKind::Change | ExprKind::Local(_) | ExprKind::Global(_) | ExprKind::Glob(_) | ExprKind::Regex(_) | ExprKind::AnyFileMatches { .. } => {}
+        ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Duration(_)
+        | ExprKind::Str(_)
+        | ExprKind::Timestamp(_)
+        | ExprKind::Null
+        | ExprKind::Anyone
+        | ExprKind::Change
+        | ExprKind::Local(_)
+        | ExprKind::Global(_)
+        | ExprKind::Glob(_)
+        | ExprKind::Regex(_)
+        | ExprKind::AnyFileMatches { .. } => {}
     }
 }
 
@@ -205,11 +285,21 @@ pub fn children(expr: &mut ir::Expr, f: &mut dyn FnMut(&mut ir::Expr)) {
 fn structural_key(expr: &ir::Expr, bound: &mut Vec<LocalId>, out: &mut String) {
     let _ = write!(out, "(");
     match &expr.kind {
-        ExprKind::Bool(v) => { let _ = write!(out, "b{v}"); }
-        ExprKind::Int(v) => { let _ = write!(out, "i{v}"); }
-        ExprKind::Duration(v) => { let _ = write!(out, "d{v}"); }
-        ExprKind::Str(v) => { let _ = write!(out, "s{v:?}"); }
-        ExprKind::Timestamp(v) => { let _ = write!(out, "t{v}"); }
+        ExprKind::Bool(v) => {
+            let _ = write!(out, "b{v}");
+        }
+        ExprKind::Int(v) => {
+            let _ = write!(out, "i{v}");
+        }
+        ExprKind::Duration(v) => {
+            let _ = write!(out, "d{v}");
+        }
+        ExprKind::Str(v) => {
+            let _ = write!(out, "s{v:?}");
+        }
+        ExprKind::Timestamp(v) => {
+            let _ = write!(out, "t{v}");
+        }
         ExprKind::Null => out.push('n'),
         ExprKind::Anyone => out.push('a'),
         ExprKind::Change => out.push('c'),
@@ -217,14 +307,32 @@ fn structural_key(expr: &ir::Expr, bound: &mut Vec<LocalId>, out: &mut String) {
             let depth = bound.iter().rposition(|b| b == id);
             let _ = write!(out, "l{depth:?}");
         }
-        ExprKind::Global(id) => { let _ = write!(out, "g{}", id.0); }
-        ExprKind::Glob(id) => { let _ = write!(out, "G{}", id.0); }
-        ExprKind::Regex(id) => { let _ = write!(out, "R{}", id.0); }
-        ExprKind::AnyFileMatches { glob, touches } => { let _ = write!(out, "F{}{touches}", glob.0); }
-        ExprKind::Field { field, optional, .. } => { let _ = write!(out, "f{field}{optional}"); }
-        ExprKind::Call { func, .. } => { let _ = write!(out, "C{}", func.0); }
-        ExprKind::Builtin { op, optional, .. } => { let _ = write!(out, "B{op:?}{optional}"); }
-        ExprKind::Binary { op, .. } => { let _ = write!(out, "O{op:?}"); }
+        ExprKind::Global(id) => {
+            let _ = write!(out, "g{}", id.0);
+        }
+        ExprKind::Glob(id) => {
+            let _ = write!(out, "G{}", id.0);
+        }
+        ExprKind::Regex(id) => {
+            let _ = write!(out, "R{}", id.0);
+        }
+        ExprKind::AnyFileMatches { glob, touches } => {
+            let _ = write!(out, "F{}{touches}", glob.0);
+        }
+        ExprKind::Field {
+            field, optional, ..
+        } => {
+            let _ = write!(out, "f{field}{optional}");
+        }
+        ExprKind::Call { func, .. } => {
+            let _ = write!(out, "C{}", func.0);
+        }
+        ExprKind::Builtin { op, optional, .. } => {
+            let _ = write!(out, "B{op:?}{optional}");
+        }
+        ExprKind::Binary { op, .. } => {
+            let _ = write!(out, "O{op:?}");
+        }
         ExprKind::Lambda { param, body } => {
             bound.push(*param);
             out.push('L');
@@ -233,7 +341,9 @@ fn structural_key(expr: &ir::Expr, bound: &mut Vec<LocalId>, out: &mut String) {
             out.push(')');
             return;
         }
-        ExprKind::Cached { slot, .. } => { let _ = write!(out, "K{}", slot.0); }
+        ExprKind::Cached { slot, .. } => {
+            let _ = write!(out, "K{}", slot.0);
+        }
         ExprKind::List(_) => out.push_str("list"),
         ExprKind::Index { .. } => out.push_str("index"),
         ExprKind::Not(_) => out.push_str("not"),
@@ -263,12 +373,28 @@ pub fn children_ref(expr: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
             f(lhs);
             f(rhs);
         }
-        ExprKind::If { condition, then, otherwise } => {
+        ExprKind::If {
+            condition,
+            then,
+            otherwise,
+        } => {
             f(condition);
             f(then);
             f(otherwise);
         }
         ExprKind::Cached { expr, .. } => f(expr),
-        ExprKind::Bool(_) | ExprKind::Int(_) | ExprKind::Duration(_) | ExprKind::Str(_) | ExprKind::Timestamp(_) | ExprKind::Null | ExprKind::Anyone | ExprKind::Change | ExprKind::Local(_) | ExprKind::Global(_) | ExprKind::Glob(_) | ExprKind::Regex(_) | ExprKind::AnyFileMatches { .. } => {}
+        ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Duration(_)
+        | ExprKind::Str(_)
+        | ExprKind::Timestamp(_)
+        | ExprKind::Null
+        | ExprKind::Anyone
+        | ExprKind::Change
+        | ExprKind::Local(_)
+        | ExprKind::Global(_)
+        | ExprKind::Glob(_)
+        | ExprKind::Regex(_)
+        | ExprKind::AnyFileMatches { .. } => {}
     }
 }

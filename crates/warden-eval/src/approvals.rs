@@ -44,15 +44,20 @@ impl<'a> Approvals<'a> {
     pub fn collect(view: &View<'a>) -> Approvals<'a> {
         let change = view.change();
         let mut approvals = Approvals::default();
-        approvals.ineligible.insert(change.author.as_str(), "is the change's author".to_string());
+        approvals
+            .ineligible
+            .insert(change.author.as_str(), "is the change's author".to_string());
         match (&change.kind, &change.deployment) {
             (ChangeKind::Deployment, Some(deployment)) => {
-                approvals.ineligible.entry(deployment.initiator.as_str()).or_insert_with(|| "initiated the deployment".to_string());
-                approvals.from_deployment(view, change);
+                approvals
+                    .ineligible
+                    .entry(deployment.initiator.as_str())
+                    .or_insert_with(|| "initiated the deployment".to_string());
+                approvals.collect_deployment(view, change);
             }
             _ => {
                 approvals.contributors(view, change);
-                approvals.from_reviews(view, change);
+                approvals.collect_reviews(view, change);
             }
         }
         approvals
@@ -62,28 +67,46 @@ impl<'a> Approvals<'a> {
     fn contributors(&mut self, view: &View<'a>, change: &'a Change) {
         for commit in &change.commits {
             let short: String = commit.sha.chars().take(8).collect();
-            let people = [(&commit.author, "authored"), (&commit.committer, "committed")];
+            let people = [
+                (&commit.author, "authored"),
+                (&commit.committer, "committed"),
+            ];
             for (person, role) in people {
-                let id = person.principal.as_deref().or_else(|| principal_id(view, &person.email));
+                let id = person
+                    .principal
+                    .as_deref()
+                    .or_else(|| principal_id(view, &person.email));
                 if let Some(id) = id {
-                    self.ineligible.entry(id).or_insert_with(|| format!("{role} commit {short}"));
+                    self.ineligible
+                        .entry(id)
+                        .or_insert_with(|| format!("{role} commit {short}"));
                 }
             }
-            for trailer in commit.trailers.iter().filter(|t| t.key.eq_ignore_ascii_case("co-authored-by")) {
+            for trailer in commit
+                .trailers
+                .iter()
+                .filter(|t| t.key.eq_ignore_ascii_case("co-authored-by"))
+            {
                 let person = parse_person(&trailer.value);
                 if let Some(id) = principal_id(view, person.email) {
-                    self.ineligible.entry(id).or_insert_with(|| format!("co-authored commit {short}"));
+                    self.ineligible
+                        .entry(id)
+                        .or_insert_with(|| format!("co-authored commit {short}"));
                 }
             }
         }
     }
 
-    fn from_reviews(&mut self, view: &View<'a>, change: &'a Change) {
+    fn collect_reviews(&mut self, view: &View<'a>, change: &'a Change) {
         let head = change.revisions.as_ref().map(|r| r.head.as_str());
         let mut latest: BTreeMap<&str, usize> = BTreeMap::new();
         for (index, review) in change.reviews.iter().enumerate() {
             let entry = latest.entry(review.reviewer.as_str()).or_insert(index);
-            if change.reviews.get(*entry).is_some_and(|current| review.submitted_at >= current.submitted_at) {
+            if change
+                .reviews
+                .get(*entry)
+                .is_some_and(|current| review.submitted_at >= current.submitted_at)
+            {
                 *entry = index;
             }
         }
@@ -97,11 +120,14 @@ impl<'a> Approvals<'a> {
                 reason,
             };
             if latest.get(review.reviewer.as_str()) != Some(&index) {
-                self.dismissed.push(dismiss("superseded by the reviewer's later review".to_string()));
+                self.dismissed.push(dismiss(
+                    "superseded by the reviewer's later review".to_string(),
+                ));
                 continue;
             }
             if review.dismissed {
-                self.dismissed.push(dismiss("the review was dismissed".to_string()));
+                self.dismissed
+                    .push(dismiss("the review was dismissed".to_string()));
                 continue;
             }
             if let Some(reason) = self.reject(view, &review.reviewer) {
@@ -116,7 +142,9 @@ impl<'a> Approvals<'a> {
             if stale {
                 let short: String = review.commit.chars().take(8).collect();
                 let head_short: String = head.unwrap_or("").chars().take(8).collect();
-                self.dismissed.push(dismiss(format!("stale: approved {short}, but the head is {head_short}")));
+                self.dismissed.push(dismiss(format!(
+                    "stale: approved {short}, but the head is {head_short}"
+                )));
                 self.stale.push(approval);
             } else {
                 self.fresh.push(approval);
@@ -124,8 +152,10 @@ impl<'a> Approvals<'a> {
         }
     }
 
-    fn from_deployment(&mut self, view: &View<'a>, change: &'a Change) {
-        let Some(deployment) = &change.deployment else { return };
+    fn collect_deployment(&mut self, view: &View<'a>, change: &'a Change) {
+        let Some(deployment) = &change.deployment else {
+            return;
+        };
         let digest = deployment.artifact.digest.as_str();
         for approval in &deployment.approvals {
             let dismiss = |reason: String| Dismissal {
@@ -134,7 +164,10 @@ impl<'a> Approvals<'a> {
                 reason,
             };
             if approval.artifact != digest {
-                self.dismissed.push(dismiss(format!("approved artifact {}, not the deployed {digest}", approval.artifact)));
+                self.dismissed.push(dismiss(format!(
+                    "approved artifact {}, not the deployed {digest}",
+                    approval.artifact
+                )));
                 continue;
             }
             if let Some(reason) = self.reject(view, &approval.approver) {
@@ -155,7 +188,9 @@ impl<'a> Approvals<'a> {
     fn reject(&self, view: &View<'a>, id: &str) -> Option<String> {
         match view.principal_facts(id) {
             None => return Some("not in the org directory".to_string()),
-            Some(facts) if facts.kind != PrincipalKind::Human => return Some(format!("a {} cannot approve", facts.kind.as_str())),
+            Some(facts) if facts.kind != PrincipalKind::Human => {
+                return Some(format!("a {} cannot approve", facts.kind.as_str()));
+            }
             Some(_) => {}
         }
         self.ineligible.get(id).cloned()
@@ -169,7 +204,11 @@ impl<'a> Approvals<'a> {
     /// The approvals a requirement may count.
     pub fn usable(&self, allow_stale: bool) -> impl Iterator<Item = &Approval<'a>> {
         let stale: &[Approval<'a>] = if allow_stale { &self.stale } else { &[] };
-        self.fresh.iter().chain(stale.iter().filter(|s| !self.fresh.iter().any(|f| f.approver == s.approver)))
+        self.fresh.iter().chain(
+            stale
+                .iter()
+                .filter(|s| !self.fresh.iter().any(|f| f.approver == s.approver)),
+        )
     }
 }
 

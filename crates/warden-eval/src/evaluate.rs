@@ -66,7 +66,12 @@ pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Repor
         .iter()
         .filter(|r| !r.advisory)
         .map(|r| r.outcome.verdict())
-        .chain(exemptions.iter().filter(|e| e.error.is_some()).map(|_| Verdict::Deny))
+        .chain(
+            exemptions
+                .iter()
+                .filter(|e| e.error.is_some())
+                .map(|_| Verdict::Deny),
+        )
         .max()
         .unwrap_or(Verdict::Allow);
     if !options.explain {
@@ -106,7 +111,11 @@ fn error_report(ctx: &Ctx<'_, '_>, error: &EvalError) -> ErrorReport {
     ErrorReport {
         message: error.message.clone(),
         location: format!("{}:{}:{}", location.file, location.line, location.column),
-        expression: program.snippet(error.file, error.span).split_whitespace().collect::<Vec<_>>().join(" "),
+        expression: program
+            .snippet(error.file, error.span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
@@ -123,9 +132,13 @@ fn run_exemptions(ctx: &mut Ctx<'_, '_>) -> (BTreeMap<usize, String>, Vec<Exempt
     for exemption in &program.exemptions {
         let mut frame = Ctx::frame(exemption.frame.slots);
         let mut witnesses = Vec::new();
-        let result = ctx.bind_lets(&exemption.lets, &mut frame).and_then(|()| ctx.bool(&exemption.when, &mut frame));
+        let result = ctx
+            .bind_lets(&exemption.lets, &mut frame)
+            .and_then(|()| ctx.bool(&exemption.when, &mut frame));
         let result = match result {
-            Ok(true) => ctx.witnesses(&exemption.when, &mut frame, &mut witnesses).map(|()| true),
+            Ok(true) => ctx
+                .witnesses(&exemption.when, &mut frame, &mut witnesses)
+                .map(|()| true),
             other => other,
         };
         let (applied, error) = match result {
@@ -134,14 +147,21 @@ fn run_exemptions(ctx: &mut Ctx<'_, '_>) -> (BTreeMap<usize, String>, Vec<Exempt
         };
         if applied {
             for rule in &exemption.rules {
-                exempted.entry(*rule).or_insert_with(|| exemption.name.clone());
+                exempted
+                    .entry(*rule)
+                    .or_insert_with(|| exemption.name.clone());
             }
         }
         reports.push(ExemptionReport {
             name: exemption.name.clone(),
             location: location_text(&exemption.location),
             applied,
-            rules: exemption.rules.iter().filter_map(|r| program.rules.get(*r)).map(|r| r.name.clone()).collect(),
+            rules: exemption
+                .rules
+                .iter()
+                .filter_map(|r| program.rules.get(*r))
+                .map(|r| r.name.clone())
+                .collect(),
             witnesses,
             error,
         });
@@ -175,13 +195,21 @@ fn exempted_report(_ctx: &Ctx<'_, '_>, rule: &ir::Rule, exemption: &str) -> Rule
 }
 
 /// Evaluates one rule; also says whether it demanded approvals (for R03).
-fn run_rule<'a>(ctx: &mut Ctx<'a, '_>, rule: &ir::Rule, approvals: &Approvals<'a>, options: Options) -> (RuleReport, bool) {
+fn run_rule<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    rule: &ir::Rule,
+    approvals: &Approvals<'a>,
+    options: Options,
+) -> (RuleReport, bool) {
     let mut frame = Ctx::frame(rule.frame.slots);
     match rule_body(ctx, rule, approvals, &mut frame, options) {
         Ok(result) => result,
         Err(error) => {
             let report = RuleReport {
-                message: Some(format!("the rule could not be evaluated: {}", error.message)),
+                message: Some(format!(
+                    "the rule could not be evaluated: {}",
+                    error.message
+                )),
                 error: Some(error_report(ctx, &error)),
                 ..blank_report(rule, Outcome::Error)
             };
@@ -190,7 +218,13 @@ fn run_rule<'a>(ctx: &mut Ctx<'a, '_>, rule: &ir::Rule, approvals: &Approvals<'a
     }
 }
 
-fn rule_body<'a>(ctx: &mut Ctx<'a, '_>, rule: &ir::Rule, approvals: &Approvals<'a>, frame: &mut Frame<'a>, options: Options) -> Result<(RuleReport, bool), EvalError> {
+fn rule_body<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    rule: &ir::Rule,
+    approvals: &Approvals<'a>,
+    frame: &mut Frame<'a>,
+    options: Options,
+) -> Result<(RuleReport, bool), EvalError> {
     ctx.bind_lets(&rule.lets, frame)?;
     let mut report = blank_report(rule, Outcome::NotApplicable);
     if let Some(when) = &rule.when {
@@ -207,7 +241,14 @@ fn rule_body<'a>(ctx: &mut Ctx<'a, '_>, rule: &ir::Rule, approvals: &Approvals<'
     let mut first_unmet = None;
     for demand in &rule.demands {
         let (requirement, demand_outcome) = run_demand(ctx, demand, approvals, frame)?;
-        demanded |= matches!(demand, Demand::Approval(_) | Demand::Deny { unless: Some(_), .. });
+        demanded |= matches!(
+            demand,
+            Demand::Approval(_)
+                | Demand::Deny {
+                    unless: Some(_),
+                    ..
+                }
+        );
         if !requirement.met && first_unmet.is_none() {
             first_unmet = requirement.message.clone();
         }
@@ -222,23 +263,43 @@ fn rule_body<'a>(ctx: &mut Ctx<'a, '_>, rule: &ir::Rule, approvals: &Approvals<'
     Ok((report, demanded))
 }
 
-fn render<'a>(ctx: &mut Ctx<'a, '_>, template: &ir::Template, frame: &mut Frame<'a>) -> Result<String, EvalError> {
+fn render<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    template: &ir::Template,
+    frame: &mut Frame<'a>,
+) -> Result<String, EvalError> {
     let mut out = String::new();
     for part in &template.parts {
         match part {
             ir::TemplatePart::Text(text) => out.push_str(text),
             ir::TemplatePart::Hole(expr) => {
-                let value = ctx.eval(expr, frame)?;
-                out.push_str(&value.display(&ctx.view));
+                // Lists read as prose in messages: `a, b, c`, not `[a, b, c]`.
+                match ctx.eval(expr, frame)? {
+                    Value::List(items) => {
+                        let parts: Vec<String> =
+                            items.iter().map(|i| i.display(&ctx.view)).collect();
+                        out.push_str(&parts.join(", "));
+                    }
+                    value => out.push_str(&value.display(&ctx.view)),
+                }
             }
         }
     }
     Ok(out)
 }
 
-fn run_demand<'a>(ctx: &mut Ctx<'a, '_>, demand: &Demand, approvals: &Approvals<'a>, frame: &mut Frame<'a>) -> Result<(Requirement, Outcome), EvalError> {
+fn run_demand<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    demand: &Demand,
+    approvals: &Approvals<'a>,
+    frame: &mut Frame<'a>,
+) -> Result<(Requirement, Outcome), EvalError> {
     Ok(match demand {
-        Demand::Deny { message, unless, span } => {
+        Demand::Deny {
+            message,
+            unless,
+            span,
+        } => {
             let message = render(ctx, message, frame)?;
             let _ = span;
             let text = match unless {
@@ -247,14 +308,33 @@ fn run_demand<'a>(ctx: &mut Ctx<'a, '_>, demand: &Demand, approvals: &Approvals<
             };
             match unless {
                 None => (
-                    Requirement { kind: RequirementKind::Deny, met: false, text, message: Some(message), groups: Vec::new() },
+                    Requirement {
+                        kind: RequirementKind::Deny,
+                        met: false,
+                        text,
+                        message: Some(message),
+                        groups: Vec::new(),
+                    },
                     Outcome::Violated,
                 ),
                 Some(req) => {
                     let groups = approval_groups(ctx, req, approvals, frame)?;
                     let met = groups.iter().all(|g| g.missing == 0);
-                    let outcome = if met { Outcome::Satisfied } else { Outcome::Violated };
-                    (Requirement { kind: RequirementKind::Deny, met, text, message: Some(message), groups }, outcome)
+                    let outcome = if met {
+                        Outcome::Satisfied
+                    } else {
+                        Outcome::Violated
+                    };
+                    (
+                        Requirement {
+                            kind: RequirementKind::Deny,
+                            met,
+                            text,
+                            message: Some(message),
+                            groups,
+                        },
+                        outcome,
+                    )
                 }
             }
         }
@@ -262,16 +342,50 @@ fn run_demand<'a>(ctx: &mut Ctx<'a, '_>, demand: &Demand, approvals: &Approvals<
             let groups = approval_groups(ctx, req, approvals, frame)?;
             let met = groups.iter().all(|g| g.missing == 0);
             let message = (!met).then(|| approval_message(&groups));
-            let outcome = if met { Outcome::Satisfied } else { Outcome::Pending };
-            (Requirement { kind: RequirementKind::Approval, met, text: req.text.clone(), message, groups }, outcome)
+            let outcome = if met {
+                Outcome::Satisfied
+            } else {
+                Outcome::Pending
+            };
+            (
+                Requirement {
+                    kind: RequirementKind::Approval,
+                    met,
+                    text: req.text.clone(),
+                    message,
+                    groups,
+                },
+                outcome,
+            )
         }
-        Demand::Condition { condition, message, span } => {
+        Demand::Condition {
+            condition,
+            message,
+            span,
+        } => {
             let met = ctx.bool(condition, frame)?;
-            let message = if met { None } else { Some(render(ctx, message, frame)?) };
+            let message = if met {
+                None
+            } else {
+                Some(render(ctx, message, frame)?)
+            };
             let text = format!("require {}", ctx.snippet(condition));
             let _ = span;
-            let outcome = if met { Outcome::Satisfied } else { Outcome::Pending };
-            (Requirement { kind: RequirementKind::Condition, met, text, message, groups: Vec::new() }, outcome)
+            let outcome = if met {
+                Outcome::Satisfied
+            } else {
+                Outcome::Pending
+            };
+            (
+                Requirement {
+                    kind: RequirementKind::Condition,
+                    met,
+                    text,
+                    message,
+                    groups: Vec::new(),
+                },
+                outcome,
+            )
         }
     })
 }
@@ -281,7 +395,11 @@ fn approval_message(groups: &[ApprovalGroup]) -> String {
         .iter()
         .filter(|g| g.missing > 0)
         .map(|g| {
-            let noun = if g.missing == 1 { "approval" } else { "approvals" };
+            let noun = if g.missing == 1 {
+                "approval"
+            } else {
+                "approvals"
+            };
             format!("{} more {noun} from {}", g.missing, g.from)
         })
         .collect();
@@ -289,7 +407,12 @@ fn approval_message(groups: &[ApprovalGroup]) -> String {
 }
 
 /// Evaluates an approval requirement: one group, or one per team/user with `each`.
-fn approval_groups<'a>(ctx: &mut Ctx<'a, '_>, req: &ir::ApprovalReq, approvals: &Approvals<'a>, frame: &mut Frame<'a>) -> Result<Vec<ApprovalGroup>, EvalError> {
+fn approval_groups<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    req: &ir::ApprovalReq,
+    approvals: &Approvals<'a>,
+    frame: &mut Frame<'a>,
+) -> Result<Vec<ApprovalGroup>, EvalError> {
     let sets: Vec<ApproverSet> = match &req.source {
         ir::ApproverSource::Set(expr) => match ctx.eval(expr, frame)? {
             Value::Approvers(set) => vec![(*set).clone()],
@@ -298,39 +421,70 @@ fn approval_groups<'a>(ctx: &mut Ctx<'a, '_>, req: &ir::ApprovalReq, approvals: 
         ir::ApproverSource::EachTeam(expr) | ir::ApproverSource::EachUser(expr) => {
             let team = matches!(req.source, ir::ApproverSource::EachTeam(_));
             let mut names: Vec<String> = match ctx.eval(expr, frame)? {
-                Value::List(items) => items.iter().filter_map(|v| match v {
-                    Value::Str(s) => Some(s.as_str().to_string()),
-                    _ => None,
-                }).collect(),
+                Value::List(items) => items
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Str(s) => Some(s.as_str().to_string()),
+                        _ => None,
+                    })
+                    .collect(),
                 _ => Vec::new(),
             };
             names.sort();
             names.dedup();
-            names.into_iter().map(|n| if team { ApproverSet::Team(n) } else { ApproverSet::User(n) }).collect()
+            names
+                .into_iter()
+                .map(|n| {
+                    if team {
+                        ApproverSet::Team(n)
+                    } else {
+                        ApproverSet::User(n)
+                    }
+                })
+                .collect()
         }
     };
-    sets.iter().map(|set| approval_group(ctx, req, set, approvals, frame)).collect()
+    sets.iter()
+        .map(|set| approval_group(ctx, req, set, approvals, frame))
+        .collect()
 }
 
-fn approval_group<'a>(ctx: &mut Ctx<'a, '_>, req: &ir::ApprovalReq, set: &ApproverSet, approvals: &Approvals<'a>, frame: &mut Frame<'a>) -> Result<ApprovalGroup, EvalError> {
+fn approval_group<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    req: &ir::ApprovalReq,
+    set: &ApproverSet,
+    approvals: &Approvals<'a>,
+    frame: &mut Frame<'a>,
+) -> Result<ApprovalGroup, EvalError> {
     let condition_text = req.condition.as_ref().map(|c| ctx.snippet(c));
     let mut counted: Vec<String> = Vec::new();
     let mut not_counted = Vec::new();
     let usable: Vec<&approvals::Approval<'a>> = approvals.usable(req.allow_stale).collect();
     for approval in usable {
-        if !set.contains(&ctx.view, approval.approver) || counted.iter().any(|c| c == approval.approver) {
+        if !set.contains(&ctx.view, approval.approver)
+            || counted.iter().any(|c| c == approval.approver)
+        {
             continue;
         }
         if approver_qualifies(ctx, req, approval.approver, frame)? {
             counted.push(approval.approver.to_string());
         } else if let Some(text) = &condition_text {
-            not_counted.push(NotCounted { approver: approval.approver.to_string(), reason: format!("does not satisfy `{text}`") });
+            not_counted.push(NotCounted {
+                approver: approval.approver.to_string(),
+                reason: format!("does not satisfy `{text}`"),
+            });
         }
     }
     for dismissal in &approvals.dismissed {
         let stale_allowed = req.allow_stale && dismissal.reason.starts_with("stale");
-        if set.contains(&ctx.view, &dismissal.approver) && !stale_allowed && !counted.contains(&dismissal.approver) {
-            not_counted.push(NotCounted { approver: dismissal.approver.clone(), reason: dismissal.reason.clone() });
+        if set.contains(&ctx.view, &dismissal.approver)
+            && !stale_allowed
+            && !counted.contains(&dismissal.approver)
+        {
+            not_counted.push(NotCounted {
+                approver: dismissal.approver.clone(),
+                reason: dismissal.reason.clone(),
+            });
         }
     }
     let required = req.count;
@@ -341,7 +495,10 @@ fn approval_group<'a>(ctx: &mut Ctx<'a, '_>, req: &ir::ApprovalReq, set: &Approv
         let mut candidates: Vec<&'a str> = change.principals.keys().map(String::as_str).collect();
         candidates.sort_unstable();
         for id in candidates {
-            if counted.iter().any(|c| c == id) || !approvals.may_approve(&ctx.view, id) || !set.contains(&ctx.view, id) {
+            if counted.iter().any(|c| c == id)
+                || !approvals.may_approve(&ctx.view, id)
+                || !set.contains(&ctx.view, id)
+            {
                 continue;
             }
             if approver_qualifies(ctx, req, id, frame)? {
@@ -363,8 +520,15 @@ fn approval_group<'a>(ctx: &mut Ctx<'a, '_>, req: &ir::ApprovalReq, set: &Approv
 }
 
 /// Whether a principal satisfies the requirement's `where` condition.
-fn approver_qualifies<'a>(ctx: &mut Ctx<'a, '_>, req: &ir::ApprovalReq, id: &'a str, frame: &mut Frame<'a>) -> Result<bool, EvalError> {
-    let Some(condition) = &req.condition else { return Ok(true) };
+fn approver_qualifies<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    req: &ir::ApprovalReq,
+    id: &'a str,
+    frame: &mut Frame<'a>,
+) -> Result<bool, EvalError> {
+    let Some(condition) = &req.condition else {
+        return Ok(true);
+    };
     let principal = ctx.view.principal(id);
     if let Some(place) = frame.get_mut(req.approver_slot.0 as usize) {
         *place = Value::Node(principal);
@@ -398,7 +562,10 @@ fn last_push_rule(ctx: &Ctx<'_, '_>, approvals: &Approvals<'_>, demanded: bool) 
         report.message = Some("no commit records when it was pushed, so no approval can be shown to follow the last push".to_string());
         return report;
     };
-    let fresh = approvals.fresh.iter().find(|a| a.at > pushed_at && Some(a.approver) != pusher);
+    let fresh = approvals
+        .fresh
+        .iter()
+        .find(|a| a.at > pushed_at && Some(a.approver) != pusher);
     let pusher_text = pusher.unwrap_or("an unknown pusher");
     report.witnesses.push(Witness {
         condition: "the last push".to_string(),
@@ -414,7 +581,9 @@ fn last_push_rule(ctx: &Ctx<'_, '_>, approvals: &Approvals<'_>, demanded: bool) 
         }
         None => {
             report.outcome = Outcome::Pending;
-            report.message = Some(format!("needs an approval given after the last push ({pushed_at} by {pusher_text}) by someone other than {pusher_text}"));
+            report.message = Some(format!(
+                "needs an approval given after the last push ({pushed_at} by {pusher_text}) by someone other than {pusher_text}"
+            ));
         }
     }
     report
@@ -426,10 +595,13 @@ fn apply_overrides(ctx: &mut Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<Overr
     let change = ctx.change;
     let overrides_field = record_index("Change").and_then(|r| field_index(r, "overrides"));
     let nodes: Vec<Node<'_>> = match overrides_field.map(|f| ctx.view.field(ctx.view.root(), f)) {
-        Some(Datum::List(items)) => items.into_iter().filter_map(|d| match d {
-            Datum::Node(n) => Some(n),
-            _ => None,
-        }).collect(),
+        Some(Datum::List(items)) => items
+            .into_iter()
+            .filter_map(|d| match d {
+                Datum::Node(n) => Some(n),
+                _ => None,
+            })
+            .collect(),
         _ => Vec::new(),
     };
     let mut reports: Vec<OverrideReport> = change
@@ -451,10 +623,14 @@ fn apply_overrides(ctx: &mut Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<Overr
         let rule_override = if report.name == LAST_PUSH_RULE {
             program.settings.default_override.as_ref()
         } else {
-            program.rules.iter().find(|r| r.name == report.name).and_then(|r| r.overridable.as_ref())
+            program
+                .rules
+                .iter()
+                .find(|r| r.name == report.name)
+                .and_then(|r| r.overridable.as_ref())
         };
         for (index, entry) in change.overrides.iter().enumerate() {
-            let targeted = entry.rules.iter().any(|r| *r == report.name);
+            let targeted = entry.rules.contains(&report.name);
             if !entry.rules.is_empty() && !targeted {
                 continue;
             }
@@ -466,7 +642,11 @@ fn apply_overrides(ctx: &mut Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<Overr
             match verdict {
                 Ok(()) => {
                     report.outcome = Outcome::Overridden;
-                    report.overridden_by = Some(OverrideUse { by: entry.by.clone(), reason: entry.reason.clone(), incident: entry.incident.clone() });
+                    report.overridden_by = Some(OverrideUse {
+                        by: entry.by.clone(),
+                        reason: entry.reason.clone(),
+                        incident: entry.incident.clone(),
+                    });
                     if let Some(r) = reports.get_mut(index) {
                         r.applied_to.push(report.name.clone());
                     }
@@ -475,7 +655,10 @@ fn apply_overrides(ctx: &mut Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<Overr
                 Err(reason) => {
                     // An override that names no rules is only reported where it was meant.
                     if targeted && let Some(r) = reports.get_mut(index) {
-                        r.rejected.push(Rejection { rule: report.name.clone(), reason });
+                        r.rejected.push(Rejection {
+                            rule: report.name.clone(),
+                            reason,
+                        });
                     }
                 }
             }
@@ -485,7 +668,12 @@ fn apply_overrides(ctx: &mut Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<Overr
 }
 
 /// Whether an override entry counts for a rule; the reason when it does not.
-fn override_counts<'a>(ctx: &mut Ctx<'a, '_>, rule: &ir::OverrideRule, entry: &warden_change::model::Override, node: Node<'a>) -> Result<(), String> {
+fn override_counts<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    rule: &ir::OverrideRule,
+    entry: &warden_change::model::Override,
+    node: Node<'a>,
+) -> Result<(), String> {
     let mut frame = Ctx::frame(rule.frame.slots);
     if let Some(place) = frame.get_mut(rule.slot.0 as usize) {
         *place = Value::Node(node);
@@ -493,11 +681,22 @@ fn override_counts<'a>(ctx: &mut Ctx<'a, '_>, rule: &ir::OverrideRule, entry: &w
     let set = match ctx.eval(&rule.by, &mut frame) {
         Ok(Value::Approvers(set)) => set,
         Ok(_) => Rc::new(ApproverSet::Union(Vec::new())),
-        Err(error) => return Err(format!("could not evaluate who may override: {}", error.message)),
+        Err(error) => {
+            return Err(format!(
+                "could not evaluate who may override: {}",
+                error.message
+            ));
+        }
     };
     match ctx.view.principal_facts(&entry.by) {
         None => return Err(format!("`{}` is not in the org directory", entry.by)),
-        Some(facts) if facts.kind != warden_change::model::PrincipalKind::Human => return Err(format!("`{}` is a {}, not a person", entry.by, facts.kind.as_str())),
+        Some(facts) if facts.kind != warden_change::model::PrincipalKind::Human => {
+            return Err(format!(
+                "`{}` is a {}, not a person",
+                entry.by,
+                facts.kind.as_str()
+            ));
+        }
         Some(_) => {}
     }
     if !set.contains(&ctx.view, &entry.by) {

@@ -26,16 +26,29 @@ impl<'a> Ctx<'a, '_> {
     }
 
     /// Why `expr`, which evaluated to true, is true.
-    pub fn witnesses(&mut self, expr: &ir::Expr, frame: &mut Frame<'a>, out: &mut Vec<Witness>) -> Result<'a, ()> {
+    pub fn witnesses(
+        &mut self,
+        expr: &ir::Expr,
+        frame: &mut Frame<'a>,
+        out: &mut Vec<Witness>,
+    ) -> Result<'a, ()> {
         if out.len() >= MAX_WITNESSES {
             return Ok(());
         }
         match &expr.kind {
-            ExprKind::Binary { op: BinOp::And, lhs, rhs } => {
+            ExprKind::Binary {
+                op: BinOp::And,
+                lhs,
+                rhs,
+            } => {
                 self.witnesses(lhs, frame, out)?;
                 self.witnesses(rhs, frame, out)?;
             }
-            ExprKind::Binary { op: BinOp::Or, lhs, rhs } => {
+            ExprKind::Binary {
+                op: BinOp::Or,
+                lhs,
+                rhs,
+            } => {
                 if self.bool(lhs, frame)? {
                     self.witnesses(lhs, frame, out)?;
                 } else {
@@ -44,8 +57,13 @@ impl<'a> Ctx<'a, '_> {
             }
             ExprKind::Cached { expr: inner, .. } => self.witnesses(inner, frame, out)?,
             ExprKind::Call { func, args } => {
-                let values = args.iter().map(|a| self.eval(a, frame)).collect::<std::result::Result<Vec<_>, _>>()?;
-                let Some(function) = self.program().functions.get(func.0 as usize) else { return Ok(()) };
+                let values = args
+                    .iter()
+                    .map(|a| self.eval(a, frame))
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                let Some(function) = self.program().functions.get(func.0 as usize) else {
+                    return Ok(());
+                };
                 let mut inner = Self::frame(function.frame.slots);
                 for (slot, value) in function.params.iter().zip(values) {
                     if let Some(place) = inner.get_mut(slot.0 as usize) {
@@ -60,21 +78,44 @@ impl<'a> Ctx<'a, '_> {
                 }
             }
             ExprKind::Global(id) => {
-                let Some(global) = self.program().globals.get(id.0 as usize) else { return Ok(()) };
+                let Some(global) = self.program().globals.get(id.0 as usize) else {
+                    return Ok(());
+                };
                 let mut inner = Self::frame(global.frame.slots);
                 self.witnesses(&global.value, &mut inner, out)?;
             }
-            ExprKind::Builtin { op: Builtin::Any, args, .. } => {
-                let (Some(list), Some(lambda)) = (args.first(), args.get(1)) else { return Ok(()) };
-                let Value::List(items) = self.eval(list, frame)? else { return Ok(()) };
+            ExprKind::Builtin {
+                op: Builtin::Any,
+                args,
+                ..
+            } => {
+                let (Some(list), Some(lambda)) = (args.first(), args.get(1)) else {
+                    return Ok(());
+                };
+                let Value::List(items) = self.eval(list, frame)? else {
+                    return Ok(());
+                };
                 for item in items.iter() {
                     if self.apply_bool(lambda, item.clone(), frame)? {
-                        let ExprKind::Lambda { body, .. } = &lambda.kind else { break };
+                        let ExprKind::Lambda { body, .. } = &lambda.kind else {
+                            break;
+                        };
                         let before = out.len();
                         self.witnesses(body, frame, out)?;
+                        let label = match item {
+                            Value::Node(node) => format!(
+                                "{} {}",
+                                node.record_name().to_lowercase(),
+                                self.view.label(*node)
+                            ),
+                            other => other.display(&self.view),
+                        };
                         if out.len() == before {
-                            let label = item.display(&self.view);
                             out.push(self.witness(expr, format!("true for {label}")));
+                        } else if let Some(nested) = out.get_mut(before..) {
+                            for witness in nested {
+                                witness.detail = format!("{label} › {}", witness.detail);
+                            }
                         }
                         break;
                     }
@@ -87,7 +128,10 @@ impl<'a> Ctx<'a, '_> {
                     let patterns = self.compiled.glob_patterns(*glob);
                     let detail = match &file.previous_path {
                         Some(previous) if *touches && !self.glob_matches(*glob, &file.path) => {
-                            format!("`{previous}` (renamed to `{}`) matches `{patterns}`", file.path)
+                            format!(
+                                "`{previous}` (renamed to `{}`) matches `{patterns}`",
+                                file.path
+                            )
                         }
                         _ => format!("`{}` matches `{patterns}`", file.path),
                     };
@@ -96,7 +140,9 @@ impl<'a> Ctx<'a, '_> {
             }
             ExprKind::Not(inner) => {
                 let detail = match self.first_failure(inner, frame)? {
-                    Some(failed) if failed.condition != self.snippet(inner) => format!("`{}`: {}", failed.condition, failed.detail),
+                    Some(failed) if failed.condition != self.snippet(inner) => {
+                        format!("`{}`: {}", failed.condition, failed.detail)
+                    }
                     Some(failed) => failed.detail,
                     None => "false".to_string(),
                 };
@@ -112,27 +158,102 @@ impl<'a> Ctx<'a, '_> {
     }
 
     /// The operands of a comparison, as values: `6200 > 5000`.
-    fn comparison(&mut self, op: BinOp, lhs: &ir::Expr, rhs: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, String> {
+    fn comparison(
+        &mut self,
+        op: BinOp,
+        lhs: &ir::Expr,
+        rhs: &ir::Expr,
+        frame: &mut Frame<'a>,
+    ) -> Result<'a, String> {
         let left = self.eval(lhs, frame)?;
         let right = self.eval(rhs, frame)?;
         let show = |ctx: &Self, value: &Value<'a>| match value {
             Value::Str(s) => format!("`{}`", s.as_str()),
             Value::Glob(glob) => format!("`{}`", ctx.compiled.glob_patterns(*glob)),
-            Value::Regex(regex) => format!("regex `{}`", ctx.program().regexes.get(regex.0 as usize).map_or("", String::as_str)),
+            Value::Regex(regex) => format!(
+                "regex `{}`",
+                ctx.program()
+                    .regexes
+                    .get(regex.0 as usize)
+                    .map_or("", String::as_str)
+            ),
             other => other.display(&ctx.view),
         };
         if op == BinOp::Within
             && let Value::Node(window) = &right
         {
-            return Ok(format!("{} is within {}", show(self, &left), self.view.label(*window)));
+            return Ok(format!(
+                "{} is within {}",
+                show(self, &left),
+                self.view.label(*window)
+            ));
         }
-        Ok(format!("{} {} {}", show(self, &left), op_symbol(op), show(self, &right)))
+        let mut detail = format!(
+            "{} {} {}",
+            show(self, &left),
+            op_symbol(op),
+            show(self, &right)
+        );
+        for side in [lhs, rhs] {
+            if let Some(members) = self.counted_members(side, frame)? {
+                detail.push_str(&members);
+            }
+        }
+        Ok(detail)
+    }
+
+    /// For `xs.len()` in a comparison, the elements behind the number:
+    /// ` (vetoes: ivan's review of a41e8b03)`, so a count explains itself.
+    fn counted_members(
+        &mut self,
+        expr: &ir::Expr,
+        frame: &mut Frame<'a>,
+    ) -> Result<'a, Option<String>> {
+        const SHOWN: usize = 5;
+        let ExprKind::Builtin {
+            op: Builtin::Len,
+            args,
+            ..
+        } = &expr.kind
+        else {
+            return Ok(None);
+        };
+        let Some(list) = args.first() else {
+            return Ok(None);
+        };
+        let Value::List(items) = self.eval(list, frame)? else {
+            return Ok(None);
+        };
+        if items.is_empty() {
+            return Ok(None);
+        }
+        let mut shown: Vec<String> = items
+            .iter()
+            .take(SHOWN)
+            .map(|i| i.display(&self.view))
+            .collect();
+        if items.len() > SHOWN {
+            shown.push(format!("and {} more", items.len() - SHOWN));
+        }
+        Ok(Some(format!(
+            " ({}: {})",
+            self.snippet(list),
+            shown.join(", ")
+        )))
     }
 
     /// The first part of a false condition that made it false, for `--explain`.
-    pub fn first_failure(&mut self, expr: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, Option<Witness>> {
+    pub fn first_failure(
+        &mut self,
+        expr: &ir::Expr,
+        frame: &mut Frame<'a>,
+    ) -> Result<'a, Option<Witness>> {
         match &expr.kind {
-            ExprKind::Binary { op: BinOp::And, lhs, rhs } => {
+            ExprKind::Binary {
+                op: BinOp::And,
+                lhs,
+                rhs,
+            } => {
                 if !self.bool(lhs, frame)? {
                     self.first_failure(lhs, frame)
                 } else {
@@ -144,15 +265,31 @@ impl<'a> Ctx<'a, '_> {
                 let detail = self.comparison(*op, lhs, rhs, frame)?;
                 Ok(Some(self.witness(expr, format!("{detail} is false"))))
             }
-            ExprKind::Builtin { op: Builtin::Any, args, .. } | ExprKind::Builtin { op: Builtin::All, args, .. } => {
+            ExprKind::Builtin {
+                op: Builtin::Any,
+                args,
+                ..
+            }
+            | ExprKind::Builtin {
+                op: Builtin::All,
+                args,
+                ..
+            } => {
                 let size = match args.first().map(|l| self.eval(l, frame)).transpose()? {
                     Some(Value::List(items)) => items.len(),
                     _ => 0,
                 };
-                let detail = if size == 0 { "the list is empty".to_string() } else { format!("false over {size} elements") };
+                let detail = if size == 0 {
+                    "the list is empty".to_string()
+                } else {
+                    format!("false over {size} elements")
+                };
                 Ok(Some(self.witness(expr, detail)))
             }
-            ExprKind::AnyFileMatches { .. } => Ok(Some(self.witness(expr, format!("no file of {} matches", self.change.files.len())))),
+            ExprKind::AnyFileMatches { .. } => Ok(Some(self.witness(
+                expr,
+                format!("no file of {} matches", self.change.files.len()),
+            ))),
             _ => Ok(Some(self.witness(expr, "false".to_string()))),
         }
     }

@@ -136,14 +136,23 @@ impl<'a, 'p> Ctx<'a, 'p> {
     pub fn bool(&mut self, expr: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, bool> {
         match self.eval(expr, frame)? {
             Value::Bool(b) => Ok(b),
-            other => Err(Self::error(expr, format!("expected a bool, found `{}`", other.display(&self.view)))),
+            other => Err(Self::error(
+                expr,
+                format!("expected a bool, found `{}`", other.display(&self.view)),
+            )),
         }
     }
 
     pub fn eval(&mut self, expr: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a> {
         self.steps += 1;
         if self.steps > self.budget {
-            return Err(Self::error(expr, format!("the evaluation budget of {} steps is exhausted", self.budget)));
+            return Err(Self::error(
+                expr,
+                format!(
+                    "the evaluation budget of {} steps is exhausted",
+                    self.budget
+                ),
+            ));
         }
         Ok(match &expr.kind {
             ExprKind::Bool(b) => Value::Bool(*b),
@@ -156,7 +165,10 @@ impl<'a, 'p> Ctx<'a, 'p> {
             ExprKind::Glob(id) => Value::Glob(*id),
             ExprKind::Regex(id) => Value::Regex(*id),
             ExprKind::List(items) => {
-                let values = items.iter().map(|i| self.eval(i, frame)).collect::<std::result::Result<Vec<_>, _>>()?;
+                let values = items
+                    .iter()
+                    .map(|i| self.eval(i, frame))
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
                 Value::List(values.into())
             }
             ExprKind::Change => Value::Node(self.view.root()),
@@ -165,38 +177,65 @@ impl<'a, 'p> Ctx<'a, 'p> {
             ExprKind::Field { base, field, .. } => match self.eval(base, frame)? {
                 Value::Null => Value::Null,
                 Value::Node(node) => Value::from_datum(self.view.field(node, *field)),
-                other => return Err(Self::error(expr, format!("`{}` has no fields", other.display(&self.view)))),
+                other => {
+                    return Err(Self::error(
+                        expr,
+                        format!("`{}` has no fields", other.display(&self.view)),
+                    ));
+                }
             },
             ExprKind::Index { base, index } => {
                 let base = self.eval(base, frame)?;
                 let index = self.eval(index, frame)?;
                 match (base, index) {
-                    (Value::List(items), Value::Int(i)) => usize::try_from(i).ok().and_then(|i| items.get(i).cloned()).unwrap_or(Value::Null),
-                    (Value::Map(map), Value::Str(key)) => map.get(key.as_str()).map_or(Value::Null, |v| Value::Str(Str::Borrowed(v))),
+                    (Value::List(items), Value::Int(i)) => usize::try_from(i)
+                        .ok()
+                        .and_then(|i| items.get(i).cloned())
+                        .unwrap_or(Value::Null),
+                    (Value::Map(map), Value::Str(key)) => map
+                        .get(key.as_str())
+                        .map_or(Value::Null, |v| Value::Str(Str::Borrowed(v))),
                     _ => Value::Null,
                 }
             }
             ExprKind::Call { func, args } => {
-                let values = args.iter().map(|a| self.eval(a, frame)).collect::<std::result::Result<Vec<_>, _>>()?;
+                let values = args
+                    .iter()
+                    .map(|a| self.eval(a, frame))
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
                 self.call(*func, values, expr)?
             }
-            ExprKind::Builtin { op, args, optional } => self.builtin(*op, args, *optional, frame, expr)?,
+            ExprKind::Builtin { op, args, optional } => {
+                self.builtin(*op, args, *optional, frame, expr)?
+            }
             ExprKind::Lambda { .. } => return Err(Self::error(expr, "a lambda is not a value")),
             ExprKind::Not(inner) => Value::Bool(!self.bool(inner, frame)?),
             ExprKind::Neg(inner) => match self.eval(inner, frame)? {
-                Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(|| Self::error(expr, "integer overflow"))?),
-                Value::Duration(d) => Value::Duration(d.checked_neg().ok_or_else(|| Self::error(expr, "integer overflow"))?),
+                Value::Int(i) => Value::Int(
+                    i.checked_neg()
+                        .ok_or_else(|| Self::error(expr, "integer overflow"))?,
+                ),
+                Value::Duration(d) => Value::Duration(
+                    d.checked_neg()
+                        .ok_or_else(|| Self::error(expr, "integer overflow"))?,
+                ),
                 _ => Value::Null,
             },
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, frame, expr)?,
-            ExprKind::If { condition, then, otherwise } => {
+            ExprKind::If {
+                condition,
+                then,
+                otherwise,
+            } => {
                 if self.bool(condition, frame)? {
                     self.eval(then, frame)?
                 } else {
                     self.eval(otherwise, frame)?
                 }
             }
-            ExprKind::AnyFileMatches { glob, touches } => Value::Bool(self.first_file_match(*glob, *touches).is_some()),
+            ExprKind::AnyFileMatches { glob, touches } => {
+                Value::Bool(self.first_file_match(*glob, *touches).is_some())
+            }
             ExprKind::Cached { slot, expr: inner } => {
                 let index = slot.0 as usize;
                 if let Some(Some(done)) = self.cache.get(index) {
@@ -215,7 +254,9 @@ impl<'a, 'p> Ctx<'a, 'p> {
         let index = id.0 as usize;
         match self.globals.get(index) {
             Some(GlobalSlot::Done(result)) => return result.clone(),
-            Some(GlobalSlot::InProgress) => return Err(Self::error(at, "a definition depends on itself")),
+            Some(GlobalSlot::InProgress) => {
+                return Err(Self::error(at, "a definition depends on itself"));
+            }
             _ => {}
         }
         let Some(global) = self.program().globals.get(index) else {
@@ -247,7 +288,11 @@ impl<'a, 'p> Ctx<'a, 'p> {
     }
 
     /// Binds a function's or rule's local lets into its frame.
-    pub fn bind_lets(&mut self, lets: &[(ir::LocalId, ir::Expr)], frame: &mut Frame<'a>) -> Result<'a, ()> {
+    pub fn bind_lets(
+        &mut self,
+        lets: &[(ir::LocalId, ir::Expr)],
+        frame: &mut Frame<'a>,
+    ) -> Result<'a, ()> {
         for (slot, value) in lets {
             let value = self.eval(value, frame)?;
             if let Some(place) = frame.get_mut(slot.0 as usize) {
@@ -282,18 +327,33 @@ impl<'a, 'p> Ctx<'a, 'p> {
                     }
                 }
             }
-            FileMatches { first_path, first_touch }
+            FileMatches {
+                first_path,
+                first_touch,
+            }
         });
-        let table = if touches { &matches.first_touch } else { &matches.first_path };
+        let table = if touches {
+            &matches.first_touch
+        } else {
+            &matches.first_path
+        };
         table.get(glob.0 as usize).copied().flatten()
     }
 
     pub fn glob_matches(&self, glob: GlobId, text: &str) -> bool {
-        self.compiled.per_glob.get(glob.0 as usize).is_some_and(|g| g.is_match(text))
+        self.compiled
+            .per_glob
+            .get(glob.0 as usize)
+            .is_some_and(|g| g.is_match(text))
     }
 
     /// Evaluates a lambda's body with its parameter bound to `value`.
-    pub fn apply(&mut self, lambda: &ir::Expr, value: Value<'a>, frame: &mut Frame<'a>) -> Result<'a> {
+    pub fn apply(
+        &mut self,
+        lambda: &ir::Expr,
+        value: Value<'a>,
+        frame: &mut Frame<'a>,
+    ) -> Result<'a> {
         let ExprKind::Lambda { param, body } = &lambda.kind else {
             return Err(Self::error(lambda, "expected a lambda"));
         };
@@ -303,7 +363,12 @@ impl<'a, 'p> Ctx<'a, 'p> {
         self.eval(body, frame)
     }
 
-    pub fn apply_bool(&mut self, lambda: &ir::Expr, value: Value<'a>, frame: &mut Frame<'a>) -> Result<'a, bool> {
+    pub fn apply_bool(
+        &mut self,
+        lambda: &ir::Expr,
+        value: Value<'a>,
+        frame: &mut Frame<'a>,
+    ) -> Result<'a, bool> {
         match self.apply(lambda, value, frame)? {
             Value::Bool(b) => Ok(b),
             _ => Err(Self::error(lambda, "expected a bool")),
@@ -313,11 +378,21 @@ impl<'a, 'p> Ctx<'a, 'p> {
     fn text(&mut self, expr: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, Str<'a>> {
         match self.eval(expr, frame)? {
             Value::Str(s) => Ok(s),
-            other => Err(Self::error(expr, format!("expected a string, found `{}`", other.display(&self.view)))),
+            other => Err(Self::error(
+                expr,
+                format!("expected a string, found `{}`", other.display(&self.view)),
+            )),
         }
     }
 
-    fn builtin(&mut self, op: Builtin, args: &[ir::Expr], optional: bool, frame: &mut Frame<'a>, expr: &ir::Expr) -> Result<'a> {
+    fn builtin(
+        &mut self,
+        op: Builtin,
+        args: &[ir::Expr],
+        optional: bool,
+        frame: &mut Frame<'a>,
+        expr: &ir::Expr,
+    ) -> Result<'a> {
         let Some(receiver_expr) = args.first() else {
             return Err(Self::error(expr, "missing receiver"));
         };
@@ -325,17 +400,26 @@ impl<'a, 'p> Ctx<'a, 'p> {
         match op {
             Builtin::Team | Builtin::User => {
                 let name = self.text(receiver_expr, frame)?.as_str().to_string();
-                let set = if op == Builtin::Team { ApproverSet::Team(name) } else { ApproverSet::User(name) };
+                let set = if op == Builtin::Team {
+                    ApproverSet::Team(name)
+                } else {
+                    ApproverSet::User(name)
+                };
                 return Ok(Value::Approvers(Rc::new(set)));
             }
             Builtin::Principal => {
                 let id = self.text(receiver_expr, frame)?;
                 let known = self.change.principals.get_key_value(id.as_str());
-                return Ok(known.map_or(Value::Null, |(id, _)| Value::Node(self.view.principal(id))));
+                return Ok(
+                    known.map_or(Value::Null, |(id, _)| Value::Node(self.view.principal(id)))
+                );
             }
             Builtin::Service => {
                 let name = self.text(receiver_expr, frame)?;
-                return Ok(self.view.service(name.as_str()).map_or(Value::Null, Value::Node));
+                return Ok(self
+                    .view
+                    .service(name.as_str())
+                    .map_or(Value::Null, Value::Node));
             }
             _ => {}
         }
@@ -352,8 +436,12 @@ impl<'a, 'p> Ctx<'a, 'p> {
                     None => None,
                 };
                 Ok(match (op, key) {
-                    (Builtin::MapGet, Some(key)) => map.get(key.as_str()).map_or(Value::Null, |v| Value::Str(Str::Borrowed(v))),
-                    (Builtin::MapContainsKey, Some(key)) => Value::Bool(map.contains_key(key.as_str())),
+                    (Builtin::MapGet, Some(key)) => map
+                        .get(key.as_str())
+                        .map_or(Value::Null, |v| Value::Str(Str::Borrowed(v))),
+                    (Builtin::MapContainsKey, Some(key)) => {
+                        Value::Bool(map.contains_key(key.as_str()))
+                    }
                     _ => Value::List(map.keys().map(|k| Value::Str(Str::Borrowed(k))).collect()),
                 })
             }
@@ -363,7 +451,13 @@ impl<'a, 'p> Ctx<'a, 'p> {
                     None => return Err(Self::error(expr, "a time zone is required")),
                 };
                 let Some(zone) = warden_change::time_zone(zone_name.as_str()) else {
-                    return Err(Self::error(expr, format!("`{}` is not a known time zone (an IANA name like `America/Los_Angeles`, or an offset like `+05:30`)", zone_name.as_str())));
+                    return Err(Self::error(
+                        expr,
+                        format!(
+                            "`{}` is not a known time zone (an IANA name like `America/Los_Angeles`, or an offset like `+05:30`)",
+                            zone_name.as_str()
+                        ),
+                    ));
                 };
                 let local = time.timestamp().to_zoned_datetime(zone);
                 Ok(match op {
@@ -372,14 +466,20 @@ impl<'a, 'p> Ctx<'a, 'p> {
                     _ => Value::Int(i64::from(local.minute())),
                 })
             }
-            Value::Duration(seconds) => Ok(Value::Int(if op == Builtin::Hours { seconds / 3600 } else { seconds / 60 })),
+            Value::Duration(seconds) => Ok(Value::Int(if op == Builtin::Hours {
+                seconds / 3600
+            } else {
+                seconds / 60
+            })),
             Value::Node(node) => {
                 // `File.touches(glob)`: the path or the previous path matches.
-                let Some(Value::Glob(glob)) = lambda.map(|g| self.eval(g, frame)).transpose()? else {
+                let Some(Value::Glob(glob)) = lambda.map(|g| self.eval(g, frame)).transpose()?
+                else {
                     return Err(Self::error(expr, "expected a glob"));
                 };
                 let path_field = record_index("File").and_then(|r| field_index(r, "path"));
-                let previous_field = record_index("File").and_then(|r| field_index(r, "previous_path"));
+                let previous_field =
+                    record_index("File").and_then(|r| field_index(r, "previous_path"));
                 let mut touched = false;
                 for field in [path_field, previous_field].into_iter().flatten() {
                     if let Value::Str(path) = Value::from_datum(self.view.field(node, field)) {
@@ -388,21 +488,35 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 }
                 Ok(Value::Bool(touched))
             }
-            other => Err(Self::error(expr, format!("no method on `{}`", other.display(&self.view)))),
+            other => Err(Self::error(
+                expr,
+                format!("no method on `{}`", other.display(&self.view)),
+            )),
         }
     }
 
-    fn list_method(&mut self, op: Builtin, items: &Rc<[Value<'a>]>, arg: Option<&ir::Expr>, frame: &mut Frame<'a>, expr: &ir::Expr) -> Result<'a> {
+    fn list_method(
+        &mut self,
+        op: Builtin,
+        items: &Rc<[Value<'a>]>,
+        arg: Option<&ir::Expr>,
+        frame: &mut Frame<'a>,
+        expr: &ir::Expr,
+    ) -> Result<'a> {
         Ok(match op {
             Builtin::Any | Builtin::All | Builtin::None | Builtin::Count | Builtin::Filter => {
-                let Some(lambda) = arg else { return Err(Self::error(expr, "missing lambda")) };
+                let Some(lambda) = arg else {
+                    return Err(Self::error(expr, "missing lambda"));
+                };
                 let mut count = 0i64;
                 let mut kept = Vec::new();
                 for item in items.iter() {
                     let hit = self.apply_bool(lambda, item.clone(), frame)?;
                     match (op, hit) {
                         (Builtin::Any, true) => return Ok(Value::Bool(true)),
-                        (Builtin::All, false) | (Builtin::None, true) => return Ok(Value::Bool(false)),
+                        (Builtin::All, false) | (Builtin::None, true) => {
+                            return Ok(Value::Bool(false));
+                        }
                         (Builtin::Count, true) => count += 1,
                         (Builtin::Filter, true) => kept.push(item.clone()),
                         _ => {}
@@ -416,7 +530,9 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 }
             }
             Builtin::Map | Builtin::FlatMap => {
-                let Some(lambda) = arg else { return Err(Self::error(expr, "missing lambda")) };
+                let Some(lambda) = arg else {
+                    return Err(Self::error(expr, "missing lambda"));
+                };
                 let mut out = Vec::with_capacity(items.len());
                 for item in items.iter() {
                     match (op, self.apply(lambda, item.clone(), frame)?) {
@@ -440,7 +556,9 @@ impl<'a, 'p> Ctx<'a, 'p> {
             Builtin::Len => Value::Int(items.len() as i64),
             Builtin::IsEmpty => Value::Bool(items.is_empty()),
             Builtin::Contains => {
-                let Some(needle) = arg else { return Err(Self::error(expr, "missing argument")) };
+                let Some(needle) = arg else {
+                    return Err(Self::error(expr, "missing argument"));
+                };
                 let needle = self.eval(needle, frame)?;
                 Value::Bool(items.iter().any(|i| i.equals(&needle, &self.view)))
             }
@@ -475,9 +593,15 @@ impl<'a, 'p> Ctx<'a, 'p> {
                     _ => continue,
                 };
                 duration |= is_duration;
-                total = total.checked_add(value).ok_or_else(|| Self::error(expr, "integer overflow in `sum`"))?;
+                total = total
+                    .checked_add(value)
+                    .ok_or_else(|| Self::error(expr, "integer overflow in `sum`"))?;
             }
-            return Ok(if duration { Value::Duration(total) } else { Value::Int(total) });
+            return Ok(if duration {
+                Value::Duration(total)
+            } else {
+                Value::Int(total)
+            });
         }
         let mut best: Option<Value<'a>> = None;
         for n in numbers {
@@ -485,7 +609,11 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 None => true,
                 Some(current) => {
                     let ordering = n.compare(current);
-                    if op == Builtin::Min { ordering == Some(std::cmp::Ordering::Less) } else { ordering == Some(std::cmp::Ordering::Greater) }
+                    if op == Builtin::Min {
+                        ordering == Some(std::cmp::Ordering::Less)
+                    } else {
+                        ordering == Some(std::cmp::Ordering::Greater)
+                    }
                 }
             };
             if better {
@@ -495,7 +623,14 @@ impl<'a, 'p> Ctx<'a, 'p> {
         Ok(best.unwrap_or(Value::Null))
     }
 
-    fn string_method(&mut self, op: Builtin, s: Str<'a>, arg: Option<&ir::Expr>, frame: &mut Frame<'a>, expr: &ir::Expr) -> Result<'a> {
+    fn string_method(
+        &mut self,
+        op: Builtin,
+        s: Str<'a>,
+        arg: Option<&ir::Expr>,
+        frame: &mut Frame<'a>,
+        expr: &ir::Expr,
+    ) -> Result<'a> {
         let other = match arg {
             Some(arg) => Some(self.text(arg, frame)?),
             None => None,
@@ -515,13 +650,32 @@ impl<'a, 'p> Ctx<'a, 'p> {
         })
     }
 
-    fn binary(&mut self, op: BinOp, lhs: &ir::Expr, rhs: &ir::Expr, frame: &mut Frame<'a>, expr: &ir::Expr) -> Result<'a> {
+    fn binary(
+        &mut self,
+        op: BinOp,
+        lhs: &ir::Expr,
+        rhs: &ir::Expr,
+        frame: &mut Frame<'a>,
+        expr: &ir::Expr,
+    ) -> Result<'a> {
         match op {
-            BinOp::And => return Ok(Value::Bool(self.bool(lhs, frame)? && self.bool(rhs, frame)?)),
-            BinOp::Or => return Ok(Value::Bool(self.bool(lhs, frame)? || self.bool(rhs, frame)?)),
+            BinOp::And => {
+                return Ok(Value::Bool(
+                    self.bool(lhs, frame)? && self.bool(rhs, frame)?,
+                ));
+            }
+            BinOp::Or => {
+                return Ok(Value::Bool(
+                    self.bool(lhs, frame)? || self.bool(rhs, frame)?,
+                ));
+            }
             BinOp::Coalesce => {
                 let left = self.eval(lhs, frame)?;
-                return if left.is_null() { self.eval(rhs, frame) } else { Ok(left) };
+                return if left.is_null() {
+                    self.eval(rhs, frame)
+                } else {
+                    Ok(left)
+                };
             }
             _ => {}
         }
@@ -532,14 +686,27 @@ impl<'a, 'p> Ctx<'a, 'p> {
 }
 
 /// Applies a strict binary operator to two evaluated operands.
-pub fn binary_values<'a>(ctx: &Ctx<'a, '_>, op: BinOp, left: Value<'a>, right: Value<'a>, expr: &ir::Expr) -> Result<'a> {
+pub fn binary_values<'a>(
+    ctx: &Ctx<'a, '_>,
+    op: BinOp,
+    left: Value<'a>,
+    right: Value<'a>,
+    expr: &ir::Expr,
+) -> Result<'a> {
     let overflow = || Ctx::error(expr, "integer overflow");
     Ok(match op {
         BinOp::Eq => Value::Bool(left.equals(&right, &ctx.view)),
         BinOp::Ne => Value::Bool(!left.equals(&right, &ctx.view)),
         BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
             let Some(ordering) = left.compare(&right) else {
-                return Err(Ctx::error(expr, format!("cannot compare `{}` with `{}`", left.display(&ctx.view), right.display(&ctx.view))));
+                return Err(Ctx::error(
+                    expr,
+                    format!(
+                        "cannot compare `{}` with `{}`",
+                        left.display(&ctx.view),
+                        right.display(&ctx.view)
+                    ),
+                ));
             };
             Value::Bool(match op {
                 BinOp::Lt => ordering.is_lt(),
@@ -557,11 +724,18 @@ pub fn binary_values<'a>(ctx: &Ctx<'a, '_>, op: BinOp, left: Value<'a>, right: V
             _ => Value::Bool(false),
         },
         BinOp::Matches => match (left, right) {
-            (Value::Str(text), Value::Glob(glob)) => Value::Bool(ctx.glob_matches(glob, text.as_str())),
+            (Value::Str(text), Value::Glob(glob)) => {
+                Value::Bool(ctx.glob_matches(glob, text.as_str()))
+            }
             _ => Value::Bool(false),
         },
         BinOp::MatchesRegex => match (left, right) {
-            (Value::Str(text), Value::Regex(regex)) => Value::Bool(ctx.compiled.regexes.get(regex.0 as usize).is_some_and(|r| r.is_match(text.as_str()))),
+            (Value::Str(text), Value::Regex(regex)) => Value::Bool(
+                ctx.compiled
+                    .regexes
+                    .get(regex.0 as usize)
+                    .is_some_and(|r| r.is_match(text.as_str())),
+            ),
             _ => Value::Bool(false),
         },
         BinOp::Within => {
@@ -569,7 +743,9 @@ pub fn binary_values<'a>(ctx: &Ctx<'a, '_>, op: BinOp, left: Value<'a>, right: V
                 return Ok(Value::Bool(false));
             };
             let record = window.record();
-            let bound = |name: &str| match field_index(record, name).map(|f| Value::from_datum(ctx.view.field(*window, f))) {
+            let bound = |name: &str| match field_index(record, name)
+                .map(|f| Value::from_datum(ctx.view.field(*window, f)))
+            {
                 Some(Value::Time(t)) => Some(t),
                 _ => None,
             };
@@ -580,22 +756,38 @@ pub fn binary_values<'a>(ctx: &Ctx<'a, '_>, op: BinOp, left: Value<'a>, right: V
         }
         BinOp::Add => match (left, right) {
             (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(b).ok_or_else(overflow)?),
-            (Value::Duration(a), Value::Duration(b)) => Value::Duration(a.checked_add(b).ok_or_else(overflow)?),
-            (Value::Time(t), Value::Duration(d)) | (Value::Duration(d), Value::Time(t)) => shift(t, d).ok_or_else(overflow)?,
+            (Value::Duration(a), Value::Duration(b)) => {
+                Value::Duration(a.checked_add(b).ok_or_else(overflow)?)
+            }
+            (Value::Time(t), Value::Duration(d)) | (Value::Duration(d), Value::Time(t)) => {
+                shift(t, d).ok_or_else(overflow)?
+            }
             (Value::Str(a), Value::Str(b)) => Value::str(format!("{}{}", a.as_str(), b.as_str())),
-            (Value::List(a), Value::List(b)) => Value::List(a.iter().chain(b.iter()).cloned().collect()),
-            (Value::Approvers(a), Value::Approvers(b)) => Value::Approvers(Rc::new(ApproverSet::union(&a, &b))),
+            (Value::List(a), Value::List(b)) => {
+                Value::List(a.iter().chain(b.iter()).cloned().collect())
+            }
+            (Value::Approvers(a), Value::Approvers(b)) => {
+                Value::Approvers(Rc::new(ApproverSet::union(&a, &b)))
+            }
             _ => Value::Null,
         },
         BinOp::Sub => match (left, right) {
             (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_sub(b).ok_or_else(overflow)?),
-            (Value::Duration(a), Value::Duration(b)) => Value::Duration(a.checked_sub(b).ok_or_else(overflow)?),
-            (Value::Time(t), Value::Duration(d)) => shift(t, d.checked_neg().ok_or_else(overflow)?).ok_or_else(overflow)?,
-            (Value::Time(a), Value::Time(b)) => Value::Duration(a.timestamp().as_second() - b.timestamp().as_second()),
+            (Value::Duration(a), Value::Duration(b)) => {
+                Value::Duration(a.checked_sub(b).ok_or_else(overflow)?)
+            }
+            (Value::Time(t), Value::Duration(d)) => {
+                shift(t, d.checked_neg().ok_or_else(overflow)?).ok_or_else(overflow)?
+            }
+            (Value::Time(a), Value::Time(b)) => {
+                Value::Duration(a.timestamp().as_second() - b.timestamp().as_second())
+            }
             _ => Value::Null,
         },
         BinOp::Mul | BinOp::Div | BinOp::Rem => {
-            let (Value::Int(a), Value::Int(b)) = (left, right) else { return Ok(Value::Null) };
+            let (Value::Int(a), Value::Int(b)) = (left, right) else {
+                return Ok(Value::Null);
+            };
             let result = match op {
                 BinOp::Mul => a.checked_mul(b).ok_or_else(overflow)?,
                 _ if b == 0 => return Err(Ctx::error(expr, "division by zero")),
@@ -609,7 +801,10 @@ pub fn binary_values<'a>(ctx: &Ctx<'a, '_>, op: BinOp, left: Value<'a>, right: V
 }
 
 fn shift<'a>(time: Time, seconds: i64) -> Option<Value<'a>> {
-    let moved = time.timestamp().checked_add(jiff::SignedDuration::from_secs(seconds)).ok()?;
+    let moved = time
+        .timestamp()
+        .checked_add(jiff::SignedDuration::from_secs(seconds))
+        .ok()?;
     Some(Value::Time(Time::new(moved, time.offset())))
 }
 

@@ -124,7 +124,9 @@ impl<'a> Value<'a> {
             (Value::Glob(a), Value::Glob(b)) => a == b,
             (Value::Regex(a), Value::Regex(b)) => a == b,
             (Value::Approvers(a), Value::Approvers(b)) => a == b,
-            (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(y, view)),
+            (Value::List(a), Value::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(y, view))
+            }
             (Value::Map(a), Value::Map(b)) => a == b,
             (Value::Node(a), Value::Node(b)) => view.same(*a, *b),
             _ => false,
@@ -134,7 +136,9 @@ impl<'a> Value<'a> {
     /// Ordering of ints, durations, timestamps and strings (checked statically).
     pub fn compare(&self, other: &Value<'a>) -> Option<Ordering> {
         match (self, other) {
-            (Value::Int(a), Value::Int(b)) | (Value::Duration(a), Value::Duration(b)) => Some(a.cmp(b)),
+            (Value::Int(a), Value::Int(b)) | (Value::Duration(a), Value::Duration(b)) => {
+                Some(a.cmp(b))
+            }
             (Value::Time(a), Value::Time(b)) => a.partial_cmp(b),
             (Value::Str(a), Value::Str(b)) => Some(a.as_str().cmp(b.as_str())),
             _ => None,

@@ -10,6 +10,9 @@ pub struct Module {
     pub items: Vec<Item>,
 }
 
+// Items are few and built once per file; boxing the large variants would only make
+// every consumer's pattern matching noisier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     Import(Import),
@@ -111,6 +114,8 @@ pub struct RuleItem {
     pub span: Span,
 }
 
+// One per rule; see `Item` for why the large variant is not boxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Overridability {
     /// Nothing said: the policy default applies, if there is one.
@@ -234,7 +239,10 @@ pub enum ExprKind {
         optional: bool,
     },
     /// `name(args)` — a function: built-in, or declared in this module.
-    Call { callee: Ident, args: Vec<Expr> },
+    Call {
+        callee: Ident,
+        args: Vec<Expr>,
+    },
     /// `base.name(args)` — a method, or a function of an imported module (`ai.assisted(c)`).
     MethodCall {
         base: Box<Expr>,
@@ -243,10 +251,19 @@ pub enum ExprKind {
         optional: bool,
     },
     /// `base[index]`
-    Index { base: Box<Expr>, index: Box<Expr> },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `param => body`; only valid as an argument of a list method.
-    Lambda { param: Ident, body: Box<Expr> },
-    Unary { op: UnaryOp, operand: Box<Expr> },
+    Lambda {
+        param: Ident,
+        body: Box<Expr>,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
     Binary {
         op: BinaryOp,
         op_span: Span,

@@ -108,9 +108,7 @@ impl Diagnostic {
 pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
         let key = |d: &Diagnostic| d.primary().map(|l| (l.file, l.span.start, l.span.end));
-        key(a)
-            .cmp(&key(b))
-            .then_with(|| a.message.cmp(&b.message))
+        key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message))
     });
 }
 

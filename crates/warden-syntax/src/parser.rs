@@ -1,9 +1,310 @@
 //! Parses source text into an [`ast::Module`], recovering at top-level item boundaries.
+//!
+//! pest stops at the first error, so the file is first cut into one chunk per top-level
+//! item (`scan::split_items`); each chunk is checked for excessive nesting, parsed with
+//! the `item` rule and built into AST nodes. A chunk that fails becomes `Item::Error`
+//! plus one diagnostic, and parsing goes on with the next chunk.
 
-use crate::{Diagnostic, FileId, ast};
+mod build;
+mod errors;
+mod scan;
+
+use pest::Parser as _;
+use pest_derive::Parser;
+
+use crate::{Diagnostic, FileId, Span, ast};
+
+#[derive(Parser)]
+#[grammar = "../../grammar/warden.pest"]
+struct WardenParser;
 
 /// Parses one file. Every broken top-level item becomes an `Item::Error` plus a
 /// diagnostic, and parsing goes on with the next item.
-pub fn parse(_source: &str, _file: FileId) -> (ast::Module, Vec<Diagnostic>) {
-    (ast::Module { items: Vec::new() }, Vec::new())
+pub fn parse(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
+    let mut items = Vec::new();
+    let mut diagnostics = Vec::new();
+    let chunks = scan::split_items(source);
+    for (index, range) in chunks.iter().enumerate() {
+        let Some(text) = source.get(range.clone()) else {
+            continue;
+        };
+        // Whitespace and comments between items are not an item.
+        let Some((first, last)) = scan::code_bounds(text) else {
+            continue;
+        };
+        let item_span = Span::new(range.start + first, range.start + last);
+        let next_item = chunks[index + 1..]
+            .iter()
+            .filter_map(|r| source.get(r.clone()))
+            .find_map(scan::first_word);
+        match parse_item(source, range.start, text, file, next_item) {
+            Ok(item) => items.push(item),
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                items.push(ast::Item::Error(item_span));
+            }
+        }
+    }
+    (ast::Module { items }, diagnostics)
+}
+
+fn parse_item(
+    source: &str,
+    start: usize,
+    text: &str,
+    file: FileId,
+    next_item: Option<&str>,
+) -> Result<ast::Item, Diagnostic> {
+    // Deep nesting is rejected before pest recurses into it.
+    if let Some((offset, len)) = scan::nesting_violation(text) {
+        let at = start + offset;
+        return Err(errors::too_deep_brackets(file, Span::new(at, at + len)));
+    }
+    let place = errors::Place {
+        src: source,
+        file,
+        start,
+        end: start + text.len(),
+        subject: errors::Subject::Item,
+        next_item,
+    };
+    let mut pairs = WardenParser::parse(Rule::item, text)
+        .map_err(|e| errors::syntax_error(&e, &place, "syntax-error"))?;
+    let cx = build::Cx {
+        src: source,
+        base: start,
+        file,
+    };
+    match pairs.next() {
+        Some(item) => cx.item(item),
+        None => Err(
+            Diagnostic::error("syntax-error", "the parser could not make sense of this")
+                .with_label(
+                    file,
+                    Span::new(start, start + text.len()),
+                    "unexpected syntax tree here",
+                )
+                .with_help("this is a bug in Warden's parser; please report it with this input"),
+        ),
+    }
+}
+
+#[cfg(test)]
+// Failing loudly is what a test is for.
+#[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::ast::{BinaryOp, Expr, ExprKind, Item};
+
+    fn parse_ok(src: &str) -> Vec<Item> {
+        let (module, diagnostics) = parse(src, FileId(0));
+        assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+        module.items
+    }
+
+    /// The value of `let x = …` in `src`.
+    fn let_value(src: &str) -> Expr {
+        match parse_ok(src).into_iter().next() {
+            Some(Item::Let(l)) => l.value,
+            other => panic!("expected a let, got {other:?}"),
+        }
+    }
+
+    fn errors(src: &str) -> Vec<Diagnostic> {
+        parse(src, FileId(0)).1
+    }
+
+    #[test]
+    fn keywords_need_a_word_boundary() {
+        let value = let_value("let x = android or notes and iffy and nothing");
+        let ExprKind::Binary { op, .. } = value.kind else {
+            panic!("{value:?}")
+        };
+        assert_eq!(op, BinaryOp::Or);
+        assert!(errors("let notes = 1").is_empty());
+        let diagnostics = errors("let not = 1");
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(
+            diagnostics[0].message,
+            "`not` is a keyword and cannot be used as a name"
+        );
+    }
+
+    #[test]
+    fn matches_does_not_swallow_matches_regex() {
+        let value = let_value("let x = a matches_regex b");
+        let ExprKind::Binary { op, op_span, .. } = value.kind else {
+            panic!("{value:?}")
+        };
+        assert_eq!(op, BinaryOp::MatchesRegex);
+        assert_eq!(op_span, Span::new(10, 23));
+        let value = let_value("let x = a matches b");
+        assert!(matches!(
+            value.kind,
+            ExprKind::Binary {
+                op: BinaryOp::Matches,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn binary_spans_cover_operands_and_operator() {
+        // offsets:  0         1
+        //           0123456789012345678
+        let value = let_value("let x = a + b * c");
+        assert_eq!(value.span, Span::new(8, 17));
+        let ExprKind::Binary {
+            op, op_span, rhs, ..
+        } = value.kind
+        else {
+            panic!()
+        };
+        assert_eq!(op, BinaryOp::Add);
+        assert_eq!(op_span, Span::new(10, 11));
+        assert_eq!(rhs.span, Span::new(12, 17));
+    }
+
+    #[test]
+    fn comparisons_do_not_chain() {
+        let diagnostics = errors("let x = a < b < c");
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(
+            diagnostics[0].primary().map(|l| l.span),
+            Some(Span::new(14, 15))
+        );
+        assert!(errors("let x = (a < b) == c").is_empty());
+    }
+
+    #[test]
+    fn long_flat_chains_are_rejected_not_overflowed() {
+        let chain = format!("let x = a{}", " + a".repeat(20_000));
+        let diagnostics = errors(&chain);
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(diagnostics[0].code, "nesting-too-deep");
+
+        let nots = format!("let x = {}x", "not ".repeat(20_000));
+        assert_eq!(errors(&nots)[0].code, "nesting-too-deep");
+
+        let coalesce = format!("let x = a{}", " ?? a".repeat(20_000));
+        assert_eq!(errors(&coalesce)[0].code, "nesting-too-deep");
+
+        let elses = format!("let x = {}0", "if a then 1 else ".repeat(20_000));
+        assert_eq!(errors(&elses)[0].code, "nesting-too-deep");
+
+        let fields = format!("let x = a{}", ".b".repeat(20_000));
+        assert_eq!(errors(&fields)[0].code, "nesting-too-deep");
+
+        let thens = format!("let x = {}0", "if if ".repeat(10_000));
+        assert_eq!(errors(&thens)[0].code, "nesting-too-deep");
+    }
+
+    #[test]
+    fn nesting_at_the_limit_is_fine() {
+        // 127 parens inside the rule's braces: 128 levels in all.
+        let depth = crate::MAX_NESTING - 1;
+        let src = format!(
+            "rule r {{ when {}x{} deny \"no\" }}",
+            "(".repeat(depth),
+            ")".repeat(depth)
+        );
+        assert_eq!(parse_ok(&src).len(), 1);
+        let src = format!(
+            "rule r {{ when {}x{} deny \"no\" }}",
+            "(".repeat(depth + 1),
+            ")".repeat(depth + 1)
+        );
+        assert_eq!(errors(&src)[0].code, "nesting-too-deep");
+    }
+
+    #[test]
+    fn every_construct_at_the_nesting_limit_fits_a_thread_stack() {
+        // 127 levels inside the rule's `{`: exactly at the limit.
+        let n = crate::MAX_NESTING - 1;
+        let cases = [
+            format!("{}x{}", "(".repeat(n), ")".repeat(n)),
+            format!("{}x{}", "[".repeat(n), "]".repeat(n)),
+            format!("{}x{}", "f(".repeat(n), ")".repeat(n)),
+            format!("{}x{}", "a.m(".repeat(n), ")".repeat(n)),
+            format!("{}x{}", "a?.m(y, ".repeat(n), ")".repeat(n)),
+            format!("{}0{}", "a[".repeat(n), "]".repeat(n)),
+            format!("{}x{}", "xs.any(v => ".repeat(n), ")".repeat(n)),
+            format!("{}c{}", "if ".repeat(n), " then a else b".repeat(n)),
+            format!("{}x{}", "(not -".repeat(n), ")".repeat(n)),
+        ];
+        for case in cases {
+            let src = format!("rule r {{\n  when {case}\n  deny \"x\"\n}}\n");
+            let result = std::thread::Builder::new()
+                // The default for spawned threads; a debug build needs about 1.5 MiB
+                // here, a release build much less.
+                .stack_size(2 * 1024 * 1024)
+                .spawn(move || parse(&src, FileId(0)).1)
+                .unwrap()
+                .join();
+            let diagnostics = result.unwrap_or_else(|_| panic!("overflow on {case:.40}"));
+            assert!(diagnostics.is_empty(), "{case:.40}: {diagnostics:?}");
+        }
+    }
+
+    #[test]
+    fn durations_are_seconds() {
+        assert_eq!(let_value("let x = 90m").kind, ExprKind::Duration(5400));
+        assert_eq!(let_value("let x = 1_000").kind, ExprKind::Int(1000));
+        assert_eq!(errors("let x = 10x")[0].code, "bad-literal");
+    }
+
+    #[test]
+    fn empty_and_comment_only_files_have_no_items() {
+        assert!(parse_ok("").is_empty());
+        assert!(parse_ok("  // just a comment\n/// a stray doc\n\n").is_empty());
+    }
+
+    #[test]
+    fn template_holes_have_file_spans() {
+        let src = "rule r {\n  deny \"n = {count}!\"\n}";
+        let Some(Item::Rule(rule)) = parse_ok(src).into_iter().next() else {
+            panic!()
+        };
+        let Some(ast::Demand::Deny { message, .. }) = rule.demands.first() else {
+            panic!()
+        };
+        let ast::TemplatePart::Hole(hole) = &message.parts[1] else {
+            panic!("{message:?}")
+        };
+        assert_eq!(&src[hole.span.start..hole.span.end], "count");
+    }
+
+    #[test]
+    fn docs_attach_only_when_directly_above() {
+        let src = "/// Kept.\n/// Two lines.\nlet a = 1\n/// Dropped.\n\nlet b = 2\n";
+        let items = parse_ok(src);
+        let docs: Vec<Option<String>> = items
+            .iter()
+            .map(|i| match i {
+                Item::Let(l) => l.doc.clone(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(docs, vec![Some("Kept.\nTwo lines.".to_string()), None]);
+    }
+
+    #[test]
+    fn indented_let_stays_inside_its_rule() {
+        let src = "rule r {\n  let a = 1\n  let b = a\n  deny \"x\"\n}\n";
+        let items = parse_ok(src);
+        assert_eq!(items.len(), 1);
+        let Item::Rule(rule) = &items[0] else {
+            panic!()
+        };
+        assert_eq!(rule.lets.len(), 2);
+    }
+
+    #[test]
+    fn recovery_continues_after_broken_items() {
+        let src = "rule a { }\nrule b { deny \"x\" }\nrule c {\n  when\n}\n";
+        let (module, diagnostics) = parse(src, FileId(0));
+        assert_eq!(diagnostics.len(), 2);
+        assert_eq!(module.items.len(), 3);
+        assert!(matches!(module.items[1], Item::Rule(_)));
+    }
 }

@@ -1,0 +1,637 @@
+//! The change description and fact files as serde types, exactly as written in JSON
+//! (`schema: "warden.change/v1"`); see `docs/change-model.md`.
+//!
+//! These are the *input* types: principals are ids, services are names. The resolved,
+//! typed records policies see are built on top of them by [`crate::view`].
+//!
+//! Lists default to empty and optional fields to `None`; `null` is accepted wherever a
+//! field may be omitted (a `null` list is an empty list).
+
+use std::sync::OnceLock;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::time::Time;
+
+/// A Rust enum for a closed set of strings: `as_str`, `Serialize`, `JsonSchema`, and a
+/// `Deserialize` that reads any string first, so that a wrong value or a wrong type
+/// gets a message listing the accepted values.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The JSON name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(&one_of(&[$($text),+]))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$name, E> {
+                        match v {
+                            $($text => Ok($name::$variant),)+
+                            _ => Err(E::custom(format!(
+                                "expected {}, found {}",
+                                one_of(&[$($text),+]),
+                                crate::load::quote_str(v)
+                            ))),
+                        }
+                    }
+                }
+                deserializer.deserialize_str(V)
+            }
+        }
+    };
+}
+
+/// `` one of `a`, `b` or `c` ``.
+fn one_of(values: &[&str]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("one of {} or {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => "nothing".to_owned(),
+    }
+}
+
+/// The only `schema` version this crate reads.
+pub const SCHEMA_VERSION: &str = "warden.change/v1";
+
+/// Deserializes `null` as the type's default (an empty list, `""`, `false`).
+fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Accepts only [`SCHEMA_VERSION`].
+fn schema_version<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let version = String::deserialize(deserializer)?;
+    if version == SCHEMA_VERSION {
+        Ok(version)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "unsupported schema {}; this version of Warden reads `{SCHEMA_VERSION}`",
+            crate::load::quote_str(&version)
+        )))
+    }
+}
+
+/// A change to evaluate: a pull request, a commit range or a deployment.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[schemars(title = "Warden change description")]
+pub struct Change {
+    /// Always `"warden.change/v1"`.
+    #[serde(deserialize_with = "schema_version")]
+    #[schemars(extend("const" = "warden.change/v1"))]
+    pub schema: String,
+    pub kind: ChangeKind,
+    /// A stable identifier, e.g. `github:acme/shop#4812`.
+    pub id: String,
+    /// "Now" for every time rule.
+    pub evaluated_at: Time,
+    pub repository: Repository,
+    pub title: String,
+    /// `""` when absent.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<String>")]
+    pub description: String,
+    /// `false` when absent.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<bool>")]
+    pub draft: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub labels: Vec<String>,
+    /// The source branch (pull requests).
+    #[serde(default)]
+    pub source: Option<Ref>,
+    /// The target branch.
+    #[serde(default)]
+    pub target: Option<Ref>,
+    /// Base and head revisions (required for pull requests and commit ranges).
+    #[serde(default)]
+    pub revisions: Option<Revisions>,
+    /// Principal id of the author.
+    pub author: String,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<File>>")]
+    pub files: Vec<File>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<Commit>>")]
+    pub commits: Vec<Commit>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<Review>>")]
+    pub reviews: Vec<Review>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Threads>")]
+    pub threads: Threads,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<Check>>")]
+    pub checks: Vec<Check>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<InfraPlan>>")]
+    pub infra_plans: Vec<InfraPlan>,
+    /// Required for deployments, absent otherwise.
+    #[serde(default)]
+    pub deployment: Option<Deployment>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Links>")]
+    pub links: Links,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<Override>>")]
+    pub overrides: Vec<Override>,
+    /// The principal directory (usually from a fact file), by id.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<IndexMap<String, PrincipalFacts>>")]
+    pub principals: IndexMap<String, PrincipalFacts>,
+    /// The service catalogue (usually from a fact file), by name.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<IndexMap<String, ServiceFacts>>")]
+    pub services: IndexMap<String, ServiceFacts>,
+    /// Change freezes (usually from a fact file).
+    #[serde(default)]
+    pub calendar: Option<Calendar>,
+    /// Where each principal, service and freeze came from, to name both sides of a
+    /// conflict in [`Change::merge_facts`]. Not part of the JSON.
+    #[serde(skip)]
+    pub(crate) origins: IndexMap<FactKey, String>,
+}
+
+/// A fact's identity, for [`Change::origins`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum FactKey {
+    Principal(String),
+    Service(String),
+    Freeze(String),
+}
+
+string_enum! {
+    /// What a change is.
+    ChangeKind {
+        PullRequest => "pull_request",
+        CommitRange => "commit_range",
+        Deployment => "deployment",
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Repository {
+    /// `owner/name`.
+    pub name: String,
+    /// Repository properties (custom properties, topics, …) as strings.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<IndexMap<String, String>>")]
+    pub properties: IndexMap<String, String>,
+}
+
+/// A branch: the source (`fork`) or the target (`protected`) of a change.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Ref {
+    #[serde(rename = "ref")]
+    pub name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<bool>")]
+    pub fork: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<bool>")]
+    pub protected: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Revisions {
+    pub base: String,
+    pub head: String,
+}
+
+/// A changed file.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct File {
+    pub path: String,
+    /// The path before a rename.
+    #[serde(default)]
+    pub previous_path: Option<String>,
+    pub status: FileStatus,
+    pub additions: i64,
+    pub deletions: i64,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<bool>")]
+    pub binary: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<bool>")]
+    pub generated: bool,
+    /// Owning teams (from CODEOWNERS or similar).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub owners: Vec<String>,
+    /// Names of the services the file belongs to.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub services: Vec<String>,
+}
+
+string_enum! {
+    /// What happened to a file.
+    FileStatus {
+        Added => "added",
+        Modified => "modified",
+        Removed => "removed",
+        Renamed => "renamed",
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+pub struct Commit {
+    pub sha: String,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub parents: Vec<String>,
+    pub author: Person,
+    pub committer: Person,
+    pub subject: String,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<String>")]
+    pub body: String,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<Trailer>>")]
+    pub trailers: Vec<Trailer>,
+    #[serde(default)]
+    pub signature: Option<Signature>,
+    #[serde(default)]
+    pub pushed_at: Option<Time>,
+    /// Principal id of who pushed the commit.
+    #[serde(default)]
+    pub pushed_by: Option<String>,
+    /// `subject`, a blank line, `body`; computed once, on first use.
+    #[serde(skip)]
+    message: OnceLock<String>,
+}
+
+impl Commit {
+    /// The full message: the subject, a blank line and the body (just the subject when
+    /// the body is empty).
+    pub fn message(&self) -> &str {
+        self.message.get_or_init(|| {
+            if self.body.is_empty() {
+                self.subject.clone()
+            } else {
+                format!("{}\n\n{}", self.subject, self.body)
+            }
+        })
+    }
+}
+
+impl PartialEq for Commit {
+    fn eq(&self, other: &Commit) -> bool {
+        self.sha == other.sha
+            && self.parents == other.parents
+            && self.author == other.author
+            && self.committer == other.committer
+            && self.subject == other.subject
+            && self.body == other.body
+            && self.trailers == other.trailers
+            && self.signature == other.signature
+            && self.pushed_at == other.pushed_at
+            && self.pushed_by == other.pushed_by
+    }
+}
+
+/// A commit author or committer.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Person {
+    /// Principal id, when the producer knows it (else resolved by e-mail).
+    #[serde(default)]
+    pub principal: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub email: String,
+}
+
+/// A git trailer (`Key: value`) of a commit message.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Trailer {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Signature {
+    /// `verified`, `unverified`, …
+    pub state: String,
+    /// `gpg`, `ssh`, `x509`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Principal id of the signer.
+    #[serde(default)]
+    pub signer: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Review {
+    /// Principal id of the reviewer.
+    pub reviewer: String,
+    pub state: ReviewState,
+    /// The commit the review was given on.
+    pub commit: String,
+    pub submitted_at: Time,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<bool>")]
+    pub dismissed: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<String>")]
+    pub body: String,
+}
+
+string_enum! {
+    /// The verdict of a review.
+    ReviewState {
+        Approved => "approved",
+        ChangesRequested => "changes_requested",
+        Commented => "commented",
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Threads {
+    /// Unresolved review threads.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<i64>")]
+    pub unresolved: i64,
+}
+
+/// A CI check run.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Check {
+    pub name: String,
+    pub app: String,
+    pub commit: String,
+    /// `queued`, `in_progress`, `completed`, …
+    pub status: String,
+    /// `success`, `failure`, …; `null` until completed.
+    #[serde(default)]
+    pub conclusion: Option<String>,
+}
+
+/// An infrastructure plan (Terraform, Pulumi, …).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct InfraPlan {
+    pub tool: String,
+    #[serde(default)]
+    pub workspace: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<ResourceChange>>")]
+    pub resources: Vec<ResourceChange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct ResourceChange {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `create`, `update`, `delete`, `read`, `no-op`; a replace is `["delete", "create"]`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub actions: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Deployment {
+    pub environment: String,
+    /// Names of the services deployed.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub services: Vec<String>,
+    /// Principal id of who started the deployment.
+    pub initiator: String,
+    /// `manual`, `pipeline`, `schedule`, …
+    pub trigger: String,
+    pub artifact: Artifact,
+    /// The rollout waves, in order.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<Wave>>")]
+    pub plan: Vec<Wave>,
+    #[serde(default)]
+    pub config_change: Option<ConfigChange>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<DeploymentApproval>>")]
+    pub approvals: Vec<DeploymentApproval>,
+    #[serde(default)]
+    pub last_deploy_at: Option<Time>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Artifact {
+    pub digest: String,
+    #[serde(default)]
+    pub source_commit: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<bool>")]
+    pub provenance_verified: bool,
+    /// The change the artifact was built from, e.g. `github:acme/shop#4815`.
+    #[serde(default)]
+    pub source_change: Option<String>,
+    /// Warden's verdict on that change.
+    #[serde(default)]
+    pub source_verdict: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Wave {
+    /// The wave's number, from 1.
+    pub wave: i64,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub regions: Vec<String>,
+    #[serde(default)]
+    pub cells: Option<i64>,
+    pub traffic_percent: i64,
+    pub bake_minutes: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct ConfigChange {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<bool>")]
+    pub global: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub keys: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct DeploymentApproval {
+    /// Principal id of the approver.
+    pub approver: String,
+    pub at: Time,
+    /// The artifact digest approved.
+    pub artifact: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Links {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<Ticket>>")]
+    pub tickets: Vec<Ticket>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<Incident>>")]
+    pub incidents: Vec<Incident>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<DocLink>>")]
+    pub docs: Vec<DocLink>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Ticket {
+    pub system: String,
+    pub key: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Incident {
+    pub key: String,
+    pub severity: String,
+    pub status: String,
+    #[serde(default)]
+    pub opened_at: Option<Time>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct DocLink {
+    pub kind: String,
+    pub url: String,
+}
+
+/// A recorded override (break glass, exemption, …) of some rules.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Override {
+    pub kind: String,
+    /// Principal id of who overrode.
+    pub by: String,
+    pub reason: String,
+    /// Key of the linked incident (`links.incidents[].key`) that justifies it.
+    #[serde(default)]
+    pub incident: Option<String>,
+    #[serde(default)]
+    pub at: Option<Time>,
+    /// Names of the rules overridden.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub rules: Vec<String>,
+}
+
+/// Fact files: the principal directory, the service catalogue and the calendar.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[schemars(title = "Warden fact file")]
+pub struct Facts {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<IndexMap<String, PrincipalFacts>>")]
+    pub principals: IndexMap<String, PrincipalFacts>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<IndexMap<String, ServiceFacts>>")]
+    pub services: IndexMap<String, ServiceFacts>,
+    #[serde(default)]
+    pub calendar: Option<Calendar>,
+}
+
+/// A principal of the directory (the id is its key).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct PrincipalFacts {
+    pub kind: PrincipalKind,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub teams: Vec<String>,
+    /// Seniority level.
+    #[serde(default)]
+    pub level: Option<i64>,
+    /// IANA time zone (`America/Los_Angeles`) or fixed offset (`+05:30`).
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+string_enum! {
+    /// `unknown` is what an id missing from the directory resolves to; a fact file may
+    /// also say it.
+    PrincipalKind {
+        Human => "human",
+        Bot => "bot",
+        Unknown => "unknown",
+    }
+}
+
+/// A service of the catalogue (the name is its key).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct ServiceFacts {
+    /// 0 is the most critical.
+    pub tier: i64,
+    /// `control` or `data`.
+    pub plane: String,
+    /// Owning team.
+    pub owner: String,
+    /// On-call team.
+    pub oncall: String,
+    /// IANA time zone or fixed offset.
+    pub timezone: String,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<bool>")]
+    pub stateful: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub regions: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Calendar {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<Freeze>>")]
+    pub freezes: Vec<Freeze>,
+}
+
+/// A change freeze: `start <= t < end`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct Freeze {
+    pub name: String,
+    pub start: Time,
+    pub end: Time,
+    pub scope: FreezeScope,
+}
+
+/// What a freeze applies to.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+pub struct FreezeScope {
+    /// Service tiers.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<i64>>")]
+    pub tiers: Vec<i64>,
+    /// Deployment environments.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub environments: Vec<String>,
+}

@@ -1,0 +1,987 @@
+//! Builds AST nodes from pest's parse tree. The grammar guarantees the tree's shape, but
+//! nothing here relies on that blindly: a surprise becomes an internal-error diagnostic,
+//! never a panic. Expression depth is tracked while building so that no tree deeper
+//! than `MAX_EXPR_DEPTH` reaches later stages (their recursion must not overflow).
+
+use std::sync::LazyLock;
+
+use pest::Parser as _;
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use super::errors::{self, Place, Subject};
+use super::{Rule, WardenParser, scan};
+use crate::ast::{
+    ApprovalReq, ApproverSource, BinaryOp, Block, Demand, ExemptItem, Expr, ExprKind, FnItem,
+    Ident, Import, ImportTarget, Item, LetItem, Overridability, OverrideClause, Param, PolicyEntry,
+    PolicyItem, RuleItem, Template, TemplatePart, TypeExpr, TypeExprKind, UnaryOp,
+};
+use crate::{Diagnostic, FileId, MAX_NESTING, Span};
+
+pub(super) type Res<T> = Result<T, Diagnostic>;
+
+/// The deepest expression tree the parser builds. Deeper input is rejected.
+pub(super) const MAX_EXPR_DEPTH: usize = MAX_NESTING * 4;
+
+/// Operator precedence, loosest first (docs/language.md, "Expressions").
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::prefix(Rule::if_prefix) | Op::prefix(Rule::lambda_prefix))
+        .op(Op::infix(Rule::op_or, Assoc::Left))
+        .op(Op::infix(Rule::op_and, Assoc::Left))
+        .op(Op::prefix(Rule::op_not))
+        // Comparisons are non-associative: parsed left-associatively, then a chain is
+        // reported (see `infix`).
+        .op(Op::infix(Rule::op_eq, Assoc::Left)
+            | Op::infix(Rule::op_ne, Assoc::Left)
+            | Op::infix(Rule::op_lt, Assoc::Left)
+            | Op::infix(Rule::op_le, Assoc::Left)
+            | Op::infix(Rule::op_gt, Assoc::Left)
+            | Op::infix(Rule::op_ge, Assoc::Left)
+            | Op::infix(Rule::op_in, Assoc::Left)
+            | Op::infix(Rule::op_matches, Assoc::Left)
+            | Op::infix(Rule::op_matches_regex, Assoc::Left)
+            | Op::infix(Rule::op_within, Assoc::Left))
+        .op(Op::infix(Rule::op_coalesce, Assoc::Right))
+        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left)
+            | Op::infix(Rule::op_div, Assoc::Left)
+            | Op::infix(Rule::op_rem, Assoc::Left))
+        .op(Op::prefix(Rule::op_neg))
+        .op(Op::postfix(Rule::field)
+            | Op::postfix(Rule::opt_field)
+            | Op::postfix(Rule::method)
+            | Op::postfix(Rule::opt_method)
+            | Op::postfix(Rule::index))
+});
+
+/// An expression and the depth of its tree (a leaf has depth 1).
+type Deep = (Expr, usize);
+
+/// Building context: the whole file (for doc comments) and where the text that pest
+/// parsed starts in it (pest's offsets are relative to that text).
+pub(super) struct Cx<'s> {
+    pub src: &'s str,
+    pub base: usize,
+    pub file: FileId,
+}
+
+impl<'s> Cx<'s> {
+    /// The pair's span in the file, without trailing whitespace and comments: pest
+    /// includes them when a rule ends with an optional or repeated part.
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        let start = self.base + s.start();
+        Span::new(start, start + scan::trim_trivia_end(pair.as_str()))
+    }
+
+    /// The tree does not have the shape the grammar promises: a bug in Warden.
+    fn shape(&self, span: Span) -> Diagnostic {
+        Diagnostic::error("syntax-error", "the parser could not make sense of this")
+            .with_label(self.file, span, "unexpected syntax tree here")
+            .with_help("this is a bug in Warden's parser; please report it with this input")
+    }
+
+    fn too_deep(&self, at: Span) -> Diagnostic {
+        Diagnostic::error(
+            "nesting-too-deep",
+            format!("expression is nested deeper than {MAX_EXPR_DEPTH} levels"),
+        )
+        .with_label(self.file, at, "the limit is exceeded here")
+        .with_help("split the expression into `let` bindings or helper functions")
+    }
+
+    fn bad_literal(&self, span: Span, message: String, label: &str, help: &str) -> Diagnostic {
+        Diagnostic::error("bad-literal", message)
+            .with_label(self.file, span, label)
+            .with_help(help)
+    }
+
+    /// The first child with `rule`.
+    fn child<'i>(&self, pair: &Pair<'i, Rule>, rule: Rule) -> Res<Pair<'i, Rule>> {
+        pair.clone()
+            .into_inner()
+            .find(|p| p.as_rule() == rule)
+            .ok_or_else(|| self.shape(self.span(pair)))
+    }
+
+    fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(pair),
+        }
+    }
+
+    /// `///` lines directly above the line where `start` is (and nothing but
+    /// indentation before `start` on its line), joined with newlines.
+    fn doc_before(&self, start: usize) -> Option<String> {
+        let before = self.src.get(..start)?;
+        let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+        if !before[line_start..].trim().is_empty() {
+            return None;
+        }
+        let mut lines: Vec<&str> = Vec::new();
+        for line in before[..line_start].lines().rev() {
+            let Some(text) = line.trim().strip_prefix("///") else {
+                break;
+            };
+            lines.push(text.strip_prefix(' ').unwrap_or(text).trim_end());
+        }
+        if lines.is_empty() {
+            return None;
+        }
+        lines.reverse();
+        Some(lines.join("\n"))
+    }
+
+    // ------------------------------------------------------------------ items
+
+    pub(super) fn item(&self, pair: Pair<'_, Rule>) -> Res<Item> {
+        let span = self.span(&pair);
+        let Some(p) = pair.into_inner().find(|p| p.as_rule() != Rule::EOI) else {
+            return Err(self.shape(span));
+        };
+        match p.as_rule() {
+            Rule::import_item => self.import(p).map(Item::Import),
+            Rule::let_item => self.let_item(p).map(Item::Let),
+            Rule::fn_item => self.fn_item(p).map(Item::Fn),
+            Rule::policy_item => self.policy(p).map(Item::Policy),
+            Rule::rule_item => self.rule(p).map(Item::Rule),
+            Rule::exempt_item => self.exempt(p).map(Item::Exempt),
+            _ => Err(self.shape(span)),
+        }
+    }
+
+    fn import(&self, pair: Pair<'_, Rule>) -> Res<Import> {
+        let span = self.span(&pair);
+        let mut target = None;
+        let mut alias = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::import_std => {
+                    let segments = p
+                        .into_inner()
+                        .filter(|s| s.as_rule() == Rule::ident)
+                        .map(|s| self.ident(&s))
+                        .collect();
+                    target = Some(ImportTarget::Std(segments));
+                }
+                Rule::import_file => {
+                    let string = self.child(&p, Rule::string)?;
+                    target = Some(ImportTarget::File {
+                        path: self.plain_string(&string)?,
+                        span: self.span(&string),
+                    });
+                }
+                Rule::ident => alias = Some(self.ident(&p)),
+                _ => {}
+            }
+        }
+        let target = target.ok_or_else(|| self.shape(span))?;
+        Ok(Import {
+            target,
+            alias,
+            span,
+        })
+    }
+
+    fn let_item(&self, pair: Pair<'_, Rule>) -> Res<LetItem> {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut ty = None;
+        let mut value = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => name = Some(self.ident(&p)),
+                Rule::type_expr => ty = Some(self.type_expr(p)?),
+                Rule::expr => value = Some(self.expr(p)?),
+                _ => {}
+            }
+        }
+        match (name, value) {
+            (Some(name), Some(value)) => Ok(LetItem {
+                doc: self.doc_before(span.start),
+                name,
+                ty,
+                value,
+                span,
+            }),
+            _ => Err(self.shape(span)),
+        }
+    }
+
+    fn fn_item(&self, pair: Pair<'_, Rule>) -> Res<FnItem> {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut params = Vec::new();
+        let mut ret = None;
+        let mut body = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => name = Some(self.ident(&p)),
+                Rule::param => {
+                    let param_span = self.span(&p);
+                    let mut param_name = None;
+                    let mut param_ty = None;
+                    for q in p.into_inner() {
+                        match q.as_rule() {
+                            Rule::ident => param_name = Some(self.ident(&q)),
+                            Rule::type_expr => param_ty = Some(self.type_expr(q)?),
+                            _ => {}
+                        }
+                    }
+                    match (param_name, param_ty) {
+                        (Some(name), Some(ty)) => params.push(Param { name, ty }),
+                        _ => return Err(self.shape(param_span)),
+                    }
+                }
+                Rule::type_expr => ret = Some(self.type_expr(p)?),
+                Rule::fn_expr_body => {
+                    let result = self.expr(self.child(&p, Rule::expr)?)?;
+                    body = Some(Block {
+                        lets: Vec::new(),
+                        result,
+                    });
+                }
+                Rule::block => {
+                    let mut lets = Vec::new();
+                    let mut result = None;
+                    for q in p.into_inner() {
+                        match q.as_rule() {
+                            Rule::let_item => lets.push(self.let_item(q)?),
+                            Rule::expr => result = Some(self.expr(q)?),
+                            _ => {}
+                        }
+                    }
+                    let result = result.ok_or_else(|| self.shape(span))?;
+                    body = Some(Block { lets, result });
+                }
+                _ => {}
+            }
+        }
+        match (name, ret, body) {
+            (Some(name), Some(ret), Some(body)) => Ok(FnItem {
+                doc: self.doc_before(span.start),
+                name,
+                params,
+                ret,
+                body,
+                span,
+            }),
+            _ => Err(self.shape(span)),
+        }
+    }
+
+    fn policy(&self, pair: Pair<'_, Rule>) -> Res<PolicyItem> {
+        let span = self.span(&pair);
+        let mut entries = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::policy_overridable => {
+                    entries.push(PolicyEntry::Overridable(self.override_clause(p)?));
+                }
+                Rule::policy_after_push => {
+                    entries.push(PolicyEntry::ApprovalAfterLastPush(self.span(&p)));
+                }
+                _ => {}
+            }
+        }
+        Ok(PolicyItem { entries, span })
+    }
+
+    /// `overridable [by SET] [where COND]`; the keyword before an expression says
+    /// which one it is.
+    fn override_clause(&self, pair: Pair<'_, Rule>) -> Res<OverrideClause> {
+        let span = self.span(&pair);
+        let mut by = None;
+        let mut condition = None;
+        let mut last = Rule::k_overridable;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::expr if last == Rule::k_by => by = Some(self.expr(p)?),
+                Rule::expr if last == Rule::k_where => condition = Some(self.expr(p)?),
+                Rule::expr => return Err(self.shape(span)),
+                rule => last = rule,
+            }
+        }
+        Ok(OverrideClause {
+            by,
+            condition,
+            span,
+        })
+    }
+
+    fn rule(&self, pair: Pair<'_, Rule>) -> Res<RuleItem> {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut advisory = false;
+        let mut overridable = Overridability::Default;
+        let mut lets = Vec::new();
+        let mut when = None;
+        let mut demands = Vec::new();
+        let mut message = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => name = Some(self.ident(&p)),
+                Rule::k_advisory => advisory = true,
+                Rule::not_overridable => overridable = Overridability::Never,
+                Rule::override_clause => {
+                    overridable = Overridability::Clause(self.override_clause(p)?);
+                }
+                Rule::let_item => lets.push(self.let_item(p)?),
+                Rule::when_clause => when = Some(self.expr(self.child(&p, Rule::expr)?)?),
+                Rule::deny | Rule::require_approval | Rule::require_condition => {
+                    demands.push(self.demand(p)?);
+                }
+                Rule::message_clause => {
+                    message = Some(self.template(self.child(&p, Rule::template)?)?);
+                }
+                _ => {}
+            }
+        }
+        let name = name.ok_or_else(|| self.shape(span))?;
+        Ok(RuleItem {
+            doc: self.doc_before(span.start),
+            name,
+            advisory,
+            overridable,
+            lets,
+            when,
+            demands,
+            message,
+            span,
+        })
+    }
+
+    fn demand(&self, pair: Pair<'_, Rule>) -> Res<Demand> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::deny => {
+                let message = self.template(self.child(&pair, Rule::template)?)?;
+                let unless = match pair
+                    .clone()
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::approval)
+                {
+                    Some(p) => Some(self.approval(p)?),
+                    None => None,
+                };
+                Ok(Demand::Deny {
+                    message,
+                    unless,
+                    span,
+                })
+            }
+            Rule::require_approval => Ok(Demand::Approval(
+                self.approval(self.child(&pair, Rule::approval)?)?,
+            )),
+            Rule::require_condition => Ok(Demand::Condition {
+                condition: self.expr(self.child(&pair, Rule::expr)?)?,
+                message: self.template(self.child(&pair, Rule::template)?)?,
+                span,
+            }),
+            _ => Err(self.shape(span)),
+        }
+    }
+
+    fn approval(&self, pair: Pair<'_, Rule>) -> Res<ApprovalReq> {
+        let span = self.span(&pair);
+        let mut count = None;
+        let mut source = None;
+        let mut condition = None;
+        let mut allow_stale = false;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::number => count = Some(self.count(&p)?),
+                Rule::approver_set => {
+                    source = Some(ApproverSource::Set(self.expr(self.child(&p, Rule::expr)?)?));
+                }
+                Rule::each_team => {
+                    let e = self.expr(self.child(&p, Rule::expr)?)?;
+                    source = Some(ApproverSource::EachTeam(e));
+                }
+                Rule::each_user => {
+                    let e = self.expr(self.child(&p, Rule::expr)?)?;
+                    source = Some(ApproverSource::EachUser(e));
+                }
+                // The only bare expression in an approval is the `where` condition.
+                Rule::expr => condition = Some(self.expr(p)?),
+                Rule::allow_stale => allow_stale = true,
+                _ => {}
+            }
+        }
+        match (count, source) {
+            (Some((count, count_span)), Some(source)) => Ok(ApprovalReq {
+                count,
+                count_span,
+                source,
+                condition,
+                allow_stale,
+                span,
+            }),
+            _ => Err(self.shape(span)),
+        }
+    }
+
+    fn exempt(&self, pair: Pair<'_, Rule>) -> Res<ExemptItem> {
+        let span = self.span(&pair);
+        let mut idents = Vec::new();
+        let mut lets = Vec::new();
+        let mut when = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => idents.push(self.ident(&p)),
+                Rule::let_item => lets.push(self.let_item(p)?),
+                Rule::when_clause => when = Some(self.expr(self.child(&p, Rule::expr)?)?),
+                _ => {}
+            }
+        }
+        let mut idents = idents.into_iter();
+        match (idents.next(), when) {
+            (Some(name), Some(when)) => Ok(ExemptItem {
+                doc: self.doc_before(span.start),
+                name,
+                rules: idents.collect(),
+                lets,
+                when,
+                span,
+            }),
+            _ => Err(self.shape(span)),
+        }
+    }
+
+    // ------------------------------------------------------------------ types
+
+    fn type_expr(&self, pair: Pair<'_, Rule>) -> Res<TypeExpr> {
+        let span = self.span(&pair);
+        let mut ty = None;
+        let mut optional = false;
+        for p in pair.into_inner() {
+            let inner_span = self.span(&p);
+            match p.as_rule() {
+                Rule::list_type => {
+                    let inner = self.type_expr(self.child(&p, Rule::type_expr)?)?;
+                    ty = Some(TypeExpr {
+                        kind: TypeExprKind::List(Box::new(inner)),
+                        span: inner_span,
+                    });
+                }
+                Rule::map_type => {
+                    let inner = self.type_expr(self.child(&p, Rule::type_expr)?)?;
+                    ty = Some(TypeExpr {
+                        kind: TypeExprKind::Map(Box::new(inner)),
+                        span: inner_span,
+                    });
+                }
+                Rule::enum_type => {
+                    let mut variants = Vec::new();
+                    for s in p.into_inner().filter(|s| s.as_rule() == Rule::string) {
+                        variants.push(self.plain_string(&s)?);
+                    }
+                    ty = Some(TypeExpr {
+                        kind: TypeExprKind::Enum(variants),
+                        span: inner_span,
+                    });
+                }
+                Rule::type_name => {
+                    ty = Some(TypeExpr {
+                        kind: TypeExprKind::Named(p.as_str().to_string()),
+                        span: inner_span,
+                    });
+                }
+                Rule::question => optional = true,
+                _ => {}
+            }
+        }
+        let ty = ty.ok_or_else(|| self.shape(span))?;
+        Ok(if optional {
+            TypeExpr {
+                kind: TypeExprKind::Optional(Box::new(ty)),
+                span,
+            }
+        } else {
+            ty
+        })
+    }
+
+    // ------------------------------------------------------------------ expressions
+
+    fn node(&self, kind: ExprKind, span: Span, depth: usize, at: Span) -> Res<Deep> {
+        if depth > MAX_EXPR_DEPTH {
+            return Err(self.too_deep(at));
+        }
+        Ok((Expr { kind, span }, depth))
+    }
+
+    pub(super) fn expr(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
+        self.expr_deep(pair).map(|(e, _)| e)
+    }
+
+    fn expr_deep(&self, pair: Pair<'_, Rule>) -> Res<Deep> {
+        let pairs = pair.into_inner();
+        // The Pratt parser recurses once per prefix operator and per right-associative
+        // `??`: bound that before handing it the sequence.
+        let mut stacked = 0;
+        for p in pairs.clone() {
+            if matches!(
+                p.as_rule(),
+                Rule::if_prefix
+                    | Rule::lambda_prefix
+                    | Rule::op_not
+                    | Rule::op_neg
+                    | Rule::op_coalesce
+            ) {
+                stacked += 1;
+                if stacked > MAX_EXPR_DEPTH {
+                    return Err(self.too_deep(self.span(&p)));
+                }
+            }
+        }
+        PRATT
+            .map_primary(|p| self.primary(p))
+            .map_prefix(|op, rhs| self.prefix(op, rhs?))
+            .map_postfix(|lhs, op| self.postfix(lhs?, op))
+            .map_infix(|lhs, op, rhs| self.infix(lhs?, op, rhs?))
+            .parse(pairs)
+    }
+
+    /// Comma-separated expressions (`args`), with the depth of the deepest.
+    fn args(&self, pair: &Pair<'_, Rule>) -> Res<(Vec<Expr>, usize)> {
+        let args = self.child(pair, Rule::args)?;
+        let mut exprs = Vec::new();
+        let mut depth = 0;
+        for p in args.into_inner().filter(|p| p.as_rule() == Rule::expr) {
+            let (e, d) = self.expr_deep(p)?;
+            depth = depth.max(d);
+            exprs.push(e);
+        }
+        Ok((exprs, depth))
+    }
+
+    fn primary(&self, pair: Pair<'_, Rule>) -> Res<Deep> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::paren => {
+                let (inner, depth) = self.expr_deep(self.child(&pair, Rule::expr)?)?;
+                self.node(ExprKind::Paren(Box::new(inner)), span, depth + 1, span)
+            }
+            Rule::list => {
+                let (items, depth) = self.args(&pair)?;
+                self.node(ExprKind::List(items), span, depth + 1, span)
+            }
+            Rule::call => {
+                let callee = self.ident(&self.child(&pair, Rule::ident)?);
+                let (args, depth) = self.args(&pair)?;
+                self.node(ExprKind::Call { callee, args }, span, depth + 1, span)
+            }
+            Rule::number => {
+                let kind = match self.number(&pair)? {
+                    Number::Int(n) => ExprKind::Int(n),
+                    Number::Duration(s) => ExprKind::Duration(s),
+                };
+                self.node(kind, span, 1, span)
+            }
+            Rule::string => self.node(ExprKind::Str(self.plain_string(&pair)?), span, 1, span),
+            Rule::bool_lit => self.node(ExprKind::Bool(pair.as_str() == "true"), span, 1, span),
+            Rule::anyone => self.node(ExprKind::Anyone, span, 1, span),
+            Rule::name => {
+                let ident = self.ident(&self.child(&pair, Rule::ident)?);
+                self.node(ExprKind::Name(ident), span, 1, span)
+            }
+            _ => Err(self.shape(span)),
+        }
+    }
+
+    fn prefix(&self, op: Pair<'_, Rule>, (operand, depth): Deep) -> Res<Deep> {
+        let op_span = self.span(&op);
+        let span = op_span.to(operand.span);
+        match op.as_rule() {
+            Rule::op_not | Rule::op_neg => {
+                let op = if op.as_rule() == Rule::op_not {
+                    UnaryOp::Not
+                } else {
+                    UnaryOp::Neg
+                };
+                let kind = ExprKind::Unary {
+                    op,
+                    operand: Box::new(operand),
+                };
+                self.node(kind, span, depth + 1, op_span)
+            }
+            Rule::if_prefix => {
+                let mut parts = op
+                    .clone()
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::expr);
+                let (Some(c), Some(t)) = (parts.next(), parts.next()) else {
+                    return Err(self.shape(op_span));
+                };
+                let (condition, dc) = self.expr_deep(c)?;
+                let (then, dt) = self.expr_deep(t)?;
+                let kind = ExprKind::If {
+                    condition: Box::new(condition),
+                    then: Box::new(then),
+                    otherwise: Box::new(operand),
+                };
+                self.node(kind, span, dc.max(dt).max(depth) + 1, op_span)
+            }
+            Rule::lambda_prefix => {
+                let param = self.ident(&self.child(&op, Rule::ident)?);
+                let kind = ExprKind::Lambda {
+                    param,
+                    body: Box::new(operand),
+                };
+                self.node(kind, span, depth + 1, op_span)
+            }
+            _ => Err(self.shape(op_span)),
+        }
+    }
+
+    fn postfix(&self, (base, depth): Deep, op: Pair<'_, Rule>) -> Res<Deep> {
+        let op_span = self.span(&op);
+        let span = base.span.to(op_span);
+        let base = Box::new(base);
+        match op.as_rule() {
+            Rule::field | Rule::opt_field => {
+                let kind = ExprKind::Field {
+                    base,
+                    name: self.ident(&self.child(&op, Rule::member)?),
+                    optional: op.as_rule() == Rule::opt_field,
+                };
+                self.node(kind, span, depth + 1, op_span)
+            }
+            Rule::method | Rule::opt_method => {
+                let name = self.ident(&self.child(&op, Rule::member)?);
+                let (args, arg_depth) = self.args(&op)?;
+                let kind = ExprKind::MethodCall {
+                    base,
+                    name,
+                    args,
+                    optional: op.as_rule() == Rule::opt_method,
+                };
+                self.node(kind, span, depth.max(arg_depth) + 1, op_span)
+            }
+            Rule::index => {
+                let (index, index_depth) = self.expr_deep(self.child(&op, Rule::expr)?)?;
+                let kind = ExprKind::Index {
+                    base,
+                    index: Box::new(index),
+                };
+                self.node(kind, span, depth.max(index_depth) + 1, op_span)
+            }
+            _ => Err(self.shape(op_span)),
+        }
+    }
+
+    fn infix(&self, (lhs, dl): Deep, op: Pair<'_, Rule>, (rhs, dr): Deep) -> Res<Deep> {
+        let op_span = self.span(&op);
+        let op = match op.as_rule() {
+            Rule::op_or => BinaryOp::Or,
+            Rule::op_and => BinaryOp::And,
+            Rule::op_eq => BinaryOp::Eq,
+            Rule::op_ne => BinaryOp::Ne,
+            Rule::op_lt => BinaryOp::Lt,
+            Rule::op_le => BinaryOp::Le,
+            Rule::op_gt => BinaryOp::Gt,
+            Rule::op_ge => BinaryOp::Ge,
+            Rule::op_in => BinaryOp::In,
+            Rule::op_matches => BinaryOp::Matches,
+            Rule::op_matches_regex => BinaryOp::MatchesRegex,
+            Rule::op_within => BinaryOp::Within,
+            Rule::op_coalesce => BinaryOp::Coalesce,
+            Rule::op_add => BinaryOp::Add,
+            Rule::op_sub => BinaryOp::Sub,
+            Rule::op_mul => BinaryOp::Mul,
+            Rule::op_div => BinaryOp::Div,
+            Rule::op_rem => BinaryOp::Rem,
+            _ => return Err(self.shape(op_span)),
+        };
+        if is_comparison(op)
+            && let ExprKind::Binary {
+                op: first,
+                op_span: first_span,
+                ..
+            } = &lhs.kind
+            && is_comparison(*first)
+        {
+            return Err(Diagnostic::error(
+                "syntax-error",
+                format!(
+                    "comparison operators cannot be chained: `{}` follows `{}`",
+                    op.symbol(),
+                    first.symbol()
+                ),
+            )
+            .with_label(self.file, op_span, "second comparison")
+            .with_label(self.file, *first_span, "first comparison")
+            .with_help(
+                "combine comparisons with `and` (`a < b and b < c`), or add parentheses \
+                 if one comparison is meant to be compared",
+            ));
+        }
+        let span = lhs.span.to(rhs.span);
+        let kind = ExprKind::Binary {
+            op,
+            op_span,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        };
+        self.node(kind, span, dl.max(dr) + 1, op_span)
+    }
+
+    // ------------------------------------------------------------------ literals
+
+    fn number(&self, pair: &Pair<'_, Rule>) -> Res<Number> {
+        let text = pair.as_str();
+        let span = self.span(pair);
+        let (digits, unit) = match text.as_bytes().last() {
+            Some(b's') => (&text[..text.len() - 1], Some(1)),
+            Some(b'm') => (&text[..text.len() - 1], Some(60)),
+            Some(b'h') => (&text[..text.len() - 1], Some(3600)),
+            Some(b'd') => (&text[..text.len() - 1], Some(86_400)),
+            _ => (text, None),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'_') {
+            return Err(self.bad_literal(
+                span,
+                format!("invalid number `{text}`"),
+                "not a number or a duration",
+                "integers are digits, optionally grouped with `_` (`1_000`); durations add \
+                 one unit, `s`, `m`, `h` or `d` (`90m`)",
+            ));
+        }
+        let clean: String = digits.chars().filter(|&c| c != '_').collect();
+        let too_large = || {
+            self.bad_literal(
+                span,
+                format!("number `{text}` is too large"),
+                "does not fit in 64 bits",
+                "the largest integer is 9_223_372_036_854_775_807 (and durations are stored \
+                 in seconds)",
+            )
+        };
+        let value: i64 = clean.parse().map_err(|_| too_large())?;
+        match unit {
+            None => Ok(Number::Int(value)),
+            Some(seconds) => value
+                .checked_mul(seconds)
+                .map(Number::Duration)
+                .ok_or_else(too_large),
+        }
+    }
+
+    /// An approval count: a plain integer that fits `u32`.
+    fn count(&self, pair: &Pair<'_, Rule>) -> Res<(u32, Span)> {
+        let span = self.span(pair);
+        match self.number(pair)? {
+            Number::Int(n) => u32::try_from(n).map(|n| (n, span)).map_err(|_| {
+                self.bad_literal(
+                    span,
+                    format!("approval count `{}` is too large", pair.as_str()),
+                    "too many approvals",
+                    "an approval count must be at most 4_294_967_295",
+                )
+            }),
+            Number::Duration(_) => Err(self.bad_literal(
+                span,
+                format!(
+                    "expected a number of approvals, found the duration `{}`",
+                    pair.as_str()
+                ),
+                "a duration",
+                "write a plain count, e.g. `2 approvals from team(\"sre\")`",
+            )),
+        }
+    }
+
+    /// The raw text between the quotes of a `string` pair, and its offset in the file.
+    fn string_content<'i>(&self, pair: &Pair<'i, Rule>) -> (&'i str, usize) {
+        match pair
+            .clone()
+            .into_inner()
+            .find(|p| p.as_rule() == Rule::string_inner)
+        {
+            Some(inner) => (inner.as_str(), self.span(&inner).start),
+            None => ("", self.span(pair).start + 1),
+        }
+    }
+
+    /// Resolves the escape at `rest` (which starts with a backslash), at `offset`.
+    fn escape(&self, rest: &str, offset: usize) -> Res<(char, usize)> {
+        let mut chars = rest.chars();
+        chars.next();
+        let resolved = match chars.next() {
+            Some('"') => '"',
+            Some('\\') => '\\',
+            Some('n') => '\n',
+            Some('t') => '\t',
+            Some('{') => '{',
+            Some('}') => '}',
+            other => {
+                let len = 1 + other.map_or(0, char::len_utf8);
+                let shown = rest.get(..len).unwrap_or("\\");
+                return Err(self.bad_literal(
+                    Span::new(offset, offset + len),
+                    format!("unknown escape `{shown}` in string"),
+                    "unknown escape",
+                    "the escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\{` and `\\}`",
+                ));
+            }
+        };
+        Ok((resolved, 1 + resolved.len_utf8()))
+    }
+
+    /// A string literal outside message position: escapes resolved, braces as text.
+    fn plain_string(&self, pair: &Pair<'_, Rule>) -> Res<String> {
+        let (content, start) = self.string_content(pair);
+        let mut out = String::with_capacity(content.len());
+        let mut i = 0;
+        while let Some(c) = content[i..].chars().next() {
+            if c == '\\' {
+                let (resolved, len) = self.escape(&content[i..], start + i)?;
+                out.push(resolved);
+                i += len;
+            } else {
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+        Ok(out)
+    }
+
+    /// A message string: text and `{expr}` holes.
+    fn template(&self, pair: Pair<'_, Rule>) -> Res<Template> {
+        let span = self.span(&pair);
+        let string = self.child(&pair, Rule::string)?;
+        let (content, start) = self.string_content(&string);
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut i = 0;
+        while let Some(c) = content[i..].chars().next() {
+            match c {
+                '\\' => {
+                    let (resolved, len) = self.escape(&content[i..], start + i)?;
+                    text.push(resolved);
+                    i += len;
+                }
+                '{' => {
+                    let open = start + i;
+                    let Some(close) = content[i + 1..].find('}').map(|n| i + 1 + n) else {
+                        return Err(Diagnostic::error("bad-template", "unclosed `{` in message")
+                            .with_label(
+                                self.file,
+                                Span::new(open, open + 1),
+                                "this hole is never closed",
+                            )
+                            .with_help(
+                                "close the hole with `}`, or write `\\{` for a literal brace",
+                            ));
+                    };
+                    if !text.is_empty() {
+                        parts.push(TemplatePart::Text(std::mem::take(&mut text)));
+                    }
+                    let hole = &content[i + 1..close];
+                    parts.push(TemplatePart::Hole(self.hole(
+                        hole,
+                        open + 1,
+                        start + close + 1,
+                    )?));
+                    i = close + 1;
+                }
+                '}' => {
+                    let at = start + i;
+                    return Err(
+                        Diagnostic::error("bad-template", "unmatched `}` in message")
+                            .with_label(self.file, Span::new(at, at + 1), "no `{` opens this")
+                            .with_help("write `\\}` for a literal brace"),
+                    );
+                }
+                _ => {
+                    text.push(c);
+                    i += c.len_utf8();
+                }
+            }
+        }
+        if !text.is_empty() {
+            parts.push(TemplatePart::Text(text));
+        }
+        Ok(Template { parts, span })
+    }
+
+    /// Parses the expression of a hole whose text starts at `start`; `end` is just
+    /// after its closing brace.
+    fn hole(&self, text: &str, start: usize, end: usize) -> Res<Expr> {
+        let whole = Span::new(start - 1, end);
+        if text.trim().is_empty() {
+            return Err(Diagnostic::error("bad-template", "empty `{}` in message")
+                .with_label(self.file, whole, "this hole has no expression")
+                .with_help(
+                    "put an expression between the braces, e.g. `{change.author}`, or write \
+                     `\\{` and `\\}` for literal braces",
+                ));
+        }
+        if let Some(n) = text.find(['\\', '{']) {
+            let at = start + n;
+            let (message, help) = if text[n..].starts_with('\\') {
+                (
+                    "escapes cannot appear inside a `{…}` hole",
+                    "a hole cannot contain a string literal; bind the value with `let` and \
+                     use its name in the hole",
+                )
+            } else {
+                (
+                    "`{` cannot appear inside a `{…}` hole",
+                    "close the previous hole with `}` first, or write `\\{` for a literal brace",
+                )
+            };
+            return Err(Diagnostic::error("bad-template", message)
+                .with_label(self.file, Span::new(at, at + 1), "not allowed in a hole")
+                .with_help(help));
+        }
+        if let Some((offset, len)) = scan::nesting_violation(text) {
+            let at = start + offset;
+            return Err(errors::too_deep_brackets(
+                self.file,
+                Span::new(at, at + len),
+            ));
+        }
+        let place = Place {
+            src: self.src,
+            file: self.file,
+            start,
+            end: end - 1,
+            subject: Subject::Hole,
+            next_item: None,
+        };
+        let mut pairs = WardenParser::parse(Rule::hole, text)
+            .map_err(|e| errors::syntax_error(&e, &place, "bad-template"))?;
+        let hole = pairs.next().ok_or_else(|| self.shape(whole))?;
+        let sub = Cx {
+            src: self.src,
+            base: start,
+            file: self.file,
+        };
+        sub.expr(sub.child(&hole, Rule::expr)?)
+    }
+}
+
+enum Number {
+    Int(i64),
+    Duration(i64),
+}
+
+fn is_comparison(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge
+            | BinaryOp::In
+            | BinaryOp::Matches
+            | BinaryOp::MatchesRegex
+            | BinaryOp::Within
+    )
+}

@@ -1,0 +1,267 @@
+//! A tiny lexical pre-pass over raw source text, run before pest sees anything: it cuts
+//! the file into top-level items (pest stops at the first error, so recovery has to
+//! happen outside it), finds nesting that is too deep to hand to a recursive parser,
+//! and locates unclosed brackets for error messages. It only needs to know where
+//! strings and comments are; both end at the end of a line.
+
+use std::ops::Range;
+
+use crate::MAX_NESTING;
+
+/// What the pre-pass sees outside strings and comments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Tok<'a> {
+    /// `(`, `[` or `{` at a byte offset.
+    Open(usize, u8),
+    /// `)`, `]` or `}` at a byte offset.
+    Close(usize, u8),
+    /// A word (identifier, keyword or number) and its offset.
+    Word(usize, &'a str),
+    /// Any other non-whitespace code byte, strings included (they are code, not trivia).
+    Other(usize),
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Calls `f` for every token of `text` outside comments. Strings are reported as
+/// `Other` at their opening quote and skipped (to their closing quote or the line end).
+pub(super) fn tokens<'a>(text: &'a str, mut f: impl FnMut(Tok<'a>)) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                f(Tok::Other(i));
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    // An escape may hide a quote; never step over a newline though.
+                    if bytes[i] == b'\\' && bytes.get(i + 1).is_some_and(|&n| n != b'\n') {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                if i < bytes.len() && bytes[i] == b'"' {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                f(Tok::Open(i, b));
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                f(Tok::Close(i, b));
+                i += 1;
+            }
+            _ if is_ident_byte(b) => {
+                let start = i;
+                while i < bytes.len() && is_ident_byte(bytes[i]) {
+                    i += 1;
+                }
+                f(Tok::Word(start, &text[start..i]));
+            }
+            _ if b.is_ascii_whitespace() => i += 1,
+            _ => {
+                f(Tok::Other(i));
+                i += 1;
+            }
+        }
+    }
+}
+
+/// The byte range from the first to the end of the last code token, or `None` when the
+/// text is only whitespace and comments.
+pub(super) fn code_bounds(text: &str) -> Option<(usize, usize)> {
+    let mut first = None;
+    let mut last = 0;
+    let bytes = text.as_bytes();
+    tokens(text, |t| {
+        let (start, end) = match t {
+            Tok::Open(i, _) | Tok::Close(i, _) => (i, i + 1),
+            Tok::Word(i, w) => (i, i + w.len()),
+            Tok::Other(i) => {
+                // Strings span up to their closing quote (or the end of the line).
+                let mut end = i + 1;
+                if bytes[i] == b'"' {
+                    while end < bytes.len() && bytes[end] != b'"' && bytes[end] != b'\n' {
+                        end += if bytes[end] == b'\\' { 2 } else { 1 };
+                    }
+                    end = (end + 1).min(bytes.len());
+                }
+                // Keep the end on a char boundary for multi-byte characters.
+                while end < text.len() && !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                (i, end.min(text.len()))
+            }
+        };
+        first.get_or_insert(start);
+        last = last.max(end);
+    });
+    first.map(|f| (f, last))
+}
+
+/// The length of `text` without trailing whitespace and comments. Only the tail is
+/// examined, so this is cheap for long text.
+pub(super) fn trim_trivia_end(text: &str) -> usize {
+    let mut end = text.trim_end().len();
+    loop {
+        let head = &text[..end];
+        let line_start = head.rfind('\n').map_or(0, |n| n + 1);
+        let line = &head[line_start..];
+        if !line.contains("//") {
+            return end;
+        }
+        match code_bounds(line) {
+            // The line has code: cut its trailing comment (if any).
+            Some((_, code_end)) => return line_start + code_end,
+            // A comment-only line: drop it and look at the line before.
+            None => end = head[..line_start].trim_end().len(),
+        }
+    }
+}
+
+/// The item keywords a top-level chunk can start with.
+const ITEM_KEYWORDS: [&str; 6] = ["import", "let", "fn", "rule", "exempt", "policy"];
+
+/// The item keyword at the start of `rest`, if it is one (with a word boundary after it).
+fn leading_item_keyword(rest: &str) -> Option<&'static str> {
+    ITEM_KEYWORDS.into_iter().find(|kw| {
+        rest.starts_with(kw)
+            && !rest
+                .as_bytes()
+                .get(kw.len())
+                .is_some_and(|&b| is_ident_byte(b))
+    })
+}
+
+/// Cuts `src` into chunks that each hold at most one top-level item (plus the doc
+/// comments in front of it). A line starting with `import`, `fn`, `rule`, `exempt` or
+/// `policy` always begins a new chunk — those words never occur inside items. `let` also
+/// occurs inside rules and function blocks, so it begins a chunk only outside brackets
+/// or at column 0 (which keeps recovery working after a rule with a missing `}`).
+pub(super) fn split_items(src: &str) -> Vec<Range<usize>> {
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        lines.push((offset, line));
+        offset += line.len();
+    }
+
+    let mut starts: Vec<usize> = vec![0];
+    let mut depth: i64 = 0;
+    for (index, &(_, line)) in lines.iter().enumerate() {
+        let rest = line.trim_start_matches([' ', '\t']);
+        let indent = line.len() - rest.len();
+        if let Some(kw) = leading_item_keyword(rest)
+            && (kw != "let" || depth <= 0 || indent == 0)
+        {
+            depth = 0;
+            // Doc comments directly above belong to the item.
+            let floor = starts.last().copied().unwrap_or(0);
+            let mut first = index;
+            while first > floor && lines[first - 1].1.trim_start().starts_with("///") {
+                first -= 1;
+            }
+            if first > floor {
+                starts.push(first);
+            }
+        }
+        tokens(line, |t| match t {
+            Tok::Open(..) => depth += 1,
+            Tok::Close(..) => depth -= 1,
+            _ => {}
+        });
+    }
+
+    let to_offset = |line: usize| lines.get(line).map_or(src.len(), |&(o, _)| o);
+    let mut chunks = Vec::with_capacity(starts.len());
+    for (i, &line) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(src.len(), |&next| to_offset(next));
+        chunks.push(to_offset(line)..end);
+    }
+    chunks
+}
+
+/// Where bracket nesting (and `if … else` nesting, which the grammar also handles by
+/// recursion) first exceeds [`MAX_NESTING`]: the offset and length of the opener.
+pub(super) fn nesting_violation(text: &str) -> Option<(usize, usize)> {
+    let mut stack: Vec<u8> = Vec::new();
+    let mut found = None;
+    tokens(text, |t| {
+        if found.is_some() {
+            return;
+        }
+        match t {
+            Tok::Open(i, b) => {
+                stack.push(b);
+                if stack.len() > MAX_NESTING {
+                    found = Some((i, 1));
+                }
+            }
+            Tok::Word(i, "if") => {
+                stack.push(b'i');
+                if stack.len() > MAX_NESTING {
+                    found = Some((i, 2));
+                }
+            }
+            Tok::Word(_, "else") if stack.last() == Some(&b'i') => {
+                stack.pop();
+            }
+            Tok::Close(_, b) => {
+                // Closing a bracket also ends any `if` left open inside it.
+                while stack.last() == Some(&b'i') {
+                    stack.pop();
+                }
+                if stack.last().is_some_and(|&open| matching(open) == b) {
+                    stack.pop();
+                }
+            }
+            _ => {}
+        }
+    });
+    found
+}
+
+fn matching(open: u8) -> u8 {
+    match open {
+        b'(' => b')',
+        b'[' => b']',
+        _ => b'}',
+    }
+}
+
+/// Brackets still open at the end of `text` (offset, bracket), outermost first.
+pub(super) fn unclosed(text: &str) -> Vec<(usize, u8)> {
+    let mut stack: Vec<(usize, u8)> = Vec::new();
+    tokens(text, |t| match t {
+        Tok::Open(i, b) => stack.push((i, b)),
+        Tok::Close(_, b) if stack.last().is_some_and(|&(_, open)| matching(open) == b) => {
+            stack.pop();
+        }
+        _ => {}
+    });
+    stack
+}
+
+/// The first word of `text` outside comments, if the text starts with a word.
+pub(super) fn first_word(text: &str) -> Option<&str> {
+    let mut word = None;
+    let mut seen = false;
+    tokens(text, |t| {
+        if !seen {
+            seen = true;
+            if let Tok::Word(_, w) = t {
+                word = Some(w);
+            }
+        }
+    });
+    word
+}

@@ -1,0 +1,346 @@
+//! Warden's facade: what the CLI, the LSP and the tests use. It loads a policy (a file or
+//! a directory of `.warden` files, plus the embedded standard library), checks it,
+//! reads a change and its fact files, evaluates, and renders diagnostics and reports.
+//! Everything below it (`syntax`, `check`, `eval`) is pure; the IO lives here.
+
+pub mod render;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use sha2::{Digest as _, Sha256};
+use warden_change::{Change, InputError, InputWarning};
+use warden_check::SourceFile;
+use warden_syntax::{Diagnostic, FileId};
+
+pub use warden_change;
+pub use warden_check::ir::Program;
+pub use warden_eval::report::{self, Digest, Outcome, Report, Verdict};
+pub use warden_eval::{Compiled, Options};
+pub use warden_syntax::{Diagnostic as PolicyDiagnostic, Severity};
+
+/// The standard library, embedded at build time.
+pub mod stdlib {
+    include!(concat!(env!("OUT_DIR"), "/stdlib.rs"));
+}
+
+/// Process exit codes of `warden eval` and `warden check` (documented in `docs/cli.md`).
+pub mod exit {
+    pub const ALLOW: i32 = 0;
+    pub const REQUIRE_APPROVAL: i32 = 3;
+    pub const DENY: i32 = 4;
+    /// The policy does not check, or the change or a fact file is malformed.
+    pub const INVALID: i32 = 5;
+}
+
+/// One policy source: its path relative to the policy root, and its text.
+#[derive(Debug, Clone)]
+pub struct SourceText {
+    pub path: String,
+    pub text: String,
+}
+
+/// The result of parsing and checking a policy: the sources (policy files first, then
+/// the standard modules), every diagnostic, and the program if there was no error.
+pub struct Analysis {
+    pub files: Vec<SourceFile>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub program: Option<Program>,
+}
+
+impl Analysis {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn path(&self, file: FileId) -> &str {
+        self.files
+            .get(file.0 as usize)
+            .map_or("", |f| f.path.as_str())
+    }
+
+    pub fn text(&self, file: FileId) -> &str {
+        self.files.get(file.0 as usize).map_or("", |f| &*f.text)
+    }
+}
+
+/// Parses and checks policy sources together with the standard library. Pure: the
+/// LSP calls it on unsaved buffers.
+pub fn analyze(sources: &[SourceText]) -> Analysis {
+    let mut diagnostics = Vec::new();
+    let mut files = Vec::new();
+    let std_sources = stdlib::MODULES.iter().map(|(path, text)| {
+        (
+            format!("std/{}", path.trim_start_matches("std/")),
+            *text,
+            true,
+        )
+    });
+    let policy_sources = sources
+        .iter()
+        .map(|s| (s.path.clone(), s.text.as_str(), false));
+    for (path, text, std) in policy_sources.chain(std_sources) {
+        let id = FileId(files.len() as u32);
+        let (module, mut parse_diagnostics) = warden_syntax::parse(text, id);
+        diagnostics.append(&mut parse_diagnostics);
+        files.push(SourceFile {
+            path,
+            text: Rc::from(text),
+            module,
+            std,
+        });
+    }
+    let (program, mut check_diagnostics) = warden_check::check(&files);
+    diagnostics.append(&mut check_diagnostics);
+    warden_syntax::sort_diagnostics(&mut diagnostics);
+    let program = if diagnostics.iter().any(Diagnostic::is_error) {
+        None
+    } else {
+        program
+    };
+    Analysis {
+        files,
+        diagnostics,
+        program,
+    }
+}
+
+/// Why a policy, change or fact file could not be used.
+#[derive(Debug)]
+pub enum LoadError {
+    /// A file could not be read.
+    Io { path: PathBuf, message: String },
+    /// A change or fact file does not fit the model.
+    Input {
+        path: String,
+        errors: Vec<InputError>,
+    },
+    /// The policy has errors (rendered from the analysis).
+    Policy,
+    /// A compiled pattern failed (a bug: the checker validates them).
+    Internal(String),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Io { path, message } => {
+                write!(f, "cannot read `{}`: {message}", path.display())
+            }
+            LoadError::Input { path, errors } => {
+                for (index, error) in errors.iter().enumerate() {
+                    if index > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(
+                        f,
+                        "{path}:{}:{}: {} at `{}`",
+                        error.line, error.column, error.message, error.path
+                    )?;
+                }
+                Ok(())
+            }
+            LoadError::Policy => f.write_str("the policy has errors"),
+            LoadError::Internal(message) => write!(f, "internal error: {message}"),
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String, LoadError> {
+    std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Reads a policy: one `.warden` file, or every `.warden` file below a directory
+/// (hidden directories skipped), in sorted path order.
+pub fn read_policy(path: &Path) -> Result<Vec<SourceText>, LoadError> {
+    let metadata = std::fs::metadata(path).map_err(|e| LoadError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if metadata.is_file() {
+        let name = path.file_name().map_or_else(
+            || "policy.warden".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        return Ok(vec![SourceText {
+            path: name,
+            text: read(path)?,
+        }]);
+    }
+    let mut found = Vec::new();
+    collect_warden_files(path, path, &mut found)?;
+    found.sort();
+    if found.is_empty() {
+        return Err(LoadError::Io {
+            path: path.to_path_buf(),
+            message: "the directory holds no `.warden` files".to_string(),
+        });
+    }
+    found
+        .into_iter()
+        .map(|(relative, absolute)| {
+            Ok(SourceText {
+                path: relative,
+                text: read(&absolute)?,
+            })
+        })
+        .collect()
+}
+
+fn collect_warden_files(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<(String, PathBuf)>,
+) -> Result<(), LoadError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| LoadError::Io {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if path.is_dir() {
+            if !hidden {
+                collect_warden_files(root, &path, out)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "warden")
+            && let Ok(relative) = path.strip_prefix(root)
+        {
+            out.push((relative.to_string_lossy().replace('\\', "/"), path));
+        }
+    }
+    Ok(())
+}
+
+/// A checked, compiled policy ready to evaluate many changes.
+pub struct Policy {
+    pub analysis: Analysis,
+    pub compiled: Compiled,
+    /// `sha256:` of every source, policy and standard library.
+    pub digest: String,
+}
+
+/// Reads, checks and compiles a policy. On `Err(analysis)` the analysis holds the
+/// diagnostics to show.
+pub fn compile(sources: &[SourceText]) -> Result<Policy, Box<Analysis>> {
+    let mut analysis = analyze(sources);
+    let Some(program) = analysis.program.take() else {
+        return Err(Box::new(analysis));
+    };
+    match Compiled::new(program) {
+        Ok(compiled) => {
+            let mut hasher = Sha256::new();
+            for file in &analysis.files {
+                hasher.update(file.path.as_bytes());
+                hasher.update([0]);
+                hasher.update(file.text.as_bytes());
+                hasher.update([0]);
+            }
+            let digest = format!("sha256:{:x}", hasher.finalize());
+            Ok(Policy {
+                analysis,
+                compiled,
+                digest,
+            })
+        }
+        Err(message) => {
+            analysis.diagnostics.push(Diagnostic::error(
+                "internal",
+                format!("internal error: {message}"),
+            ));
+            Err(Box::new(analysis))
+        }
+    }
+}
+
+/// A change with its facts merged in, ready to evaluate.
+pub struct Input {
+    pub change: Change,
+    pub warnings: Vec<(String, InputWarning)>,
+    /// `sha256:` of the change and every fact file, in the order given.
+    pub digest: String,
+}
+
+/// Parses a change description and merges fact files into it. `change_name` names the
+/// change in messages (a path, or `-` for standard input). Rejected whole on any error.
+pub fn read_input(
+    change_name: &str,
+    change_text: &str,
+    facts: &[(String, String)],
+) -> Result<Input, LoadError> {
+    let input_error = |path: &str, errors: Vec<InputError>| LoadError::Input {
+        path: path.to_string(),
+        errors,
+    };
+    let loaded =
+        warden_change::parse_change(change_text).map_err(|e| input_error(change_name, vec![e]))?;
+    let mut change = loaded.value;
+    let mut warnings: Vec<(String, InputWarning)> = loaded
+        .warnings
+        .into_iter()
+        .map(|w| (change_name.to_string(), w))
+        .collect();
+    let mut hasher = Sha256::new();
+    hasher.update(change_text.as_bytes());
+    for (path, text) in facts {
+        let facts = warden_change::parse_facts(text).map_err(|e| input_error(path, vec![e]))?;
+        warnings.extend(facts.warnings.into_iter().map(|w| (path.clone(), w)));
+        change
+            .merge_facts(facts.value, path)
+            .map_err(|e| input_error(path, vec![e]))?;
+        hasher.update([0]);
+        hasher.update(text.as_bytes());
+    }
+    let errors = change.validate();
+    if !errors.is_empty() {
+        return Err(input_error(change_name, errors));
+    }
+    Ok(Input {
+        change,
+        warnings,
+        digest: format!("sha256:{:x}", hasher.finalize()),
+    })
+}
+
+/// Reads the change (a path, or `-` for the given standard input) and fact files.
+pub fn load_input(
+    change: &Path,
+    stdin: Option<&str>,
+    facts: &[PathBuf],
+) -> Result<Input, LoadError> {
+    let (name, text) = match stdin {
+        Some(text) => ("-".to_string(), text.to_string()),
+        None => (change.display().to_string(), read(change)?),
+    };
+    let facts = facts
+        .iter()
+        .map(|path| Ok((path.display().to_string(), read(path)?)))
+        .collect::<Result<Vec<_>, LoadError>>()?;
+    read_input(&name, &text, &facts)
+}
+
+/// Evaluates a change and stamps the report with the policy and input digests.
+pub fn evaluate(policy: &Policy, input: &Input, options: Options) -> Report {
+    let mut report = warden_eval::evaluate(&policy.compiled, &input.change, options);
+    report.digest = Some(Digest {
+        policy: policy.digest.clone(),
+        input: input.digest.clone(),
+    });
+    report
+}
+
+/// The JSON report, pretty-printed, with a final newline. Byte-identical for identical
+/// inputs: every list in the report has a defined order.
+pub fn report_json(report: &Report) -> String {
+    match serde_json::to_string_pretty(report) {
+        Ok(mut json) => {
+            json.push('\n');
+            json
+        }
+        Err(error) => format!("{{\"error\": \"{error}\"}}\n"),
+    }
+}
