@@ -22,7 +22,7 @@ pub struct Approval<'a> {
 }
 
 /// An approval that does not count, and why.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, PartialEq, Eq)]
 pub struct Dismissal {
     pub approver: String,
     pub at: String,

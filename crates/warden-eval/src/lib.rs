@@ -13,3 +13,8 @@ pub use approvals::Dismissal;
 pub use evaluate::{LAST_PUSH_RULE, Options, evaluate};
 pub use interp::Compiled;
 pub use report::{Outcome, Report, Verdict};
+
+/// The JSON Schema of the report (`schema/report.schema.json`).
+pub fn report_schema() -> schemars::Schema {
+    schemars::schema_for!(Report)
+}

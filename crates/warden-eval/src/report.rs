@@ -2,6 +2,7 @@
 //! data that explains it. Serialized as the JSON report (`warden.report/v1`, documented
 //! in `docs/report.md`); the human rendering is built from the same data.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::approvals::Dismissal;
@@ -9,7 +10,7 @@ use crate::approvals::Dismissal;
 pub const REPORT_SCHEMA: &str = "warden.report/v1";
 
 /// `allow < require-approval < deny`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Allow,
@@ -27,7 +28,7 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     NotApplicable,
@@ -62,7 +63,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Report {
     pub schema: &'static str,
     pub verdict: Verdict,
@@ -76,20 +77,20 @@ pub struct Report {
     pub exemptions: Vec<ExemptionReport>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ChangeSummary {
     pub id: String,
     pub kind: String,
     pub title: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct Digest {
     pub policy: String,
     pub input: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RuleReport {
     pub name: String,
     /// `path:line:column` of the rule's name.
@@ -118,13 +119,13 @@ pub struct RuleReport {
 }
 
 /// One fact behind a decision: the condition as written, and what made it so.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct Witness {
     pub condition: String,
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RequirementKind {
     Approval,
@@ -132,7 +133,7 @@ pub enum RequirementKind {
     Deny,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Requirement {
     pub kind: RequirementKind,
     pub met: bool,
@@ -145,7 +146,7 @@ pub struct Requirement {
     pub groups: Vec<ApprovalGroup>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ApprovalGroup {
     /// Who may approve, e.g. ``team `checkout` ``.
     pub from: String,
@@ -167,20 +168,20 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct NotCounted {
     pub approver: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ErrorReport {
     pub message: String,
     pub location: String,
     pub expression: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct OverrideUse {
     pub by: String,
     pub reason: String,
@@ -188,19 +189,19 @@ pub struct OverrideUse {
     pub incident: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, JsonSchema)]
 pub struct ApprovalsReport {
     pub counted: Vec<CountedApproval>,
     pub dismissed: Vec<Dismissal>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CountedApproval {
     pub approver: String,
     pub at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct OverrideReport {
     pub by: String,
     pub reason: String,
@@ -213,13 +214,13 @@ pub struct OverrideReport {
     pub rejected: Vec<Rejection>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct Rejection {
     pub rule: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ExemptionReport {
     pub name: String,
     pub location: String,

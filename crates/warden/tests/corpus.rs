@@ -236,3 +236,28 @@ fn evaluation_is_deterministic() {
         assert_eq!(runs[0], runs[1], "{change}: two evaluations differ");
     }
 }
+
+/// `schema/report.schema.json` documents the JSON report; it must match the types.
+/// `WARDEN_BLESS=1 cargo test -p warden --test corpus` rewrites it.
+#[test]
+fn report_schema_is_up_to_date() {
+    let path = root().join("schema/report.schema.json");
+    let schema = warden_eval_schema();
+    if std::env::var_os("WARDEN_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &schema).unwrap_or_else(|e| panic!("{e}"));
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == schema,
+        "schema/report.schema.json is out of date with the report types; regenerate it with `WARDEN_BLESS=1 cargo test -p warden --test corpus report_schema`"
+    );
+}
+
+fn warden_eval_schema() -> String {
+    let schema = warden::report_schema();
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&schema).unwrap_or_default()
+    )
+}
