@@ -59,6 +59,7 @@ impl Checker<'_> {
                 self.node(body, ExprKind::Str(text.as_str().into()), Type::Str, span)
             }
             ast::ExprKind::Anyone => self.node(body, ExprKind::Anyone, Type::Approvers, span),
+            ast::ExprKind::Null => self.node(body, ExprKind::Null, Type::Null, span),
             ast::ExprKind::List(items) => self.list(body, items, span),
             ast::ExprKind::Name(ident) => self.name(body, ident),
             ast::ExprKind::Field {
@@ -1085,6 +1086,9 @@ impl Checker<'_> {
                 let lhs = self.expr(body, lhs);
                 let rhs = self.expr(body, rhs);
                 let ty = self.arithmetic(body, op, &lhs, &rhs);
+                if ty == Type::Glob {
+                    return self.glob_union(body, &lhs, &rhs, span);
+                }
                 let op = match op {
                     A::Add => BinOp::Add,
                     A::Sub => BinOp::Sub,
@@ -1101,6 +1105,54 @@ impl Checker<'_> {
             rhs: Box::new(rhs),
         };
         self.node(body, kind, ty, span)
+    }
+
+    /// `a + b` on globs: one glob matching either, built when the policy is checked so
+    /// that it joins the policy-wide matcher like any other.
+    fn glob_union(&mut self, body: &Body, lhs: &ir::Expr, rhs: &ir::Expr, span: Span) -> ir::Expr {
+        let (Some(a), Some(b)) = (self.static_glob(lhs), self.static_glob(rhs)) else {
+            self.error(
+                body.file,
+                span,
+                "literal-required",
+                "globs can only be joined when both are written in the policy".to_string(),
+                "not a known glob",
+                Some("join `glob(…)` literals or top-level `let`s bound to them".to_string()),
+            );
+            return self.invalid(body, span);
+        };
+        let mut patterns = self
+            .globs
+            .get_index(a.0 as usize)
+            .map(|(p, _)| p.clone())
+            .unwrap_or_default();
+        for pattern in self
+            .globs
+            .get_index(b.0 as usize)
+            .map(|(p, _)| p.clone())
+            .unwrap_or_default()
+        {
+            if !patterns.contains(&pattern) {
+                patterns.push(pattern);
+            }
+        }
+        let next = ir::GlobId(self.globs.len() as u32);
+        let id = *self.globs.entry(patterns).or_insert(next);
+        self.node(body, ExprKind::Glob(id), Type::Glob, span)
+    }
+
+    /// The glob an expression always denotes: a literal, or a `let` bound to one.
+    fn static_glob(&self, expr: &ir::Expr) -> Option<ir::GlobId> {
+        match &expr.kind {
+            ExprKind::Glob(id) => Some(*id),
+            ExprKind::Global(id) => self
+                .globals
+                .get(id.0 as usize)?
+                .ir
+                .as_ref()
+                .and_then(|g| self.static_glob(&g.value)),
+            _ => None,
+        }
     }
 
     /// Reports an optional operand where a definite value is needed.
@@ -1291,6 +1343,7 @@ impl Checker<'_> {
             (A::Add, Type::Duration, Type::Timestamp) => Some(Type::Timestamp),
             (A::Sub, Type::Timestamp, Type::Timestamp) => Some(Type::Duration),
             (A::Add, Type::Approvers, Type::Approvers) => Some(Type::Approvers),
+            (A::Add, Type::Glob, Type::Glob) => Some(Type::Glob),
             (A::Add, a, b) if a.is_stringy() && b.is_stringy() => Some(Type::Str),
             (A::Add, Type::List(_), Type::List(_)) => l.join(r),
             _ => None,

@@ -227,6 +227,8 @@ pub enum ExprKind {
     Str(String),
     /// `anyone`
     Anyone,
+    /// `null`: the missing value, for `x == null` and `x != null`.
+    Null,
     /// `[a, b, c]`
     List(Vec<Expr>),
     /// A bare name: a local, a lambda parameter, a top-level `let`, `change`, `approver`,

@@ -362,6 +362,7 @@ fn expr(e: &Expr) -> String {
         ExprKind::Duration(s) => format!("{s}s"),
         ExprKind::Str(s) => format!("{s:?}"),
         ExprKind::Anyone => "anyone".to_string(),
+        ExprKind::Null => "null".to_string(),
         ExprKind::List(items) => {
             let items: Vec<String> = items.iter().map(expr).collect();
             format!("[{}]", items.join(" "))

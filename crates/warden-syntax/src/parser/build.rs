@@ -584,6 +584,7 @@ impl<'s> Cx<'s> {
             Rule::string => self.node(ExprKind::Str(self.plain_string(&pair)?), span, 1, span),
             Rule::bool_lit => self.node(ExprKind::Bool(pair.as_str() == "true"), span, 1, span),
             Rule::anyone => self.node(ExprKind::Anyone, span, 1, span),
+            Rule::null_lit => self.node(ExprKind::Null, span, 1, span),
             Rule::name => {
                 let ident = self.ident(&self.child(&pair, Rule::ident)?);
                 self.node(ExprKind::Name(ident), span, 1, span)

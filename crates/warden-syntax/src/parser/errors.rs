@@ -132,6 +132,7 @@ fn expect_of(rule: Rule) -> Option<Expect> {
         | Rule::list
         | Rule::call
         | Rule::bool_lit
+        | Rule::null_lit
         | Rule::anyone
         | Rule::if_prefix
         | Rule::op_not
@@ -365,6 +366,7 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
                 | Rule::call
                 | Rule::name
                 | Rule::bool_lit
+                | Rule::null_lit
                 | Rule::anyone
                 | Rule::if_prefix
                 | Rule::k_if

@@ -1,0 +1,124 @@
+//! Byte offsets ↔ LSP positions (line, UTF-16 code unit), the only unit LSP clients
+//! are guaranteed to understand.
+
+use lsp_types::{Position, Range};
+use warden_syntax::Span;
+
+/// The start of every line of a text, to convert offsets in O(log lines).
+#[derive(Debug, Clone)]
+pub struct LineIndex<'a> {
+    text: &'a str,
+    /// Byte offset of the first character of each line; `starts[0] == 0`.
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    /// The LSP position of a byte offset. Offsets past the end clamp to the end; an
+    /// offset inside a multi-byte character counts as the start of that character.
+    pub fn position(&self, offset: usize) -> Position {
+        let offset = offset.min(self.text.len());
+        let line = self
+            .starts
+            .partition_point(|&start| start <= offset)
+            .saturating_sub(1);
+        let start = self.starts.get(line).copied().unwrap_or(0);
+        let character: usize = self
+            .text
+            .get(start..)
+            .unwrap_or("")
+            .char_indices()
+            .take_while(|(i, c)| start + i + c.len_utf8() <= offset)
+            .map(|(_, c)| c.len_utf16())
+            .sum();
+        Position::new(to_u32(line), to_u32(character))
+    }
+
+    pub fn range(&self, span: Span) -> Range {
+        Range::new(self.position(span.start), self.position(span.end))
+    }
+
+    /// The byte offset of an LSP position. A line past the end gives the end of the
+    /// text; a character past the end of its line gives the end of that line (before
+    /// the newline); a position inside a surrogate pair gives the character's start.
+    pub fn offset(&self, position: Position) -> usize {
+        let Some(&start) = self.starts.get(position.line as usize) else {
+            return self.text.len();
+        };
+        let end = self
+            .starts
+            .get(position.line as usize + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        let line = self.text.get(start..end).unwrap_or("");
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let mut units = 0usize;
+        for (i, c) in line.char_indices() {
+            if units + c.len_utf16() > position.character as usize {
+                return start + i;
+            }
+            units += c.len_utf16();
+        }
+        start + line.len()
+    }
+}
+
+fn to_u32(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_round_trip() {
+        let text = "let a = 1\nlet b = 2\n";
+        let index = LineIndex::new(text);
+        assert_eq!(index.position(0), Position::new(0, 0));
+        assert_eq!(index.position(4), Position::new(0, 4));
+        assert_eq!(index.position(10), Position::new(1, 0));
+        assert_eq!(index.position(14), Position::new(1, 4));
+        assert_eq!(index.position(text.len()), Position::new(2, 0));
+        for offset in 0..=text.len() {
+            assert_eq!(index.offset(index.position(offset)), offset);
+        }
+    }
+
+    #[test]
+    fn utf16_units_for_multibyte_characters() {
+        // `é` is 2 bytes / 1 unit, `≥` 3 bytes / 1 unit, `😀` 4 bytes / 2 units.
+        let text = "// é ≥ 😀 x\nlet";
+        let index = LineIndex::new(text);
+        let x = text.find('x').unwrap_or(0);
+        assert_eq!(x, 15);
+        assert_eq!(index.position(x), Position::new(0, 10));
+        assert_eq!(index.offset(Position::new(0, 10)), x);
+        let emoji = text.find('😀').unwrap_or(0);
+        assert_eq!(index.position(emoji), Position::new(0, 7));
+        // Inside the surrogate pair: the start of the emoji.
+        assert_eq!(index.offset(Position::new(0, 8)), emoji);
+        assert_eq!(index.position(emoji + 4), Position::new(0, 9));
+        // Inside a multi-byte character: its start.
+        assert_eq!(index.position(emoji + 2), Position::new(0, 7));
+        assert_eq!(index.position(text.len()), Position::new(1, 3));
+    }
+
+    #[test]
+    fn clamps_out_of_range_positions() {
+        let text = "ab\r\ncd";
+        let index = LineIndex::new(text);
+        assert_eq!(index.offset(Position::new(0, 99)), 2);
+        assert_eq!(index.offset(Position::new(1, 1)), 5);
+        assert_eq!(index.offset(Position::new(7, 0)), text.len());
+        assert_eq!(index.position(999), Position::new(1, 2));
+        assert_eq!(
+            index.range(Span::new(1, 5)),
+            Range::new(Position::new(0, 1), Position::new(1, 1))
+        );
+    }
+}
