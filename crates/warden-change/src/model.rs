@@ -249,6 +249,10 @@ pub struct File {
     #[serde(default, deserialize_with = "nullable")]
     #[schemars(with = "Option<Vec<String>>")]
     pub services: Vec<String>,
+    /// The unified diff of the file, when the producer includes it (content rules
+    /// such as destructive DDL in a migration).
+    #[serde(default)]
+    pub patch: Option<String>,
 }
 
 string_enum! {

@@ -192,6 +192,11 @@ pub static RECORDS: &[RecordDef] = &[
                 "list<string>",
                 "Names of the services the file belongs to.",
             ),
+            f(
+                "patch",
+                "string?",
+                "The unified diff of the file, when the producer includes it.",
+            ),
         ],
     },
     RecordDef {
@@ -790,6 +795,7 @@ impl<'a> View<'a> {
                 6 => Datum::Bool(file.generated),
                 7 => strs(&file.owners),
                 8 => strs(&file.services),
+                9 => opt_str(&file.patch),
                 _ => Datum::Null,
             },
             Node::Commit(c) => self.commit_field(c, field),
