@@ -277,9 +277,16 @@ impl<'a> Checker<'a> {
                 }
             }
             for item in &source.module.items {
-                if let ast::Item::Import(import) = item
-                    && let Some((alias, target)) = self.resolve_import(file, import)
-                {
+                if let ast::Item::Import(import) = item {
+                    // A failed import still binds its name, so that its uses do not
+                    // each add an "unknown name" to the one error already reported.
+                    let (alias, target, used) = match self.resolve_import(file, import) {
+                        Some((alias, target)) => (alias, target, false),
+                        None => match import_alias(import) {
+                            Some(alias) => (alias, FAILED_IMPORT, true),
+                            None => continue,
+                        },
+                    };
                     if let Some(previous) = scope.imports.get(&alias) {
                         let first = previous.span;
                         self.diags.push(
@@ -298,7 +305,7 @@ impl<'a> Checker<'a> {
                         ImportEntry {
                             target,
                             span: import.span,
-                            used: false,
+                            used,
                         },
                     );
                 }
@@ -345,12 +352,7 @@ impl<'a> Checker<'a> {
                     );
                     return None;
                 };
-                let alias = import
-                    .alias
-                    .as_ref()
-                    .map(|a| a.name.clone())
-                    .or_else(|| segments.last().map(|s| s.name.clone()))?;
-                Some((alias, target))
+                Some((import_alias(import)?, target))
             }
             ast::ImportTarget::File { path, span } => {
                 let Some(resolved) = resolve_relative(&files[file].path, path) else {
@@ -391,16 +393,7 @@ impl<'a> Checker<'a> {
                     );
                     return None;
                 }
-                let alias = match &import.alias {
-                    Some(alias) => alias.name.clone(),
-                    None => {
-                        let stem = resolved.rsplit('/').next().unwrap_or(&resolved);
-                        stem.strip_suffix(".warden")
-                            .unwrap_or(stem)
-                            .replace(['-', '.'], "_")
-                    }
-                };
-                Some((alias, target))
+                Some((import_alias(import)?, target))
             }
         }
     }
@@ -1020,6 +1013,27 @@ impl<'a> Checker<'a> {
         }
         let next = RegexId(self.regexes.len() as u32);
         Some(*self.regexes.entry(pattern.to_string()).or_insert(next))
+    }
+}
+
+/// The module index of an import that could not be resolved.
+pub(crate) const FAILED_IMPORT: usize = usize::MAX;
+
+/// The name an import binds: `as NAME`, the last segment of `std.a.b`, or a file's stem.
+fn import_alias(import: &ast::Import) -> Option<String> {
+    if let Some(alias) = &import.alias {
+        return Some(alias.name.clone());
+    }
+    match &import.target {
+        ast::ImportTarget::Std(segments) => segments.last().map(|s| s.name.clone()),
+        ast::ImportTarget::File { path, .. } => {
+            let stem = path.rsplit('/').next().unwrap_or(path);
+            Some(
+                stem.strip_suffix(".warden")
+                    .unwrap_or(stem)
+                    .replace(['-', '.'], "_"),
+            )
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 use warden_syntax::{Span, ast, suggest};
 
 use crate::builtins::{self, LambdaBody, Param, Returns};
-use crate::checker::{Body, Checker, Owner};
+use crate::checker::{Body, Checker, FAILED_IMPORT, Owner};
 use crate::ir::{self, BinOp, ExprKind};
 use crate::ty::Type;
 
@@ -334,6 +334,9 @@ impl Checker<'_> {
         span: Span,
     ) -> ir::Expr {
         if let Some(module) = self.module_alias(body, base) {
+            if module == FAILED_IMPORT {
+                return self.invalid(body, span);
+            }
             return self.module_member(body, module, name, span);
         }
         let base = self.expr(body, base);
@@ -693,6 +696,15 @@ impl Checker<'_> {
         span: Span,
     ) -> ir::Expr {
         if let Some(module) = self.module_alias(body, base) {
+            if module == FAILED_IMPORT {
+                for arg in args
+                    .iter()
+                    .filter(|a| !matches!(a.kind, ast::ExprKind::Lambda { .. }))
+                {
+                    self.expr(body, arg);
+                }
+                return self.invalid(body, span);
+            }
             if let Some(&id) = self.modules.get(module).and_then(|s| s.fns.get(&name.name)) {
                 return self.call_function(body, id, name, args, span);
             }
@@ -817,12 +829,45 @@ impl Checker<'_> {
         if base.ty.is_optional() {
             ty = Type::optional(ty);
         }
+        if matches!(
+            sig.op,
+            ir::Builtin::Weekday | ir::Builtin::Hour | ir::Builtin::Minute
+        ) {
+            self.time_zone_literal(body, lowered.get(1));
+        }
         let kind = ExprKind::Builtin {
             op: sig.op,
             args: lowered,
             optional,
         };
         self.node(body, kind, ty, span)
+    }
+
+    /// A time zone written as a literal is checked now rather than failing every
+    /// evaluation.
+    fn time_zone_literal(&mut self, body: &Body, zone: Option<&ir::Expr>) {
+        let Some(zone) = zone else { return };
+        let ExprKind::Str(name) = &zone.kind else {
+            return;
+        };
+        if warden_change::time_zone(name).is_none() {
+            let zones: Vec<String> = jiff::tz::db()
+                .available()
+                .map(|z| z.as_str().to_string())
+                .collect();
+            let help = match suggest(name, zones.iter().map(String::as_str)) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => "write an IANA zone such as `America/Los_Angeles` or `Europe/Dublin`, or a fixed offset such as `+05:30`".to_string(),
+            };
+            self.error(
+                body.file,
+                zone.span,
+                "unknown-time-zone",
+                format!("`{name}` is not a known time zone"),
+                "not a time zone",
+                Some(help),
+            );
+        }
     }
 
     /// A method argument; a string literal where a glob is expected is compiled as one.
@@ -917,6 +962,9 @@ impl Checker<'_> {
             }
             ast::UnaryOp::Neg => {
                 let operand = self.expr(body, operand);
+                if !self.definite(body, &operand, "-") {
+                    return self.invalid(body, span);
+                }
                 let ty = operand.ty.clone();
                 if !matches!(ty, Type::Int | Type::Duration | Type::Error) {
                     self.error(
@@ -1036,13 +1084,13 @@ impl Checker<'_> {
             A::Within => {
                 let lhs = self.expr(body, lhs);
                 let rhs = self.expr(body, rhs);
-                self.definite(body, &lhs, "within");
-                self.expect_type(
-                    body.file,
-                    &lhs,
-                    &Type::Timestamp,
-                    "the left side of `within`",
-                );
+                let _ = self.definite(body, &lhs, "within")
+                    && self.expect_type(
+                        body.file,
+                        &lhs,
+                        &Type::Timestamp,
+                        "the left side of `within`",
+                    );
                 self.window(body, &rhs);
                 (BinOp::Within, Type::Bool, lhs, rhs)
             }
@@ -1198,31 +1246,40 @@ impl Checker<'_> {
             return;
         }
         for (value, other) in [(lhs, rhs), (rhs, lhs)] {
-            if let (Type::Enum(variants), ExprKind::Str(text)) =
-                (value.ty.unwrap_optional(), &other.kind)
-                && !variants.iter().any(|v| v.as_str() == &**text)
-            {
-                let names: Vec<&str> = variants.iter().map(String::as_str).collect();
-                let help = match suggest(text, names.iter().copied()) {
-                    Some(close) => format!("did you mean `\"{close}\"`?"),
-                    None => format!(
-                        "the possible values are {}",
-                        crate::checker::quoted_list(&names, "")
-                    ),
-                };
-                self.error(
-                    body.file,
-                    other.span,
-                    "impossible-value",
-                    format!(
-                        "`{}` is never `\"{text}\"`",
-                        self.snippet(body.file, value.span)
-                    ),
-                    "not a possible value",
-                    Some(help),
-                );
-            }
+            self.enum_literal(body, value, other);
         }
+    }
+
+    /// Reports a string literal compared with an enum-typed value it can never equal
+    /// (`change.kind == "deploy"`).
+    fn enum_literal(&mut self, body: &Body, value: &ir::Expr, literal: &ir::Expr) {
+        let (Type::Enum(variants), ExprKind::Str(text)) =
+            (value.ty.unwrap_optional(), &literal.kind)
+        else {
+            return;
+        };
+        if variants.iter().any(|v| v.as_str() == &**text) {
+            return;
+        }
+        let names: Vec<&str> = variants.iter().map(String::as_str).collect();
+        let help = match suggest(text, names.iter().copied()) {
+            Some(close) => format!("did you mean `\"{close}\"`?"),
+            None => format!(
+                "the possible values are {}",
+                crate::checker::quoted_list(&names, "")
+            ),
+        };
+        self.error(
+            body.file,
+            literal.span,
+            "impossible-value",
+            format!(
+                "`{}` is never `\"{text}\"`",
+                self.snippet(body.file, value.span)
+            ),
+            "not a possible value",
+            Some(help),
+        );
     }
 
     fn ordering(&mut self, body: &Body, lhs: &ir::Expr, rhs: &ir::Expr, symbol: &str) {
@@ -1263,6 +1320,11 @@ impl Checker<'_> {
         match &rhs.ty {
             Type::Error => {}
             Type::List(element) => {
+                if let ExprKind::List(items) = &rhs.kind {
+                    for item in items {
+                        self.enum_literal(body, lhs, item);
+                    }
+                }
                 if lhs.ty.join(element).is_none() {
                     self.error(
                         body.file,

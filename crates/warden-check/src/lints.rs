@@ -146,9 +146,20 @@ fn collect_constant(expr: &ir::Expr, found: &mut Vec<(warden_syntax::Span, Optio
         collect_constant(rhs, found);
         return;
     }
-    if !depends_on_input(expr) && !expr.ty.is_error() {
+    if !depends_on_input(expr) && !contains_error(expr) {
         found.push((expr.span, fold_bool(expr)));
     }
+}
+
+/// Whether an expression holds a part that already failed to check: such a part is a
+/// placeholder, so the expression only looks constant.
+fn contains_error(expr: &ir::Expr) -> bool {
+    if expr.ty.is_error() {
+        return true;
+    }
+    let mut found = false;
+    crate::optimize::children_ref(expr, &mut |child| found |= contains_error(child));
+    found
 }
 
 /// Whether an expression reads the change, a binding or a definition.

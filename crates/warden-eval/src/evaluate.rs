@@ -275,6 +275,7 @@ fn render<'a>(
             ir::TemplatePart::Hole(expr) => {
                 // Lists read as prose in messages: `a, b, c`, not `[a, b, c]`.
                 match ctx.eval(expr, frame)? {
+                    Value::List(items) if items.is_empty() => out.push_str("none"),
                     Value::List(items) => {
                         let parts: Vec<String> =
                             items.iter().map(|i| i.display(&ctx.view)).collect();
@@ -341,7 +342,11 @@ fn run_demand<'a>(
         Demand::Approval(req) => {
             let groups = approval_groups(ctx, req, approvals, frame)?;
             let met = groups.iter().all(|g| g.missing == 0);
-            let message = (!met).then(|| approval_message(&groups));
+            let message = if groups.is_empty() {
+                Some("no approver group was named, so nothing is required".to_string())
+            } else {
+                (!met).then(|| approval_message(&groups))
+            };
             let outcome = if met {
                 Outcome::Satisfied
             } else {
@@ -630,8 +635,7 @@ fn apply_overrides(ctx: &mut Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<Overr
                 .and_then(|r| r.overridable.as_ref())
         };
         for (index, entry) in change.overrides.iter().enumerate() {
-            let targeted = entry.rules.contains(&report.name);
-            if !entry.rules.is_empty() && !targeted {
+            if !entry.rules.is_empty() && !entry.rules.contains(&report.name) {
                 continue;
             }
             let verdict = match (rule_override, nodes.get(index)) {
@@ -653,14 +657,24 @@ fn apply_overrides(ctx: &mut Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<Overr
                     break;
                 }
                 Err(reason) => {
-                    // An override that names no rules is only reported where it was meant.
-                    if targeted && let Some(r) = reports.get_mut(index) {
+                    if let Some(r) = reports.get_mut(index) {
                         r.rejected.push(Rejection {
                             rule: report.name.clone(),
                             reason,
                         });
                     }
                 }
+            }
+        }
+    }
+    for (report, entry) in reports.iter_mut().zip(&change.overrides) {
+        for name in &entry.rules {
+            let known = name == LAST_PUSH_RULE || program.rules.iter().any(|r| r.name == *name);
+            if !known {
+                report.rejected.push(Rejection {
+                    rule: name.clone(),
+                    reason: format!("there is no rule `{name}` in this policy"),
+                });
             }
         }
     }

@@ -279,16 +279,20 @@ impl<'a> Ctx<'a, '_> {
                     Some(Value::List(items)) => items.len(),
                     _ => 0,
                 };
-                let detail = if size == 0 {
-                    "the list is empty".to_string()
-                } else {
-                    format!("false over {size} elements")
+                let detail = match size {
+                    0 => "the list is empty".to_string(),
+                    1 => "false for its one element".to_string(),
+                    n => format!("false over its {n} elements"),
                 };
                 Ok(Some(self.witness(expr, detail)))
             }
             ExprKind::AnyFileMatches { .. } => Ok(Some(self.witness(
                 expr,
-                format!("no file of {} matches", self.change.files.len()),
+                match self.change.files.len() {
+                    0 => "the change has no files".to_string(),
+                    1 => "its one file does not match".to_string(),
+                    n => format!("none of its {n} files matches"),
+                },
             ))),
             _ => Ok(Some(self.witness(expr, "false".to_string()))),
         }

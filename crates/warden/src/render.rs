@@ -249,7 +249,7 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
         s.reset,
         report.change.kind.replace('_', " "),
         report.change.id,
-        report.change.title
+        one_line(&report.change.title)
     );
 
     let blocking: Vec<&RuleReport> = report
@@ -306,7 +306,8 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
                 let _ = writeln!(
                     out,
                     "      because `{}`: {}",
-                    witness.condition, witness.detail
+                    witness.condition,
+                    one_line(&witness.detail)
                 );
             }
             for requirement in &rule.requirements {
@@ -361,7 +362,10 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
             let _ = writeln!(
                 out,
                 "  {}{}{}{incident}: “{}”",
-                s.magenta, entry.by, s.reset, entry.reason
+                s.magenta,
+                entry.by,
+                s.reset,
+                one_line(&entry.reason)
             );
             if entry.applied_to.is_empty() {
                 let _ = writeln!(out, "      applied to no rule");
@@ -372,7 +376,10 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
                 let _ = writeln!(
                     out,
                     "      {}did not count for {}{}: {}",
-                    s.red, rejected.rule, s.reset, rejected.reason
+                    s.red,
+                    rejected.rule,
+                    s.reset,
+                    one_line(&rejected.reason)
                 );
             }
         }
@@ -392,7 +399,11 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
             let _ = writeln!(
                 out,
                 "  {}✘{} {} ({}): {}",
-                s.red, s.reset, dismissed.approver, dismissed.at, dismissed.reason
+                s.red,
+                s.reset,
+                dismissed.approver,
+                dismissed.at,
+                one_line(&dismissed.reason)
             );
         }
     }
@@ -442,7 +453,7 @@ fn rule_details(out: &mut String, rule: &RuleReport, s: &Style) {
         );
     }
     if let Some(message) = &rule.message {
-        let _ = writeln!(out, "    {message}");
+        let _ = writeln!(out, "    {}", one_line(message));
     }
     if let Some(by) = &rule.overridden_by {
         let incident = by
@@ -453,7 +464,10 @@ fn rule_details(out: &mut String, rule: &RuleReport, s: &Style) {
         let _ = writeln!(
             out,
             "    {}overridden by {}{incident}{}: “{}”",
-            s.magenta, by.by, s.reset, by.reason
+            s.magenta,
+            by.by,
+            s.reset,
+            one_line(&by.reason)
         );
     }
     if let Some(error) = &rule.error {
@@ -466,7 +480,12 @@ fn rule_details(out: &mut String, rule: &RuleReport, s: &Style) {
     if !rule.witnesses.is_empty() {
         let _ = writeln!(out, "    because");
         for witness in &rule.witnesses {
-            let _ = writeln!(out, "      • `{}`: {}", witness.condition, witness.detail);
+            let _ = writeln!(
+                out,
+                "      • `{}`: {}",
+                witness.condition,
+                one_line(&witness.detail)
+            );
         }
     }
     for requirement in &rule.requirements {
@@ -476,11 +495,14 @@ fn rule_details(out: &mut String, rule: &RuleReport, s: &Style) {
             format!("{}✘{}", s.red, s.reset)
         };
         let _ = writeln!(out, "    {mark} {}", requirement.text);
+        let vacuous = requirement.met
+            && requirement.groups.is_empty()
+            && requirement.kind == crate::report::RequirementKind::Approval;
         if let Some(message) = &requirement.message
-            && !requirement.met
+            && (!requirement.met || vacuous)
             && rule.message.as_deref() != Some(message.as_str())
         {
-            let _ = writeln!(out, "        {message}");
+            let _ = writeln!(out, "        {}", one_line(message));
         }
         for group in &requirement.groups {
             group_details(out, group);
@@ -505,7 +527,8 @@ fn group_details(out: &mut String, group: &ApprovalGroup) {
         let _ = writeln!(
             out,
             "          not counted: {} — {}",
-            not.approver, not.reason
+            not.approver,
+            one_line(&not.reason)
         );
     }
     if group.missing > 0 {
@@ -529,4 +552,12 @@ fn group_details(out: &mut String, group: &ApprovalGroup) {
             );
         }
     }
+}
+
+/// Text from the change (reasons, titles, messages built from its values) on one line,
+/// with control characters — newlines, tabs, terminal escapes — shown as spaces.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
