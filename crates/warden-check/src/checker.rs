@@ -149,10 +149,7 @@ impl<'a> Checker<'a> {
         label: &str,
         help: Option<String>,
     ) {
-        let mut diagnostic =
-            Diagnostic::error(code, message).with_label(Self::file_id(file), span, label);
-        diagnostic.help = help;
-        self.diags.push(diagnostic);
+        self.push(Diagnostic::error(code, message), file, span, label, help);
     }
 
     pub fn warning(
@@ -164,8 +161,18 @@ impl<'a> Checker<'a> {
         label: &str,
         help: Option<String>,
     ) {
-        let mut diagnostic =
-            Diagnostic::warning(code, message).with_label(Self::file_id(file), span, label);
+        self.push(Diagnostic::warning(code, message), file, span, label, help);
+    }
+
+    fn push(
+        &mut self,
+        diagnostic: Diagnostic,
+        file: usize,
+        span: Span,
+        label: &str,
+        help: Option<String>,
+    ) {
+        let mut diagnostic = diagnostic.with_label(Self::file_id(file), span, label);
         diagnostic.help = help;
         self.diags.push(diagnostic);
     }

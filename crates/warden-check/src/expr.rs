@@ -6,7 +6,7 @@ use warden_syntax::{Span, ast, suggest};
 
 use crate::builtins::{self, LambdaBody, Param, Returns};
 use crate::checker::{Body, Checker, FAILED_IMPORT, Owner};
-use crate::ir::{self, BinOp, ExprKind};
+use crate::ir::{self, ExprKind};
 use crate::ty::Type;
 
 impl Checker<'_> {
@@ -991,46 +991,30 @@ impl Checker<'_> {
         span: Span,
     ) -> ir::Expr {
         use ast::BinaryOp as A;
-        let (op, ty, lhs, rhs) = match op {
+        let (ty, lhs, rhs) = match op {
             A::Or | A::And => {
                 let word = op.symbol();
                 let lhs = self.condition(body, lhs, &format!("the left side of `{word}`"));
                 let rhs = self.condition(body, rhs, &format!("the right side of `{word}`"));
-                (
-                    if op == A::Or { BinOp::Or } else { BinOp::And },
-                    Type::Bool,
-                    lhs,
-                    rhs,
-                )
+                (Type::Bool, lhs, rhs)
             }
             A::Eq | A::Ne => {
                 let lhs = self.expr(body, lhs);
                 let rhs = self.expr(body, rhs);
                 self.equality(body, &lhs, &rhs, op_span, op.symbol());
-                (
-                    if op == A::Eq { BinOp::Eq } else { BinOp::Ne },
-                    Type::Bool,
-                    lhs,
-                    rhs,
-                )
+                (Type::Bool, lhs, rhs)
             }
             A::Lt | A::Le | A::Gt | A::Ge => {
                 let lhs = self.expr(body, lhs);
                 let rhs = self.expr(body, rhs);
                 self.ordering(body, &lhs, &rhs, op.symbol());
-                let op = match op {
-                    A::Lt => BinOp::Lt,
-                    A::Le => BinOp::Le,
-                    A::Gt => BinOp::Gt,
-                    _ => BinOp::Ge,
-                };
-                (op, Type::Bool, lhs, rhs)
+                (Type::Bool, lhs, rhs)
             }
             A::In => {
                 let lhs = self.expr(body, lhs);
                 let rhs = self.expr(body, rhs);
                 self.membership(body, &lhs, &rhs);
-                (BinOp::In, Type::Bool, lhs, rhs)
+                (Type::Bool, lhs, rhs)
             }
             A::Matches | A::MatchesRegex => {
                 let lhs = self.expr(body, lhs);
@@ -1049,10 +1033,10 @@ impl Checker<'_> {
                         Some("match a path or another string: `f.path matches …`".to_string()),
                     );
                 }
-                let (binop, pattern_ty) = if op == A::Matches {
-                    (BinOp::Matches, Type::Glob)
+                let pattern_ty = if op == A::Matches {
+                    Type::Glob
                 } else {
-                    (BinOp::MatchesRegex, Type::Regex)
+                    Type::Regex
                 };
                 let rhs = match (&rhs.kind, op) {
                     (ast::ExprKind::Str(_), A::Matches) => self.method_arg(body, rhs, &Type::Glob),
@@ -1079,7 +1063,7 @@ impl Checker<'_> {
                         &format!("the right side of `{}`", op.symbol()),
                     );
                 }
-                (binop, Type::Bool, lhs, rhs)
+                (Type::Bool, lhs, rhs)
             }
             A::Within => {
                 let lhs = self.expr(body, lhs);
@@ -1092,7 +1076,7 @@ impl Checker<'_> {
                         "the left side of `within`",
                     );
                 self.window(body, &rhs);
-                (BinOp::Within, Type::Bool, lhs, rhs)
+                (Type::Bool, lhs, rhs)
             }
             A::Coalesce => {
                 let lhs = self.expr(body, lhs);
@@ -1128,7 +1112,7 @@ impl Checker<'_> {
                         Type::Error
                     }
                 };
-                (BinOp::Coalesce, ty, lhs, rhs)
+                (ty, lhs, rhs)
             }
             A::Add | A::Sub | A::Mul | A::Div | A::Rem => {
                 let lhs = self.expr(body, lhs);
@@ -1137,14 +1121,7 @@ impl Checker<'_> {
                 if ty == Type::Glob {
                     return self.glob_union(body, &lhs, &rhs, span);
                 }
-                let op = match op {
-                    A::Add => BinOp::Add,
-                    A::Sub => BinOp::Sub,
-                    A::Mul => BinOp::Mul,
-                    A::Div => BinOp::Div,
-                    _ => BinOp::Rem,
-                };
-                (op, ty, lhs, rhs)
+                (ty, lhs, rhs)
             }
         };
         let kind = ExprKind::Binary {

@@ -271,27 +271,9 @@ pub enum ExprKind {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BinOp {
-    Or,
-    And,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    In,
-    Matches,
-    MatchesRegex,
-    Within,
-    Coalesce,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-}
+/// Binary operators are the syntax's: the checker resolves what each means for its
+/// operand types, and the evaluator dispatches on the values.
+pub use warden_syntax::ast::BinaryOp as BinOp;
 
 /// Built-in functions and methods. The receiver of a method is the first argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

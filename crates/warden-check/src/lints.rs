@@ -163,35 +163,18 @@ fn contains_error(expr: &ir::Expr) -> bool {
 }
 
 /// Whether an expression reads the change, a binding or a definition.
-pub fn depends_on_input(expr: &ir::Expr) -> bool {
+fn depends_on_input(expr: &ir::Expr) -> bool {
     match &expr.kind {
         ExprKind::Change
         | ExprKind::Local(_)
         | ExprKind::Global(_)
         | ExprKind::Call { .. }
         | ExprKind::AnyFileMatches { .. } => true,
-        ExprKind::Bool(_)
-        | ExprKind::Int(_)
-        | ExprKind::Duration(_)
-        | ExprKind::Str(_)
-        | ExprKind::Timestamp(_)
-        | ExprKind::Null
-        | ExprKind::Anyone
-        | ExprKind::Glob(_)
-        | ExprKind::Regex(_) => false,
-        ExprKind::List(items) => items.iter().any(depends_on_input),
-        ExprKind::Field { base, .. } => depends_on_input(base),
-        ExprKind::Index { base, index } => depends_on_input(base) || depends_on_input(index),
-        ExprKind::Builtin { args, .. } => args.iter().any(depends_on_input),
-        ExprKind::Lambda { body, .. } => depends_on_input(body),
-        ExprKind::Not(inner) | ExprKind::Neg(inner) => depends_on_input(inner),
-        ExprKind::Binary { lhs, rhs, .. } => depends_on_input(lhs) || depends_on_input(rhs),
-        ExprKind::If {
-            condition,
-            then,
-            otherwise,
-        } => depends_on_input(condition) || depends_on_input(then) || depends_on_input(otherwise),
-        ExprKind::Cached { expr, .. } => depends_on_input(expr),
+        _ => {
+            let mut depends = false;
+            crate::optimize::children_ref(expr, &mut |child| depends |= depends_on_input(child));
+            depends
+        }
     }
 }
 

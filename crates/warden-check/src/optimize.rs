@@ -238,46 +238,55 @@ fn worth_caching(expr: &ir::Expr) -> bool {
     }
 }
 
+/// One match over the sub-expressions of an expression, for both visitors below.
+macro_rules! each_child {
+    ($kind:expr, $f:ident, $iter:ident) => {
+        match $kind {
+            ExprKind::List(items) => items.$iter().for_each(|c| $f(c)),
+            ExprKind::Field { base, .. } => $f(base),
+            ExprKind::Index { base, index } => {
+                $f(base);
+                $f(index);
+            }
+            ExprKind::Call { args, .. } | ExprKind::Builtin { args, .. } => {
+                args.$iter().for_each(|c| $f(c))
+            }
+            ExprKind::Lambda { body, .. } => $f(body),
+            ExprKind::Not(inner) | ExprKind::Neg(inner) => $f(inner),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                $f(lhs);
+                $f(rhs);
+            }
+            ExprKind::If {
+                condition,
+                then,
+                otherwise,
+            } => {
+                $f(condition);
+                $f(then);
+                $f(otherwise);
+            }
+            ExprKind::Cached { expr, .. } => $f(expr),
+            ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Duration(_)
+            | ExprKind::Str(_)
+            | ExprKind::Timestamp(_)
+            | ExprKind::Null
+            | ExprKind::Anyone
+            | ExprKind::Change
+            | ExprKind::Local(_)
+            | ExprKind::Global(_)
+            | ExprKind::Glob(_)
+            | ExprKind::Regex(_)
+            | ExprKind::AnyFileMatches { .. } => {}
+        }
+    };
+}
+
 /// Visits the direct sub-expressions of an expression.
 pub fn children(expr: &mut ir::Expr, f: &mut dyn FnMut(&mut ir::Expr)) {
-    match &mut expr.kind {
-        ExprKind::List(items) => items.iter_mut().for_each(f),
-        ExprKind::Field { base, .. } => f(base),
-        ExprKind::Index { base, index } => {
-            f(base);
-            f(index);
-        }
-        ExprKind::Call { args, .. } | ExprKind::Builtin { args, .. } => args.iter_mut().for_each(f),
-        ExprKind::Lambda { body, .. } => f(body),
-        ExprKind::Not(inner) | ExprKind::Neg(inner) => f(inner),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            f(lhs);
-            f(rhs);
-        }
-        ExprKind::If {
-            condition,
-            then,
-            otherwise,
-        } => {
-            f(condition);
-            f(then);
-            f(otherwise);
-        }
-        ExprKind::Cached { expr, .. } => f(expr),
-        ExprKind::Bool(_)
-        | ExprKind::Int(_)
-        | ExprKind::Duration(_)
-        | ExprKind::Str(_)
-        | ExprKind::Timestamp(_)
-        | ExprKind::Null
-        | ExprKind::Anyone
-        | ExprKind::Change
-        | ExprKind::Local(_)
-        | ExprKind::Global(_)
-        | ExprKind::Glob(_)
-        | ExprKind::Regex(_)
-        | ExprKind::AnyFileMatches { .. } => {}
-    }
+    each_child!(&mut expr.kind, f, iter_mut)
 }
 
 /// A text that is equal for two expressions exactly when they compute the same thing:
@@ -359,42 +368,5 @@ fn structural_key(expr: &ir::Expr, bound: &mut Vec<LocalId>, out: &mut String) {
 
 /// Visits the direct sub-expressions of an expression, read-only.
 pub fn children_ref(expr: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
-    match &expr.kind {
-        ExprKind::List(items) => items.iter().for_each(f),
-        ExprKind::Field { base, .. } => f(base),
-        ExprKind::Index { base, index } => {
-            f(base);
-            f(index);
-        }
-        ExprKind::Call { args, .. } | ExprKind::Builtin { args, .. } => args.iter().for_each(f),
-        ExprKind::Lambda { body, .. } => f(body),
-        ExprKind::Not(inner) | ExprKind::Neg(inner) => f(inner),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            f(lhs);
-            f(rhs);
-        }
-        ExprKind::If {
-            condition,
-            then,
-            otherwise,
-        } => {
-            f(condition);
-            f(then);
-            f(otherwise);
-        }
-        ExprKind::Cached { expr, .. } => f(expr),
-        ExprKind::Bool(_)
-        | ExprKind::Int(_)
-        | ExprKind::Duration(_)
-        | ExprKind::Str(_)
-        | ExprKind::Timestamp(_)
-        | ExprKind::Null
-        | ExprKind::Anyone
-        | ExprKind::Change
-        | ExprKind::Local(_)
-        | ExprKind::Global(_)
-        | ExprKind::Glob(_)
-        | ExprKind::Regex(_)
-        | ExprKind::AnyFileMatches { .. } => {}
-    }
+    each_child!(&expr.kind, f, iter)
 }

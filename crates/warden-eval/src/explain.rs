@@ -191,7 +191,7 @@ impl<'a> Ctx<'a, '_> {
         let mut detail = format!(
             "{} {} {}",
             show(self, &left),
-            op_symbol(op),
+            op.symbol(),
             show(self, &right)
         );
         for side in [lhs, rhs] {
@@ -296,28 +296,5 @@ impl<'a> Ctx<'a, '_> {
             ))),
             _ => Ok(Some(self.witness(expr, "false".to_string()))),
         }
-    }
-}
-
-fn op_symbol(op: BinOp) -> &'static str {
-    match op {
-        BinOp::Or => "or",
-        BinOp::And => "and",
-        BinOp::Eq => "==",
-        BinOp::Ne => "!=",
-        BinOp::Lt => "<",
-        BinOp::Le => "<=",
-        BinOp::Gt => ">",
-        BinOp::Ge => ">=",
-        BinOp::In => "in",
-        BinOp::Matches => "matches",
-        BinOp::MatchesRegex => "matches",
-        BinOp::Within => "within",
-        BinOp::Coalesce => "??",
-        BinOp::Add => "+",
-        BinOp::Sub => "-",
-        BinOp::Mul => "*",
-        BinOp::Div => "/",
-        BinOp::Rem => "%",
     }
 }

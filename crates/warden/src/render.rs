@@ -252,36 +252,15 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
         one_line(&report.change.title)
     );
 
-    let blocking: Vec<&RuleReport> = report
-        .rules
-        .iter()
-        .filter(|r| {
-            matches!(
-                r.outcome,
-                Outcome::Violated | Outcome::Error | Outcome::Pending
-            )
-        })
-        .collect();
-    let mut sorted = blocking.clone();
-    sorted.sort_by_key(|r| std::cmp::Reverse(r.outcome));
-    if !sorted.is_empty() {
-        let _ = writeln!(out, "\n{}needs action{}", s.bold, s.reset);
-        for rule in sorted {
-            rule_details(&mut out, rule, &s);
-        }
-    }
-
-    let set_aside: Vec<&RuleReport> = report
-        .rules
-        .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Overridden | Outcome::Exempted))
-        .collect();
-    if !set_aside.is_empty() {
-        let _ = writeln!(out, "\n{}set aside{}", s.bold, s.reset);
-        for rule in set_aside {
-            rule_details(&mut out, rule, &s);
-        }
-    }
+    // Most severe first: violated and errors, then pending.
+    let mut blocking = rules_with(
+        report,
+        &[Outcome::Violated, Outcome::Error, Outcome::Pending],
+    );
+    blocking.sort_by_key(|r| std::cmp::Reverse(r.outcome));
+    detailed_section(&mut out, &s, "needs action", &blocking);
+    let set_aside = rules_with(report, &[Outcome::Overridden, Outcome::Exempted]);
+    detailed_section(&mut out, &s, "set aside", &set_aside);
 
     let satisfied: Vec<&RuleReport> = report
         .rules
@@ -424,6 +403,25 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
         );
     }
     out
+}
+
+fn rules_with<'r>(report: &'r Report, outcomes: &[Outcome]) -> Vec<&'r RuleReport> {
+    report
+        .rules
+        .iter()
+        .filter(|r| outcomes.contains(&r.outcome))
+        .collect()
+}
+
+/// A titled list of rules, each with its full explanation; nothing when empty.
+fn detailed_section(out: &mut String, s: &Style, title: &str, rules: &[&RuleReport]) {
+    if rules.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}{title}{}", s.bold, s.reset);
+    for rule in rules {
+        rule_details(out, rule, s);
+    }
 }
 
 fn advisory_tag(rule: &RuleReport) -> &'static str {
