@@ -1,0 +1,242 @@
+//! `warden`: check policies and evaluate changes against them. A thin shell over the
+//! `warden` facade; the exit code tells CI what to do (see `docs/cli.md`).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use warden::{LoadError, Options, Verdict, exit};
+
+mod bench;
+mod generate;
+
+#[derive(Parser)]
+#[command(
+    name = "warden",
+    version,
+    about = "Deterministic change-control policies: check them, evaluate changes against them"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a policy (a `.warden` file or a directory of them) and report every problem.
+    Check {
+        /// The policy file or directory.
+        policy: PathBuf,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
+        error_format: ErrorFormat,
+    },
+    /// Evaluate a change against a policy: prints the verdict and why, exits with its code.
+    Eval {
+        /// The policy file or directory.
+        #[arg(long)]
+        policy: PathBuf,
+        /// The change description (JSON); `-` reads standard input.
+        #[arg(long)]
+        change: PathBuf,
+        /// A fact file (principals, services, calendar) to merge in; repeatable.
+        #[arg(long)]
+        facts: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Also explain the rules that did not apply, with the first condition that failed.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Time loading a policy, evaluating a change, and parsing plus evaluating it.
+    Bench {
+        /// The policy file or directory.
+        #[arg(long)]
+        policy: PathBuf,
+        /// The change description (JSON).
+        #[arg(long)]
+        change: PathBuf,
+        /// A fact file to merge in; repeatable.
+        #[arg(long)]
+        facts: Vec<PathBuf>,
+        /// Rounds per measurement; by default as many as `--min-time-ms` needs (at least 10).
+        #[arg(long)]
+        rounds: Option<usize>,
+        /// Minimum time per measurement when `--rounds` is not given.
+        #[arg(long, default_value_t = 1000)]
+        min_time_ms: u64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Write a synthetic workload (policy, change, facts) for `warden bench`.
+    Generate {
+        /// Number of rules in `<out>/policy/generated.warden`.
+        #[arg(long)]
+        rules: usize,
+        /// Number of files of the pull request `<out>/change.json`.
+        #[arg(long)]
+        files: usize,
+        /// Seed of the generator: the same seed writes the same workload.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The directory to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ErrorFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check {
+            policy,
+            error_format,
+        } => check(&policy, error_format),
+        Command::Eval {
+            policy,
+            change,
+            facts,
+            format,
+            explain,
+        } => eval(&policy, &change, &facts, format, explain),
+        Command::Bench {
+            policy,
+            change,
+            facts,
+            rounds,
+            min_time_ms,
+            format,
+        } => bench::run(&bench::Args {
+            policy: &policy,
+            change: &change,
+            facts: &facts,
+            rounds,
+            min_time_ms,
+            format,
+        }),
+        Command::Generate {
+            rules,
+            files,
+            seed,
+            out,
+        } => generate::run(rules, files, seed, &out),
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set.
+fn color(stream: &impl IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn print(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+}
+
+fn fail(message: impl std::fmt::Display) -> i32 {
+    eprintln!("error: {message}");
+    exit::INVALID
+}
+
+/// Reads a policy and checks it, printing diagnostics on stderr (human) or stdout (json).
+fn load_policy(
+    path: &Path,
+    error_format: ErrorFormat,
+    always_print: bool,
+) -> Result<warden::Policy, i32> {
+    let sources = warden::read_policy(path).map_err(fail)?;
+    let print_analysis = |analysis: &warden::Analysis| match error_format {
+        ErrorFormat::Human => eprint!(
+            "{}",
+            warden::render::diagnostics(analysis, color(&std::io::stderr()))
+        ),
+        ErrorFormat::Json => print(&warden::render::diagnostics_json(analysis)),
+    };
+    match warden::compile(&sources) {
+        Ok(policy) => {
+            if always_print || !policy.analysis.diagnostics.is_empty() {
+                print_analysis(&policy.analysis);
+            }
+            Ok(policy)
+        }
+        Err(analysis) => {
+            print_analysis(&analysis);
+            Err(exit::INVALID)
+        }
+    }
+}
+
+fn check(policy: &Path, error_format: ErrorFormat) -> i32 {
+    match load_policy(policy, error_format, true) {
+        Ok(_) => exit::ALLOW,
+        Err(code) => code,
+    }
+}
+
+fn eval(policy: &Path, change: &Path, facts: &[PathBuf], format: Format, explain: bool) -> i32 {
+    let policy = match load_policy(policy, ErrorFormat::Human, false) {
+        Ok(policy) => policy,
+        Err(code) => return code,
+    };
+    let stdin = if change == Path::new("-") {
+        let mut text = String::new();
+        if let Err(error) = std::io::stdin().read_to_string(&mut text) {
+            return fail(format!(
+                "cannot read the change from standard input: {error}"
+            ));
+        }
+        Some(text)
+    } else {
+        None
+    };
+    let input = match warden::load_input(change, stdin.as_deref(), facts) {
+        Ok(input) => input,
+        Err(error @ LoadError::Input { .. }) => {
+            eprintln!(
+                "error: the input does not fit the change model; nothing was evaluated\n{error}"
+            );
+            return exit::INVALID;
+        }
+        Err(error) => return fail(error),
+    };
+    for (file, warning) in &input.warnings {
+        eprintln!("warning: {file}: {} at `{}`", warning.message, warning.path);
+    }
+    let report = warden::evaluate(
+        &policy,
+        &input,
+        Options {
+            explain,
+            ..Options::default()
+        },
+    );
+    match format {
+        Format::Json => print(&warden::report_json(&report)),
+        Format::Human => print(&warden::render::report(
+            &report,
+            color(&std::io::stdout()),
+            explain,
+        )),
+    }
+    match report.verdict {
+        Verdict::Allow => exit::ALLOW,
+        Verdict::RequireApproval => exit::REQUIRE_APPROVAL,
+        Verdict::Deny => exit::DENY,
+    }
+}

@@ -1,0 +1,160 @@
+//! End-to-end tests of the `warden` binary.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn warden(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the warden binary runs")
+}
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir =
+            std::env::temp_dir().join(format!("warden-cli-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create the temp dir");
+        TempDir(dir)
+    }
+
+    fn path(&self, relative: &str) -> String {
+        self.0.join(relative).display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn generate(dir: &TempDir, seed: &str) {
+    let out = dir.path("");
+    let output = warden(&[
+        "generate", "--rules", "30", "--files", "40", "--seed", seed, "--out", &out,
+    ]);
+    assert!(
+        output.status.success(),
+        "generate failed: {}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn generated_workload_checks_and_evaluates() {
+    let dir = TempDir::new("generate");
+    generate(&dir, "3");
+    for file in ["policy/generated.warden", "change.json", "facts.json"] {
+        assert!(
+            Path::new(&dir.path(file)).is_file(),
+            "{file} was not written"
+        );
+    }
+
+    let check = warden(&["check", &dir.path("policy")]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "check failed:\n{}",
+        text(&check.stderr)
+    );
+
+    let eval = warden(&[
+        "eval",
+        "--policy",
+        &dir.path("policy"),
+        "--change",
+        &dir.path("change.json"),
+        "--facts",
+        &dir.path("facts.json"),
+    ]);
+    let code = eval.status.code();
+    assert!(
+        matches!(code, Some(0 | 3 | 4)),
+        "eval exited with {code:?}:\n{}\n{}",
+        text(&eval.stdout),
+        text(&eval.stderr)
+    );
+    assert!(
+        !text(&eval.stderr).contains("warning"),
+        "the generated input has warnings:\n{}",
+        text(&eval.stderr)
+    );
+}
+
+#[test]
+fn generate_is_deterministic_for_a_seed() {
+    let first = TempDir::new("seed-a");
+    let second = TempDir::new("seed-b");
+    generate(&first, "11");
+    generate(&second, "11");
+    for file in ["policy/generated.warden", "change.json", "facts.json"] {
+        let a = std::fs::read(first.path(file)).expect("read the first workload");
+        let b = std::fs::read(second.path(file)).expect("read the second workload");
+        assert!(a == b, "{file} differs between two runs with the same seed");
+    }
+}
+
+#[test]
+fn bench_names_the_three_measurements() {
+    let dir = TempDir::new("bench");
+    generate(&dir, "5");
+    let common = [
+        "bench",
+        "--policy",
+        &dir.path("policy"),
+        "--change",
+        &dir.path("change.json"),
+        "--facts",
+        &dir.path("facts.json"),
+        "--rounds",
+        "3",
+    ];
+    let human = warden(&common);
+    assert_eq!(
+        human.status.code(),
+        Some(0),
+        "bench failed:\n{}",
+        text(&human.stderr)
+    );
+    let stdout = text(&human.stdout);
+    for name in ["load", "eval", "input+eval", "peak RSS", "verdict"] {
+        assert!(stdout.contains(name), "`{name}` missing from:\n{stdout}");
+    }
+
+    let mut json_args = common.to_vec();
+    json_args.extend(["--format", "json"]);
+    let json = warden(&json_args);
+    assert_eq!(
+        json.status.code(),
+        Some(0),
+        "bench --format json failed:\n{}",
+        text(&json.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("bench prints JSON");
+    let names: Vec<&str> = value["measurements"]
+        .as_array()
+        .expect("a list of measurements")
+        .iter()
+        .map(|m| m["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["load", "eval", "input+eval"]);
+    for m in value["measurements"].as_array().into_iter().flatten() {
+        assert_eq!(m["rounds"], 3);
+    }
+    assert_eq!(value["rules"], 30);
+}
