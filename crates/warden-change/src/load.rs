@@ -86,18 +86,37 @@ pub fn parse_facts(json: &str) -> Result<Loaded<Facts>, InputError> {
 }
 
 fn parse<T: DeserializeOwned>(json: &str) -> Result<Loaded<T>, InputError> {
+    // Tracking the JSON path of every value halves the parsing speed, so it is only
+    // done again, for the message, when the fast parse fails.
     let mut warnings = Vec::new();
     let mut deserializer = serde_json::Deserializer::from_str(json);
-    let mut on_ignored = |path: serde_ignored::Path<'_>| {
-        let (path, field) = ignored_path(&path);
-        warnings.push(InputWarning {
-            path,
-            message: match field {
-                Some(field) => format!("unknown field {}, ignored", quote_key(&field)),
-                None => "unknown value, ignored".to_owned(),
-            },
-        });
-    };
+    let fast: Result<T, _> = serde_ignored::deserialize(Strict(&mut deserializer), |path| {
+        warnings.push(ignored_warning(&path));
+    });
+    if let Ok(value) = fast
+        && deserializer.end().is_ok()
+    {
+        return Ok(Loaded { value, warnings });
+    }
+    parse_tracking_paths(json)
+}
+
+fn ignored_warning(path: &serde_ignored::Path<'_>) -> InputWarning {
+    let (path, field) = ignored_path(path);
+    InputWarning {
+        path,
+        message: match field {
+            Some(field) => format!("unknown field {}, ignored", quote_key(&field)),
+            None => "unknown value, ignored".to_owned(),
+        },
+    }
+}
+
+/// The slow parse that knows where it is, for an error message with a JSON path.
+fn parse_tracking_paths<T: DeserializeOwned>(json: &str) -> Result<Loaded<T>, InputError> {
+    let mut warnings = Vec::new();
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let mut on_ignored = |path: serde_ignored::Path<'_>| warnings.push(ignored_warning(&path));
     let result = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
         Strict(&mut deserializer),
         &mut on_ignored,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
-use warden_syntax::{Diagnostic, FileId, Span, ast, suggest};
+use warden_syntax::{Diagnostic, FileId, LineIndex, Span, ast, suggest};
 
 use crate::SourceFile;
 use crate::ir::{self, GlobId, GlobalId, LocalId, RegexId};
@@ -104,6 +104,10 @@ impl Body {
 
 pub(crate) struct Checker<'a> {
     pub files: &'a [SourceFile],
+    /// Every standard module's name, loaded or not.
+    pub std_modules: &'a [&'a str],
+    /// Line starts of every file, for locations.
+    lines: Vec<LineIndex>,
     pub diags: Vec<Diagnostic>,
     /// The change-model records' fields, parsed once.
     pub fields: Vec<Vec<(&'static str, Type)>>,
@@ -111,13 +115,14 @@ pub(crate) struct Checker<'a> {
     pub globals: Vec<GlobalEntry<'a>>,
     pub functions: Vec<FnEntry<'a>>,
     pub globs: IndexMap<Vec<String>, GlobId>,
-    pub regexes: IndexMap<String, RegexId>,
+    /// Each distinct regex, compiled once; the evaluator uses these.
+    pub regexes: IndexMap<String, (RegexId, regex::Regex)>,
     /// Dependency edges for recursion detection, with the place of the reference.
     pub deps: Vec<(Owner, Owner, usize, Span)>,
 }
 
 impl<'a> Checker<'a> {
-    pub fn new(files: &'a [SourceFile]) -> Self {
+    pub fn new(files: &'a [SourceFile], std_modules: &'a [&'a str]) -> Self {
         let fields = warden_change::view::RECORDS
             .iter()
             .enumerate()
@@ -125,6 +130,8 @@ impl<'a> Checker<'a> {
             .collect();
         Checker {
             files,
+            std_modules,
+            lines: files.iter().map(|f| LineIndex::new(&f.text)).collect(),
             diags: Vec::new(),
             fields,
             modules: Vec::new(),
@@ -192,9 +199,11 @@ impl<'a> Checker<'a> {
         let sources = self
             .files
             .iter()
-            .map(|f| ir::Source {
+            .zip(std::mem::take(&mut self.lines))
+            .map(|(f, lines)| ir::Source {
                 path: f.path.clone(),
                 text: f.text.clone(),
+                lines,
             })
             .collect();
         let globals = self
@@ -216,7 +225,7 @@ impl<'a> Checker<'a> {
             globals,
             functions,
             globs: self.globs.keys().cloned().collect(),
-            regexes: self.regexes.keys().cloned().collect(),
+            regexes: self.regexes.values().map(|(_, r)| r.clone()).collect(),
             cache_slots: 0,
             settings,
         });
@@ -334,16 +343,12 @@ impl<'a> Checker<'a> {
                 let path = format!("std/{name}.warden");
                 let found = files.iter().position(|f| f.std && f.path == path);
                 let Some(target) = found else {
-                    let available: Vec<&str> = files
-                        .iter()
-                        .filter(|f| f.std)
-                        .filter_map(|f| f.path.strip_prefix("std/")?.strip_suffix(".warden"))
-                        .collect();
+                    let available = self.std_modules;
                     let help = match suggest(&name, available.iter().copied()) {
                         Some(close) => format!("did you mean `std.{}`?", close.replace('/', ".")),
                         None => format!(
                             "the standard modules are {}",
-                            quoted_list(&available, "std.")
+                            quoted_list(available, "std.")
                         ),
                     };
                     self.error(
@@ -814,14 +819,14 @@ impl<'a> Checker<'a> {
     }
 
     pub fn location(&self, file: usize, span: Span) -> ir::Location {
-        let Some(source) = self.files.get(file) else {
+        let (Some(source), Some(lines)) = (self.files.get(file), self.lines.get(file)) else {
             return ir::Location::default();
         };
-        let before = source.text.get(..span.start).unwrap_or("");
+        let (line, column) = lines.line_column(&source.text, span.start);
         ir::Location {
             file: source.path.clone(),
-            line: before.matches('\n').count() as u32 + 1,
-            column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1,
+            line: line as u32,
+            column: column as u32,
         }
     }
 
@@ -1005,21 +1010,29 @@ impl<'a> Checker<'a> {
     }
 
     pub fn regex(&mut self, file: usize, pattern: &str, span: Span) -> Option<RegexId> {
-        if let Err(error) = regex::Regex::new(pattern) {
-            let detail = error.to_string();
-            let last = detail.lines().last().unwrap_or("").trim().to_string();
-            self.error(
-                file,
-                span,
-                "invalid-regex",
-                format!("`{pattern}` is not a valid regular expression"),
-                "invalid regular expression",
-                Some(last),
-            );
-            return None;
+        if let Some((id, _)) = self.regexes.get(pattern) {
+            return Some(*id);
         }
-        let next = RegexId(self.regexes.len() as u32);
-        Some(*self.regexes.entry(pattern.to_string()).or_insert(next))
+        match regex::Regex::new(pattern) {
+            Ok(compiled) => {
+                let id = RegexId(self.regexes.len() as u32);
+                self.regexes.insert(pattern.to_string(), (id, compiled));
+                Some(id)
+            }
+            Err(error) => {
+                let detail = error.to_string();
+                let last = detail.lines().last().unwrap_or("").trim().to_string();
+                self.error(
+                    file,
+                    span,
+                    "invalid-regex",
+                    format!("`{pattern}` is not a valid regular expression"),
+                    "invalid regular expression",
+                    Some(last),
+                );
+                None
+            }
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use warden_syntax::{FileId, Span};
+use warden_syntax::{FileId, LineIndex, Span};
 
 use crate::ty::Type;
 
@@ -35,7 +35,8 @@ pub struct Program {
     pub functions: Vec<Function>,
     /// Every glob of the policy: each entry is one or more patterns matched as one.
     pub globs: Vec<Vec<String>>,
-    pub regexes: Vec<String>,
+    /// Every regex of the policy, compiled when it was checked.
+    pub regexes: Vec<regex::Regex>,
     pub cache_slots: u32,
     pub settings: Settings,
 }
@@ -45,6 +46,7 @@ pub struct Program {
 pub struct Source {
     pub path: String,
     pub text: Rc<str>,
+    pub lines: LineIndex,
 }
 
 impl Program {
@@ -53,9 +55,7 @@ impl Program {
         let Some(source) = self.sources.get(file.0 as usize) else {
             return Location::default();
         };
-        let before = source.text.get(..span.start).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let (line, column) = source.lines.line_column(&source.text, span.start);
         Location {
             file: source.path.clone(),
             line: line as u32,

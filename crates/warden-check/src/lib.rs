@@ -26,10 +26,12 @@ pub struct SourceFile {
     pub std: bool,
 }
 
-/// Checks a policy. `files[i]` has `FileId(i)`. Returns the program when there is no
-/// error (warnings allow it), and every diagnostic, sorted.
-pub fn check(files: &[SourceFile]) -> (Option<ir::Program>, Vec<Diagnostic>) {
-    let (program, mut diagnostics) = checker::Checker::new(files).run();
+/// Checks a policy. `files[i]` has `FileId(i)`; standard modules need only be among
+/// them when imported, and `std_modules` names every one that exists (`ai`, `paths`),
+/// for "did you mean". Returns the program when there is no error (warnings allow
+/// it), and every diagnostic, sorted.
+pub fn check(files: &[SourceFile], std_modules: &[&str]) -> (Option<ir::Program>, Vec<Diagnostic>) {
+    let (program, mut diagnostics) = checker::Checker::new(files, std_modules).run();
     warden_syntax::sort_diagnostics(&mut diagnostics);
     let program = if diagnostics.iter().any(Diagnostic::is_error) {
         None

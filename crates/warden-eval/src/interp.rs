@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use warden_change::view::{View, field_index, record_index};
+use warden_change::view::{Node, View, field_index, record_index};
 use warden_change::{Change, Time};
 use warden_check::ir::{self, BinOp, Builtin, ExprKind, GlobId};
 use warden_syntax::{FileId, Span};
@@ -19,7 +19,6 @@ pub struct Compiled {
     /// Pattern index in `all_globs` → the glob it belongs to.
     pattern_glob: Vec<GlobId>,
     per_glob: Vec<GlobSet>,
-    regexes: Vec<regex::Regex>,
 }
 
 impl Compiled {
@@ -42,16 +41,10 @@ impl Compiled {
             }
             per_glob.push(one.build().map_err(|e| e.to_string())?);
         }
-        let regexes = program
-            .regexes
-            .iter()
-            .map(|r| regex::Regex::new(r).map_err(|e| e.to_string()))
-            .collect::<BuildResult<_>>()?;
         Ok(Compiled {
             all_globs: all.build().map_err(|e| e.to_string())?,
             pattern_glob,
             per_glob,
-            regexes,
             program,
         })
     }
@@ -83,10 +76,17 @@ enum GlobalSlot<'a> {
     Done(Result<'a>),
 }
 
-/// For each glob, the first file whose path (or, for `touches`, previous path) matches.
+/// For each glob, the files (indexes, ascending) whose path matches, and those whose
+/// path or previous path matches (`touches`). Built in one pass over the paths.
 struct FileMatches {
-    first_path: Vec<Option<usize>>,
-    first_touch: Vec<Option<usize>>,
+    path: Vec<Vec<u32>>,
+    touch: Vec<Vec<u32>>,
+}
+
+/// Field indexes the interpreter treats specially, resolved once.
+struct Fields {
+    change_files: Option<usize>,
+    file_path: Option<usize>,
 }
 
 pub struct Ctx<'a, 'p> {
@@ -96,6 +96,10 @@ pub struct Ctx<'a, 'p> {
     cache: Vec<Option<Result<'a>>>,
     globals: Vec<GlobalSlot<'a>>,
     file_matches: Option<FileMatches>,
+    /// `change.files`, built once: list methods over it can answer glob tests from
+    /// `file_matches` instead of matching every path again.
+    files: Option<Rc<[Value<'a>]>>,
+    fields: Fields,
     steps: u64,
     budget: u64,
 }
@@ -112,6 +116,11 @@ impl<'a, 'p> Ctx<'a, 'p> {
             cache: (0..program.cache_slots).map(|_| None).collect(),
             globals: program.globals.iter().map(|_| GlobalSlot::Unset).collect(),
             file_matches: None,
+            files: None,
+            fields: Fields {
+                change_files: record_index("Change").and_then(|r| field_index(r, "files")),
+                file_path: record_index("File").and_then(|r| field_index(r, "path")),
+            },
             steps: 0,
             budget,
         }
@@ -176,6 +185,9 @@ impl<'a, 'p> Ctx<'a, 'p> {
             ExprKind::Global(id) => self.global(*id, expr)?,
             ExprKind::Field { base, field, .. } => match self.eval(base, frame)? {
                 Value::Null => Value::Null,
+                Value::Node(Node::Change(_)) if Some(*field) == self.fields.change_files => {
+                    Value::List(self.files())
+                }
                 Value::Node(node) => Value::from_datum(self.view.field(node, *field)),
                 other => {
                     return Err(Self::error(
@@ -302,42 +314,99 @@ impl<'a, 'p> Ctx<'a, 'p> {
         Ok(())
     }
 
-    /// Index of the first file matching a glob, through the policy-wide matcher.
-    pub fn first_file_match(&mut self, glob: GlobId, touches: bool) -> Option<usize> {
+    /// `change.files` as a list value, shared by every use in the evaluation.
+    pub fn files(&mut self) -> Rc<[Value<'a>]> {
+        let view = &self.view;
+        self.files
+            .get_or_insert_with(|| view.change().files.iter().map(|f| Value::Node(Node::File(f))).collect())
+            .clone()
+    }
+
+    /// The files matching a glob (path only, or path or previous path), through the
+    /// policy-wide matcher that sees each path once per evaluation.
+    pub fn files_matching(&mut self, glob: GlobId, touches: bool) -> &[u32] {
         let matches = self.file_matches.get_or_insert_with(|| {
             let count = self.compiled.per_glob.len();
-            let mut first_path = vec![None; count];
-            let mut first_touch = vec![None; count];
+            let mut path = vec![Vec::new(); count];
+            let mut touch: Vec<Vec<u32>> = vec![Vec::new(); count];
             let mut hits = Vec::new();
             for (index, file) in self.change.files.iter().enumerate() {
+                let index = index as u32;
                 self.compiled.all_globs.matches_into(&file.path, &mut hits);
-                for pattern in &hits {
-                    if let Some(glob) = self.compiled.pattern_glob.get(*pattern) {
-                        let g = glob.0 as usize;
-                        first_path[g].get_or_insert(index);
-                        first_touch[g].get_or_insert(index);
+                for glob in hits.iter().filter_map(|p| self.compiled.pattern_glob.get(*p)) {
+                    let g = glob.0 as usize;
+                    if let (Some(p), Some(t)) = (path.get_mut(g), touch.get_mut(g))
+                        && p.last() != Some(&index)
+                    {
+                        p.push(index);
+                        t.push(index);
                     }
                 }
                 if let Some(previous) = &file.previous_path {
                     self.compiled.all_globs.matches_into(previous, &mut hits);
-                    for pattern in &hits {
-                        if let Some(glob) = self.compiled.pattern_glob.get(*pattern) {
-                            first_touch[glob.0 as usize].get_or_insert(index);
+                    for glob in hits.iter().filter_map(|p| self.compiled.pattern_glob.get(*p)) {
+                        if let Some(t) = touch.get_mut(glob.0 as usize)
+                            && t.last() != Some(&index)
+                        {
+                            t.push(index);
                         }
                     }
                 }
             }
-            FileMatches {
-                first_path,
-                first_touch,
-            }
+            FileMatches { path, touch }
         });
-        let table = if touches {
-            &matches.first_touch
-        } else {
-            &matches.first_path
+        let table = if touches { &matches.touch } else { &matches.path };
+        table.get(glob.0 as usize).map_or(&[], Vec::as_slice)
+    }
+
+    /// Index of the first file matching a glob.
+    pub fn first_file_match(&mut self, glob: GlobId, touches: bool) -> Option<usize> {
+        self.files_matching(glob, touches).first().map(|i| *i as usize)
+    }
+
+    /// When `lambda` is a glob test on its parameter (`f => f.touches(G)` or
+    /// `f => f.path matches G`, `G` not depending on `f`), the glob and whether it
+    /// is `touches`.
+    fn file_glob_test(&mut self, lambda: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, Option<(GlobId, bool)>> {
+        let ExprKind::Lambda { param, body } = &lambda.kind else { return Ok(None) };
+        let is_param = |e: &ir::Expr| matches!(e.kind, ExprKind::Local(l) if l == *param);
+        let (pattern, touches) = match &body.kind {
+            ExprKind::Builtin { op: Builtin::Touches, args, .. } => match args.as_slice() {
+                [file, pattern] if is_param(file) => (pattern, true),
+                _ => return Ok(None),
+            },
+            ExprKind::Binary { op: BinOp::Matches, lhs, rhs } => match &lhs.kind {
+                ExprKind::Field { base, field, .. } if is_param(base) && Some(*field) == self.fields.file_path => (&**rhs, false),
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
         };
-        table.get(glob.0 as usize).copied().flatten()
+        if !matches!(pattern.kind, ExprKind::Glob(_) | ExprKind::Global(_) | ExprKind::Local(_)) || is_param(pattern) {
+            return Ok(None);
+        }
+        Ok(match self.eval(pattern, frame)? {
+            Value::Glob(glob) => Some((glob, touches)),
+            _ => None,
+        })
+    }
+
+    /// `any`, `all`, `none`, `count` and `filter` of a glob test over `change.files`,
+    /// answered from the policy-wide matcher.
+    fn files_quantifier(&mut self, op: Builtin, items: &Rc<[Value<'a>]>, lambda: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, Option<Value<'a>>> {
+        let is_files = self.files.as_ref().is_some_and(|files| Rc::ptr_eq(files, items));
+        if !is_files {
+            return Ok(None);
+        }
+        let Some((glob, touches)) = self.file_glob_test(lambda, frame)? else { return Ok(None) };
+        let total = items.len();
+        let hits = self.files_matching(glob, touches);
+        Ok(Some(match op {
+            Builtin::Any => Value::Bool(!hits.is_empty()),
+            Builtin::None => Value::Bool(hits.is_empty()),
+            Builtin::All => Value::Bool(hits.len() == total),
+            Builtin::Count => Value::Int(hits.len() as i64),
+            _ => Value::List(hits.iter().filter_map(|i| items.get(*i as usize).cloned()).collect()),
+        }))
     }
 
     pub fn glob_matches(&self, glob: GlobId, text: &str) -> bool {
@@ -508,6 +577,9 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 let Some(lambda) = arg else {
                     return Err(Self::error(expr, "missing lambda"));
                 };
+                if let Some(answer) = self.files_quantifier(op, items, lambda, frame)? {
+                    return Ok(answer);
+                }
                 let mut count = 0i64;
                 let mut kept = Vec::new();
                 for item in items.iter() {
@@ -731,7 +803,7 @@ pub fn binary_values<'a>(
         },
         BinOp::MatchesRegex => match (left, right) {
             (Value::Str(text), Value::Regex(regex)) => Value::Bool(
-                ctx.compiled
+                ctx.program()
                     .regexes
                     .get(regex.0 as usize)
                     .is_some_and(|r| r.is_match(text.as_str())),

@@ -65,45 +65,69 @@ impl Analysis {
     }
 }
 
-/// Parses and checks policy sources together with the standard library. Pure: the
-/// LSP calls it on unsaved buffers.
+/// Parses and checks policy sources together with the standard modules they import
+/// (directly or through other standard modules). Pure: the LSP calls it on unsaved
+/// buffers.
 pub fn analyze(sources: &[SourceText]) -> Analysis {
+    let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
+    analyze_with(policy, false)
+}
+
+/// Checks every standard module, imported or not (for the standard library's tests).
+pub fn analyze_stdlib() -> Analysis {
+    analyze_with(std::iter::empty(), true)
+}
+
+fn analyze_with<'t>(policy: impl Iterator<Item = (String, &'t str)>, all_std: bool) -> Analysis {
     let mut diagnostics = Vec::new();
-    let mut files = Vec::new();
-    let std_sources = stdlib::MODULES.iter().map(|(path, text)| {
-        (
-            format!("std/{}", path.trim_start_matches("std/")),
-            *text,
-            true,
-        )
-    });
-    let policy_sources = sources
-        .iter()
-        .map(|s| (s.path.clone(), s.text.as_str(), false));
-    for (path, text, std) in policy_sources.chain(std_sources) {
+    let mut files: Vec<SourceFile> = Vec::new();
+    let mut add = |files: &mut Vec<SourceFile>, path: String, text: &str, std: bool| {
         let id = FileId(files.len() as u32);
         let (module, mut parse_diagnostics) = warden_syntax::parse(text, id);
         diagnostics.append(&mut parse_diagnostics);
-        files.push(SourceFile {
-            path,
-            text: Rc::from(text),
-            module,
-            std,
-        });
+        files.push(SourceFile { path, text: Rc::from(text), module, std });
+    };
+    for (path, text) in policy {
+        add(&mut files, path, text, false);
     }
-    let (program, mut check_diagnostics) = warden_check::check(&files);
+    // Standard modules are parsed only when imported, in a defined order.
+    let mut loaded = std::collections::BTreeSet::new();
+    loop {
+        let wanted: Vec<&(&str, &str)> = stdlib::MODULES
+            .iter()
+            .filter(|(path, _)| !loaded.contains(path) && (all_std || files.iter().any(|f| imports(f, path))))
+            .collect();
+        if wanted.is_empty() {
+            break;
+        }
+        for (path, text) in wanted {
+            loaded.insert(*path);
+            add(&mut files, (*path).to_string(), text, true);
+        }
+    }
+    let names: Vec<&str> = stdlib::MODULES
+        .iter()
+        .filter_map(|(path, _)| path.strip_prefix("std/")?.strip_suffix(".warden"))
+        .collect();
+    let (program, mut check_diagnostics) = warden_check::check(&files, &names);
     diagnostics.append(&mut check_diagnostics);
     warden_syntax::sort_diagnostics(&mut diagnostics);
-    let program = if diagnostics.iter().any(Diagnostic::is_error) {
-        None
-    } else {
-        program
-    };
-    Analysis {
-        files,
-        diagnostics,
-        program,
-    }
+    let program = if diagnostics.iter().any(Diagnostic::is_error) { None } else { program };
+    Analysis { files, diagnostics, program }
+}
+
+/// Whether a parsed file imports the standard module at `std_path` (`std/ai.warden`).
+fn imports(file: &SourceFile, std_path: &str) -> bool {
+    file.module.items.iter().any(|item| match item {
+        warden_syntax::ast::Item::Import(warden_syntax::ast::Import {
+            target: warden_syntax::ast::ImportTarget::Std(segments),
+            ..
+        }) => {
+            let name: Vec<&str> = segments.iter().map(|s| s.name.as_str()).collect();
+            std_path.strip_prefix("std/").and_then(|p| p.strip_suffix(".warden")) == Some(&name.join("/"))
+        }
+        _ => false,
+    })
 }
 
 /// Why a policy, change or fact file could not be used.

@@ -172,7 +172,7 @@ fn example_cases() {
 /// Examples and the standard library are held to "no diagnostic at all".
 #[test]
 fn examples_and_stdlib_are_clean() {
-    let stdlib_only = warden::analyze(&[]);
+    let stdlib_only = warden::analyze_stdlib();
     assert!(
         stdlib_only.diagnostics.is_empty(),
         "the standard library has diagnostics:\n{}",
