@@ -132,15 +132,14 @@ fn run_exemptions(ctx: &mut Ctx<'_, '_>) -> (BTreeMap<usize, String>, Vec<Exempt
     for exemption in &program.exemptions {
         let mut frame = Ctx::frame(exemption.frame.slots);
         let mut witnesses = Vec::new();
-        let result = ctx
-            .bind_lets(&exemption.lets, &mut frame)
-            .and_then(|()| ctx.bool(&exemption.when, &mut frame));
-        let result = match result {
-            Ok(true) => ctx
-                .witnesses(&exemption.when, &mut frame, &mut witnesses)
-                .map(|()| true),
-            other => other,
-        };
+        let result = ctx.with_lets(&exemption.lets, |ctx| {
+            match ctx.bool(&exemption.when, &mut frame) {
+                Ok(true) => ctx
+                    .witnesses(&exemption.when, &mut frame, &mut witnesses)
+                    .map(|()| true),
+                other => other,
+            }
+        });
         let (applied, error) = match result {
             Ok(applied) => (applied, None),
             Err(error) => (false, Some(error_report(ctx, &error))),
@@ -195,14 +194,16 @@ fn exempted_report(_ctx: &Ctx<'_, '_>, rule: &ir::Rule, exemption: &str) -> Rule
 }
 
 /// Evaluates one rule; also says whether it demanded approvals (for R03).
-fn run_rule<'a>(
-    ctx: &mut Ctx<'a, '_>,
-    rule: &ir::Rule,
+fn run_rule<'a, 'p>(
+    ctx: &mut Ctx<'a, 'p>,
+    rule: &'p ir::Rule,
     approvals: &Approvals<'a>,
     options: Options,
 ) -> (RuleReport, bool) {
     let mut frame = Ctx::frame(rule.frame.slots);
-    match rule_body(ctx, rule, approvals, &mut frame, options) {
+    match ctx.with_lets(&rule.lets, |ctx| {
+        rule_body(ctx, rule, approvals, &mut frame, options)
+    }) {
         Ok(result) => result,
         Err(error) => {
             let report = RuleReport {
@@ -225,7 +226,6 @@ fn rule_body<'a>(
     frame: &mut Frame<'a>,
     options: Options,
 ) -> Result<(RuleReport, bool), EvalError> {
-    ctx.bind_lets(&rule.lets, frame)?;
     let mut report = blank_report(rule, Outcome::NotApplicable);
     if let Some(when) = &rule.when {
         if !ctx.bool(when, frame)? {

@@ -57,22 +57,13 @@ impl<'a> Ctx<'a, '_> {
             }
             ExprKind::Cached { expr: inner, .. } => self.witnesses(inner, frame, out)?,
             ExprKind::Call { func, args } => {
-                let values = args
-                    .iter()
-                    .map(|a| self.eval(a, frame))
-                    .collect::<std::result::Result<Vec<_>, _>>()?;
-                let Some(function) = self.program().functions.get(func.0 as usize) else {
-                    return Ok(());
-                };
-                let mut inner = Self::frame(function.frame.slots);
-                for (slot, value) in function.params.iter().zip(values) {
-                    if let Some(place) = inner.get_mut(slot.0 as usize) {
-                        *place = value;
-                    }
-                }
-                self.bind_lets(&function.lets, &mut inner)?;
+                let (function, mut inner) = self.enter(*func, args, frame, expr)?;
                 let before = out.len();
-                self.witnesses(&function.body, &mut inner, out)?;
+                let result = self.with_lets(&function.lets, |ctx| {
+                    ctx.witnesses(&function.body, &mut inner, out)
+                });
+                self.recycle(inner);
+                result?;
                 if out.len() == before {
                     out.push(self.witness(expr, "true".to_string()));
                 }
@@ -82,7 +73,7 @@ impl<'a> Ctx<'a, '_> {
                     return Ok(());
                 };
                 let mut inner = Self::frame(global.frame.slots);
-                self.witnesses(&global.value, &mut inner, out)?;
+                self.with_lets(&[], |ctx| ctx.witnesses(&global.value, &mut inner, out))?;
             }
             ExprKind::Builtin {
                 op: Builtin::Any,

@@ -96,10 +96,12 @@ pub struct Ctx<'a, 'p> {
     cache: Vec<Option<Result<'a>>>,
     globals: Vec<GlobalSlot<'a>>,
     file_matches: Option<FileMatches>,
-    /// `change.files`, built once: list methods over it can answer glob tests from
-    /// `file_matches` instead of matching every path again.
-    files: Option<Rc<[Value<'a>]>>,
+    /// The change's fields, by field index, as they are first read.
+    root_fields: Vec<Option<Value<'a>>>,
     fields: Fields,
+    spare_frames: Vec<Frame<'a>>,
+    /// The `let`s of the body being evaluated (see `with_lets`).
+    lets: &'p [(ir::LocalId, ir::Expr)],
     steps: u64,
     budget: u64,
 }
@@ -116,11 +118,18 @@ impl<'a, 'p> Ctx<'a, 'p> {
             cache: (0..program.cache_slots).map(|_| None).collect(),
             globals: program.globals.iter().map(|_| GlobalSlot::Unset).collect(),
             file_matches: None,
-            files: None,
+            root_fields: vec![
+                None;
+                record_index("Change")
+                    .and_then(|r| warden_change::view::RECORDS.get(r))
+                    .map_or(0, |r| r.fields.len())
+            ],
             fields: Fields {
                 change_files: record_index("Change").and_then(|r| field_index(r, "files")),
                 file_path: record_index("File").and_then(|r| field_index(r, "path")),
             },
+            spare_frames: Vec::new(),
+            lets: &[],
             steps: 0,
             budget,
         }
@@ -131,7 +140,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
     }
 
     pub fn frame(slots: u32) -> Frame<'a> {
-        vec![Value::Null; slots as usize]
+        vec![Value::Unset; slots as usize]
     }
 
     fn error(expr: &ir::Expr, message: impl Into<String>) -> EvalError {
@@ -181,13 +190,15 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 Value::List(values.into())
             }
             ExprKind::Change => Value::Node(self.view.root()),
-            ExprKind::Local(slot) => frame.get(slot.0 as usize).cloned().unwrap_or(Value::Null),
+            ExprKind::Local(slot) => match frame.get(slot.0 as usize) {
+                Some(Value::Unset) => self.force_let(*slot, frame)?,
+                Some(value) => value.clone(),
+                None => Value::Null,
+            },
             ExprKind::Global(id) => self.global(*id, expr)?,
             ExprKind::Field { base, field, .. } => match self.eval(base, frame)? {
                 Value::Null => Value::Null,
-                Value::Node(Node::Change(_)) if Some(*field) == self.fields.change_files => {
-                    Value::List(self.files())
-                }
+                Value::Node(Node::Change(_)) => self.change_field(*field),
                 Value::Node(node) => Value::from_datum(self.view.field(node, *field)),
                 other => {
                     return Err(Self::error(
@@ -211,11 +222,11 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 }
             }
             ExprKind::Call { func, args } => {
-                let values = args
-                    .iter()
-                    .map(|a| self.eval(a, frame))
-                    .collect::<std::result::Result<Vec<_>, _>>()?;
-                self.call(*func, values, expr)?
+                let (function, mut callee) = self.enter(*func, args, frame, expr)?;
+                let result =
+                    self.with_lets(&function.lets, |ctx| ctx.eval(&function.body, &mut callee));
+                self.recycle(callee);
+                result?
             }
             ExprKind::Builtin { op, args, optional } => {
                 self.builtin(*op, args, *optional, frame, expr)?
@@ -278,48 +289,80 @@ impl<'a, 'p> Ctx<'a, 'p> {
             *slot = GlobalSlot::InProgress;
         }
         let mut frame = Self::frame(global.frame.slots);
-        let result = self.eval(&global.value, &mut frame);
+        let result = self.with_lets(&[], |ctx| ctx.eval(&global.value, &mut frame));
         if let Some(slot) = self.globals.get_mut(index) {
             *slot = GlobalSlot::Done(result.clone());
         }
         result
     }
 
-    pub fn call(&mut self, func: ir::FnId, args: Vec<Value<'a>>, at: &ir::Expr) -> Result<'a> {
+    /// Starts a call: the function and its frame, with the arguments evaluated
+    /// (in the caller's frame) straight into the parameters' slots.
+    pub fn enter(
+        &mut self,
+        func: ir::FnId,
+        args: &[ir::Expr],
+        caller: &mut Frame<'a>,
+        at: &ir::Expr,
+    ) -> Result<'a, (&'p ir::Function, Frame<'a>)> {
         let Some(function) = self.program().functions.get(func.0 as usize) else {
             return Err(Self::error(at, "unknown function"));
         };
-        let mut frame = Self::frame(function.frame.slots);
-        for (slot, value) in function.params.iter().zip(args) {
+        let mut frame = self.spare_frames.pop().unwrap_or_default();
+        frame.resize(function.frame.slots as usize, Value::Unset);
+        for (slot, arg) in function.params.iter().zip(args) {
+            let value = self.eval(arg, caller)?;
             if let Some(place) = frame.get_mut(slot.0 as usize) {
                 *place = value;
             }
         }
-        self.bind_lets(&function.lets, &mut frame)?;
-        self.eval(&function.body, &mut frame)
+        Ok((function, frame))
     }
 
-    /// Binds a function's or rule's local lets into its frame.
-    pub fn bind_lets(
+    /// Keeps a finished call's frame for the next call: calls are frequent, and most of
+    /// their cost would otherwise be allocating frames.
+    pub fn recycle(&mut self, mut frame: Frame<'a>) {
+        frame.clear();
+        self.spare_frames.push(frame);
+    }
+
+    /// Runs `f` with `lets` as the current body's `let`s: each is evaluated the first
+    /// time it is read, so a rule pays only for the bindings its outcome needs.
+    pub fn with_lets<T>(
         &mut self,
-        lets: &[(ir::LocalId, ir::Expr)],
-        frame: &mut Frame<'a>,
-    ) -> Result<'a, ()> {
-        for (slot, value) in lets {
-            let value = self.eval(value, frame)?;
-            if let Some(place) = frame.get_mut(slot.0 as usize) {
-                *place = value;
-            }
-        }
-        Ok(())
+        lets: &'p [(ir::LocalId, ir::Expr)],
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        let outer = std::mem::replace(&mut self.lets, lets);
+        let result = f(self);
+        self.lets = outer;
+        result
     }
 
-    /// `change.files` as a list value, shared by every use in the evaluation.
-    pub fn files(&mut self) -> Rc<[Value<'a>]> {
-        let view = &self.view;
-        self.files
-            .get_or_insert_with(|| view.change().files.iter().map(|f| Value::Node(Node::File(f))).collect())
-            .clone()
+    /// Evaluates the `let` bound to `slot` and keeps its value in the frame.
+    fn force_let(&mut self, slot: ir::LocalId, frame: &mut Frame<'a>) -> Result<'a> {
+        let Some((_, value)) = self.lets.iter().find(|(s, _)| *s == slot) else {
+            return Ok(Value::Null);
+        };
+        let value = self.eval(value, frame)?;
+        if let Some(place) = frame.get_mut(slot.0 as usize) {
+            *place = value.clone();
+        }
+        Ok(value)
+    }
+
+    /// A field of the change, converted once per evaluation: `change.files` and the
+    /// other lists are read by many rules, and sharing the list also lets list
+    /// methods recognise `change.files` (see `files_quantifier`).
+    fn change_field(&mut self, field: usize) -> Value<'a> {
+        if let Some(Some(value)) = self.root_fields.get(field) {
+            return value.clone();
+        }
+        let value = Value::from_datum(self.view.field(self.view.root(), field));
+        if let Some(slot) = self.root_fields.get_mut(field) {
+            *slot = Some(value.clone());
+        }
+        value
     }
 
     /// The files matching a glob (path only, or path or previous path), through the
@@ -333,7 +376,10 @@ impl<'a, 'p> Ctx<'a, 'p> {
             for (index, file) in self.change.files.iter().enumerate() {
                 let index = index as u32;
                 self.compiled.all_globs.matches_into(&file.path, &mut hits);
-                for glob in hits.iter().filter_map(|p| self.compiled.pattern_glob.get(*p)) {
+                for glob in hits
+                    .iter()
+                    .filter_map(|p| self.compiled.pattern_glob.get(*p))
+                {
                     let g = glob.0 as usize;
                     if let (Some(p), Some(t)) = (path.get_mut(g), touch.get_mut(g))
                         && p.last() != Some(&index)
@@ -344,7 +390,10 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 }
                 if let Some(previous) = &file.previous_path {
                     self.compiled.all_globs.matches_into(previous, &mut hits);
-                    for glob in hits.iter().filter_map(|p| self.compiled.pattern_glob.get(*p)) {
+                    for glob in hits
+                        .iter()
+                        .filter_map(|p| self.compiled.pattern_glob.get(*p))
+                    {
                         if let Some(t) = touch.get_mut(glob.0 as usize)
                             && t.last() != Some(&index)
                         {
@@ -355,33 +404,61 @@ impl<'a, 'p> Ctx<'a, 'p> {
             }
             FileMatches { path, touch }
         });
-        let table = if touches { &matches.touch } else { &matches.path };
+        let table = if touches {
+            &matches.touch
+        } else {
+            &matches.path
+        };
         table.get(glob.0 as usize).map_or(&[], Vec::as_slice)
     }
 
     /// Index of the first file matching a glob.
     pub fn first_file_match(&mut self, glob: GlobId, touches: bool) -> Option<usize> {
-        self.files_matching(glob, touches).first().map(|i| *i as usize)
+        self.files_matching(glob, touches)
+            .first()
+            .map(|i| *i as usize)
     }
 
     /// When `lambda` is a glob test on its parameter (`f => f.touches(G)` or
     /// `f => f.path matches G`, `G` not depending on `f`), the glob and whether it
     /// is `touches`.
-    fn file_glob_test(&mut self, lambda: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, Option<(GlobId, bool)>> {
-        let ExprKind::Lambda { param, body } = &lambda.kind else { return Ok(None) };
+    fn file_glob_test(
+        &mut self,
+        lambda: &ir::Expr,
+        frame: &mut Frame<'a>,
+    ) -> Result<'a, Option<(GlobId, bool)>> {
+        let ExprKind::Lambda { param, body } = &lambda.kind else {
+            return Ok(None);
+        };
         let is_param = |e: &ir::Expr| matches!(e.kind, ExprKind::Local(l) if l == *param);
         let (pattern, touches) = match &body.kind {
-            ExprKind::Builtin { op: Builtin::Touches, args, .. } => match args.as_slice() {
+            ExprKind::Builtin {
+                op: Builtin::Touches,
+                args,
+                ..
+            } => match args.as_slice() {
                 [file, pattern] if is_param(file) => (pattern, true),
                 _ => return Ok(None),
             },
-            ExprKind::Binary { op: BinOp::Matches, lhs, rhs } => match &lhs.kind {
-                ExprKind::Field { base, field, .. } if is_param(base) && Some(*field) == self.fields.file_path => (&**rhs, false),
+            ExprKind::Binary {
+                op: BinOp::Matches,
+                lhs,
+                rhs,
+            } => match &lhs.kind {
+                ExprKind::Field { base, field, .. }
+                    if is_param(base) && Some(*field) == self.fields.file_path =>
+                {
+                    (&**rhs, false)
+                }
                 _ => return Ok(None),
             },
             _ => return Ok(None),
         };
-        if !matches!(pattern.kind, ExprKind::Glob(_) | ExprKind::Global(_) | ExprKind::Local(_)) || is_param(pattern) {
+        if !matches!(
+            pattern.kind,
+            ExprKind::Glob(_) | ExprKind::Global(_) | ExprKind::Local(_)
+        ) || is_param(pattern)
+        {
             return Ok(None);
         }
         Ok(match self.eval(pattern, frame)? {
@@ -392,12 +469,25 @@ impl<'a, 'p> Ctx<'a, 'p> {
 
     /// `any`, `all`, `none`, `count` and `filter` of a glob test over `change.files`,
     /// answered from the policy-wide matcher.
-    fn files_quantifier(&mut self, op: Builtin, items: &Rc<[Value<'a>]>, lambda: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, Option<Value<'a>>> {
-        let is_files = self.files.as_ref().is_some_and(|files| Rc::ptr_eq(files, items));
+    fn files_quantifier(
+        &mut self,
+        op: Builtin,
+        items: &Rc<[Value<'a>]>,
+        lambda: &ir::Expr,
+        frame: &mut Frame<'a>,
+    ) -> Result<'a, Option<Value<'a>>> {
+        let files = self
+            .fields
+            .change_files
+            .and_then(|f| self.root_fields.get(f))
+            .and_then(Option::as_ref);
+        let is_files = matches!(files, Some(Value::List(files)) if Rc::ptr_eq(files, items));
         if !is_files {
             return Ok(None);
         }
-        let Some((glob, touches)) = self.file_glob_test(lambda, frame)? else { return Ok(None) };
+        let Some((glob, touches)) = self.file_glob_test(lambda, frame)? else {
+            return Ok(None);
+        };
         let total = items.len();
         let hits = self.files_matching(glob, touches);
         Ok(Some(match op {
@@ -405,7 +495,11 @@ impl<'a, 'p> Ctx<'a, 'p> {
             Builtin::None => Value::Bool(hits.is_empty()),
             Builtin::All => Value::Bool(hits.len() == total),
             Builtin::Count => Value::Int(hits.len() as i64),
-            _ => Value::List(hits.iter().filter_map(|i| items.get(*i as usize).cloned()).collect()),
+            _ => Value::List(
+                hits.iter()
+                    .filter_map(|i| items.get(*i as usize).cloned())
+                    .collect(),
+            ),
         }))
     }
 

@@ -12,6 +12,8 @@ use warden_check::ir::{GlobId, RegexId};
 
 #[derive(Debug, Clone)]
 pub enum Value<'a> {
+    /// A `let` slot not evaluated yet; read through `Ctx`, it never escapes a frame.
+    Unset,
     Null,
     Bool(bool),
     Int(i64),
@@ -109,7 +111,7 @@ impl<'a> Value<'a> {
     }
 
     pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
+        matches!(self, Value::Null | Value::Unset)
     }
 
     /// Equality as `==` sees it; records compare by identity.
@@ -148,7 +150,7 @@ impl<'a> Value<'a> {
     /// How a value reads in a message or an explanation.
     pub fn display(&self, view: &View<'a>) -> String {
         match self {
-            Value::Null => "null".to_string(),
+            Value::Null | Value::Unset => "null".to_string(),
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Str(s) => s.as_str().to_string(),

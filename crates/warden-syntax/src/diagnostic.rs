@@ -143,7 +143,9 @@ impl LineIndex {
     pub fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
         let line = self.starts.partition_point(|start| *start <= offset).max(1);
         let start = self.starts.get(line - 1).copied().unwrap_or(0);
-        let column = text.get(start..offset.min(text.len())).map_or(0, |s| s.chars().count());
+        let column = text
+            .get(start..offset.min(text.len()))
+            .map_or(0, |s| s.chars().count());
         (line, column + 1)
     }
 }

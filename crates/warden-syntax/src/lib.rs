@@ -5,7 +5,9 @@ pub mod ast;
 mod diagnostic;
 mod parser;
 
-pub use diagnostic::{Diagnostic, FileId, Label, LineIndex, Severity, Span, sort_diagnostics, suggest};
+pub use diagnostic::{
+    Diagnostic, FileId, Label, LineIndex, Severity, Span, sort_diagnostics, suggest,
+};
 pub use parser::parse;
 
 /// Policy source nested deeper than this is rejected with a diagnostic, so no input can

@@ -85,7 +85,12 @@ fn analyze_with<'t>(policy: impl Iterator<Item = (String, &'t str)>, all_std: bo
         let id = FileId(files.len() as u32);
         let (module, mut parse_diagnostics) = warden_syntax::parse(text, id);
         diagnostics.append(&mut parse_diagnostics);
-        files.push(SourceFile { path, text: Rc::from(text), module, std });
+        files.push(SourceFile {
+            path,
+            text: Rc::from(text),
+            module,
+            std,
+        });
     };
     for (path, text) in policy {
         add(&mut files, path, text, false);
@@ -95,7 +100,9 @@ fn analyze_with<'t>(policy: impl Iterator<Item = (String, &'t str)>, all_std: bo
     loop {
         let wanted: Vec<&(&str, &str)> = stdlib::MODULES
             .iter()
-            .filter(|(path, _)| !loaded.contains(path) && (all_std || files.iter().any(|f| imports(f, path))))
+            .filter(|(path, _)| {
+                !loaded.contains(path) && (all_std || files.iter().any(|f| imports(f, path)))
+            })
             .collect();
         if wanted.is_empty() {
             break;
@@ -112,8 +119,16 @@ fn analyze_with<'t>(policy: impl Iterator<Item = (String, &'t str)>, all_std: bo
     let (program, mut check_diagnostics) = warden_check::check(&files, &names);
     diagnostics.append(&mut check_diagnostics);
     warden_syntax::sort_diagnostics(&mut diagnostics);
-    let program = if diagnostics.iter().any(Diagnostic::is_error) { None } else { program };
-    Analysis { files, diagnostics, program }
+    let program = if diagnostics.iter().any(Diagnostic::is_error) {
+        None
+    } else {
+        program
+    };
+    Analysis {
+        files,
+        diagnostics,
+        program,
+    }
 }
 
 /// Whether a parsed file imports the standard module at `std_path` (`std/ai.warden`).
@@ -124,7 +139,10 @@ fn imports(file: &SourceFile, std_path: &str) -> bool {
             ..
         }) => {
             let name: Vec<&str> = segments.iter().map(|s| s.name.as_str()).collect();
-            std_path.strip_prefix("std/").and_then(|p| p.strip_suffix(".warden")) == Some(&name.join("/"))
+            std_path
+                .strip_prefix("std/")
+                .and_then(|p| p.strip_suffix(".warden"))
+                == Some(&name.join("/"))
         }
         _ => false,
     })
