@@ -113,12 +113,14 @@ impl<'a> Ctx<'a, '_> {
                 }
             }
             ExprKind::AnyFileMatches { glob, touches } => {
-                if let Some(index) = self.first_file_match(*glob, *touches)
+                if let Some(index) = self.first_file_match(*glob, *touches, expr)?
                     && let Some(file) = self.change.files.get(index)
                 {
                     let patterns = self.compiled.glob_patterns(*glob);
                     let detail = match &file.previous_path {
-                        Some(previous) if *touches && !self.glob_matches(*glob, &file.path) => {
+                        Some(previous)
+                            if *touches && !self.glob_matches(*glob, &file.path, expr)? =>
+                        {
                             format!(
                                 "`{previous}` (renamed to `{}`) matches `{patterns}`",
                                 file.path

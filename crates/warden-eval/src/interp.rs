@@ -3,7 +3,9 @@
 
 use std::rc::Rc;
 
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use std::sync::OnceLock;
+
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use warden_change::view::{Node, View, field_index, record_index};
 use warden_change::{Change, Time};
 use warden_check::ir::{self, BinOp, Builtin, ExprKind, GlobId};
@@ -12,41 +14,75 @@ use warden_syntax::{FileId, Span};
 use crate::value::{ApproverSet, Str, Value};
 
 /// A checked policy, compiled for evaluation: every glob of the policy in one matcher
-/// (so each path is matched once) and every regex compiled once.
+/// (so each path is matched once per evaluation). Matchers are built on first use, so
+/// a policy pays only for the globs that some change makes it test.
 pub struct Compiled {
     pub program: ir::Program,
-    all_globs: GlobSet,
-    /// Pattern index in `all_globs` → the glob it belongs to.
-    pattern_glob: Vec<GlobId>,
-    per_glob: Vec<GlobSet>,
+    /// Every glob, parsed; `Compiled::new` fails on none of them afterwards.
+    globs: Vec<Vec<Glob>>,
+    all_globs: OnceLock<BuildResult<(GlobSet, Vec<GlobId>)>>,
+    per_glob: Vec<OnceLock<BuildResult<GlobSet>>>,
 }
 
 impl Compiled {
-    /// Compiles the patterns of a checked program. The checker validated them, so an
+    /// Parses the patterns of a checked program. The checker validated them, so an
     /// error here means a bug; it is reported rather than unwrapped.
     pub fn new(program: ir::Program) -> BuildResult<Compiled> {
-        let mut all = GlobSetBuilder::new();
-        let mut pattern_glob = Vec::new();
-        let mut per_glob = Vec::new();
-        for (index, patterns) in program.globs.iter().enumerate() {
-            let mut one = GlobSetBuilder::new();
-            for pattern in patterns {
-                let glob = GlobBuilder::new(pattern)
-                    .literal_separator(true)
-                    .build()
-                    .map_err(|e| format!("glob `{pattern}`: {e}"))?;
-                all.add(glob.clone());
-                one.add(glob);
-                pattern_glob.push(GlobId(index as u32));
-            }
-            per_glob.push(one.build().map_err(|e| e.to_string())?);
-        }
+        let globs = program
+            .globs
+            .iter()
+            .map(|patterns| {
+                patterns
+                    .iter()
+                    .map(|p| {
+                        GlobBuilder::new(p)
+                            .literal_separator(true)
+                            .build()
+                            .map_err(|e| format!("glob `{p}`: {e}"))
+                    })
+                    .collect::<BuildResult<Vec<Glob>>>()
+            })
+            .collect::<BuildResult<Vec<_>>>()?;
         Ok(Compiled {
-            all_globs: all.build().map_err(|e| e.to_string())?,
-            pattern_glob,
-            per_glob,
+            per_glob: globs.iter().map(|_| OnceLock::new()).collect(),
+            globs,
+            all_globs: OnceLock::new(),
             program,
         })
+    }
+
+    /// The matcher of every pattern of the policy, and for each pattern its glob.
+    fn all_globs(&self) -> BuildResult<&(GlobSet, Vec<GlobId>)> {
+        let built = self.all_globs.get_or_init(|| {
+            let mut all = GlobSetBuilder::new();
+            let mut owners = Vec::new();
+            for (index, patterns) in self.globs.iter().enumerate() {
+                for glob in patterns {
+                    all.add(glob.clone());
+                    owners.push(GlobId(index as u32));
+                }
+            }
+            Ok((all.build().map_err(|e| e.to_string())?, owners))
+        });
+        built.as_ref().map_err(Clone::clone)
+    }
+
+    /// The matcher of one glob.
+    fn glob(&self, glob: GlobId) -> BuildResult<&GlobSet> {
+        let (Some(patterns), Some(cell)) = (
+            self.globs.get(glob.0 as usize),
+            self.per_glob.get(glob.0 as usize),
+        ) else {
+            return Err(format!("unknown glob #{}", glob.0));
+        };
+        let built = cell.get_or_init(|| {
+            let mut one = GlobSetBuilder::new();
+            for pattern in patterns {
+                one.add(pattern.clone());
+            }
+            one.build().map_err(|e| e.to_string())
+        });
+        built.as_ref().map_err(Clone::clone)
     }
 
     pub fn glob_patterns(&self, glob: GlobId) -> String {
@@ -257,7 +293,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 }
             }
             ExprKind::AnyFileMatches { glob, touches } => {
-                Value::Bool(self.first_file_match(*glob, *touches).is_some())
+                Value::Bool(self.first_file_match(*glob, *touches, expr)?.is_some())
             }
             ExprKind::Cached { slot, expr: inner } => {
                 let index = slot.0 as usize;
@@ -367,56 +403,70 @@ impl<'a, 'p> Ctx<'a, 'p> {
 
     /// The files matching a glob (path only, or path or previous path), through the
     /// policy-wide matcher that sees each path once per evaluation.
-    pub fn files_matching(&mut self, glob: GlobId, touches: bool) -> &[u32] {
-        let matches = self.file_matches.get_or_insert_with(|| {
-            let count = self.compiled.per_glob.len();
-            let mut path = vec![Vec::new(); count];
-            let mut touch: Vec<Vec<u32>> = vec![Vec::new(); count];
-            let mut hits = Vec::new();
-            for (index, file) in self.change.files.iter().enumerate() {
-                let index = index as u32;
-                self.compiled.all_globs.matches_into(&file.path, &mut hits);
-                for glob in hits
-                    .iter()
-                    .filter_map(|p| self.compiled.pattern_glob.get(*p))
+    pub fn files_matching(
+        &mut self,
+        glob: GlobId,
+        touches: bool,
+        at: &ir::Expr,
+    ) -> Result<'a, &[u32]> {
+        if self.file_matches.is_none() {
+            let table = self.match_files().map_err(|e| {
+                Self::error(at, format!("the policy's globs could not be compiled: {e}"))
+            })?;
+            self.file_matches = Some(table);
+        }
+        let table = match &self.file_matches {
+            Some(matches) if touches => &matches.touch,
+            Some(matches) => &matches.path,
+            None => return Ok(&[]),
+        };
+        Ok(table.get(glob.0 as usize).map_or(&[], Vec::as_slice))
+    }
+
+    /// Matches every path (and previous path) of the change against every glob once.
+    fn match_files(&self) -> BuildResult<FileMatches> {
+        let count = self.compiled.globs.len();
+        let (all_globs, pattern_glob) = self.compiled.all_globs()?;
+        let mut path = vec![Vec::new(); count];
+        let mut touch: Vec<Vec<u32>> = vec![Vec::new(); count];
+        let mut hits = Vec::new();
+        for (index, file) in self.change.files.iter().enumerate() {
+            let index = index as u32;
+            all_globs.matches_into(&file.path, &mut hits);
+            for glob in hits.iter().filter_map(|p| pattern_glob.get(*p)) {
+                let g = glob.0 as usize;
+                if let (Some(p), Some(t)) = (path.get_mut(g), touch.get_mut(g))
+                    && p.last() != Some(&index)
                 {
-                    let g = glob.0 as usize;
-                    if let (Some(p), Some(t)) = (path.get_mut(g), touch.get_mut(g))
-                        && p.last() != Some(&index)
+                    p.push(index);
+                    t.push(index);
+                }
+            }
+            if let Some(previous) = &file.previous_path {
+                all_globs.matches_into(previous, &mut hits);
+                for glob in hits.iter().filter_map(|p| pattern_glob.get(*p)) {
+                    if let Some(t) = touch.get_mut(glob.0 as usize)
+                        && t.last() != Some(&index)
                     {
-                        p.push(index);
                         t.push(index);
                     }
                 }
-                if let Some(previous) = &file.previous_path {
-                    self.compiled.all_globs.matches_into(previous, &mut hits);
-                    for glob in hits
-                        .iter()
-                        .filter_map(|p| self.compiled.pattern_glob.get(*p))
-                    {
-                        if let Some(t) = touch.get_mut(glob.0 as usize)
-                            && t.last() != Some(&index)
-                        {
-                            t.push(index);
-                        }
-                    }
-                }
             }
-            FileMatches { path, touch }
-        });
-        let table = if touches {
-            &matches.touch
-        } else {
-            &matches.path
-        };
-        table.get(glob.0 as usize).map_or(&[], Vec::as_slice)
+        }
+        Ok(FileMatches { path, touch })
     }
 
     /// Index of the first file matching a glob.
-    pub fn first_file_match(&mut self, glob: GlobId, touches: bool) -> Option<usize> {
-        self.files_matching(glob, touches)
+    pub fn first_file_match(
+        &mut self,
+        glob: GlobId,
+        touches: bool,
+        at: &ir::Expr,
+    ) -> Result<'a, Option<usize>> {
+        Ok(self
+            .files_matching(glob, touches, at)?
             .first()
-            .map(|i| *i as usize)
+            .map(|i| *i as usize))
     }
 
     /// When `lambda` is a glob test on its parameter (`f => f.touches(G)` or
@@ -489,7 +539,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
             return Ok(None);
         };
         let total = items.len();
-        let hits = self.files_matching(glob, touches);
+        let hits = self.files_matching(glob, touches, lambda)?;
         Ok(Some(match op {
             Builtin::Any => Value::Bool(!hits.is_empty()),
             Builtin::None => Value::Bool(hits.is_empty()),
@@ -503,11 +553,14 @@ impl<'a, 'p> Ctx<'a, 'p> {
         }))
     }
 
-    pub fn glob_matches(&self, glob: GlobId, text: &str) -> bool {
-        self.compiled
-            .per_glob
-            .get(glob.0 as usize)
-            .is_some_and(|g| g.is_match(text))
+    pub fn glob_matches(&self, glob: GlobId, text: &str, at: &ir::Expr) -> Result<'a, bool> {
+        match self.compiled.glob(glob) {
+            Ok(matcher) => Ok(matcher.is_match(text)),
+            Err(e) => Err(Self::error(
+                at,
+                format!("the glob could not be compiled: {e}"),
+            )),
+        }
     }
 
     /// Evaluates a lambda's body with its parameter bound to `value`.
@@ -646,7 +699,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 let mut touched = false;
                 for field in [path_field, previous_field].into_iter().flatten() {
                     if let Value::Str(path) = Value::from_datum(self.view.field(node, field)) {
-                        touched |= self.glob_matches(glob, path.as_str());
+                        touched |= self.glob_matches(glob, path.as_str(), expr)?;
                     }
                 }
                 Ok(Value::Bool(touched))
@@ -891,7 +944,7 @@ pub fn binary_values<'a>(
         },
         BinOp::Matches => match (left, right) {
             (Value::Str(text), Value::Glob(glob)) => {
-                Value::Bool(ctx.glob_matches(glob, text.as_str()))
+                Value::Bool(ctx.glob_matches(glob, text.as_str(), expr)?)
             }
             _ => Value::Bool(false),
         },
