@@ -47,8 +47,9 @@ macro_rules! string_enum {
                         f.write_str(&one_of(&[$($text),+]))
                     }
                     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$name, E> {
+                        // Forges spell these in either case (`APPROVED`, `approved`).
                         match v {
-                            $($text => Ok($name::$variant),)+
+                            $(_ if v.eq_ignore_ascii_case($text) => Ok($name::$variant),)+
                             _ => Err(E::custom(format!(
                                 "expected {}, found {}",
                                 one_of(&[$($text),+]),
@@ -83,6 +84,18 @@ where
     T: Deserialize<'de> + Default,
 {
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// A number, rounded up to an integer (policies compare whole percentages).
+fn percent_rounded_up<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    if !value.is_finite() || !(-1e15..=1e15).contains(&value) {
+        return Err(serde::de::Error::custom(format!(
+            "expected a percentage, found {value}"
+        )));
+    }
+    // The range was checked above, so the cast cannot truncate.
+    Ok(value.ceil() as i64)
 }
 
 /// Accepts only [`SCHEMA_VERSION`].
@@ -262,6 +275,9 @@ string_enum! {
         Modified => "modified",
         Removed => "removed",
         Renamed => "renamed",
+        Copied => "copied",
+        Changed => "changed",
+        Unchanged => "unchanged",
     }
 }
 
@@ -373,6 +389,8 @@ string_enum! {
         Approved => "approved",
         ChangesRequested => "changes_requested",
         Commented => "commented",
+        Dismissed => "dismissed",
+        Pending => "pending",
     }
 }
 
@@ -469,6 +487,10 @@ pub struct Wave {
     pub regions: Vec<String>,
     #[serde(default)]
     pub cells: Option<i64>,
+    /// A share of traffic; a fraction rounds up (`2.5` reads as 3), so a limit such as
+    /// "more than 5 %" is never undercounted.
+    #[serde(deserialize_with = "percent_rounded_up")]
+    #[schemars(with = "f64")]
     pub traffic_percent: i64,
     pub bake_minutes: i64,
 }

@@ -179,7 +179,7 @@ pub static RECORDS: &[RecordDef] = &[
             f("previous_path", "string?", "The path before a rename."),
             f(
                 "status",
-                "\"added\" | \"modified\" | \"removed\" | \"renamed\"",
+                "\"added\" | \"modified\" | \"removed\" | \"renamed\" | \"copied\" | \"changed\" | \"unchanged\"",
                 "What happened to the file.",
             ),
             f("additions", "int", "Lines added."),
@@ -262,7 +262,7 @@ pub static RECORDS: &[RecordDef] = &[
             f("reviewer", "Principal", "The reviewer."),
             f(
                 "state",
-                "\"approved\" | \"changes_requested\" | \"commented\"",
+                "\"approved\" | \"changes_requested\" | \"commented\" | \"dismissed\" | \"pending\"",
                 "The verdict.",
             ),
             f("commit", "string", "The commit reviewed."),
