@@ -19,8 +19,8 @@ pub use load::{InputError, InputWarning, Loaded, parse_change, parse_facts};
 pub use model::{Change, ChangeKind, Facts, SCHEMA_VERSION};
 pub use time::{Time, TimeError, time_zone};
 pub use view::{
-    Datum, FieldDef, Node, PersonRef, PrincipalRef, RECORDS, RecordDef, ServiceRef, View,
-    field_index, record_index,
+    Datum, FieldDef, Node, PersonRef, PersonSource, PrincipalRef, RECORDS, RecordDef, ServiceRef,
+    View, field_index, record_index,
 };
 
 /// The JSON Schema of a change description (`schema/change.schema.json`).

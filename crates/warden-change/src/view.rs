@@ -551,6 +551,23 @@ impl<'a> PersonRef<'a> {
     }
 }
 
+/// Where a person comes from: a commit's author or committer, or a `Co-authored-by`
+/// trailer (read when a field is). Keeps `Node` small: nodes are copied constantly.
+#[derive(Clone, Copy, Debug)]
+pub enum PersonSource<'a> {
+    Named(&'a Person),
+    CoAuthor(&'a Trailer),
+}
+
+impl<'a> PersonSource<'a> {
+    pub fn person(self) -> PersonRef<'a> {
+        match self {
+            PersonSource::Named(person) => PersonRef::of(person),
+            PersonSource::CoAuthor(trailer) => parse_person(&trailer.value),
+        }
+    }
+}
+
 /// A principal: its id and its directory entry, `None` when unknown.
 #[derive(Clone, Copy, Debug)]
 pub struct PrincipalRef<'a> {
@@ -574,7 +591,7 @@ pub enum Node<'a> {
     Revisions(&'a Revisions),
     File(&'a File),
     Commit(&'a Commit),
-    Person(PersonRef<'a>),
+    Person(PersonSource<'a>),
     Trailer(&'a Trailer),
     Signature(&'a Signature),
     Review(&'a Review),
@@ -799,15 +816,15 @@ impl<'a> View<'a> {
                 _ => Datum::Null,
             },
             Node::Commit(c) => self.commit_field(c, field),
-            Node::Person(p) => match field {
-                0 => match p.principal {
+            Node::Person(source) => match (field, source.person()) {
+                (0, p) => match p.principal {
                     Some(id) => Datum::Node(self.principal(id)),
                     None => self
                         .principal_by_email(p.email)
                         .map_or(Datum::Null, Datum::Node),
                 },
-                1 => p.name.map_or(Datum::Null, Datum::Str),
-                2 => Datum::Str(p.email),
+                (1, p) => p.name.map_or(Datum::Null, Datum::Str),
+                (2, p) => Datum::Str(p.email),
                 _ => Datum::Null,
             },
             Node::Trailer(t) => match field {
@@ -1040,15 +1057,15 @@ impl<'a> View<'a> {
         match field {
             0 => Datum::Str(&c.sha),
             1 => strs(&c.parents),
-            2 => Datum::Node(Node::Person(PersonRef::of(&c.author))),
-            3 => Datum::Node(Node::Person(PersonRef::of(&c.committer))),
+            2 => Datum::Node(Node::Person(PersonSource::Named(&c.author))),
+            3 => Datum::Node(Node::Person(PersonSource::Named(&c.committer))),
             4 => Datum::Str(&c.subject),
             5 => Datum::Str(&c.body),
             6 => Datum::Str(c.message()),
             7 => nodes(&c.trailers, Node::Trailer),
             8 => Datum::List(
-                co_authors(c)
-                    .map(|p| Datum::Node(Node::Person(p)))
+                co_author_trailers(c)
+                    .map(|t| Datum::Node(Node::Person(PersonSource::CoAuthor(t))))
                     .collect(),
             ),
             9 => c
@@ -1082,11 +1099,14 @@ impl<'a> View<'a> {
             Node::Revisions(r) => format!("{}..{}", short(&r.base), short(&r.head)),
             Node::File(file) => file.path.clone(),
             Node::Commit(c) => short(&c.sha).to_owned(),
-            Node::Person(p) => match (p.principal, p.name) {
-                (Some(id), _) => id.to_owned(),
-                (None, Some(name)) => format!("{name} <{}>", p.email),
-                (None, None) => p.email.to_owned(),
-            },
+            Node::Person(source) => {
+                let p = source.person();
+                match (p.principal, p.name) {
+                    (Some(id), _) => id.to_owned(),
+                    (None, Some(name)) => format!("{name} <{}>", p.email),
+                    (None, None) => p.email.to_owned(),
+                }
+            }
             Node::Trailer(t) => format!("{}: {}", t.key, t.value),
             Node::Signature(s) => match &s.signer {
                 Some(signer) => format!("{} signature by {signer}", s.kind),
@@ -1125,11 +1145,11 @@ impl<'a> View<'a> {
         match (a, b) {
             (Node::Principal(x), Node::Principal(y)) => x.id == y.id,
             (Node::Service(x), Node::Service(y)) => x.name == y.name,
-            (Node::Person(x), Node::Person(y)) => {
-                eq(x.email, y.email)
-                    && x.principal.map(|s| s as *const str) == y.principal.map(|s| s as *const str)
-                    && x.name.map(|s| s as *const str) == y.name.map(|s| s as *const str)
-            }
+            (Node::Person(x), Node::Person(y)) => match (x, y) {
+                (PersonSource::Named(x), PersonSource::Named(y)) => eq(x, y),
+                (PersonSource::CoAuthor(x), PersonSource::CoAuthor(y)) => eq(x, y),
+                _ => false,
+            },
             (Node::Change(x), Node::Change(y)) => eq(x, y),
             (Node::Repository(x), Node::Repository(y)) => eq(x, y),
             (Node::Ref(x), Node::Ref(y)) => eq(x, y),
@@ -1161,13 +1181,12 @@ impl<'a> View<'a> {
     }
 }
 
-/// The people of a commit's `Co-authored-by` trailers (key matched ignoring case).
-fn co_authors(commit: &Commit) -> impl Iterator<Item = PersonRef<'_>> {
+/// A commit's `Co-authored-by` trailers (key matched ignoring case).
+fn co_author_trailers(commit: &Commit) -> impl Iterator<Item = &Trailer> {
     commit
         .trailers
         .iter()
         .filter(|t| t.key.eq_ignore_ascii_case("co-authored-by"))
-        .map(|t| parse_person(&t.value))
 }
 
 /// `Name <email>` → name and e-mail; a value without `<…>` is taken as the e-mail.
