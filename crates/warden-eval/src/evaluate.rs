@@ -225,7 +225,7 @@ fn rule_body<'a>(
     approvals: &Approvals<'a>,
     frame: &mut Frame<'a>,
     options: Options,
-) -> Result<(RuleReport, bool), EvalError> {
+) -> Result<(RuleReport, bool), Box<EvalError>> {
     let mut report = blank_report(rule, Outcome::NotApplicable);
     if let Some(when) = &rule.when {
         if !ctx.bool(when, frame)? {
@@ -267,7 +267,7 @@ fn render<'a>(
     ctx: &mut Ctx<'a, '_>,
     template: &ir::Template,
     frame: &mut Frame<'a>,
-) -> Result<String, EvalError> {
+) -> Result<String, Box<EvalError>> {
     let mut out = String::new();
     for part in &template.parts {
         match part {
@@ -294,7 +294,7 @@ fn run_demand<'a>(
     demand: &Demand,
     approvals: &Approvals<'a>,
     frame: &mut Frame<'a>,
-) -> Result<(Requirement, Outcome), EvalError> {
+) -> Result<(Requirement, Outcome), Box<EvalError>> {
     Ok(match demand {
         Demand::Deny {
             message,
@@ -417,7 +417,7 @@ fn approval_groups<'a>(
     req: &ir::ApprovalReq,
     approvals: &Approvals<'a>,
     frame: &mut Frame<'a>,
-) -> Result<Vec<ApprovalGroup>, EvalError> {
+) -> Result<Vec<ApprovalGroup>, Box<EvalError>> {
     let sets: Vec<ApproverSet> = match &req.source {
         ir::ApproverSource::Set(expr) => match ctx.eval(expr, frame)? {
             Value::Approvers(set) => vec![(*set).clone()],
@@ -460,7 +460,7 @@ fn approval_group<'a>(
     set: &ApproverSet,
     approvals: &Approvals<'a>,
     frame: &mut Frame<'a>,
-) -> Result<ApprovalGroup, EvalError> {
+) -> Result<ApprovalGroup, Box<EvalError>> {
     let condition_text = req.condition.as_ref().map(|c| ctx.snippet(c));
     let mut counted: Vec<String> = Vec::new();
     let mut not_counted = Vec::new();
@@ -530,7 +530,7 @@ fn approver_qualifies<'a>(
     req: &ir::ApprovalReq,
     id: &'a str,
     frame: &mut Frame<'a>,
-) -> Result<bool, EvalError> {
+) -> Result<bool, Box<EvalError>> {
     let Some(condition) = &req.condition else {
         return Ok(true);
     };

@@ -55,7 +55,18 @@ impl<'a> Ctx<'a, '_> {
                     self.witnesses(rhs, frame, out)?;
                 }
             }
-            ExprKind::Cached { expr: inner, .. } => self.witnesses(inner, frame, out)?,
+            ExprKind::Cached { slot, expr: inner } => {
+                // A cached computation depends only on the change, so its witnesses
+                // are the same for every rule that asks.
+                if let Some(known) = self.cached_witnesses(*slot) {
+                    out.extend(known.iter().cloned());
+                } else {
+                    let mut found = Vec::new();
+                    self.witnesses(inner, frame, &mut found)?;
+                    out.extend(found.iter().cloned());
+                    self.remember_witnesses(*slot, found);
+                }
+            }
             ExprKind::Call { func, args } => {
                 let (function, mut inner) = self.enter(*func, args, frame, expr)?;
                 let before = out.len();

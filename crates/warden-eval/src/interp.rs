@@ -11,6 +11,7 @@ use warden_change::{Change, Time};
 use warden_check::ir::{self, BinOp, Builtin, ExprKind, GlobId};
 use warden_syntax::{FileId, Span};
 
+use crate::report::Witness;
 use crate::value::{ApproverSet, Str, Value};
 
 /// A checked policy, compiled for evaluation: every glob of the policy in one matcher
@@ -102,7 +103,9 @@ pub struct EvalError {
     pub span: Span,
 }
 
-pub type Result<'a, T = Value<'a>> = std::result::Result<T, EvalError>;
+/// Errors are rare and values are returned constantly: the error is boxed so that a
+/// `Result` is no larger than the value it carries.
+pub type Result<'a, T = Value<'a>> = std::result::Result<T, Box<EvalError>>;
 
 type BuildResult<T> = std::result::Result<T, String>;
 
@@ -130,6 +133,8 @@ pub struct Ctx<'a, 'p> {
     pub change: &'a Change,
     pub compiled: &'p Compiled,
     cache: Vec<Option<Result<'a>>>,
+    /// The witnesses of cached computations, once explained.
+    witness_cache: Vec<Option<Rc<[Witness]>>>,
     globals: Vec<GlobalSlot<'a>>,
     file_matches: Option<FileMatches>,
     /// The change's fields, by field index, as they are first read.
@@ -152,6 +157,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
             change,
             compiled,
             cache: (0..program.cache_slots).map(|_| None).collect(),
+            witness_cache: (0..program.cache_slots).map(|_| None).collect(),
             globals: program.globals.iter().map(|_| GlobalSlot::Unset).collect(),
             file_matches: None,
             root_fields: vec![
@@ -179,12 +185,12 @@ impl<'a, 'p> Ctx<'a, 'p> {
         vec![Value::Unset; slots as usize]
     }
 
-    fn error(expr: &ir::Expr, message: impl Into<String>) -> EvalError {
-        EvalError {
+    fn error(expr: &ir::Expr, message: impl Into<String>) -> Box<EvalError> {
+        Box::new(EvalError {
             message: message.into(),
             file: expr.file,
             span: expr.span,
-        }
+        })
     }
 
     pub fn bool(&mut self, expr: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, bool> {
@@ -330,6 +336,16 @@ impl<'a, 'p> Ctx<'a, 'p> {
             *slot = GlobalSlot::Done(result.clone());
         }
         result
+    }
+
+    pub fn cached_witnesses(&self, slot: ir::CacheId) -> Option<Rc<[Witness]>> {
+        self.witness_cache.get(slot.0 as usize).cloned().flatten()
+    }
+
+    pub fn remember_witnesses(&mut self, slot: ir::CacheId, witnesses: Vec<Witness>) {
+        if let Some(entry) = self.witness_cache.get_mut(slot.0 as usize) {
+            *entry = Some(witnesses.into());
+        }
     }
 
     /// Starts a call: the function and its frame, with the arguments evaluated
