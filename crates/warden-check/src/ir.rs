@@ -79,6 +79,13 @@ pub struct Location {
     pub column: u32,
 }
 
+/// `path:line:column`
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
     /// The `policy { overridable by … }` default.

@@ -10,7 +10,7 @@ use warden_change::view::{Datum, Node, field_index, record_index};
 use warden_check::ir::{self, Demand};
 
 use crate::approvals::{self, Approvals};
-use crate::interp::{Compiled, Ctx, EvalError, Frame};
+use crate::interp::{Compiled, Ctx, EvalError, Frame, RuleLabel};
 use crate::report::*;
 use crate::value::{ApproverSet, Value};
 
@@ -45,16 +45,16 @@ pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Repor
     let (exempted, exemptions) = run_exemptions(&mut ctx);
     let mut rules = Vec::with_capacity(program.rules.len());
     let mut demanded_approvals = false;
-    for (index, rule) in program.rules.iter().enumerate() {
-        let mut report = match exempted.get(&index) {
-            Some(exemption) => exempted_report(&ctx, rule, exemption),
+    for (rule, label) in program.rules.iter().zip(compiled.labels()) {
+        let mut report = match exempted.get(&label.index) {
+            Some(exemption) => exempted_report(rule, label, exemption),
             None => {
-                let (report, demanded) = run_rule(&mut ctx, rule, &approvals, options);
+                let (report, demanded) = run_rule(&mut ctx, rule, label, &approvals, options);
                 demanded_approvals |= demanded && !rule.advisory;
                 report
             }
         };
-        report.doc = rule.doc.clone();
+        report.doc = label.doc.clone();
         rules.push(report);
     }
     if program.settings.approval_after_last_push {
@@ -110,17 +110,13 @@ fn error_report(ctx: &Ctx<'_, '_>, error: &EvalError) -> ErrorReport {
     let location = program.location(error.file, error.span);
     ErrorReport {
         message: error.message.clone(),
-        location: format!("{}:{}:{}", location.file, location.line, location.column),
+        location: location.to_string(),
         expression: program
             .snippet(error.file, error.span)
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" "),
     }
-}
-
-fn location_text(location: &ir::Location) -> String {
-    format!("{}:{}:{}", location.file, location.line, location.column)
 }
 
 /// Evaluates every exemption; returns which rule each one exempts (the first exemption,
@@ -153,7 +149,7 @@ fn run_exemptions(ctx: &mut Ctx<'_, '_>) -> (BTreeMap<usize, String>, Vec<Exempt
         }
         reports.push(ExemptionReport {
             name: exemption.name.clone(),
-            location: location_text(&exemption.location),
+            location: exemption.location.to_string(),
             applied,
             rules: exemption
                 .rules
@@ -168,10 +164,10 @@ fn run_exemptions(ctx: &mut Ctx<'_, '_>) -> (BTreeMap<usize, String>, Vec<Exempt
     (exempted, reports)
 }
 
-fn blank_report(rule: &ir::Rule, outcome: Outcome) -> RuleReport {
+fn blank_report(rule: &ir::Rule, label: &RuleLabel, outcome: Outcome) -> RuleReport {
     RuleReport {
-        name: rule.name.clone(),
-        location: location_text(&rule.location),
+        name: label.name.clone(),
+        location: label.location.clone(),
         doc: None,
         outcome,
         advisory: rule.advisory,
@@ -185,11 +181,11 @@ fn blank_report(rule: &ir::Rule, outcome: Outcome) -> RuleReport {
     }
 }
 
-fn exempted_report(_ctx: &Ctx<'_, '_>, rule: &ir::Rule, exemption: &str) -> RuleReport {
+fn exempted_report(rule: &ir::Rule, label: &RuleLabel, exemption: &str) -> RuleReport {
     RuleReport {
         exempted_by: Some(exemption.to_string()),
         message: Some(format!("exempted by `{exemption}`")),
-        ..blank_report(rule, Outcome::Exempted)
+        ..blank_report(rule, label, Outcome::Exempted)
     }
 }
 
@@ -197,12 +193,13 @@ fn exempted_report(_ctx: &Ctx<'_, '_>, rule: &ir::Rule, exemption: &str) -> Rule
 fn run_rule<'a, 'p>(
     ctx: &mut Ctx<'a, 'p>,
     rule: &'p ir::Rule,
+    label: &RuleLabel,
     approvals: &Approvals<'a>,
     options: Options,
 ) -> (RuleReport, bool) {
     let mut frame = Ctx::frame(rule.frame.slots);
     match ctx.with_lets(&rule.lets, |ctx| {
-        rule_body(ctx, rule, approvals, &mut frame, options)
+        rule_body(ctx, rule, label, approvals, &mut frame, options)
     }) {
         Ok(result) => result,
         Err(error) => {
@@ -212,7 +209,7 @@ fn run_rule<'a, 'p>(
                     error.message
                 )),
                 error: Some(error_report(ctx, &error)),
-                ..blank_report(rule, Outcome::Error)
+                ..blank_report(rule, label, Outcome::Error)
             };
             (report, false)
         }
@@ -222,11 +219,12 @@ fn run_rule<'a, 'p>(
 fn rule_body<'a>(
     ctx: &mut Ctx<'a, '_>,
     rule: &ir::Rule,
+    label: &RuleLabel,
     approvals: &Approvals<'a>,
     frame: &mut Frame<'a>,
     options: Options,
 ) -> Result<(RuleReport, bool), Box<EvalError>> {
-    let mut report = blank_report(rule, Outcome::NotApplicable);
+    let mut report = blank_report(rule, label, Outcome::NotApplicable);
     if let Some(when) = &rule.when {
         if !ctx.bool(when, frame)? {
             if options.explain {
@@ -545,9 +543,9 @@ fn approver_qualifies<'a>(
 /// counted approval must come after the latest push, from someone other than the pusher.
 fn last_push_rule(ctx: &Ctx<'_, '_>, approvals: &Approvals<'_>, demanded: bool) -> RuleReport {
     let mut report = RuleReport {
-        name: LAST_PUSH_RULE.to_string(),
-        location: "policy".to_string(),
-        doc: Some("At least one counted approval must be newer than the last push and come from someone other than the last pusher.".to_string()),
+        name: LAST_PUSH_RULE.into(),
+        location: "policy".into(),
+        doc: Some("At least one counted approval must be newer than the last push and come from someone other than the last pusher.".into()),
         outcome: Outcome::NotApplicable,
         advisory: false,
         message: None,
@@ -625,17 +623,17 @@ fn apply_overrides(ctx: &mut Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<Overr
         if !matches!(report.outcome, Outcome::Pending | Outcome::Violated) {
             continue;
         }
-        let rule_override = if report.name == LAST_PUSH_RULE {
+        let rule_override = if &*report.name == LAST_PUSH_RULE {
             program.settings.default_override.as_ref()
         } else {
             program
                 .rules
                 .iter()
-                .find(|r| r.name == report.name)
+                .find(|r| *r.name == *report.name)
                 .and_then(|r| r.overridable.as_ref())
         };
         for (index, entry) in change.overrides.iter().enumerate() {
-            if !entry.rules.is_empty() && !entry.rules.contains(&report.name) {
+            if !entry.rules.is_empty() && !entry.rules.iter().any(|r| **r == *report.name) {
                 continue;
             }
             let verdict = match (rule_override, nodes.get(index)) {
@@ -652,14 +650,14 @@ fn apply_overrides(ctx: &mut Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<Overr
                         incident: entry.incident.clone(),
                     });
                     if let Some(r) = reports.get_mut(index) {
-                        r.applied_to.push(report.name.clone());
+                        r.applied_to.push(report.name.to_string());
                     }
                     break;
                 }
                 Err(reason) => {
                     if let Some(r) = reports.get_mut(index) {
                         r.rejected.push(Rejection {
-                            rule: report.name.clone(),
+                            rule: report.name.to_string(),
                             reason,
                         });
                     }

@@ -22,6 +22,7 @@ pub struct Compiled {
     /// Every glob, parsed; `Compiled::new` fails on none of them afterwards.
     globs: Vec<Vec<Glob>>,
     all_globs: OnceLock<BuildResult<(GlobSet, Vec<GlobId>)>>,
+    labels: Vec<RuleLabel>,
     per_glob: Vec<OnceLock<BuildResult<GlobSet>>>,
 }
 
@@ -44,7 +45,19 @@ impl Compiled {
                     .collect::<BuildResult<Vec<Glob>>>()
             })
             .collect::<BuildResult<Vec<_>>>()?;
+        let labels = program
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(index, rule)| RuleLabel {
+                index,
+                name: rule.name.as_str().into(),
+                location: rule.location.to_string().into(),
+                doc: rule.doc.as_deref().map(Rc::from),
+            })
+            .collect();
         Ok(Compiled {
+            labels,
             per_glob: globs.iter().map(|_| OnceLock::new()).collect(),
             globs,
             all_globs: OnceLock::new(),
@@ -86,6 +99,12 @@ impl Compiled {
         built.as_ref().map_err(Clone::clone)
     }
 
+    /// The name, location and documentation of every rule, in rule order, shared by
+    /// every report.
+    pub fn labels(&self) -> &[RuleLabel] {
+        &self.labels
+    }
+
     pub fn glob_patterns(&self, glob: GlobId) -> String {
         self.program
             .globs
@@ -93,6 +112,14 @@ impl Compiled {
             .map(|p| p.join("`, `"))
             .unwrap_or_default()
     }
+}
+
+/// What a report says of a rule whatever the change: built once per policy.
+pub struct RuleLabel {
+    pub index: usize,
+    pub name: Rc<str>,
+    pub location: Rc<str>,
+    pub doc: Option<Rc<str>>,
 }
 
 /// Why an expression could not be evaluated; makes the rule's outcome `error`.

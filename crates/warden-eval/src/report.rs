@@ -2,6 +2,8 @@
 //! data that explains it. Serialized as the JSON report (`warden.report/v1`, documented
 //! in `docs/report.md`); the human rendering is built from the same data.
 
+use std::rc::Rc;
+
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -92,11 +94,11 @@ pub struct Digest {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RuleReport {
-    pub name: String,
+    pub name: Rc<str>,
     /// `path:line:column` of the rule's name.
-    pub location: String,
+    pub location: Rc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub doc: Option<String>,
+    pub doc: Option<Rc<str>>,
     pub outcome: Outcome,
     /// Advisory rules are reported but never change the verdict.
     pub advisory: bool,

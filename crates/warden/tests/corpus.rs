@@ -55,7 +55,7 @@ fn assert_expected(report: &warden::Report, expect: &Value, what: &str) {
             let got = report
                 .rules
                 .iter()
-                .find(|r| r.name == *name)
+                .find(|r| *r.name == **name)
                 .map_or("missing", |r| r.outcome.as_str());
             if Some(got) != outcome.as_str() {
                 failures.push(format!(
