@@ -873,25 +873,20 @@ impl<'a> Checker<'a> {
                 self.expect_type(file, &set, &Type::Approvers, "an approver set");
                 ir::ApproverSource::Set(set)
             }
-            ast::ApproverSource::EachTeam(list) => {
+            ast::ApproverSource::EachTeam(list) | ast::ApproverSource::EachUser(list) => {
+                let teams = matches!(req.source, ast::ApproverSource::EachTeam(_));
                 let list = self.expr(body, list);
-                self.expect_type(
-                    file,
-                    &list,
-                    &list_of_names,
-                    "`each team in` needs a list of team names, which",
-                );
-                ir::ApproverSource::EachTeam(list)
-            }
-            ast::ApproverSource::EachUser(list) => {
-                let list = self.expr(body, list);
-                self.expect_type(
-                    file,
-                    &list,
-                    &list_of_names,
-                    "`each user in` needs a list of principal ids, which",
-                );
-                ir::ApproverSource::EachUser(list)
+                let what = if teams {
+                    "`each team in` needs a list of team names, which"
+                } else {
+                    "`each user in` needs a list of principal ids, which"
+                };
+                self.expect_type(file, &list, &list_of_names, what);
+                if teams {
+                    ir::ApproverSource::EachTeam(list)
+                } else {
+                    ir::ApproverSource::EachUser(list)
+                }
             }
         };
         let mark = body.bindings.len();
