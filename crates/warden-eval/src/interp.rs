@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
@@ -147,6 +148,24 @@ enum GlobalSlot<'a> {
 struct FileMatches {
     path: Vec<Vec<u32>>,
     touch: Vec<Vec<u32>>,
+    /// A file's index by the address of its path, so that `f.path matches G` and
+    /// `f.touches(G)` inside any function read the table instead of matching again.
+    by_path: HashMap<usize, u32>,
+}
+
+impl FileMatches {
+    /// The index of the file whose path is exactly this string (same memory).
+    fn file_of(&self, change: &Change, text: &str) -> Option<u32> {
+        let index = *self.by_path.get(&(text.as_ptr() as usize))?;
+        let file = change.files.get(index as usize)?;
+        (file.path.len() == text.len()).then_some(index)
+    }
+
+    fn has(table: &[Vec<u32>], glob: GlobId, file: u32) -> bool {
+        table
+            .get(glob.0 as usize)
+            .is_some_and(|files| files.binary_search(&file).is_ok())
+    }
 }
 
 /// Field indexes the interpreter treats specially, resolved once.
@@ -496,7 +515,18 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 }
             }
         }
-        Ok(FileMatches { path, touch })
+        let by_path = self
+            .change
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.as_ptr() as usize, i as u32))
+            .collect();
+        Ok(FileMatches {
+            path,
+            touch,
+            by_path,
+        })
     }
 
     /// Index of the first file matching a glob.
@@ -597,6 +627,11 @@ impl<'a, 'p> Ctx<'a, 'p> {
     }
 
     pub fn glob_matches(&self, glob: GlobId, text: &str, at: &ir::Expr) -> Result<'a, bool> {
+        if let Some(table) = &self.file_matches
+            && let Some(file) = table.file_of(self.change, text)
+        {
+            return Ok(FileMatches::has(&table.path, glob, file));
+        }
         match self.compiled.glob(glob) {
             Ok(matcher) => Ok(matcher.is_match(text)),
             Err(e) => Err(Self::error(
@@ -736,6 +771,11 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 else {
                     return Err(Self::error(expr, "expected a glob"));
                 };
+                if let (Node::File(file), Some(table)) = (node, &self.file_matches)
+                    && let Some(index) = table.file_of(self.change, &file.path)
+                {
+                    return Ok(Value::Bool(FileMatches::has(&table.touch, glob, index)));
+                }
                 let path_field = record_index("File").and_then(|r| field_index(r, "path"));
                 let previous_field =
                     record_index("File").and_then(|r| field_index(r, "previous_path"));
