@@ -261,3 +261,36 @@ fn warden_eval_schema() -> String {
         serde_json::to_string_pretty(&schema).unwrap_or_default()
     )
 }
+
+/// Every ```warden block of the docs is a policy that checks without a diagnostic, so
+/// the reference cannot drift from the language.
+#[test]
+fn doc_examples_check() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root().join("docs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = read(&path);
+        for (index, block) in text.split("```warden\n").skip(1).enumerate() {
+            let code = block.split("```").next().unwrap_or("");
+            let name = format!("{}#{index}.warden", path.display());
+            let analysis = warden::analyze(&[SourceText {
+                path: name.clone(),
+                text: code.to_string(),
+            }]);
+            assert!(
+                analysis.diagnostics.is_empty(),
+                "{name}:\n{}",
+                warden::render::diagnostics(&analysis, false)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no ```warden block found in docs/");
+}
