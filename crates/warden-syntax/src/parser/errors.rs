@@ -311,6 +311,19 @@ fn summary(place: &Place<'_>) -> String {
     }
 }
 
+/// Where the text before a syntax error ends with a string whose `{` hole is still
+/// open, the offset of that string's closing quote.
+fn quote_inside_hole(src: &str, start: usize, at: usize) -> Option<usize> {
+    let before = src.get(start..at)?.trim_end();
+    let closing = start + before.len().checked_sub(1)?;
+    if !before.ends_with('"') {
+        return None;
+    }
+    let opening = src.get(start..closing)?.rfind('"')? + start;
+    let content = src.get(opening + 1..closing)?;
+    (content.matches('{').count() > content.matches('}').count()).then_some(closing)
+}
+
 fn garbage_help() -> String {
     "every top-level item starts with `import`, `let`, `fn`, `policy`, `rule` or `exempt`; \
      delete this text or turn it into a comment with `//`"
@@ -346,6 +359,13 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
                 )
                 .with_help("add the closing `\"`; a string cannot span several lines");
         }
+    }
+
+    // `"… {t.weekday("UTC")} …"`: the quote inside the hole ended the message early.
+    if let Some(quote) = quote_inside_hole(src, place.start, at) {
+        return Diagnostic::error("bad-template", "a `{…}` hole cannot contain a string literal")
+            .with_label(file, Span::new(quote, quote + 1), "this quote ends the message")
+            .with_help("bind the string with `let` first, e.g. `let zone = \"Asia/Singapore\"`, then write `{t.weekday(zone)}`");
     }
 
     // What was found there.
