@@ -295,12 +295,9 @@ fn run_demand<'a>(
 ) -> Result<(Requirement, Outcome), Box<EvalError>> {
     Ok(match demand {
         Demand::Deny {
-            message,
-            unless,
-            span,
+            message, unless, ..
         } => {
             let message = render(ctx, message, frame)?;
-            let _ = span;
             let text = match unless {
                 Some(req) => format!("deny unless {}", req.text),
                 None => "deny".to_string(),
@@ -362,9 +359,7 @@ fn run_demand<'a>(
             )
         }
         Demand::Condition {
-            condition,
-            message,
-            span,
+            condition, message, ..
         } => {
             let met = ctx.bool(condition, frame)?;
             let message = if met {
@@ -373,7 +368,6 @@ fn run_demand<'a>(
                 Some(render(ctx, message, frame)?)
             };
             let text = format!("require {}", ctx.snippet(condition));
-            let _ = span;
             let outcome = if met {
                 Outcome::Satisfied
             } else {
