@@ -49,6 +49,10 @@ enum Command {
         /// Also explain the rules that did not apply, with the first condition that failed.
         #[arg(long)]
         explain: bool,
+        /// Evaluation steps allowed; a rule still running when they are spent is an
+        /// `error` (and the verdict deny), never a hang.
+        #[arg(long, default_value_t = Options::default().budget)]
+        budget: u64,
     },
     /// Time loading a policy, evaluating a change, and parsing plus evaluating it.
     Bench {
@@ -113,7 +117,14 @@ fn main() -> ExitCode {
             facts,
             format,
             explain,
-        } => eval(&policy, &change, &facts, format, explain),
+            budget,
+        } => eval(
+            &policy,
+            &change,
+            &facts,
+            format,
+            Options { explain, budget },
+        ),
         Command::Bench {
             policy,
             change,
@@ -189,7 +200,7 @@ fn check(policy: &Path, error_format: ErrorFormat) -> i32 {
     }
 }
 
-fn eval(policy: &Path, change: &Path, facts: &[PathBuf], format: Format, explain: bool) -> i32 {
+fn eval(policy: &Path, change: &Path, facts: &[PathBuf], format: Format, options: Options) -> i32 {
     let policy = match load_policy(policy, ErrorFormat::Human, false) {
         Ok(policy) => policy,
         Err(code) => return code,
@@ -218,20 +229,13 @@ fn eval(policy: &Path, change: &Path, facts: &[PathBuf], format: Format, explain
     for (file, warning) in &input.warnings {
         eprintln!("warning: {file}: {} at `{}`", warning.message, warning.path);
     }
-    let report = warden::evaluate(
-        &policy,
-        &input,
-        Options {
-            explain,
-            ..Options::default()
-        },
-    );
+    let report = warden::evaluate(&policy, &input, options);
     match format {
         Format::Json => print(&warden::report_json(&report)),
         Format::Human => print(&warden::render::report(
             &report,
             color(&std::io::stdout()),
-            explain,
+            options.explain,
         )),
     }
     match report.verdict {

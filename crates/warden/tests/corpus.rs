@@ -8,8 +8,8 @@
 //!
 //! - `tests/check/**/*.warden`: a policy file and its diagnostics (miette, no colour);
 //! - `tests/eval/*/`: `policy.warden`, `change.json`, optional `facts.json`, and
-//!   `expect.json` (`{ "verdict": …, "rules": { name: outcome } }`), asserted, then the
-//!   human report snapshotted;
+//!   `expect.json` (`{ "verdict": …, "rules": { name: outcome }, "budget": steps? }`),
+//!   asserted, then the human report snapshotted;
 //! - `examples/*/cases/*.json`: a change with its facts and expected outcomes, against
 //!   the example's policy; asserted, then snapshotted;
 //! - every example policy and the standard library check with no diagnostic at all.
@@ -112,17 +112,21 @@ fn eval_fixtures() {
         let change = read(&dir.join("change.json"));
         let input = warden::read_input("change.json", &change, &facts)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let expect: Value = serde_json::from_str(&read(&dir.join("expect.json")))
+            .unwrap_or_else(|e| panic!("expect.json: {e}"));
+        // `"budget": N` in expect.json evaluates with a smaller step budget.
+        let budget = expect["budget"]
+            .as_u64()
+            .unwrap_or(Options::default().budget);
         let mut report = warden::evaluate(
             &policy,
             &input,
             Options {
                 explain: true,
-                ..Options::default()
+                budget,
             },
         );
         report.digest = None;
-        let expect: Value = serde_json::from_str(&read(&dir.join("expect.json")))
-            .unwrap_or_else(|e| panic!("expect.json: {e}"));
         assert_expected(&report, &expect, &dir.display().to_string());
         let rendered = warden::render::report(&report, false, true);
         let source = read(path);
