@@ -293,43 +293,32 @@ fn run_demand<'a>(
     approvals: &Approvals<'a>,
     frame: &mut Frame<'a>,
 ) -> Result<(Requirement, Outcome), Box<EvalError>> {
-    Ok(match demand {
+    // Each demand gives: what it is, whether it is met, what it says, its approval
+    // groups, and the outcome when it is not met.
+    let (kind, met, text, message, groups, unmet) = match demand {
         Demand::Deny {
             message, unless, ..
         } => {
-            let message = render(ctx, message, frame)?;
-            let text = match unless {
-                Some(req) => format!("deny unless {}", req.text),
-                None => "deny".to_string(),
-            };
+            let message = Some(render(ctx, message, frame)?);
             match unless {
                 None => (
-                    Requirement {
-                        kind: RequirementKind::Deny,
-                        met: false,
-                        text,
-                        message: Some(message),
-                        groups: Vec::new(),
-                    },
+                    RequirementKind::Deny,
+                    false,
+                    "deny".to_string(),
+                    message,
+                    Vec::new(),
                     Outcome::Violated,
                 ),
                 Some(req) => {
                     let groups = approval_groups(ctx, req, approvals, frame)?;
                     let met = groups.iter().all(|g| g.missing == 0);
-                    let outcome = if met {
-                        Outcome::Satisfied
-                    } else {
-                        Outcome::Violated
-                    };
                     (
-                        Requirement {
-                            kind: RequirementKind::Deny,
-                            met,
-                            text,
-                            message: Some(message),
-                            groups,
-                        },
-                        outcome,
+                        RequirementKind::Deny,
+                        met,
+                        format!("deny unless {}", req.text),
+                        message,
+                        groups,
+                        Outcome::Violated,
                     )
                 }
             }
@@ -342,20 +331,13 @@ fn run_demand<'a>(
             } else {
                 (!met).then(|| approval_message(&groups))
             };
-            let outcome = if met {
-                Outcome::Satisfied
-            } else {
-                Outcome::Pending
-            };
             (
-                Requirement {
-                    kind: RequirementKind::Approval,
-                    met,
-                    text: req.text.clone(),
-                    message,
-                    groups,
-                },
-                outcome,
+                RequirementKind::Approval,
+                met,
+                req.text.clone(),
+                message,
+                groups,
+                Outcome::Pending,
             )
         }
         Demand::Condition {
@@ -368,23 +350,27 @@ fn run_demand<'a>(
                 Some(render(ctx, message, frame)?)
             };
             let text = format!("require {}", ctx.snippet(condition));
-            let outcome = if met {
-                Outcome::Satisfied
-            } else {
-                Outcome::Pending
-            };
             (
-                Requirement {
-                    kind: RequirementKind::Condition,
-                    met,
-                    text,
-                    message,
-                    groups: Vec::new(),
-                },
-                outcome,
+                RequirementKind::Condition,
+                met,
+                text,
+                message,
+                Vec::new(),
+                Outcome::Pending,
             )
         }
-    })
+    };
+    let outcome = if met { Outcome::Satisfied } else { unmet };
+    Ok((
+        Requirement {
+            kind,
+            met,
+            text,
+            message,
+            groups,
+        },
+        outcome,
+    ))
 }
 
 fn approval_message(groups: &[ApprovalGroup]) -> String {

@@ -172,6 +172,7 @@ impl FileMatches {
 struct Fields {
     change_files: Option<usize>,
     file_path: Option<usize>,
+    file_previous_path: Option<usize>,
 }
 
 pub struct Ctx<'a, 'p> {
@@ -215,6 +216,8 @@ impl<'a, 'p> Ctx<'a, 'p> {
             fields: Fields {
                 change_files: record_index("Change").and_then(|r| field_index(r, "files")),
                 file_path: record_index("File").and_then(|r| field_index(r, "path")),
+                file_previous_path: record_index("File")
+                    .and_then(|r| field_index(r, "previous_path")),
             },
             spare_frames: Vec::new(),
             lets: &[],
@@ -776,11 +779,9 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 {
                     return Ok(Value::Bool(FileMatches::has(&table.touch, glob, index)));
                 }
-                let path_field = record_index("File").and_then(|r| field_index(r, "path"));
-                let previous_field =
-                    record_index("File").and_then(|r| field_index(r, "previous_path"));
                 let mut touched = false;
-                for field in [path_field, previous_field].into_iter().flatten() {
+                let fields = [self.fields.file_path, self.fields.file_previous_path];
+                for field in fields.into_iter().flatten() {
                     if let Value::Str(path) = Value::from_datum(self.view.field(node, field)) {
                         touched |= self.glob_matches(glob, path.as_str(), expr)?;
                     }
