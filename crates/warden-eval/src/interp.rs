@@ -4,48 +4,29 @@
 use std::rc::Rc;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use warden_change::view::{Node, View, field_index, record_index};
 use warden_change::{Change, Time};
 use warden_check::ir::{self, BinOp, Builtin, ExprKind, GlobId};
 use warden_syntax::{FileId, Span};
 
+use crate::globs::{BuildResult, Globs};
 use crate::report::Witness;
 use crate::value::{ApproverSet, Str, Value};
 
-/// A checked policy, compiled for evaluation: every glob of the policy in one matcher
-/// (so each path is matched once per evaluation). Matchers are built on first use, so
-/// a policy pays only for the globs that some change makes it test.
+/// A checked policy, compiled for evaluation: its globs matched together (so each path
+/// is read once per evaluation) and the labels every report repeats.
 pub struct Compiled {
     pub program: ir::Program,
-    /// Every glob, parsed; `Compiled::new` fails on none of them afterwards.
-    globs: Vec<Vec<Glob>>,
-    all_globs: OnceLock<BuildResult<(GlobSet, Vec<GlobId>)>>,
+    globs: Globs,
     labels: Vec<RuleLabel>,
-    per_glob: Vec<OnceLock<BuildResult<GlobSet>>>,
 }
 
 impl Compiled {
-    /// Parses the patterns of a checked program. The checker validated them, so an
+    /// Translates the patterns of a checked program. The checker validated them, so an
     /// error here means a bug; it is reported rather than unwrapped.
     pub fn new(program: ir::Program) -> BuildResult<Compiled> {
-        let globs = program
-            .globs
-            .iter()
-            .map(|patterns| {
-                patterns
-                    .iter()
-                    .map(|p| {
-                        GlobBuilder::new(p)
-                            .literal_separator(true)
-                            .build()
-                            .map_err(|e| format!("glob `{p}`: {e}"))
-                    })
-                    .collect::<BuildResult<Vec<Glob>>>()
-            })
-            .collect::<BuildResult<Vec<_>>>()?;
+        let globs = Globs::new(&program.globs)?;
         let labels = program
             .rules
             .iter()
@@ -59,45 +40,9 @@ impl Compiled {
             .collect();
         Ok(Compiled {
             labels,
-            per_glob: globs.iter().map(|_| OnceLock::new()).collect(),
             globs,
-            all_globs: OnceLock::new(),
             program,
         })
-    }
-
-    /// The matcher of every pattern of the policy, and for each pattern its glob.
-    fn all_globs(&self) -> BuildResult<&(GlobSet, Vec<GlobId>)> {
-        let built = self.all_globs.get_or_init(|| {
-            let mut all = GlobSetBuilder::new();
-            let mut owners = Vec::new();
-            for (index, patterns) in self.globs.iter().enumerate() {
-                for glob in patterns {
-                    all.add(glob.clone());
-                    owners.push(GlobId(index as u32));
-                }
-            }
-            Ok((all.build().map_err(|e| e.to_string())?, owners))
-        });
-        built.as_ref().map_err(Clone::clone)
-    }
-
-    /// The matcher of one glob.
-    fn glob(&self, glob: GlobId) -> BuildResult<&GlobSet> {
-        let (Some(patterns), Some(cell)) = (
-            self.globs.get(glob.0 as usize),
-            self.per_glob.get(glob.0 as usize),
-        ) else {
-            return Err(format!("unknown glob #{}", glob.0));
-        };
-        let built = cell.get_or_init(|| {
-            let mut one = GlobSetBuilder::new();
-            for pattern in patterns {
-                one.add(pattern.clone());
-            }
-            one.build().map_err(|e| e.to_string())
-        });
-        built.as_ref().map_err(Clone::clone)
     }
 
     /// The name, location and documentation of every rule, in rule order, shared by
@@ -134,8 +79,6 @@ pub struct EvalError {
 /// Errors are rare and values are returned constantly: the error is boxed so that a
 /// `Result` is no larger than the value it carries.
 pub type Result<'a, T = Value<'a>> = std::result::Result<T, Box<EvalError>>;
-
-type BuildResult<T> = std::result::Result<T, String>;
 
 enum GlobalSlot<'a> {
     Unset,
@@ -490,15 +433,13 @@ impl<'a, 'p> Ctx<'a, 'p> {
 
     /// Matches every path (and previous path) of the change against every glob once.
     fn match_files(&self) -> BuildResult<FileMatches> {
-        let count = self.compiled.globs.len();
-        let (all_globs, pattern_glob) = self.compiled.all_globs()?;
-        let mut path = vec![Vec::new(); count];
-        let mut touch: Vec<Vec<u32>> = vec![Vec::new(); count];
-        let mut hits = Vec::new();
+        let globs = &self.compiled.globs;
+        let mut path = vec![Vec::new(); globs.len()];
+        let mut touch: Vec<Vec<u32>> = vec![Vec::new(); globs.len()];
+        let mut scratch = globs.scratch()?;
         for (index, file) in self.change.files.iter().enumerate() {
             let index = index as u32;
-            all_globs.matches_into(&file.path, &mut hits);
-            for glob in hits.iter().filter_map(|p| pattern_glob.get(*p)) {
+            globs.matching(&file.path, &mut scratch, |glob| {
                 let g = glob.0 as usize;
                 if let (Some(p), Some(t)) = (path.get_mut(g), touch.get_mut(g))
                     && p.last() != Some(&index)
@@ -506,16 +447,15 @@ impl<'a, 'p> Ctx<'a, 'p> {
                     p.push(index);
                     t.push(index);
                 }
-            }
+            })?;
             if let Some(previous) = &file.previous_path {
-                all_globs.matches_into(previous, &mut hits);
-                for glob in hits.iter().filter_map(|p| pattern_glob.get(*p)) {
+                globs.matching(previous, &mut scratch, |glob| {
                     if let Some(t) = touch.get_mut(glob.0 as usize)
                         && t.last() != Some(&index)
                     {
                         t.push(index);
                     }
-                }
+                })?;
             }
         }
         let by_path = self
@@ -635,13 +575,10 @@ impl<'a, 'p> Ctx<'a, 'p> {
         {
             return Ok(FileMatches::has(&table.path, glob, file));
         }
-        match self.compiled.glob(glob) {
-            Ok(matcher) => Ok(matcher.is_match(text)),
-            Err(e) => Err(Self::error(
-                at,
-                format!("the glob could not be compiled: {e}"),
-            )),
-        }
+        self.compiled
+            .globs
+            .is_match(glob, text)
+            .map_err(|e| Self::error(at, format!("the glob could not be compiled: {e}")))
     }
 
     /// Evaluates a lambda's body with its parameter bound to `value`.

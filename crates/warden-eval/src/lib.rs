@@ -5,6 +5,7 @@
 mod approvals;
 mod evaluate;
 mod explain;
+mod globs;
 mod interp;
 pub mod report;
 mod value;
