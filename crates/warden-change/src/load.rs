@@ -4,6 +4,7 @@
 //! The pipeline is [`parse_change`], then [`Change::merge_facts`] for each fact file,
 //! then [`Change::validate`]; any error rejects the input whole.
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde::de::DeserializeOwned;
@@ -86,19 +87,36 @@ pub fn parse_facts(json: &str) -> Result<Loaded<Facts>, InputError> {
 }
 
 fn parse<T: DeserializeOwned>(json: &str) -> Result<Loaded<T>, InputError> {
-    // Tracking the JSON path of every value halves the parsing speed, so it is only
-    // done again, for the message, when the fast parse fails.
-    let mut warnings = Vec::new();
+    // The fast parse tracks nothing: not the JSON path of every value (that halves the
+    // parsing speed), nor the path of skipped fields. Input with unknown fields is
+    // parsed again to name them in warnings, and failing input to say where it fails.
+    let skipped = Cell::new(false);
     let mut deserializer = serde_json::Deserializer::from_str(json);
-    let fast: Result<T, _> = serde_ignored::deserialize(Strict(&mut deserializer), |path| {
-        warnings.push(ignored_warning(&path));
-    });
-    if let Ok(value) = fast
-        && deserializer.end().is_ok()
-    {
-        return Ok(Loaded { value, warnings });
+    let fast = T::deserialize(Strict(&mut deserializer, &skipped))
+        .and_then(|value| deserializer.end().map(|()| value));
+    match fast {
+        Ok(value) if !skipped.get() => Ok(Loaded {
+            value,
+            warnings: Vec::new(),
+        }),
+        Ok(_) => parse_noting_skipped(json),
+        Err(_) => parse_tracking_paths(json),
     }
-    parse_tracking_paths(json)
+}
+
+/// The parse for input with unknown fields: the same, naming each skipped field.
+fn parse_noting_skipped<T: DeserializeOwned>(json: &str) -> Result<Loaded<T>, InputError> {
+    let mut warnings = Vec::new();
+    let skipped = Cell::new(false);
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let parsed: Result<T, _> =
+        serde_ignored::deserialize(Strict(&mut deserializer, &skipped), |path| {
+            warnings.push(ignored_warning(&path));
+        });
+    match parsed {
+        Ok(value) if deserializer.end().is_ok() => Ok(Loaded { value, warnings }),
+        _ => parse_tracking_paths(json),
+    }
 }
 
 fn ignored_warning(path: &serde_ignored::Path<'_>) -> InputWarning {
@@ -115,10 +133,11 @@ fn ignored_warning(path: &serde_ignored::Path<'_>) -> InputWarning {
 /// The slow parse that knows where it is, for an error message with a JSON path.
 fn parse_tracking_paths<T: DeserializeOwned>(json: &str) -> Result<Loaded<T>, InputError> {
     let mut warnings = Vec::new();
+    let skipped = Cell::new(false);
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let mut on_ignored = |path: serde_ignored::Path<'_>| warnings.push(ignored_warning(&path));
     let result = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
-        Strict(&mut deserializer),
+        Strict(&mut deserializer, &skipped),
         &mut on_ignored,
     ));
     let value = match result {
