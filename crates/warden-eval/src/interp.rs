@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use warden_change::view::{Node, View, field_index, record_index};
 use warden_change::{Change, Time};
@@ -93,7 +94,7 @@ struct FileMatches {
     touch: Vec<Vec<u32>>,
     /// A file's index by the address of its path, so that `f.path matches G` and
     /// `f.touches(G)` inside any function read the table instead of matching again.
-    by_path: HashMap<usize, u32>,
+    by_path: HashMap<usize, u32, BuildHasherDefault<AddressHasher>>,
 }
 
 impl FileMatches {
@@ -108,6 +109,30 @@ impl FileMatches {
         table
             .get(glob.0 as usize)
             .is_some_and(|files| files.binary_search(&file).is_ok())
+    }
+}
+
+/// Hashes string addresses. They are distinct and not chosen by anyone, so SipHash's
+/// defence against crafted keys buys nothing here; one multiplication spreads them.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.write_usize(usize::from(*byte) ^ self.0 as usize);
+        }
+    }
+
+    fn write_usize(&mut self, address: usize) {
+        // The product's high bits are the well-mixed ones; the table reads the low bits.
+        self.0 = (address as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(32);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -436,10 +461,10 @@ impl<'a, 'p> Ctx<'a, 'p> {
         let globs = &self.compiled.globs;
         let mut path = vec![Vec::new(); globs.len()];
         let mut touch: Vec<Vec<u32>> = vec![Vec::new(); globs.len()];
-        let mut scratch = globs.scratch()?;
+        let mut matcher = globs.matcher()?;
         for (index, file) in self.change.files.iter().enumerate() {
             let index = index as u32;
-            globs.matching(&file.path, &mut scratch, |glob| {
+            matcher.matching(&file.path, |glob| {
                 let g = glob.0 as usize;
                 if let (Some(p), Some(t)) = (path.get_mut(g), touch.get_mut(g))
                     && p.last() != Some(&index)
@@ -447,15 +472,15 @@ impl<'a, 'p> Ctx<'a, 'p> {
                     p.push(index);
                     t.push(index);
                 }
-            })?;
+            });
             if let Some(previous) = &file.previous_path {
-                globs.matching(previous, &mut scratch, |glob| {
+                matcher.matching(previous, |glob| {
                     if let Some(t) = touch.get_mut(glob.0 as usize)
                         && t.last() != Some(&index)
                     {
                         t.push(index);
                     }
-                })?;
+                });
             }
         }
         let by_path = self
