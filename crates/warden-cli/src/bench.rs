@@ -2,7 +2,8 @@
 //! (a) `load`: reading, parsing, checking and compiling the policy;
 //! (b) `eval`: evaluating an already parsed change;
 //! (c) `input+eval`: parsing the change and fact files (JSON text, already in memory),
-//!     merging and validating them, then evaluating.
+//!     merging and validating them, then evaluating;
+//! (d) `digest`: the SHA-256 of the input texts that `warden eval` puts in its report.
 //!
 //! Each measurement runs a fixed number of rounds (`--rounds`), or else as many as needed
 //! for `--min-time-ms` (default 1 s) and at least 10, after one untimed warm-up round.
@@ -207,7 +208,14 @@ pub fn run(args: &Args<'_>) -> i32 {
             })
         },
     );
-    let measurements = [load, eval, input_eval];
+    let digest = measure(
+        "digest",
+        "SHA-256 of the change + facts text, for the report",
+        rounds,
+        min_time,
+        || warden::input_digest(black_box(&change_text), black_box(&facts)),
+    );
+    let measurements = [load, eval, input_eval, digest];
 
     let policy_files = policy.analysis.files.iter().filter(|f| !f.std).count();
     let summary = Summary {

@@ -132,7 +132,14 @@ fn bench_names_the_three_measurements() {
         text(&human.stderr)
     );
     let stdout = text(&human.stdout);
-    for name in ["load", "eval", "input+eval", "peak RSS", "verdict"] {
+    for name in [
+        "load",
+        "eval",
+        "input+eval",
+        "digest",
+        "peak RSS",
+        "verdict",
+    ] {
         assert!(stdout.contains(name), "`{name}` missing from:\n{stdout}");
     }
 
@@ -152,7 +159,7 @@ fn bench_names_the_three_measurements() {
         .iter()
         .map(|m| m["name"].as_str().unwrap_or(""))
         .collect();
-    assert_eq!(names, ["load", "eval", "input+eval"]);
+    assert_eq!(names, ["load", "eval", "input+eval", "digest"]);
     for m in value["measurements"].as_array().into_iter().flatten() {
         assert_eq!(m["rounds"], 3);
     }

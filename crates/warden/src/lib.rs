@@ -303,12 +303,35 @@ pub fn compile(sources: &[SourceText]) -> Result<Policy, Box<Analysis>> {
 pub struct Input {
     pub change: Change,
     pub warnings: Vec<(String, InputWarning)>,
-    /// `sha256:` of the change and every fact file, in the order given.
-    pub digest: String,
+    /// `sha256:` of the change and every fact file, for the report; see
+    /// [`Input::with_digest`].
+    pub digest: Option<String>,
+}
+
+impl Input {
+    /// Stamps the input with the digest of the texts it was read from. Separate from
+    /// [`read_input`] because hashing costs as much as a third of parsing a large
+    /// change, and only a report that is shown needs it.
+    pub fn with_digest(mut self, change_text: &str, facts: &[(String, String)]) -> Input {
+        self.digest = Some(input_digest(change_text, facts));
+        self
+    }
+}
+
+/// `sha256:` of the change text, then of each fact file's text after a zero byte.
+pub fn input_digest(change_text: &str, facts: &[(String, String)]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(change_text.as_bytes());
+    for (_, text) in facts {
+        hasher.update([0]);
+        hasher.update(text.as_bytes());
+    }
+    format!("sha256:{:x}", hasher.finalize())
 }
 
 /// Parses a change description and merges fact files into it. `change_name` names the
 /// change in messages (a path, or `-` for standard input). Rejected whole on any error.
+/// The input has no digest yet (see [`Input::with_digest`]).
 pub fn read_input(
     change_name: &str,
     change_text: &str,
@@ -326,16 +349,12 @@ pub fn read_input(
         .into_iter()
         .map(|w| (change_name.to_string(), w))
         .collect();
-    let mut hasher = Sha256::new();
-    hasher.update(change_text.as_bytes());
     for (path, text) in facts {
         let facts = warden_change::parse_facts(text).map_err(|e| input_error(path, vec![e]))?;
         warnings.extend(facts.warnings.into_iter().map(|w| (path.clone(), w)));
         change
             .merge_facts(facts.value, path)
             .map_err(|e| input_error(path, vec![e]))?;
-        hasher.update([0]);
-        hasher.update(text.as_bytes());
     }
     let errors = change.validate();
     if !errors.is_empty() {
@@ -344,11 +363,12 @@ pub fn read_input(
     Ok(Input {
         change,
         warnings,
-        digest: format!("sha256:{:x}", hasher.finalize()),
+        digest: None,
     })
 }
 
-/// Reads the change (a path, or `-` for the given standard input) and fact files.
+/// Reads the change (a path, or `-` for the given standard input) and fact files, and
+/// stamps the input with their digest.
 pub fn load_input(
     change: &Path,
     stdin: Option<&str>,
@@ -362,15 +382,16 @@ pub fn load_input(
         .iter()
         .map(|path| Ok((path.display().to_string(), read(path)?)))
         .collect::<Result<Vec<_>, LoadError>>()?;
-    read_input(&name, &text, &facts)
+    Ok(read_input(&name, &text, &facts)?.with_digest(&text, &facts))
 }
 
-/// Evaluates a change and stamps the report with the policy and input digests.
+/// Evaluates a change and, when the input has a digest, stamps the report with the
+/// policy and input digests.
 pub fn evaluate(policy: &Policy, input: &Input, options: Options) -> Report {
     let mut report = warden_eval::evaluate(&policy.compiled, &input.change, options);
-    report.digest = Some(Digest {
+    report.digest = input.digest.as_ref().map(|input| Digest {
         policy: policy.digest.clone(),
-        input: input.digest.clone(),
+        input: input.clone(),
     });
     report
 }
