@@ -508,16 +508,16 @@ impl Change {
             }
         }
         for (i, file) in self.files.iter().enumerate() {
-            errors.non_negative(format!("$.files[{i}].additions"), file.additions);
-            errors.non_negative(format!("$.files[{i}].deletions"), file.deletions);
+            errors.non_negative(|| format!("$.files[{i}].additions"), file.additions);
+            errors.non_negative(|| format!("$.files[{i}].deletions"), file.deletions);
         }
-        errors.non_negative("$.threads.unresolved".into(), self.threads.unresolved);
+        errors.non_negative(|| "$.threads.unresolved".into(), self.threads.unresolved);
         for (i, wave) in self.deployment.iter().flat_map(|d| &d.plan).enumerate() {
             let at = format!("$.deployment.plan[{i}]");
-            errors.non_negative(format!("{at}.wave"), wave.wave);
-            errors.non_negative(format!("{at}.bake_minutes"), wave.bake_minutes);
+            errors.non_negative(|| format!("{at}.wave"), wave.wave);
+            errors.non_negative(|| format!("{at}.bake_minutes"), wave.bake_minutes);
             if let Some(cells) = wave.cells {
-                errors.non_negative(format!("{at}.cells"), cells);
+                errors.non_negative(|| format!("{at}.cells"), cells);
             }
             if !(0..=100).contains(&wave.traffic_percent) {
                 errors.push(
@@ -531,7 +531,7 @@ impl Change {
         }
         for (id, principal) in &self.principals {
             if let Some(level) = principal.level {
-                errors.non_negative(format!("{}.level", key_path("$.principals", id)), level);
+                errors.non_negative(|| format!("{}.level", key_path("$.principals", id)), level);
             }
             if let Some(zone) = &principal.timezone
                 && time_zone(zone).is_none()
@@ -544,7 +544,7 @@ impl Change {
         }
         for (name, service) in &self.services {
             let at = key_path("$.services", name);
-            errors.non_negative(format!("{at}.tier"), service.tier);
+            errors.non_negative(|| format!("{at}.tier"), service.tier);
             if time_zone(&service.timezone).is_none() {
                 errors.push(format!("{at}.timezone"), unknown_zone(&service.timezone));
             }
@@ -563,7 +563,7 @@ impl Change {
                 );
             }
             for (j, tier) in freeze.scope.tiers.iter().enumerate() {
-                errors.non_negative(format!("{at}.scope.tiers[{j}]"), *tier);
+                errors.non_negative(|| format!("{at}.scope.tiers[{j}]"), *tier);
             }
         }
         errors.0
@@ -577,9 +577,10 @@ impl Errors {
         self.0.push(InputError::at(path, message));
     }
 
-    fn non_negative(&mut self, path: String, value: i64) {
+    /// The path is only formatted for a negative value: thousands of files are checked.
+    fn non_negative(&mut self, path: impl FnOnce() -> String, value: i64) {
         if value < 0 {
-            self.push(path, format!("expected 0 or more, found {value}"));
+            self.push(path(), format!("expected 0 or more, found {value}"));
         }
     }
 }

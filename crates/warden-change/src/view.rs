@@ -3,6 +3,7 @@
 //! field access by index, with principals and services resolved and the derived fields
 //! (`latest_reviews`, `services`, `message`, `co_authors`, …) computed.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
@@ -681,67 +682,94 @@ static EMPTY_CALENDAR: Calendar = Calendar {
 pub struct View<'a> {
     change: &'a Change,
     /// Principal ids by lowercased e-mail; the first principal wins.
-    by_email: HashMap<String, &'a str>,
-    latest_reviews: Vec<&'a Review>,
-    service_names: Vec<&'a str>,
-    services: Vec<ServiceRef<'a>>,
+    by_email: OnceCell<HashMap<String, &'a str>>,
+    latest_reviews: OnceCell<Vec<&'a Review>>,
+    services: OnceCell<Services<'a>>,
+}
+
+/// The services a change touches: every name (sorted, once each), and those the
+/// catalogue knows.
+#[derive(Clone, Debug)]
+struct Services<'a> {
+    names: Vec<&'a str>,
+    known: Vec<ServiceRef<'a>>,
 }
 
 impl<'a> View<'a> {
-    /// Builds the indexes: principals by e-mail, latest reviews, named services.
+    /// A view of `change`. Its indexes (principals by e-mail, latest reviews, touched
+    /// services) are built when first read: a policy that never asks pays nothing.
     pub fn new(change: &'a Change) -> View<'a> {
-        let mut by_email = HashMap::new();
-        for (id, facts) in &change.principals {
-            if let Some(email) = &facts.email {
-                by_email
-                    .entry(email.to_ascii_lowercase())
-                    .or_insert(id.as_str());
-            }
-        }
-
-        // Each reviewer's latest review; on equal times the later one in the list.
-        let mut latest: HashMap<&str, usize> = HashMap::new();
-        for (i, review) in change.reviews.iter().enumerate() {
-            let entry = latest.entry(review.reviewer.as_str()).or_insert(i);
-            if let Some(current) = change.reviews.get(*entry)
-                && review.submitted_at >= current.submitted_at
-            {
-                *entry = i;
-            }
-        }
-        let mut latest: Vec<usize> = latest.into_values().collect();
-        latest.sort_unstable();
-        let latest_reviews = latest
-            .into_iter()
-            .filter_map(|i| change.reviews.get(i))
-            .collect();
-
-        let mut service_names: Vec<&str> = change
-            .files
-            .iter()
-            .flat_map(|file| &file.services)
-            .chain(change.deployment.iter().flat_map(|d| &d.services))
-            .map(String::as_str)
-            .collect();
-        service_names.sort_unstable();
-        service_names.dedup();
-        let services = service_names
-            .iter()
-            .filter_map(|name| {
-                change
-                    .services
-                    .get_key_value(*name)
-                    .map(|(name, facts)| ServiceRef { name, facts })
-            })
-            .collect();
-
         View {
             change,
-            by_email,
-            latest_reviews,
-            service_names,
-            services,
+            by_email: OnceCell::new(),
+            latest_reviews: OnceCell::new(),
+            services: OnceCell::new(),
         }
+    }
+
+    fn by_email(&self) -> &HashMap<String, &'a str> {
+        self.by_email.get_or_init(|| {
+            let mut by_email = HashMap::new();
+            for (id, facts) in &self.change.principals {
+                if let Some(email) = &facts.email {
+                    by_email
+                        .entry(email.to_ascii_lowercase())
+                        .or_insert(id.as_str());
+                }
+            }
+            by_email
+        })
+    }
+
+    /// Each reviewer's latest review, in list order; on equal times the later one in
+    /// the list.
+    fn latest_reviews(&self) -> &[&'a Review] {
+        self.latest_reviews.get_or_init(|| {
+            let reviews = &self.change.reviews;
+            let mut latest: HashMap<&str, usize> = HashMap::new();
+            for (i, review) in reviews.iter().enumerate() {
+                let entry = latest.entry(review.reviewer.as_str()).or_insert(i);
+                if let Some(current) = reviews.get(*entry)
+                    && review.submitted_at >= current.submitted_at
+                {
+                    *entry = i;
+                }
+            }
+            let mut latest: Vec<usize> = latest.into_values().collect();
+            latest.sort_unstable();
+            latest.into_iter().filter_map(|i| reviews.get(i)).collect()
+        })
+    }
+
+    fn services(&self) -> &Services<'a> {
+        self.services.get_or_init(|| {
+            let change = self.change;
+            let mut names: Vec<&str> = Vec::new();
+            let touched = change
+                .files
+                .iter()
+                .flat_map(|file| &file.services)
+                .chain(change.deployment.iter().flat_map(|d| &d.services));
+            for name in touched {
+                // Neighbouring files are usually in the same service: skipping repeats
+                // first leaves little to sort.
+                if names.last() != Some(&name.as_str()) {
+                    names.push(name);
+                }
+            }
+            names.sort_unstable();
+            names.dedup();
+            let known = names
+                .iter()
+                .filter_map(|name| {
+                    change
+                        .services
+                        .get_key_value(*name)
+                        .map(|(name, facts)| ServiceRef { name, facts })
+                })
+                .collect();
+            Services { names, known }
+        })
     }
 
     /// The change.
@@ -769,7 +797,7 @@ impl<'a> View<'a> {
 
     /// The principal whose e-mail is `email` (ASCII case-insensitive).
     pub fn principal_by_email(&self, email: &str) -> Option<Node<'a>> {
-        let id = *self.by_email.get(&email.to_ascii_lowercase())?;
+        let id = *self.by_email().get(&email.to_ascii_lowercase())?;
         Some(self.principal(id))
     }
 
@@ -1021,7 +1049,7 @@ impl<'a> View<'a> {
             14 => nodes(&c.commits, Node::Commit),
             15 => nodes(&c.reviews, Node::Review),
             16 if std::ptr::eq(c, self.change) => Datum::List(
-                self.latest_reviews
+                self.latest_reviews()
                     .iter()
                     .map(|r| Datum::Node(Node::Review(r)))
                     .collect(),
@@ -1037,14 +1065,19 @@ impl<'a> View<'a> {
             21 => Datum::Node(Node::Links(&c.links)),
             22 => nodes(&c.overrides, Node::Override),
             23 if std::ptr::eq(c, self.change) => Datum::List(
-                self.services
+                self.services()
+                    .known
                     .iter()
                     .map(|s| Datum::Node(Node::Service(*s)))
                     .collect(),
             ),
-            24 if std::ptr::eq(c, self.change) => {
-                Datum::List(self.service_names.iter().map(|s| Datum::Str(s)).collect())
-            }
+            24 if std::ptr::eq(c, self.change) => Datum::List(
+                self.services()
+                    .names
+                    .iter()
+                    .map(|s| Datum::Str(s))
+                    .collect(),
+            ),
             23 | 24 => View::new(c).change_field(c, field),
             25 => Datum::Node(Node::Calendar(
                 c.calendar.as_ref().unwrap_or(&EMPTY_CALENDAR),

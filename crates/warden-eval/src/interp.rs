@@ -809,14 +809,15 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 Value::List(out.into())
             }
             Builtin::Sum | Builtin::Min | Builtin::Max => {
-                let mut numbers = Vec::with_capacity(items.len());
+                let mut fold = Fold::new(op);
                 for item in items.iter() {
-                    numbers.push(match arg {
+                    let number = match arg {
                         Some(lambda) => self.apply(lambda, item.clone(), frame)?,
                         None => item.clone(),
-                    });
+                    };
+                    fold.push(number, expr)?;
                 }
-                self.fold(op, numbers, expr)?
+                fold.finish()
             }
             Builtin::Len => Value::Int(items.len() as i64),
             Builtin::IsEmpty => Value::Bool(items.is_empty()),
@@ -845,47 +846,6 @@ impl<'a, 'p> Ctx<'a, 'p> {
             }
             _ => return Err(Self::error(expr, "not a list method")),
         })
-    }
-
-    fn fold(&self, op: Builtin, numbers: Vec<Value<'a>>, expr: &ir::Expr) -> Result<'a> {
-        if op == Builtin::Sum {
-            let mut total = 0i64;
-            let mut duration = false;
-            for n in numbers {
-                let (value, is_duration) = match n {
-                    Value::Int(i) => (i, false),
-                    Value::Duration(d) => (d, true),
-                    _ => continue,
-                };
-                duration |= is_duration;
-                total = total
-                    .checked_add(value)
-                    .ok_or_else(|| Self::error(expr, "integer overflow in `sum`"))?;
-            }
-            return Ok(if duration {
-                Value::Duration(total)
-            } else {
-                Value::Int(total)
-            });
-        }
-        let mut best: Option<Value<'a>> = None;
-        for n in numbers {
-            let better = match &best {
-                None => true,
-                Some(current) => {
-                    let ordering = n.compare(current);
-                    if op == Builtin::Min {
-                        ordering == Some(std::cmp::Ordering::Less)
-                    } else {
-                        ordering == Some(std::cmp::Ordering::Greater)
-                    }
-                }
-            };
-            if better {
-                best = Some(n);
-            }
-        }
-        Ok(best.unwrap_or(Value::Null))
     }
 
     fn string_method(
@@ -947,6 +907,65 @@ impl<'a, 'p> Ctx<'a, 'p> {
         let left = self.eval(lhs, frame)?;
         let right = self.eval(rhs, frame)?;
         binary_values(self, op, left, right, expr)
+    }
+}
+
+/// `sum`, `min` or `max`, one value at a time. Values of other types are skipped;
+/// a sum with a duration in it is a duration.
+struct Fold<'a> {
+    op: Builtin,
+    total: i64,
+    duration: bool,
+    best: Option<Value<'a>>,
+}
+
+impl<'a> Fold<'a> {
+    fn new(op: Builtin) -> Fold<'a> {
+        Fold {
+            op,
+            total: 0,
+            duration: false,
+            best: None,
+        }
+    }
+
+    fn push(&mut self, n: Value<'a>, expr: &ir::Expr) -> Result<'a, ()> {
+        if self.op == Builtin::Sum {
+            let value = match n {
+                Value::Int(i) => i,
+                Value::Duration(d) => {
+                    self.duration = true;
+                    d
+                }
+                _ => return Ok(()),
+            };
+            self.total = self
+                .total
+                .checked_add(value)
+                .ok_or_else(|| Ctx::error(expr, "integer overflow in `sum`"))?;
+            return Ok(());
+        }
+        let wanted = if self.op == Builtin::Min {
+            std::cmp::Ordering::Less
+        } else {
+            std::cmp::Ordering::Greater
+        };
+        if self
+            .best
+            .as_ref()
+            .is_none_or(|current| n.compare(current) == Some(wanted))
+        {
+            self.best = Some(n);
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Value<'a> {
+        match self.op {
+            Builtin::Sum if self.duration => Value::Duration(self.total),
+            Builtin::Sum => Value::Int(self.total),
+            _ => self.best.unwrap_or(Value::Null),
+        }
     }
 }
 
