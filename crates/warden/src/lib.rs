@@ -245,7 +245,14 @@ fn collect_warden_files(
     for entry in entries.flatten() {
         let path = entry.path();
         let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        if path.is_dir() {
+        // The entry's type comes with the directory listing; only a symbolic link
+        // needs a `stat` to learn what it points to.
+        let is_dir = match entry.file_type() {
+            Ok(kind) if kind.is_symlink() => path.is_dir(),
+            Ok(kind) => kind.is_dir(),
+            Err(_) => path.is_dir(),
+        };
+        if is_dir {
             if !hidden {
                 collect_warden_files(root, &path, out)?;
             }
