@@ -16,7 +16,7 @@ mod time;
 pub mod view;
 
 pub use load::{InputError, InputWarning, Loaded, parse_change, parse_facts};
-pub use model::{Change, ChangeKind, Facts, SCHEMA_VERSION};
+pub use model::{Change, ChangeKind, Facts, Ids, SCHEMA_VERSION};
 pub use time::{Time, TimeError, time_zone};
 pub use view::{
     Datum, FieldDef, Node, PersonRef, PersonSource, PrincipalRef, RECORDS, RecordDef, ServiceRef,

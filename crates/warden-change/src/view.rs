@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 
 use crate::model::{
     Artifact, Calendar, Change, Check, Commit, ConfigChange, Deployment, DeploymentApproval,
-    DocLink, File, Freeze, FreezeScope, Incident, InfraPlan, Links, Override, Person,
+    DocLink, File, Freeze, FreezeScope, Ids, Incident, InfraPlan, Links, Override, Person,
     PrincipalFacts, Ref, Repository, ResourceChange, Review, Revisions, ServiceFacts, Signature,
     Threads, Ticket, Trailer, Wave,
 };
@@ -682,7 +682,7 @@ static EMPTY_CALENDAR: Calendar = Calendar {
 pub struct View<'a> {
     change: &'a Change,
     /// Principal ids by lowercased e-mail; the first principal wins.
-    by_email: OnceCell<HashMap<String, &'a str>>,
+    by_email: OnceCell<HashMap<String, &'a str, Ids>>,
     latest_reviews: OnceCell<Vec<&'a Review>>,
     services: OnceCell<Services<'a>>,
 }
@@ -707,9 +707,9 @@ impl<'a> View<'a> {
         }
     }
 
-    fn by_email(&self) -> &HashMap<String, &'a str> {
+    fn by_email(&self) -> &HashMap<String, &'a str, Ids> {
         self.by_email.get_or_init(|| {
-            let mut by_email = HashMap::new();
+            let mut by_email = HashMap::default();
             for (id, facts) in &self.change.principals {
                 if let Some(email) = &facts.email {
                     by_email
@@ -726,7 +726,7 @@ impl<'a> View<'a> {
     fn latest_reviews(&self) -> &[&'a Review] {
         self.latest_reviews.get_or_init(|| {
             let reviews = &self.change.reviews;
-            let mut latest: HashMap<&str, usize> = HashMap::new();
+            let mut latest: HashMap<&str, usize, Ids> = HashMap::default();
             for (i, review) in reviews.iter().enumerate() {
                 let entry = latest.entry(review.reviewer.as_str()).or_insert(i);
                 if let Some(current) = reviews.get(*entry)

@@ -13,9 +13,17 @@ use crate::value::Value;
 const MAX_WITNESSES: usize = 12;
 
 impl<'a> Ctx<'a, '_> {
+    /// The source of `expr` on one line: runs of whitespace become one space.
     pub fn snippet(&self, expr: &ir::Expr) -> String {
         let text = self.program().snippet(expr.file, expr.span);
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
+        let mut line = String::with_capacity(text.len());
+        for word in text.split_whitespace() {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        line
     }
 
     fn witness(&self, expr: &ir::Expr, detail: String) -> Witness {

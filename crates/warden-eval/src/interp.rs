@@ -4,7 +4,6 @@
 use std::rc::Rc;
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use warden_change::view::{Node, View, field_index, record_index};
 use warden_change::{Change, Time};
@@ -94,7 +93,7 @@ struct FileMatches {
     touch: Vec<Vec<u32>>,
     /// A file's index by the address of its path, so that `f.path matches G` and
     /// `f.touches(G)` inside any function read the table instead of matching again.
-    by_path: HashMap<usize, u32, BuildHasherDefault<AddressHasher>>,
+    by_path: HashMap<usize, u32, foldhash::fast::FixedState>,
 }
 
 impl FileMatches {
@@ -109,30 +108,6 @@ impl FileMatches {
         table
             .get(glob.0 as usize)
             .is_some_and(|files| files.binary_search(&file).is_ok())
-    }
-}
-
-/// Hashes string addresses. They are distinct and not chosen by anyone, so SipHash's
-/// defence against crafted keys buys nothing here; one multiplication spreads them.
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.write_usize(usize::from(*byte) ^ self.0 as usize);
-        }
-    }
-
-    fn write_usize(&mut self, address: usize) {
-        // The product's high bits are the well-mixed ones; the table reads the low bits.
-        self.0 = (address as u64)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .rotate_left(32);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 
@@ -856,11 +831,25 @@ impl<'a, 'p> Ctx<'a, 'p> {
         frame: &mut Frame<'a>,
         expr: &ir::Expr,
     ) -> Result<'a> {
+        // The common cases return the string itself: text that is already trimmed or
+        // already in the wanted case (checked for ASCII only) needs no new string.
+        let text = s.as_str();
+        let unchanged = match op {
+            Builtin::Trim => text.trim().len() == text.len(),
+            Builtin::Lower => text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()),
+            Builtin::Upper => text.is_ascii() && !text.bytes().any(|b| b.is_ascii_lowercase()),
+            _ => false,
+        };
+        if unchanged {
+            return Ok(Value::Str(s));
+        }
+        if let (Builtin::Trim, Str::Borrowed(borrowed)) = (op, &s) {
+            return Ok(Value::Str(Str::Borrowed(borrowed.trim())));
+        }
         let other = match arg {
             Some(arg) => Some(self.text(arg, frame)?),
             None => None,
         };
-        let text = s.as_str();
         let other = other.as_ref().map(Str::as_str).unwrap_or("");
         Ok(match op {
             Builtin::StrLen => Value::Int(text.chars().count() as i64),
