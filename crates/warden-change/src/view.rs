@@ -685,6 +685,7 @@ pub struct View<'a> {
     by_email: OnceCell<HashMap<String, &'a str, Ids>>,
     latest_reviews: OnceCell<Vec<&'a Review>>,
     services: OnceCell<Services<'a>>,
+    principal_ids: OnceCell<Vec<&'a str>>,
 }
 
 /// The services a change touches: every name (sorted, once each), and those the
@@ -704,7 +705,17 @@ impl<'a> View<'a> {
             by_email: OnceCell::new(),
             latest_reviews: OnceCell::new(),
             services: OnceCell::new(),
+            principal_ids: OnceCell::new(),
         }
+    }
+
+    /// The ids of the directory's principals, sorted.
+    pub fn principal_ids(&self) -> &[&'a str] {
+        self.principal_ids.get_or_init(|| {
+            let mut ids: Vec<&str> = self.change.principals.keys().map(String::as_str).collect();
+            ids.sort_unstable();
+            ids
+        })
     }
 
     fn by_email(&self) -> &HashMap<String, &'a str, Ids> {

@@ -474,16 +474,18 @@ fn approval_group<'a>(
     let missing = required.saturating_sub(counted.len() as u32);
     let mut could_approve = Vec::new();
     if missing > 0 {
-        let change = ctx.change;
-        let mut candidates: Vec<&'a str> = change.principals.keys().map(String::as_str).collect();
-        candidates.sort_unstable();
+        let view = &ctx.view;
+        let candidates: Vec<&'a str> = view
+            .principal_ids()
+            .iter()
+            .copied()
+            .filter(|id| {
+                !counted.iter().any(|c| c == id)
+                    && approvals.may_approve(view, id)
+                    && set.contains(view, id)
+            })
+            .collect();
         for id in candidates {
-            if counted.iter().any(|c| c == id)
-                || !approvals.may_approve(&ctx.view, id)
-                || !set.contains(&ctx.view, id)
-            {
-                continue;
-            }
             if approver_qualifies(ctx, req, id, frame)? {
                 could_approve.push(id.to_string());
             }

@@ -106,7 +106,12 @@ impl Globs {
                 }
                 let nfa = thompson::Compiler::new()
                     .syntax(bytes())
-                    .configure(thompson::Config::new().utf8(false))
+                    // Matching needs no capture groups; leaving them out shrinks the NFA.
+                    .configure(
+                        thompson::Config::new()
+                            .utf8(false)
+                            .which_captures(thompson::WhichCaptures::None),
+                    )
                     .build_many(&patterns)
                     .map_err(|e| e.to_string())?;
                 let dfa = DFA::builder()
