@@ -12,7 +12,7 @@ mod scan;
 use pest::Parser as _;
 use pest_derive::Parser;
 
-use crate::{Diagnostic, FileId, Span, ast};
+use crate::{Diagnostic, FileId, MAX_NESTING, Span, ast};
 
 #[derive(Parser)]
 #[grammar = "../../grammar/warden.pest"]
@@ -24,23 +24,28 @@ pub fn parse(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
     let mut items = Vec::new();
     let mut diagnostics = Vec::new();
     let chunks = scan::split_items(source);
-    for (index, range) in chunks.iter().enumerate() {
+    for (index, chunk) in chunks.iter().enumerate() {
+        let range = &chunk.range;
         let Some(text) = source.get(range.clone()) else {
             continue;
         };
         // Whitespace and comments between items are not an item.
-        let Some((first, last)) = scan::code_bounds(text) else {
+        if !scan::has_code(text) {
             continue;
+        }
+        // Only an error message needs the next item's keyword.
+        let next_item = || {
+            chunks[index + 1..]
+                .iter()
+                .filter_map(|c| source.get(c.range.clone()))
+                .find_map(scan::first_word)
         };
-        let item_span = Span::new(range.start + first, range.start + last);
-        let next_item = chunks[index + 1..]
-            .iter()
-            .filter_map(|r| source.get(r.clone()))
-            .find_map(scan::first_word);
-        match parse_item(source, range.start, text, file, next_item) {
+        match parse_item(source, chunk, text, file, next_item) {
             Ok(item) => items.push(item),
             Err(diagnostic) => {
                 diagnostics.push(diagnostic);
+                let (first, last) = scan::code_bounds(text).unwrap_or((0, text.len()));
+                let item_span = Span::new(range.start + first, range.start + last);
                 items.push(ast::Item::Error(item_span));
             }
         }
@@ -48,28 +53,32 @@ pub fn parse(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
     (ast::Module { items }, diagnostics)
 }
 
-fn parse_item(
-    source: &str,
-    start: usize,
+fn parse_item<'s>(
+    source: &'s str,
+    chunk: &scan::Chunk,
     text: &str,
     file: FileId,
-    next_item: Option<&str>,
+    next_item: impl FnOnce() -> Option<&'s str>,
 ) -> Result<ast::Item, Diagnostic> {
+    let start = chunk.range.start;
     // Deep nesting is rejected before pest recurses into it.
-    if let Some((offset, len)) = scan::nesting_violation(text) {
+    if chunk.openers > MAX_NESTING
+        && let Some((offset, len)) = scan::nesting_violation(text)
+    {
         let at = start + offset;
         return Err(errors::too_deep_brackets(file, Span::new(at, at + len)));
     }
-    let place = errors::Place {
-        src: source,
-        file,
-        start,
-        end: start + text.len(),
-        subject: errors::Subject::Item,
-        next_item,
-    };
-    let mut pairs = WardenParser::parse(Rule::item, text)
-        .map_err(|e| errors::syntax_error(&e, &place, "syntax-error"))?;
+    let mut pairs = WardenParser::parse(Rule::item, text).map_err(|e| {
+        let place = errors::Place {
+            src: source,
+            file,
+            start,
+            end: start + text.len(),
+            subject: errors::Subject::Item,
+            next_item: next_item(),
+        };
+        errors::syntax_error(&e, &place, "syntax-error")
+    })?;
     let cx = build::Cx {
         src: source,
         base: start,

@@ -3,11 +3,10 @@
 //! never a panic. Expression depth is tracked while building so that no tree deeper
 //! than `MAX_EXPR_DEPTH` reaches later stages (their recursion must not overflow).
 
-use std::sync::LazyLock;
+use std::iter::Peekable;
 
 use pest::Parser as _;
-use pest::iterators::Pair;
-use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::iterators::{Pair, Pairs};
 
 use super::errors::{self, Place, Subject};
 use super::{Rule, WardenParser, scan};
@@ -23,37 +22,59 @@ pub(super) type Res<T> = Result<T, Diagnostic>;
 /// The deepest expression tree the parser builds. Deeper input is rejected.
 pub(super) const MAX_EXPR_DEPTH: usize = MAX_NESTING * 4;
 
-/// Operator precedence, loosest first (docs/language.md, "Expressions").
-static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
-    PrattParser::new()
-        .op(Op::prefix(Rule::if_prefix) | Op::prefix(Rule::lambda_prefix))
-        .op(Op::infix(Rule::op_or, Assoc::Left))
-        .op(Op::infix(Rule::op_and, Assoc::Left))
-        .op(Op::prefix(Rule::op_not))
+/// How an operator applies to its operands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Affix {
+    Prefix,
+    Postfix,
+    /// An infix operator, left-associative.
+    Left,
+    /// An infix operator, right-associative.
+    Right,
+}
+
+/// Operator precedence, loosest first (docs/language.md, "Expressions"): how an operator
+/// rule applies and how tightly it binds, or `None` for a primary. The numbers are the
+/// ones pest's `PrattParser` would give these levels.
+fn binding(rule: Rule) -> Option<(Affix, u32)> {
+    Some(match rule {
+        Rule::if_prefix | Rule::lambda_prefix => (Affix::Prefix, 20),
+        Rule::op_or => (Affix::Left, 30),
+        Rule::op_and => (Affix::Left, 40),
+        Rule::op_not => (Affix::Prefix, 50),
         // Comparisons are non-associative: parsed left-associatively, then a chain is
         // reported (see `infix`).
-        .op(Op::infix(Rule::op_eq, Assoc::Left)
-            | Op::infix(Rule::op_ne, Assoc::Left)
-            | Op::infix(Rule::op_lt, Assoc::Left)
-            | Op::infix(Rule::op_le, Assoc::Left)
-            | Op::infix(Rule::op_gt, Assoc::Left)
-            | Op::infix(Rule::op_ge, Assoc::Left)
-            | Op::infix(Rule::op_in, Assoc::Left)
-            | Op::infix(Rule::op_matches, Assoc::Left)
-            | Op::infix(Rule::op_matches_regex, Assoc::Left)
-            | Op::infix(Rule::op_within, Assoc::Left))
-        .op(Op::infix(Rule::op_coalesce, Assoc::Right))
-        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
-        .op(Op::infix(Rule::op_mul, Assoc::Left)
-            | Op::infix(Rule::op_div, Assoc::Left)
-            | Op::infix(Rule::op_rem, Assoc::Left))
-        .op(Op::prefix(Rule::op_neg))
-        .op(Op::postfix(Rule::field)
-            | Op::postfix(Rule::opt_field)
-            | Op::postfix(Rule::method)
-            | Op::postfix(Rule::opt_method)
-            | Op::postfix(Rule::index))
-});
+        Rule::op_eq
+        | Rule::op_ne
+        | Rule::op_lt
+        | Rule::op_le
+        | Rule::op_gt
+        | Rule::op_ge
+        | Rule::op_in
+        | Rule::op_matches
+        | Rule::op_matches_regex
+        | Rule::op_within => (Affix::Left, 60),
+        Rule::op_coalesce => (Affix::Right, 70),
+        Rule::op_add | Rule::op_sub => (Affix::Left, 80),
+        Rule::op_mul | Rule::op_div | Rule::op_rem => (Affix::Left, 90),
+        Rule::op_neg => (Affix::Prefix, 100),
+        Rule::access | Rule::opt_access | Rule::index => (Affix::Postfix, 110),
+        _ => return None,
+    })
+}
+
+/// The binding power of the operator that comes next (0 at the end). Anything else
+/// binds tightest, so that `led` reports it.
+fn lbp(ops: &mut Ops<'_>) -> u32 {
+    match ops.peek() {
+        None => 0,
+        Some(op) => binding(op.as_rule()).map_or(u32::MAX, |(_, prec)| prec),
+    }
+}
+
+/// The flat sequence of an `expr`'s prefix operators, primaries, postfix and infix
+/// operators, as the Pratt fold consumes it.
+type Ops<'i> = Peekable<Pairs<'i, Rule>>;
 
 /// An expression and the depth of its tree (a leaf has depth 1).
 type Deep = (Expr, usize);
@@ -71,8 +92,21 @@ impl<'s> Cx<'s> {
     /// includes them when a rule ends with an optional or repeated part.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
+        let text = s.as_str();
         let start = self.base + s.start();
-        Span::new(start, start + scan::trim_trivia_end(pair.as_str()))
+        // Trailing trivia ends with whitespace, or with a comment at the very end of the
+        // input: a pair that ends earlier, on something else, has none.
+        let plain_end = text
+            .as_bytes()
+            .last()
+            .is_some_and(|b| !b.is_ascii_whitespace())
+            && s.end() < s.get_input().len();
+        let len = if plain_end {
+            text.len()
+        } else {
+            scan::trim_trivia_end(text)
+        };
+        Span::new(start, start + len)
     }
 
     /// The tree does not have the shape the grammar promises: a bug in Warden.
@@ -518,39 +552,93 @@ impl<'s> Cx<'s> {
     }
 
     fn expr_deep(&self, pair: Pair<'_, Rule>) -> Res<Deep> {
-        let pairs = pair.into_inner();
-        // The Pratt parser recurses once per prefix operator and per right-associative
-        // `??`: bound that before handing it the sequence.
-        let mut stacked = 0;
-        for p in pairs.clone() {
-            if matches!(
-                p.as_rule(),
-                Rule::if_prefix
-                    | Rule::lambda_prefix
-                    | Rule::op_not
-                    | Rule::op_neg
-                    | Rule::op_coalesce
-            ) {
-                stacked += 1;
-                if stacked > MAX_EXPR_DEPTH {
-                    return Err(self.too_deep(self.span(&p)));
+        let pairs = pair.clone().into_inner();
+        // The Pratt fold recurses once per prefix operator and per right-associative
+        // `??`: bound that before folding the sequence. (A shorter sequence cannot hold
+        // too many.)
+        if pairs.len() > MAX_EXPR_DEPTH {
+            let mut stacked = 0;
+            for p in pairs.clone() {
+                if matches!(
+                    p.as_rule(),
+                    Rule::if_prefix
+                        | Rule::lambda_prefix
+                        | Rule::op_not
+                        | Rule::op_neg
+                        | Rule::op_coalesce
+                ) {
+                    stacked += 1;
+                    if stacked > MAX_EXPR_DEPTH {
+                        return Err(self.too_deep(self.span(&p)));
+                    }
                 }
             }
         }
-        PRATT
-            .map_primary(|p| self.primary(p))
-            .map_prefix(|op, rhs| self.prefix(op, rhs?))
-            .map_postfix(|lhs, op| self.postfix(lhs?, op))
-            .map_infix(|lhs, op, rhs| self.infix(lhs?, op, rhs?))
-            .parse(pairs)
+        self.pratt(&mut pairs.peekable(), 0, &pair)
     }
 
-    /// Comma-separated expressions (`args`), with the depth of the deepest.
+    /// Pratt parsing (top-down operator precedence): folds the operators that bind
+    /// tighter than `rbp` into the operand that starts `ops`. This replaces pest's
+    /// `PrattParser`, which allocates its callbacks for every expression, and keeps its
+    /// shape (`nud` for an operand, `led` for an operator, in separate functions so that
+    /// each recursion level stays small on the stack). The first error in evaluation
+    /// order wins, as it did there.
+    fn pratt(&self, ops: &mut Ops<'_>, rbp: u32, whole: &Pair<'_, Rule>) -> Res<Deep> {
+        let mut lhs = self.nud(ops, whole);
+        while lhs.is_ok() && rbp < lbp(ops) {
+            lhs = self.led(ops, lhs, whole);
+        }
+        lhs
+    }
+
+    /// An operand: a primary, or a prefix operator and its own operand.
+    fn nud(&self, ops: &mut Ops<'_>, whole: &Pair<'_, Rule>) -> Res<Deep> {
+        let Some(first) = ops.next() else {
+            return Err(self.shape(self.span(whole)));
+        };
+        match binding(first.as_rule()) {
+            None => self.primary(first),
+            Some((Affix::Prefix, prec)) => {
+                let operand = self.pratt(ops, prec - 1, whole)?;
+                self.prefix(first, operand)
+            }
+            Some(_) => Err(self.shape(self.span(&first))),
+        }
+    }
+
+    /// A postfix operator applied to `lhs`, or an infix one and its right operand.
+    fn led(&self, ops: &mut Ops<'_>, lhs: Res<Deep>, whole: &Pair<'_, Rule>) -> Res<Deep> {
+        let (Some(op), Ok(lhs)) = (ops.next(), lhs) else {
+            return Err(self.shape(self.span(whole)));
+        };
+        match binding(op.as_rule()) {
+            Some((Affix::Postfix, _)) => self.postfix(lhs, op),
+            Some((Affix::Left, prec)) => {
+                let rhs = self.pratt(ops, prec, whole)?;
+                self.infix(lhs, op, rhs)
+            }
+            Some((Affix::Right, prec)) => {
+                let rhs = self.pratt(ops, prec - 1, whole)?;
+                self.infix(lhs, op, rhs)
+            }
+            Some((Affix::Prefix, _)) | None => Err(self.shape(self.span(&op))),
+        }
+    }
+
+    /// The comma-separated expressions of the `args` child of `pair`, with the depth of
+    /// the deepest.
     fn args(&self, pair: &Pair<'_, Rule>) -> Res<(Vec<Expr>, usize)> {
-        let args = self.child(pair, Rule::args)?;
-        let mut exprs = Vec::new();
+        self.exprs(self.child(pair, Rule::args)?)
+    }
+
+    /// The comma-separated expressions of an `args` pair, with the depth of the deepest.
+    fn exprs(&self, args: Pair<'_, Rule>) -> Res<(Vec<Expr>, usize)> {
+        let pairs = args.into_inner();
+        // The children are the expressions and the commas between them (perhaps one
+        // more after the last).
+        let mut exprs = Vec::with_capacity(pairs.len().div_ceil(2));
         let mut depth = 0;
-        for p in args.into_inner().filter(|p| p.as_rule() == Rule::expr) {
+        for p in pairs.filter(|p| p.as_rule() == Rule::expr) {
             let (e, d) = self.expr_deep(p)?;
             depth = depth.max(d);
             exprs.push(e);
@@ -569,11 +657,6 @@ impl<'s> Cx<'s> {
                 let (items, depth) = self.args(&pair)?;
                 self.node(ExprKind::List(items), span, depth + 1, span)
             }
-            Rule::call => {
-                let callee = self.ident(&self.child(&pair, Rule::ident)?);
-                let (args, depth) = self.args(&pair)?;
-                self.node(ExprKind::Call { callee, args }, span, depth + 1, span)
-            }
             Rule::number => {
                 let kind = match self.number(&pair)? {
                     Number::Int(n) => ExprKind::Int(n),
@@ -585,9 +668,22 @@ impl<'s> Cx<'s> {
             Rule::bool_lit => self.node(ExprKind::Bool(pair.as_str() == "true"), span, 1, span),
             Rule::anyone => self.node(ExprKind::Anyone, span, 1, span),
             Rule::null_lit => self.node(ExprKind::Null, span, 1, span),
+            // A name, or a call when it has arguments.
             Rule::name => {
-                let ident = self.ident(&self.child(&pair, Rule::ident)?);
-                self.node(ExprKind::Name(ident), span, 1, span)
+                let mut inner = pair.into_inner();
+                let ident = match inner.next() {
+                    Some(p) if p.as_rule() == Rule::ident => self.ident(&p),
+                    _ => return Err(self.shape(span)),
+                };
+                let Some(args) = inner.find(|p| p.as_rule() == Rule::args) else {
+                    return self.node(ExprKind::Name(ident), span, 1, span);
+                };
+                let (args, depth) = self.exprs(args)?;
+                let kind = ExprKind::Call {
+                    callee: ident,
+                    args,
+                };
+                self.node(kind, span, depth + 1, span)
             }
             _ => Err(self.shape(span)),
         }
@@ -643,22 +739,28 @@ impl<'s> Cx<'s> {
         let span = base.span.to(op_span);
         let base = Box::new(base);
         match op.as_rule() {
-            Rule::field | Rule::opt_field => {
-                let kind = ExprKind::Field {
-                    base,
-                    name: self.ident(&self.child(&op, Rule::member)?),
-                    optional: op.as_rule() == Rule::opt_field,
+            // `.name` is a field, `.name(…)` a method call: only the latter has `args`.
+            Rule::access | Rule::opt_access => {
+                let optional = op.as_rule() == Rule::opt_access;
+                let mut inner = op.into_inner();
+                let name = match inner.next() {
+                    Some(p) if p.as_rule() == Rule::member => self.ident(&p),
+                    _ => return Err(self.shape(op_span)),
                 };
-                self.node(kind, span, depth + 1, op_span)
-            }
-            Rule::method | Rule::opt_method => {
-                let name = self.ident(&self.child(&op, Rule::member)?);
-                let (args, arg_depth) = self.args(&op)?;
+                let Some(args) = inner.find(|p| p.as_rule() == Rule::args) else {
+                    let kind = ExprKind::Field {
+                        base,
+                        name,
+                        optional,
+                    };
+                    return self.node(kind, span, depth + 1, op_span);
+                };
+                let (args, arg_depth) = self.exprs(args)?;
                 let kind = ExprKind::MethodCall {
                     base,
                     name,
                     args,
-                    optional: op.as_rule() == Rule::opt_method,
+                    optional,
                 };
                 self.node(kind, span, depth.max(arg_depth) + 1, op_span)
             }
@@ -751,7 +853,6 @@ impl<'s> Cx<'s> {
                  one unit, `s`, `m`, `h` or `d` (`90m`)",
             ));
         }
-        let clean: String = digits.chars().filter(|&c| c != '_').collect();
         let too_large = || {
             self.bad_literal(
                 span,
@@ -761,7 +862,15 @@ impl<'s> Cx<'s> {
                  in seconds)",
             )
         };
-        let value: i64 = clean.parse().map_err(|_| too_large())?;
+        // The digits, without the `_` separators (what `i64::from_str` would make of
+        // them, without building that string).
+        let value = digits
+            .bytes()
+            .filter(|&b| b != b'_')
+            .try_fold(0_i64, |value, b| {
+                value.checked_mul(10)?.checked_add(i64::from(b - b'0'))
+            })
+            .ok_or_else(too_large)?;
         match unit {
             None => Ok(Number::Int(value)),
             Some(seconds) => value
@@ -837,17 +946,18 @@ impl<'s> Cx<'s> {
         let (content, start) = self.string_content(pair);
         let mut out = String::with_capacity(content.len());
         let mut i = 0;
-        while let Some(c) = content[i..].chars().next() {
-            if c == '\\' {
-                let (resolved, len) = self.escape(&content[i..], start + i)?;
-                out.push(resolved);
-                i += len;
-            } else {
-                out.push(c);
-                i += c.len_utf8();
+        loop {
+            // The text up to the next escape, copied at once.
+            let run = plain_run(&content[i..], |b| b == b'\\');
+            out.push_str(&content[i..i + run]);
+            i += run;
+            if i == content.len() {
+                return Ok(out);
             }
+            let (resolved, len) = self.escape(&content[i..], start + i)?;
+            out.push(resolved);
+            i += len;
         }
-        Ok(out)
     }
 
     /// A message string: text and `{expr}` holes.
@@ -858,7 +968,14 @@ impl<'s> Cx<'s> {
         let mut parts = Vec::new();
         let mut text = String::new();
         let mut i = 0;
-        while let Some(c) = content[i..].chars().next() {
+        loop {
+            // The text up to the next escape or brace, copied at once.
+            let run = plain_run(&content[i..], |b| matches!(b, b'\\' | b'{' | b'}'));
+            text.push_str(&content[i..i + run]);
+            i += run;
+            let Some(c) = content[i..].chars().next() else {
+                break;
+            };
             match c {
                 '\\' => {
                     let (resolved, len) = self.escape(&content[i..], start + i)?;
@@ -969,6 +1086,13 @@ impl<'s> Cx<'s> {
 enum Number {
     Int(i64),
     Duration(i64),
+}
+
+/// The length of the longest start of `text` without the bytes that `stop` picks. They
+/// must be ASCII, which no byte of another character can be: the length then falls on a
+/// character boundary.
+fn plain_run(text: &str, stop: impl Fn(u8) -> bool) -> usize {
+    text.bytes().position(stop).unwrap_or(text.len())
 }
 
 fn is_comparison(op: BinaryOp) -> bool {

@@ -130,17 +130,14 @@ fn expect_of(rule: Rule) -> Option<Expect> {
         | Rule::args
         | Rule::paren
         | Rule::list
-        | Rule::call
         | Rule::bool_lit
         | Rule::null_lit
         | Rule::anyone
         | Rule::if_prefix
         | Rule::op_not
         | Rule::op_neg => Thing(AN_EXPRESSION),
-        Rule::method
-        | Rule::opt_method
-        | Rule::field
-        | Rule::opt_field
+        Rule::access
+        | Rule::opt_access
         | Rule::index
         | Rule::op_or
         | Rule::op_and
@@ -173,7 +170,7 @@ fn one_of(items: &[String]) -> String {
     }
 }
 
-const KEYWORDS: [&str; 35] = [
+const KEYWORDS: [&str; 36] = [
     "import",
     "as",
     "let",
@@ -208,6 +205,7 @@ const KEYWORDS: [&str; 35] = [
     "matches_regex",
     "within",
     "anyone",
+    "null",
     "message",
 ];
 
@@ -267,10 +265,14 @@ fn last_of<'w>(text: &str, words: &[&'w str]) -> Option<&'w str> {
 /// The word just before `at` (after skipping whitespace), if it is within the text.
 fn previous_word(src: &str, start: usize, at: usize) -> Option<&str> {
     let head = src.get(start..at)?.trim_end();
+    // The word starts after the last character that cannot be in one, which may be
+    // several bytes long (`–` in a comment).
     let word_start = head
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |n| n + 1);
-    let word = &head[word_start..];
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map_or(0, |(at, c)| at + c.len_utf8());
+    let word = head.get(word_start..)?;
     (!word.is_empty()).then_some(word)
 }
 
@@ -383,7 +385,6 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
                 | Rule::args
                 | Rule::paren
                 | Rule::list
-                | Rule::call
                 | Rule::name
                 | Rule::bool_lit
                 | Rule::null_lit
@@ -395,8 +396,6 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
                 | Rule::op_neg
         )
     });
-    // After a name, `(` would make it a call: a continuation, like `=>`.
-    let after_name = positives.contains(&Rule::arrow);
 
     // A keyword where a name (and not an expression) was expected.
     if !at_end && found_is_keyword && positives.contains(&Rule::ident) && !expression_context {
@@ -424,7 +423,6 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
             {
                 Some(Expect::Thing(AN_EXPRESSION))
             }
-            Rule::lparen if after_name => Some(Expect::Operator),
             _ => expect_of(r),
         })
         .collect();

@@ -112,6 +112,16 @@ pub(super) fn code_bounds(text: &str) -> Option<(usize, usize)> {
 /// examined, so this is cheap for long text.
 pub(super) fn trim_trivia_end(text: &str) -> usize {
     let mut end = text.trim_end().len();
+    // Usually the last line has no `/` at all, hence no comment to cut.
+    let last_line = &text.as_bytes()[..end];
+    if !last_line
+        .iter()
+        .rev()
+        .take_while(|&&b| b != b'\n')
+        .any(|&b| b == b'/')
+    {
+        return end;
+    }
     loop {
         let head = &text[..end];
         let line_start = head.rfind('\n').map_or(0, |n| n + 1);
@@ -147,17 +157,13 @@ fn leading_item_keyword(rest: &str) -> Option<&'static str> {
 /// `policy` always begins a new chunk — those words never occur inside items. `let` also
 /// occurs inside rules and function blocks, so it begins a chunk only outside brackets
 /// or at column 0 (which keeps recovery working after a rule with a missing `}`).
-pub(super) fn split_items(src: &str) -> Vec<Range<usize>> {
-    let mut lines: Vec<(usize, &str)> = Vec::new();
+pub(super) fn split_items(src: &str) -> Vec<Chunk> {
+    // Each line with its offset and what `line_brackets` finds in it.
+    let mut lines: Vec<(usize, &str, usize)> = Vec::new();
     let mut offset = 0;
-    for line in src.split_inclusive('\n') {
-        lines.push((offset, line));
-        offset += line.len();
-    }
-
     let mut starts: Vec<usize> = vec![0];
     let mut depth: i64 = 0;
-    for (index, &(_, line)) in lines.iter().enumerate() {
+    for (index, line) in src.split_inclusive('\n').enumerate() {
         let rest = line.trim_start_matches([' ', '\t']);
         let indent = line.len() - rest.len();
         if let Some(kw) = leading_item_keyword(rest)
@@ -174,25 +180,126 @@ pub(super) fn split_items(src: &str) -> Vec<Range<usize>> {
                 starts.push(first);
             }
         }
-        tokens(line, |t| match t {
-            Tok::Open(..) => depth += 1,
-            Tok::Close(..) => depth -= 1,
-            _ => {}
-        });
+        let (balance, openers) = line_brackets(line);
+        depth += balance;
+        lines.push((offset, line, openers));
+        offset += line.len();
     }
 
-    let to_offset = |line: usize| lines.get(line).map_or(src.len(), |&(o, _)| o);
+    let to_offset = |line: usize| lines.get(line).map_or(src.len(), |&(o, _, _)| o);
     let mut chunks = Vec::with_capacity(starts.len());
     for (i, &line) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).map_or(src.len(), |&next| to_offset(next));
-        chunks.push(to_offset(line)..end);
+        let next = starts.get(i + 1).copied().unwrap_or(lines.len());
+        chunks.push(Chunk {
+            range: to_offset(line)..to_offset(next),
+            openers: lines
+                .get(line..next)
+                .unwrap_or_default()
+                .iter()
+                .map(|&(_, _, n)| n)
+                .sum(),
+        });
     }
     chunks
+}
+
+/// One chunk of a file from [`split_items`].
+pub(super) struct Chunk {
+    /// Its byte range in the file.
+    pub range: Range<usize>,
+    /// At least the number of nesting levels opened in it: brackets and `if`s outside
+    /// strings and comments. [`nesting_violation`] cannot find anything when this is at
+    /// most [`MAX_NESTING`].
+    pub openers: usize,
+}
+
+/// The bytes that [`line_brackets`] looks at.
+static BRACKET_SCAN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    let special = b"/\"()[]{}i";
+    while i < special.len() {
+        table[special[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// For one line: opening minus closing brackets, outside strings and comments (what
+/// counting the `Open` and `Close` tokens of [`tokens`] gives, without the rest of the
+/// tokenizing), and the opening brackets plus the `if`s among them (or more: `if` is
+/// counted wherever the two letters occur).
+fn line_brackets(line: &str) -> (i64, usize) {
+    let bytes = line.as_bytes();
+    let mut balance = 0;
+    let mut openers = 0;
+    let mut i = 0;
+    loop {
+        // Most bytes matter to none of the cases below: pass them in a tight loop.
+        i += bytes
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .position(|&b| BRACKET_SCAN[usize::from(b)])
+            .unwrap_or(bytes.len() - i);
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
+        match b {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => break,
+            b'"' => {
+                // To the closing quote or the end of the line; an escape may hide a
+                // quote, but never a newline.
+                i += 1;
+                loop {
+                    i += bytes
+                        .get(i..)
+                        .unwrap_or_default()
+                        .iter()
+                        .position(|&b| matches!(b, b'"' | b'\n' | b'\\'))
+                        .unwrap_or(bytes.len() - i);
+                    if bytes.get(i) != Some(&b'\\') {
+                        break;
+                    }
+                    i += if bytes.get(i + 1).is_some_and(|&n| n != b'\n') {
+                        2
+                    } else {
+                        1
+                    };
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                balance += 1;
+                openers += 1;
+            }
+            b')' | b']' | b'}' => balance -= 1,
+            b'i' if bytes.get(i + 1) == Some(&b'f') => openers += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    (balance, openers)
 }
 
 /// Where bracket nesting (and `if … else` nesting, which the grammar also handles by
 /// recursion) first exceeds [`MAX_NESTING`]: the offset and length of the opener.
 pub(super) fn nesting_violation(text: &str) -> Option<(usize, usize)> {
+    // Every level is opened by a bracket or an `if`: text with few of them (counted
+    // everywhere, strings and comments included) cannot nest too deeply.
+    // (Branch-free counting loops, which the compiler vectorizes.)
+    let bytes = text.as_bytes();
+    let brackets: usize = bytes
+        .iter()
+        .map(|&b| usize::from(b == b'(') + usize::from(b == b'[') + usize::from(b == b'{'))
+        .sum();
+    let ifs: usize = bytes
+        .iter()
+        .zip(bytes.get(1..).unwrap_or_default())
+        .map(|(&a, &b)| usize::from(a == b'i') & usize::from(b == b'f'))
+        .sum();
+    if brackets + ifs <= MAX_NESTING {
+        return None;
+    }
     let mut stack: Vec<u8> = Vec::new();
     let mut found = None;
     tokens(text, |t| {
@@ -251,17 +358,46 @@ pub(super) fn unclosed(text: &str) -> Vec<(usize, u8)> {
     stack
 }
 
+/// The offset of the first token of `text` outside whitespace and comments (where
+/// [`tokens`] would report its first token), stopping there.
+fn first_token(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i += line_len(&bytes[i..]);
+            }
+            b if b.is_ascii_whitespace() => i += 1,
+            _ => return Some(i),
+        }
+    }
+    None
+}
+
+/// The length of `bytes` up to its first newline, or all of it.
+fn line_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len())
+}
+
+/// Whether `text` holds anything but whitespace and comments.
+pub(super) fn has_code(text: &str) -> bool {
+    first_token(text).is_some()
+}
+
 /// The first word of `text` outside comments, if the text starts with a word.
 pub(super) fn first_word(text: &str) -> Option<&str> {
-    let mut word = None;
-    let mut seen = false;
-    tokens(text, |t| {
-        if !seen {
-            seen = true;
-            if let Tok::Word(_, w) = t {
-                word = Some(w);
-            }
-        }
-    });
-    word
+    let start = first_token(text)?;
+    let bytes = text.as_bytes();
+    if !is_ident_byte(bytes[start]) {
+        return None;
+    }
+    let len = bytes[start..]
+        .iter()
+        .take_while(|&&b| is_ident_byte(b))
+        .count();
+    text.get(start..start + len)
 }
