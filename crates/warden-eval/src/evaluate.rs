@@ -130,9 +130,7 @@ fn run_exemptions(ctx: &mut Ctx<'_, '_>) -> (BTreeMap<usize, String>, Vec<Exempt
         let mut witnesses = Vec::new();
         let result = ctx.with_lets(&exemption.lets, |ctx| {
             match ctx.bool(&exemption.when, &mut frame) {
-                Ok(true) => ctx
-                    .witnesses(&exemption.when, &mut frame, &mut witnesses)
-                    .map(|()| true),
+                Ok(true) => ctx.witnesses(&exemption.when, &mut frame, &mut witnesses),
                 other => other,
             }
         });

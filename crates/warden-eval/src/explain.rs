@@ -5,7 +5,7 @@
 
 use warden_check::ir::{self, BinOp, Builtin, ExprKind};
 
-use crate::interp::{Ctx, Frame, Result};
+use crate::interp::{Ctx, Frame, Result, binary_values};
 use crate::report::Witness;
 use crate::value::Value;
 
@@ -33,39 +33,42 @@ impl<'a> Ctx<'a, '_> {
         }
     }
 
-    /// Why `expr`, which evaluated to true, is true.
+    /// Evaluates a condition and, when it is true, appends why to `out` (when it is
+    /// false, `out` is left as it was). Each part is evaluated once on the way down:
+    /// explaining by evaluating a part and then explaining it again would repeat the
+    /// innermost work once per level of function calls and quantifiers.
     pub fn witnesses(
         &mut self,
         expr: &ir::Expr,
         frame: &mut Frame<'a>,
         out: &mut Vec<Witness>,
-    ) -> Result<'a, ()> {
+    ) -> Result<'a, bool> {
         if out.len() >= MAX_WITNESSES {
-            return Ok(());
+            return self.bool(expr, frame);
         }
-        match &expr.kind {
+        let mark = out.len();
+        let holds = match &expr.kind {
             ExprKind::Binary {
                 op: BinOp::And,
                 lhs,
                 rhs,
-            } => {
-                self.witnesses(lhs, frame, out)?;
-                self.witnesses(rhs, frame, out)?;
-            }
+            } => self.witnesses(lhs, frame, out)? && self.witnesses(rhs, frame, out)?,
             ExprKind::Binary {
                 op: BinOp::Or,
                 lhs,
                 rhs,
             } => {
-                if self.bool(lhs, frame)? {
-                    self.witnesses(lhs, frame, out)?;
-                } else {
-                    self.witnesses(rhs, frame, out)?;
+                self.witnesses(lhs, frame, out)? || {
+                    out.truncate(mark);
+                    self.witnesses(rhs, frame, out)?
                 }
             }
             ExprKind::Cached { slot, expr: inner } => {
-                // A cached computation depends only on the change, so its witnesses
-                // are the same for every rule that asks.
+                // A cached computation depends only on the change: its value is known
+                // once evaluated, and its witnesses are the same for every rule.
+                if !self.bool(expr, frame)? {
+                    return Ok(false);
+                }
                 if let Some(known) = self.cached_witnesses(*slot) {
                     out.extend(known.iter().cloned());
                 } else {
@@ -74,67 +77,37 @@ impl<'a> Ctx<'a, '_> {
                     out.extend(found.iter().cloned());
                     self.remember_witnesses(*slot, found);
                 }
+                true
             }
             ExprKind::Call { func, args } => {
                 let (function, mut inner) = self.enter(*func, args, frame, expr)?;
-                let before = out.len();
                 let result = self.with_lets(&function.lets, |ctx| {
                     ctx.witnesses(&function.body, &mut inner, out)
                 });
                 self.recycle(inner);
-                result?;
-                if out.len() == before {
+                let holds = result?;
+                if holds && out.len() == mark {
                     out.push(self.witness(expr, "true".to_string()));
                 }
+                holds
             }
             ExprKind::Global(id) => {
                 let Some(global) = self.program().globals.get(id.0 as usize) else {
-                    return Ok(());
+                    return Ok(false);
                 };
                 let mut inner = Self::frame(global.frame.slots);
-                self.with_lets(&[], |ctx| ctx.witnesses(&global.value, &mut inner, out))?;
+                self.with_lets(&[], |ctx| ctx.witnesses(&global.value, &mut inner, out))?
             }
             ExprKind::Builtin {
                 op: Builtin::Any,
                 args,
                 ..
-            } => {
-                let (Some(list), Some(lambda)) = (args.first(), args.get(1)) else {
-                    return Ok(());
-                };
-                let Value::List(items) = self.eval(list, frame)? else {
-                    return Ok(());
-                };
-                for item in items.iter() {
-                    if self.apply_bool(lambda, item.clone(), frame)? {
-                        let ExprKind::Lambda { body, .. } = &lambda.kind else {
-                            break;
-                        };
-                        let before = out.len();
-                        self.witnesses(body, frame, out)?;
-                        let label = match item {
-                            Value::Node(node) => format!(
-                                "{} {}",
-                                node.record_name().to_lowercase(),
-                                self.view.label(*node)
-                            ),
-                            other => other.display(&self.view),
-                        };
-                        if out.len() == before {
-                            out.push(self.witness(expr, format!("true for {label}")));
-                        } else if let Some(nested) = out.get_mut(before..) {
-                            for witness in nested {
-                                witness.detail = format!("{label} › {}", witness.detail);
-                            }
-                        }
-                        break;
-                    }
-                }
-            }
+            } => self.any_witnesses(expr, args, frame, out)?,
             ExprKind::AnyFileMatches { glob, touches } => {
-                if let Some(index) = self.first_file_match(*glob, *touches, expr)?
-                    && let Some(file) = self.change.files.get(index)
-                {
+                let Some(index) = self.first_file_match(*glob, *touches, expr)? else {
+                    return Ok(false);
+                };
+                if let Some(file) = self.change.files.get(index) {
                     let patterns = self.compiled.glob_patterns(*glob);
                     let detail = match &file.previous_path {
                         Some(previous)
@@ -149,8 +122,12 @@ impl<'a> Ctx<'a, '_> {
                     };
                     out.push(self.witness(expr, detail));
                 }
+                true
             }
             ExprKind::Not(inner) => {
+                if self.bool(inner, frame)? {
+                    return Ok(false);
+                }
                 let detail = match self.first_failure(inner, frame)? {
                     Some(failed) if failed.condition != self.snippet(inner) => {
                         format!("`{}`: {}", failed.condition, failed.detail)
@@ -159,26 +136,98 @@ impl<'a> Ctx<'a, '_> {
                     None => "false".to_string(),
                 };
                 out.push(self.witness(expr, format!("not: {detail}")));
+                true
             }
             ExprKind::Binary { op, lhs, rhs } => {
-                let detail = self.comparison(*op, lhs, rhs, frame)?;
+                // `??` is evaluated whole; the other operators (not short-circuit) as
+                // `Ctx::binary` does, keeping the operands for the explanation.
+                let coalesce = *op == BinOp::Coalesce;
+                if coalesce && !self.bool(expr, frame)? {
+                    return Ok(false);
+                }
+                let left = self.eval(lhs, frame)?;
+                let right = self.eval(rhs, frame)?;
+                if !coalesce
+                    && !matches!(
+                        binary_values(self, *op, left.clone(), right.clone(), expr)?,
+                        Value::Bool(true)
+                    )
+                {
+                    return Ok(false);
+                }
+                let detail = self.comparison(*op, (lhs, left), (rhs, right), frame)?;
                 out.push(self.witness(expr, detail));
+                true
             }
-            _ => out.push(self.witness(expr, "true".to_string())),
+            _ => {
+                if !self.bool(expr, frame)? {
+                    return Ok(false);
+                }
+                out.push(self.witness(expr, "true".to_string()));
+                true
+            }
+        };
+        if !holds {
+            out.truncate(mark);
         }
-        Ok(())
+        Ok(holds)
     }
 
-    /// The operands of a comparison, as values: `6200 > 5000`.
+    /// `xs.any(x => …)`: the witnesses of the first element for which it holds, each
+    /// prefixed with that element.
+    fn any_witnesses(
+        &mut self,
+        expr: &ir::Expr,
+        args: &[ir::Expr],
+        frame: &mut Frame<'a>,
+        out: &mut Vec<Witness>,
+    ) -> Result<'a, bool> {
+        let (Some(list), Some(lambda)) = (args.first(), args.get(1)) else {
+            return self.bool(expr, frame);
+        };
+        let ExprKind::Lambda { param, body } = &lambda.kind else {
+            return self.bool(expr, frame);
+        };
+        let Value::List(items) = self.eval(list, frame)? else {
+            return Ok(false);
+        };
+        for item in items.iter() {
+            if let Some(place) = frame.get_mut(param.0 as usize) {
+                *place = item.clone();
+            }
+            let before = out.len();
+            if !self.witnesses(body, frame, out)? {
+                continue;
+            }
+            let label = match item {
+                Value::Node(node) => format!(
+                    "{} {}",
+                    node.record_name().to_lowercase(),
+                    self.view.label(*node)
+                ),
+                other => other.display(&self.view),
+            };
+            if out.len() == before {
+                out.push(self.witness(expr, format!("true for {label}")));
+            } else if let Some(nested) = out.get_mut(before..) {
+                for witness in nested {
+                    witness.detail = format!("{label} › {}", witness.detail);
+                }
+            }
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The operands of a comparison (each expression with its value), shown as values:
+    /// `6200 > 5000`.
     fn comparison(
         &mut self,
         op: BinOp,
-        lhs: &ir::Expr,
-        rhs: &ir::Expr,
+        (lhs, left): (&ir::Expr, Value<'a>),
+        (rhs, right): (&ir::Expr, Value<'a>),
         frame: &mut Frame<'a>,
     ) -> Result<'a, String> {
-        let left = self.eval(lhs, frame)?;
-        let right = self.eval(rhs, frame)?;
         let show = |ctx: &Self, value: &Value<'a>| match value {
             Value::Str(s) => format!("`{}`", s.as_str()),
             Value::Glob(glob) => format!("`{}`", ctx.compiled.glob_patterns(*glob)),
@@ -274,7 +323,9 @@ impl<'a> Ctx<'a, '_> {
             }
             ExprKind::Cached { expr: inner, .. } => self.first_failure(inner, frame),
             ExprKind::Binary { op, lhs, rhs } if !matches!(op, BinOp::Or | BinOp::Coalesce) => {
-                let detail = self.comparison(*op, lhs, rhs, frame)?;
+                let left = self.eval(lhs, frame)?;
+                let right = self.eval(rhs, frame)?;
+                let detail = self.comparison(*op, (lhs, left), (rhs, right), frame)?;
                 Ok(Some(self.witness(expr, format!("{detail} is false"))))
             }
             ExprKind::Builtin {
