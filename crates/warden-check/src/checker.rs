@@ -115,8 +115,8 @@ pub(crate) struct Checker<'a> {
     pub globals: Vec<GlobalEntry<'a>>,
     pub functions: Vec<FnEntry<'a>>,
     pub globs: IndexMap<Vec<String>, GlobId>,
-    /// Each distinct regex, compiled once; the evaluator uses these.
-    pub regexes: IndexMap<String, (RegexId, regex::Regex)>,
+    /// Each distinct regex and where it was first written.
+    pub regexes: IndexMap<String, (RegexId, ir::Pattern)>,
     /// Dependency edges for recursion detection, with the place of the reference.
     pub deps: Vec<(Owner, Owner, usize, Span)>,
 }
@@ -225,7 +225,7 @@ impl<'a> Checker<'a> {
             globals,
             functions,
             globs: self.globs.keys().cloned().collect(),
-            regexes: self.regexes.values().map(|(_, r)| r.clone()).collect(),
+            regexes: self.regexes.into_values().map(|(_, p)| p).collect(),
             cache_slots: 0,
             settings,
         });
@@ -1008,10 +1008,17 @@ impl<'a> Checker<'a> {
         if let Some((id, _)) = self.regexes.get(pattern) {
             return Some(*id);
         }
-        match regex::Regex::new(pattern) {
-            Ok(compiled) => {
+        // Only the syntax: compiling is left to the first use, as most regexes of a
+        // policy are never needed by a given change.
+        match regex_syntax::Parser::new().parse(pattern) {
+            Ok(_) => {
                 let id = RegexId(self.regexes.len() as u32);
-                self.regexes.insert(pattern.to_string(), (id, compiled));
+                let source = ir::Pattern {
+                    source: pattern.to_string(),
+                    file: Self::file_id(file),
+                    span,
+                };
+                self.regexes.insert(pattern.to_string(), (id, source));
                 Some(id)
             }
             Err(error) => {

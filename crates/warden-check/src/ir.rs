@@ -35,10 +35,19 @@ pub struct Program {
     pub functions: Vec<Function>,
     /// Every glob of the policy: each entry is one or more patterns matched as one.
     pub globs: Vec<Vec<String>>,
-    /// Every regex of the policy, compiled when it was checked.
-    pub regexes: Vec<regex::Regex>,
+    /// Every regex of the policy, its syntax checked; the evaluator compiles each one
+    /// the first time it is used.
+    pub regexes: Vec<Pattern>,
     pub cache_slots: u32,
     pub settings: Settings,
+}
+
+/// A regular expression of the policy and where it was first written.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub source: String,
+    pub file: FileId,
+    pub span: Span,
 }
 
 /// A source file, for locations and for quoting conditions in explanations.

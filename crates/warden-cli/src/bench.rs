@@ -137,7 +137,8 @@ fn read_text(path: &Path) -> Result<String, i32> {
 
 pub fn run(args: &Args<'_>) -> i32 {
     // Load once, untimed, to report problems and the counts.
-    let policy = match crate::load_policy(args.policy, ErrorFormat::Human, false) {
+    let policy = match crate::load_policy(args.policy, ErrorFormat::Human, crate::Purpose::Evaluate)
+    {
         Ok(policy) => policy,
         Err(code) => return code,
     };

@@ -165,11 +165,20 @@ fn fail(message: impl std::fmt::Display) -> i32 {
     exit::INVALID
 }
 
+/// Why a policy is loaded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// `warden check`: every diagnostic is printed, and every regex compiled.
+    Check,
+    /// Evaluation: diagnostics (warnings) are printed only if there are any.
+    Evaluate,
+}
+
 /// Reads a policy and checks it, printing diagnostics on stderr (human) or stdout (json).
 fn load_policy(
     path: &Path,
     error_format: ErrorFormat,
-    always_print: bool,
+    purpose: Purpose,
 ) -> Result<warden::Policy, i32> {
     let sources = warden::read_policy(path).map_err(fail)?;
     let print_analysis = |analysis: &warden::Analysis| match error_format {
@@ -180,11 +189,16 @@ fn load_policy(
         ErrorFormat::Json => print(&warden::render::diagnostics_json(analysis)),
     };
     match warden::compile(&sources) {
-        Ok(policy) => {
-            if always_print || !policy.analysis.diagnostics.is_empty() {
+        Ok(mut policy) => {
+            let compiled = purpose != Purpose::Check || policy.compile_all_regexes();
+            if purpose == Purpose::Check || !policy.analysis.diagnostics.is_empty() {
                 print_analysis(&policy.analysis);
             }
-            Ok(policy)
+            if compiled {
+                Ok(policy)
+            } else {
+                Err(exit::INVALID)
+            }
         }
         Err(analysis) => {
             print_analysis(&analysis);
@@ -194,14 +208,14 @@ fn load_policy(
 }
 
 fn check(policy: &Path, error_format: ErrorFormat) -> i32 {
-    match load_policy(policy, error_format, true) {
+    match load_policy(policy, error_format, Purpose::Check) {
         Ok(_) => exit::ALLOW,
         Err(code) => code,
     }
 }
 
 fn eval(policy: &Path, change: &Path, facts: &[PathBuf], format: Format, options: Options) -> i32 {
-    let policy = match load_policy(policy, ErrorFormat::Human, false) {
+    let policy = match load_policy(policy, ErrorFormat::Human, Purpose::Evaluate) {
         Ok(policy) => policy,
         Err(code) => return code,
     };
@@ -230,17 +244,20 @@ fn eval(policy: &Path, change: &Path, facts: &[PathBuf], format: Format, options
         eprintln!("warning: {file}: {} at `{}`", warning.message, warning.path);
     }
     let report = warden::evaluate(&policy, &input, options);
-    match format {
-        Format::Json => print(&warden::report_json(&report)),
-        Format::Human => print(&warden::render::report(
-            &report,
-            color(&std::io::stdout()),
-            options.explain,
-        )),
-    }
-    match report.verdict {
+    let output = match format {
+        Format::Json => warden::report_json(&report),
+        Format::Human => {
+            warden::render::report(&report, color(&std::io::stdout()), options.explain)
+        }
+    };
+    print(&output);
+    let code = match report.verdict {
         Verdict::Allow => exit::ALLOW,
         Verdict::RequireApproval => exit::REQUIRE_APPROVAL,
         Verdict::Deny => exit::DENY,
-    }
+    };
+    // The process ends here: its memory goes back whole, without freeing the policy,
+    // the change and the report one allocation at a time.
+    std::mem::forget((policy, input, report));
+    code
 }

@@ -165,3 +165,20 @@ fn bench_names_the_three_measurements() {
     }
     assert_eq!(value["rules"], 30);
 }
+
+#[test]
+fn check_compiles_every_regex_that_evaluation_leaves_for_first_use() {
+    let dir = TempDir::new("regex");
+    std::fs::write(
+        dir.path("policy.warden"),
+        "let huge = regex(\"\\\\w{1000}\\\\w{1000}\")\n\
+         rule titled {\n  when change.title matches_regex huge\n  deny \"no\"\n}\n",
+    )
+    .expect("write the policy");
+    let check = warden(&["check", &dir.path("policy.warden")]);
+    let stderr = text(&check.stderr);
+    assert_eq!(check.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("is too large to compile"), "{stderr}");
+    assert!(stderr.contains("policy.warden:1:18"), "{stderr}");
+    assert!(stderr.contains("1 error"), "{stderr}");
+}

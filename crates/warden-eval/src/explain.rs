@@ -236,7 +236,7 @@ impl<'a> Ctx<'a, '_> {
                 ctx.program()
                     .regexes
                     .get(regex.0 as usize)
-                    .map_or("", regex::Regex::as_str)
+                    .map_or("", |p| p.source.as_str())
             ),
             other => other.display(&ctx.view),
         };

@@ -1,16 +1,20 @@
 //! Glob matching. globset parses each pattern and translates it to a regex (so globs
 //! mean exactly what globset documents); regex-automata compiles the translations:
-//! every pattern of the policy into one lazy DFA, which reads each path once and reports
-//! every pattern it matches, and each glob on its own for single tests.
+//! the patterns into one lazy DFA, which reads each path once and reports every pattern
+//! it matches, and each glob on its own for single tests.
 //!
 //! globset's own `GlobSet` was the first matcher; it runs several strategies and hash
 //! lookups per path and took two thirds of the evaluation of a 10,000-file change. One
 //! anchored lazy DFA does the same work three times faster. Its states are kept between
 //! evaluations (they only depend on the patterns), and the PikeVM over the same NFA
-//! answers should the DFA ever give up. Matchers are built on first use, so a policy
-//! pays only for what a change makes it test.
+//! answers should the DFA ever give up.
+//!
+//! Compiling every pattern costs more than matching a handful of paths: for a change of
+//! a few files (one `warden eval` in CI), the automaton holds only the patterns whose
+//! longest literal run occurs in one of its paths, as no other can match. Matchers are
+//! built on first use, so a policy pays only for what a change makes it test.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use globset::GlobBuilder;
 use regex_automata::hybrid::dfa::{self, DFA, OverlappingState};
@@ -22,16 +26,30 @@ use warden_check::ir::GlobId;
 
 pub type BuildResult<T> = std::result::Result<T, String>;
 
+/// Up to this many paths, a change gets an automaton of only the patterns it could
+/// match; finding them reads every pattern's literal against every path.
+const FEW_PATHS: usize = 64;
+
 /// The globs of a policy (each a list of patterns, matched when any pattern matches).
 pub struct Globs {
     /// For each glob, the regexes of its patterns.
     regexes: Vec<Vec<String>>,
-    all: OnceLock<BuildResult<AllGlobs>>,
+    /// Every pattern of the policy, in glob order.
+    patterns: Vec<Pattern>,
+    all: OnceLock<BuildResult<Arc<Automaton>>>,
+    /// The automaton built for the last small change, and that change's paths.
+    few: Mutex<Option<(Vec<String>, Arc<Automaton>)>>,
     each: Vec<OnceLock<BuildResult<Regex>>>,
 }
 
-/// Every pattern of the policy in one automaton, and the glob each pattern belongs to.
-struct AllGlobs {
+struct Pattern {
+    glob: GlobId,
+    /// Text that every path the pattern matches contains, if the pattern has some.
+    literal: Option<String>,
+}
+
+/// Patterns in one automaton, and the glob each of them belongs to.
+struct Automaton {
     dfa: DFA,
     /// The DFA's states built so far; taken by one [`PathMatcher`] at a time.
     cache: Mutex<Option<dfa::Cache>>,
@@ -47,10 +65,22 @@ impl Globs {
             .iter()
             .map(|patterns| patterns.iter().map(|p| translate(p)).collect())
             .collect::<BuildResult<Vec<Vec<String>>>>()?;
+        let patterns = globs
+            .iter()
+            .enumerate()
+            .flat_map(|(index, patterns)| {
+                patterns.iter().map(move |pattern| Pattern {
+                    glob: GlobId(index as u32),
+                    literal: required_literal(pattern).map(str::to_string),
+                })
+            })
+            .collect();
         Ok(Globs {
             each: regexes.iter().map(|_| OnceLock::new()).collect(),
             regexes,
+            patterns,
             all: OnceLock::new(),
+            few: Mutex::new(None),
         })
     }
 
@@ -58,17 +88,21 @@ impl Globs {
         self.regexes.len()
     }
 
-    /// A matcher of paths against every glob at once.
-    pub fn matcher(&self) -> BuildResult<PathMatcher<'_>> {
-        let all = self.all()?;
-        let cache = all
-            .cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
+    /// A matcher against every glob, for `paths`: every path it will be asked about.
+    pub fn matcher<'p>(
+        &self,
+        paths: impl Iterator<Item = &'p str> + Clone,
+    ) -> BuildResult<PathMatcher> {
+        let few = paths.clone().nth(FEW_PATHS).is_none();
+        let automaton = match self.all.get() {
+            Some(all) => Arc::clone(all.as_ref().map_err(Clone::clone)?),
+            None if few => self.few(paths)?,
+            None => Arc::clone(self.all()?),
+        };
+        let cache = lock(&automaton.cache).take();
         Ok(PathMatcher {
-            cache: Some(cache.unwrap_or_else(|| all.dfa.create_cache())),
-            all,
+            cache: Some(cache.unwrap_or_else(|| automaton.dfa.create_cache())),
+            automaton,
         })
     }
 
@@ -93,55 +127,77 @@ impl Globs {
         Ok(regex.is_match(anchored(text)))
     }
 
-    fn all(&self) -> BuildResult<&AllGlobs> {
+    /// The automaton of every pattern.
+    fn all(&self) -> BuildResult<&Arc<Automaton>> {
         self.all
-            .get_or_init(|| {
-                let mut patterns = Vec::new();
-                let mut glob_of_pattern = Vec::new();
-                for (index, regexes) in self.regexes.iter().enumerate() {
-                    for regex in regexes {
-                        patterns.push(regex.as_str());
-                        glob_of_pattern.push(GlobId(index as u32));
-                    }
-                }
-                let nfa = thompson::Compiler::new()
-                    .syntax(bytes())
-                    // Matching needs no capture groups; leaving them out shrinks the NFA.
-                    .configure(
-                        thompson::Config::new()
-                            .utf8(false)
-                            .which_captures(thompson::WhichCaptures::None),
-                    )
-                    .build_many(&patterns)
-                    .map_err(|e| e.to_string())?;
-                let dfa = DFA::builder()
-                    .configure(DFA::config().match_kind(MatchKind::All))
-                    .build_from_nfa(nfa.clone())
-                    .map_err(|e| e.to_string())?;
-                let fallback = PikeVM::builder()
-                    .configure(PikeVM::config().match_kind(MatchKind::All))
-                    .build_from_nfa(nfa)
-                    .map_err(|e| e.to_string())?;
-                Ok(AllGlobs {
-                    cache: Mutex::new(Some(dfa.create_cache())),
-                    dfa,
-                    fallback,
-                    glob_of_pattern,
-                })
-            })
+            .get_or_init(|| self.automaton(|_| true).map(Arc::new))
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// The automaton of the patterns that could match one of `paths`; the last one
+    /// built is kept, for the same change evaluated again.
+    fn few<'p>(&self, paths: impl Iterator<Item = &'p str> + Clone) -> BuildResult<Arc<Automaton>> {
+        let mut few = lock(&self.few);
+        if let Some((seen, automaton)) = few.as_ref()
+            && seen.iter().map(String::as_str).eq(paths.clone())
+        {
+            return Ok(Arc::clone(automaton));
+        }
+        let automaton = Arc::new(self.automaton(|pattern| match &pattern.literal {
+            Some(literal) => paths.clone().any(|path| path.contains(literal.as_str())),
+            None => true,
+        })?);
+        let seen = paths.map(str::to_string).collect();
+        *few = Some((seen, Arc::clone(&automaton)));
+        Ok(automaton)
+    }
+
+    fn automaton(&self, mut wanted: impl FnMut(&Pattern) -> bool) -> BuildResult<Automaton> {
+        let mut regexes = Vec::new();
+        let mut glob_of_pattern = Vec::new();
+        let translations = self.regexes.iter().flatten();
+        for (pattern, regex) in self.patterns.iter().zip(translations) {
+            if wanted(pattern) {
+                regexes.push(regex.as_str());
+                glob_of_pattern.push(pattern.glob);
+            }
+        }
+        let nfa = thompson::Compiler::new()
+            .syntax(bytes())
+            // Matching needs no capture groups; leaving them out shrinks the NFA.
+            .configure(
+                thompson::Config::new()
+                    .utf8(false)
+                    .which_captures(thompson::WhichCaptures::None),
+            )
+            .build_many(&regexes)
+            .map_err(|e| e.to_string())?;
+        let dfa = DFA::builder()
+            .configure(DFA::config().match_kind(MatchKind::All))
+            .build_from_nfa(nfa.clone())
+            .map_err(|e| e.to_string())?;
+        let fallback = PikeVM::builder()
+            .configure(PikeVM::config().match_kind(MatchKind::All))
+            .build_from_nfa(nfa)
+            .map_err(|e| e.to_string())?;
+        Ok(Automaton {
+            cache: Mutex::new(Some(dfa.create_cache())),
+            dfa,
+            fallback,
+            glob_of_pattern,
+        })
     }
 }
 
 /// Matches paths against every glob of a policy; see [`Globs::matcher`].
-pub struct PathMatcher<'g> {
-    all: &'g AllGlobs,
+pub struct PathMatcher {
+    automaton: Arc<Automaton>,
     /// Always `Some` until dropped.
     cache: Option<dfa::Cache>,
 }
 
-impl PathMatcher<'_> {
+impl PathMatcher {
     /// Calls `hit` with the glob of every pattern that matches `path` (a glob with
     /// several matching patterns is reported once per pattern).
     pub fn matching(&mut self, path: &str, mut hit: impl FnMut(GlobId)) {
@@ -152,7 +208,7 @@ impl PathMatcher<'_> {
         let mut state = OverlappingState::start();
         loop {
             if self
-                .all
+                .automaton
                 .dfa
                 .try_search_overlapping_fwd(cache, &input, &mut state)
                 .is_err()
@@ -163,7 +219,11 @@ impl PathMatcher<'_> {
                 return;
             };
             // Every translation ends with `$`, so a pattern matches at one offset only.
-            if let Some(glob) = self.all.glob_of_pattern.get(found.pattern().as_usize()) {
+            if let Some(glob) = self
+                .automaton
+                .glob_of_pattern
+                .get(found.pattern().as_usize())
+            {
                 hit(*glob);
             }
         }
@@ -171,13 +231,12 @@ impl PathMatcher<'_> {
 
     /// The same answer when the lazy DFA gives up (its cache keeps overflowing).
     fn matching_slowly(&self, input: &Input<'_>, mut hit: impl FnMut(GlobId)) {
-        let mut cache = self.all.fallback.create_cache();
-        let mut found = PatternSet::new(self.all.fallback.pattern_len());
-        self.all
-            .fallback
-            .which_overlapping_matches(&mut cache, input, &mut found);
+        let fallback = &self.automaton.fallback;
+        let mut cache = fallback.create_cache();
+        let mut found = PatternSet::new(fallback.pattern_len());
+        fallback.which_overlapping_matches(&mut cache, input, &mut found);
         for pattern in found.iter() {
-            if let Some(glob) = self.all.glob_of_pattern.get(pattern.as_usize()) {
+            if let Some(glob) = self.automaton.glob_of_pattern.get(pattern.as_usize()) {
                 hit(*glob);
             }
         }
@@ -185,14 +244,30 @@ impl PathMatcher<'_> {
 }
 
 /// The DFA states built are kept for the next evaluation.
-impl Drop for PathMatcher<'_> {
+impl Drop for PathMatcher {
     fn drop(&mut self) {
-        *self
-            .all
-            .cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = self.cache.take();
+        *lock(&self.automaton.cache) = self.cache.take();
     }
+}
+
+/// A lock whose holder panicked still guards a usable cache.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The longest run of literal characters of a pattern without a `/`: every path the
+/// pattern matches contains it. `None` when no run is certain: a pattern with
+/// alternatives, classes or escapes, or with wildcards only.
+fn required_literal(pattern: &str) -> Option<&str> {
+    if pattern.contains(['{', '[', '\\']) {
+        return None;
+    }
+    pattern
+        .split(['*', '?', '/'])
+        .max_by_key(|run| run.len())
+        .filter(|run| !run.is_empty())
 }
 
 /// globset's translation of a pattern, with `/` matched only literally (`*` stays in
@@ -231,7 +306,8 @@ mod tests {
 
     fn matching(globs: &Globs, path: &str) -> Vec<u32> {
         let mut hits = Vec::new();
-        globs.matcher().unwrap().matching(path, |g| hits.push(g.0));
+        let mut matcher = globs.matcher([path].into_iter()).unwrap();
+        matcher.matching(path, |g| hits.push(g.0));
         hits
     }
 
@@ -258,14 +334,87 @@ mod tests {
     #[test]
     fn the_fallback_gives_the_lazy_dfas_answers() {
         let g = globs(&[&["src/*.rs", "**/*.md"], &["src/**"], &["{a,b}/[0-9]?.txt"]]);
-        let mut matcher = g.matcher().unwrap();
-        for path in ["src/main.rs", "src/a/README.md", "b/1x.txt", "other", ""] {
+        let paths = ["src/main.rs", "src/a/README.md", "b/1x.txt", "other", ""];
+        let mut matcher = g.matcher(paths.into_iter()).unwrap();
+        for path in paths {
             let (mut fast, mut slow) = (Vec::new(), Vec::new());
             matcher.matching(path, |g| fast.push(g.0));
             matcher.matching_slowly(&anchored(path), |g| slow.push(g.0));
             fast.sort();
             assert_eq!(fast, slow, "{path}");
         }
+    }
+
+    #[test]
+    fn a_small_change_gets_the_answers_of_the_automaton_of_every_pattern() {
+        let patterns: &[&[&str]] = &[
+            &["src/*.rs", "**/*.md"],
+            &["**/migrations/**", "**/*.sql"],
+            &["{a,b}/[0-9]?.txt"],
+            &["docs/**"],
+            &["**/Cargo.lock"],
+            &["*"],
+            &["**/x?y/**", "**/é*/**"],
+            &["**"],
+        ];
+        let paths = [
+            "src/main.rs",
+            "db/migrations/1.sql",
+            "migrations/2.sql",
+            "a/1x.txt",
+            "README.md",
+            "Cargo.lock",
+            "crates/a/Cargo.lock",
+            "docs",
+            "docs/a/b",
+            "q/xzy/r",
+            "données/été/x",
+            "other",
+        ];
+        let hits = |matcher: &mut PathMatcher| -> Vec<Vec<u32>> {
+            paths
+                .iter()
+                .map(|path| {
+                    let mut hits = Vec::new();
+                    matcher.matching(path, |g| hits.push(g.0));
+                    hits.sort();
+                    hits
+                })
+                .collect()
+        };
+        let whole = globs(patterns);
+        whole.all().unwrap();
+        let expected = hits(&mut whole.matcher(paths.into_iter()).unwrap());
+        let few = globs(patterns);
+        assert_eq!(hits(&mut few.matcher(paths.into_iter()).unwrap()), expected);
+        // Built for `Cargo.lock` alone, the automaton holds the patterns with its
+        // literal (`**/Cargo.lock`) or with none (`{a,b}/[0-9]?.txt`, `*`, `**`).
+        let lock = globs(patterns);
+        assert_eq!(matching(&lock, "Cargo.lock"), [4, 5, 7]);
+        assert_eq!(
+            lock.few
+                .lock()
+                .unwrap()
+                .as_ref()
+                .unwrap()
+                .1
+                .glob_of_pattern
+                .len(),
+            4
+        );
+        assert!(lock.all.get().is_none());
+    }
+
+    #[test]
+    fn literal_runs_never_span_a_slash_or_a_wildcard() {
+        assert_eq!(required_literal("**/migrations/**"), Some("migrations"));
+        assert_eq!(required_literal("**/*.sql"), Some(".sql"));
+        assert_eq!(required_literal("src/*_test.rs"), Some("_test.rs"));
+        assert_eq!(required_literal("a?bcd/de"), Some("bcd"));
+        assert_eq!(required_literal("**"), None);
+        assert_eq!(required_literal("{a,b}/x.txt"), None);
+        assert_eq!(required_literal("[ab]/x.txt"), None);
+        assert_eq!(required_literal("\\*.txt"), None);
     }
 
     #[test]

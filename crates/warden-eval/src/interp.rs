@@ -1,13 +1,13 @@
 //! The expression interpreter: evaluates IR expressions against the change view, with
 //! a step budget, a per-evaluation cache and the policy-wide glob matcher.
 
-use std::rc::Rc;
-
 use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::OnceLock;
 
 use warden_change::view::{Node, View, field_index, record_index};
 use warden_change::{Change, Time};
-use warden_check::ir::{self, BinOp, Builtin, ExprKind, GlobId};
+use warden_check::ir::{self, BinOp, Builtin, ExprKind, GlobId, RegexId};
 use warden_syntax::{FileId, Span};
 
 use crate::globs::{BuildResult, Globs};
@@ -15,10 +15,12 @@ use crate::report::Witness;
 use crate::value::{ApproverSet, Str, Value};
 
 /// A checked policy, compiled for evaluation: its globs matched together (so each path
-/// is read once per evaluation) and the labels every report repeats.
+/// is read once per evaluation), its regexes, and the labels every report repeats.
 pub struct Compiled {
     pub program: ir::Program,
     globs: Globs,
+    /// Each regex of the program, compiled on first use.
+    regexes: Vec<OnceLock<BuildResult<regex::Regex>>>,
     labels: Vec<RuleLabel>,
 }
 
@@ -41,8 +43,33 @@ impl Compiled {
         Ok(Compiled {
             labels,
             globs,
+            regexes: program.regexes.iter().map(|_| OnceLock::new()).collect(),
             program,
         })
+    }
+
+    /// A regex of the program, compiled the first time it is asked for. The checker
+    /// has checked its syntax; compiling can still exceed the regex crate's size limit.
+    pub fn regex(&self, id: RegexId) -> BuildResult<&regex::Regex> {
+        let (Some(pattern), Some(cell)) = (
+            self.program.regexes.get(id.0 as usize),
+            self.regexes.get(id.0 as usize),
+        ) else {
+            return Err(format!("unknown regex #{}", id.0));
+        };
+        compiled(pattern, cell)
+            .map_err(|e| format!("the regex `{}` could not be compiled: {e}", pattern.source))
+    }
+
+    /// Compiles every regex now (for `warden check`): the regexes that cannot be, each
+    /// with why.
+    pub fn uncompilable_regexes(&self) -> Vec<(&ir::Pattern, String)> {
+        self.program
+            .regexes
+            .iter()
+            .zip(&self.regexes)
+            .filter_map(|(pattern, cell)| Some((pattern, compiled(pattern, cell).err()?)))
+            .collect()
     }
 
     /// The name, location and documentation of every rule, in rule order, shared by
@@ -58,6 +85,22 @@ impl Compiled {
             .map(|p| p.join("`, `"))
             .unwrap_or_default()
     }
+}
+
+/// A regex compiled on first use, or why it cannot be.
+fn compiled<'c>(
+    pattern: &ir::Pattern,
+    cell: &'c OnceLock<BuildResult<regex::Regex>>,
+) -> BuildResult<&'c regex::Regex> {
+    cell.get_or_init(|| {
+        regex::Regex::new(&pattern.source).map_err(|e| {
+            let reason = e.to_string();
+            let last = reason.lines().last().unwrap_or_default();
+            last.trim().trim_end_matches('.').to_string()
+        })
+    })
+    .as_ref()
+    .map_err(Clone::clone)
 }
 
 /// What a report says of a rule whatever the change: built once per policy.
@@ -436,7 +479,10 @@ impl<'a, 'p> Ctx<'a, 'p> {
         let globs = &self.compiled.globs;
         let mut path = vec![Vec::new(); globs.len()];
         let mut touch: Vec<Vec<u32>> = vec![Vec::new(); globs.len()];
-        let mut matcher = globs.matcher()?;
+        let paths = self.change.files.iter().flat_map(|file| {
+            std::iter::once(file.path.as_str()).chain(file.previous_path.as_deref())
+        });
+        let mut matcher = globs.matcher(paths)?;
         for (index, file) in self.change.files.iter().enumerate() {
             let index = index as u32;
             matcher.matching(&file.path, |glob| {
@@ -1004,10 +1050,10 @@ pub fn binary_values<'a>(
         },
         BinOp::MatchesRegex => match (left, right) {
             (Value::Str(text), Value::Regex(regex)) => Value::Bool(
-                ctx.program()
-                    .regexes
-                    .get(regex.0 as usize)
-                    .is_some_and(|r| r.is_match(text.as_str())),
+                ctx.compiled
+                    .regex(regex)
+                    .map_err(|e| Ctx::error(expr, e))?
+                    .is_match(text.as_str()),
             ),
             _ => Value::Bool(false),
         },

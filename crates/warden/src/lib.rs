@@ -273,6 +273,34 @@ pub struct Policy {
     pub digest: String,
 }
 
+impl Policy {
+    /// Compiles every regex now instead of on first use, adding an error for each one
+    /// that exceeds the regex crate's size limit (the checker checks only syntax):
+    /// `warden check` reports everything, while an evaluation compiles only the
+    /// regexes the change makes it use. Whether the policy is still free of errors.
+    pub fn compile_all_regexes(&mut self) -> bool {
+        let errors: Vec<Diagnostic> = self
+            .compiled
+            .uncompilable_regexes()
+            .into_iter()
+            .map(|(pattern, error)| {
+                Diagnostic::error(
+                    "invalid-regex",
+                    format!("`{}` is too large to compile", pattern.source),
+                )
+                .with_label(pattern.file, pattern.span, "regex too large")
+                .with_help(format!(
+                    "{error}: use fewer or smaller repetitions, or `(?-u)` for ASCII-only classes"
+                ))
+            })
+            .collect();
+        let ok = errors.is_empty();
+        self.analysis.diagnostics.extend(errors);
+        warden_syntax::sort_diagnostics(&mut self.analysis.diagnostics);
+        ok
+    }
+}
+
 /// Reads, checks and compiles a policy. On `Err(analysis)` the analysis holds the
 /// diagnostics to show.
 pub fn compile(sources: &[SourceText]) -> Result<Policy, Box<Analysis>> {
