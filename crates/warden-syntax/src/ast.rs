@@ -2,10 +2,12 @@
 //!
 //! The tree is untyped and unresolved; `warden-check` turns it into the typed IR.
 
+use serde::{Deserialize, Serialize};
+
 use crate::Span;
 
 /// One parsed `.warden` file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Module {
     pub items: Vec<Item>,
 }
@@ -13,7 +15,7 @@ pub struct Module {
 // Items are few and built once per file; boxing the large variants would only make
 // every consumer's pattern matching noisier.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Item {
     Import(Import),
     Let(LetItem),
@@ -25,13 +27,13 @@ pub enum Item {
     Error(Span),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ident {
     pub name: String,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Import {
     pub target: ImportTarget,
     /// `as NAME`; for `std.ai` the default is `ai`, for a file its stem.
@@ -39,7 +41,7 @@ pub struct Import {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ImportTarget {
     /// `import std.ai` — the path segments after `std`.
     Std(Vec<Ident>),
@@ -48,7 +50,7 @@ pub enum ImportTarget {
 }
 
 /// `let NAME [: TYPE] = EXPR`, at the top level, in a rule or in a function block.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LetItem {
     pub doc: Option<String>,
     pub name: Ident,
@@ -57,7 +59,7 @@ pub struct LetItem {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FnItem {
     pub doc: Option<String>,
     pub name: Ident,
@@ -68,26 +70,26 @@ pub struct FnItem {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Param {
     pub name: Ident,
     pub ty: TypeExpr,
 }
 
 /// `{ let a = …  let b = …  RESULT }`
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Block {
     pub lets: Vec<LetItem>,
     pub result: Expr,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TypeExpr {
     pub kind: TypeExprKind,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TypeExprKind {
     /// `bool`, `int`, `Principal`, … — resolved by the checker.
     Named(String),
@@ -101,7 +103,7 @@ pub enum TypeExprKind {
     Enum(Vec<String>),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleItem {
     pub doc: Option<String>,
     pub name: Ident,
@@ -116,7 +118,7 @@ pub struct RuleItem {
 
 // One per rule; see `Item` for why the large variant is not boxed.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub enum Overridability {
     /// Nothing said: the policy default applies, if there is one.
     #[default]
@@ -127,14 +129,14 @@ pub enum Overridability {
     Clause(OverrideClause),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OverrideClause {
     pub by: Option<Expr>,
     pub condition: Option<Expr>,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Demand {
     /// `deny TEMPLATE [unless APPROVAL]`
     Deny {
@@ -152,7 +154,7 @@ pub enum Demand {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApprovalReq {
     pub count: u32,
     pub count_span: Span,
@@ -163,7 +165,7 @@ pub struct ApprovalReq {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ApproverSource {
     /// `from SET`
     Set(Expr),
@@ -173,7 +175,7 @@ pub enum ApproverSource {
     EachUser(Expr),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExemptItem {
     pub doc: Option<String>,
     pub name: Ident,
@@ -183,13 +185,13 @@ pub struct ExemptItem {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyItem {
     pub entries: Vec<PolicyEntry>,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum PolicyEntry {
     /// `overridable by SET [where COND]`
     Overridable(OverrideClause),
@@ -198,26 +200,26 @@ pub enum PolicyEntry {
 }
 
 /// A string with `{expr}` holes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Template {
     pub parts: Vec<TemplatePart>,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TemplatePart {
     /// Text with escapes already resolved.
     Text(String),
     Hole(Expr),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ExprKind {
     Bool(bool),
     Int(i64),
@@ -281,13 +283,13 @@ pub enum ExprKind {
     Paren(Box<Expr>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum UnaryOp {
     Not,
     Neg,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum BinaryOp {
     Or,
     And,

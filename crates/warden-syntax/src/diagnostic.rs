@@ -1,10 +1,12 @@
 //! The one neutral diagnostic type shared by every layer; the CLI renders it with
 //! miette, the LSP converts it to LSP diagnostics.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A byte range in one source file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 pub struct Span {
     pub start: usize,
     pub end: usize,

@@ -23,6 +23,24 @@ pub use warden_syntax::{Diagnostic as PolicyDiagnostic, Severity};
 /// The standard library, embedded at build time.
 pub mod stdlib {
     include!(concat!(env!("OUT_DIR"), "/stdlib.rs"));
+
+    /// The syntax tree of `MODULES[index]`, parsed when Warden was built.
+    pub(crate) fn syntax(index: usize) -> Option<warden_syntax::ast::Module> {
+        postcard::from_bytes(SYNTAX.get(index)?).ok()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn every_stored_tree_is_the_tree_of_its_source() {
+            assert_eq!(super::SYNTAX.len(), super::MODULES.len());
+            for (index, (path, text)) in super::MODULES.iter().enumerate() {
+                let (parsed, diagnostics) = warden_syntax::parse(text, warden_syntax::FileId(0));
+                assert!(diagnostics.is_empty(), "{path}: {diagnostics:?}");
+                assert_eq!(super::syntax(index), Some(parsed), "{path}");
+            }
+        }
+    }
 }
 
 /// Process exit codes of `warden eval` and `warden check` (documented in `docs/cli.md`).
@@ -81,35 +99,44 @@ pub fn analyze_stdlib() -> Analysis {
 fn analyze_with<'t>(policy: impl Iterator<Item = (String, &'t str)>, all_std: bool) -> Analysis {
     let mut diagnostics = Vec::new();
     let mut files: Vec<SourceFile> = Vec::new();
-    let mut add = |files: &mut Vec<SourceFile>, path: String, text: &str, std: bool| {
+    let mut add = |files: &mut Vec<SourceFile>, path: String, text: &str, std: Option<usize>| {
         let id = FileId(files.len() as u32);
-        let (module, mut parse_diagnostics) = warden_syntax::parse(text, id);
-        diagnostics.append(&mut parse_diagnostics);
+        // A standard module was parsed when Warden was built; parsing it again is only
+        // the fallback, should its stored tree not decode.
+        let module = match std.and_then(stdlib::syntax) {
+            Some(module) => module,
+            None => {
+                let (module, mut parse_diagnostics) = warden_syntax::parse(text, id);
+                diagnostics.append(&mut parse_diagnostics);
+                module
+            }
+        };
         files.push(SourceFile {
             path,
             text: Rc::from(text),
             module,
-            std,
+            std: std.is_some(),
         });
     };
     for (path, text) in policy {
-        add(&mut files, path, text, false);
+        add(&mut files, path, text, None);
     }
     // Standard modules are parsed only when imported, in a defined order.
     let mut loaded = std::collections::BTreeSet::new();
     loop {
-        let wanted: Vec<&(&str, &str)> = stdlib::MODULES
+        let wanted: Vec<(usize, &(&str, &str))> = stdlib::MODULES
             .iter()
-            .filter(|(path, _)| {
+            .enumerate()
+            .filter(|(_, (path, _))| {
                 !loaded.contains(path) && (all_std || files.iter().any(|f| imports(f, path)))
             })
             .collect();
         if wanted.is_empty() {
             break;
         }
-        for (path, text) in wanted {
+        for (index, (path, text)) in wanted {
             loaded.insert(*path);
-            add(&mut files, (*path).to_string(), text, true);
+            add(&mut files, (*path).to_string(), text, Some(index));
         }
     }
     let names: Vec<&str> = stdlib::MODULES
