@@ -115,6 +115,8 @@ pub(crate) struct Checker<'a> {
     pub globals: Vec<GlobalEntry<'a>>,
     pub functions: Vec<FnEntry<'a>>,
     pub globs: IndexMap<Vec<String>, GlobId>,
+    /// Every valid glob pattern seen, translated.
+    pub glob_patterns: HashMap<String, ir::GlobPattern>,
     /// Each distinct regex and where it was first written.
     pub regexes: IndexMap<String, (RegexId, ir::Pattern)>,
     /// Dependency edges for recursion detection, with the place of the reference.
@@ -138,6 +140,7 @@ impl<'a> Checker<'a> {
             globals: Vec::new(),
             functions: Vec::new(),
             globs: IndexMap::new(),
+            glob_patterns: HashMap::new(),
             regexes: IndexMap::new(),
             deps: Vec::new(),
         }
@@ -224,7 +227,16 @@ impl<'a> Checker<'a> {
             exemptions,
             globals,
             functions,
-            globs: self.globs.keys().cloned().collect(),
+            globs: self
+                .globs
+                .keys()
+                .map(|patterns| {
+                    patterns
+                        .iter()
+                        .filter_map(|source| self.glob_patterns.get(source).cloned())
+                        .collect()
+                })
+                .collect(),
             regexes: self.regexes.into_values().map(|(_, p)| p).collect(),
             cache_slots: 0,
             settings,
@@ -974,26 +986,33 @@ impl<'a> Checker<'a> {
         ir::Template { parts }
     }
 
-    /// Registers a glob (one or more patterns matched as one), validating each pattern.
+    /// Registers a glob (one or more patterns matched as one), validating each pattern
+    /// and keeping its translation for the evaluator.
     pub fn glob(&mut self, file: usize, patterns: Vec<(String, Span)>) -> Option<GlobId> {
         let mut valid = true;
         for (pattern, span) in &patterns {
-            if let Err(error) = globset::GlobBuilder::new(pattern)
-                .literal_separator(true)
-                .build()
-            {
-                valid = false;
-                self.error(
-                    file,
-                    *span,
-                    "invalid-glob",
-                    format!("`{pattern}` is not a valid glob"),
-                    "invalid glob",
-                    Some(format!("{}", error.kind())),
-                );
-            } else if looks_like_regex(pattern) {
-                valid = false;
-                self.error(file, *span, "regex-as-glob", format!("`{pattern}` looks like a regular expression, not a glob"), "written as a glob", Some("globs use `*` (within a directory) and `**` (across directories); for a regular expression write `regex(\"…\")` and `matches_regex`".to_string()));
+            if self.glob_patterns.contains_key(pattern) {
+                continue;
+            }
+            match ir::GlobPattern::new(pattern) {
+                Err(error) => {
+                    valid = false;
+                    self.error(
+                        file,
+                        *span,
+                        "invalid-glob",
+                        format!("`{pattern}` is not a valid glob"),
+                        "invalid glob",
+                        Some(format!("{}", error.kind())),
+                    );
+                }
+                Ok(_) if looks_like_regex(pattern) => {
+                    valid = false;
+                    self.error(file, *span, "regex-as-glob", format!("`{pattern}` looks like a regular expression, not a glob"), "written as a glob", Some("globs use `*` (within a directory) and `**` (across directories); for a regular expression write `regex(\"…\")` and `matches_regex`".to_string()));
+                }
+                Ok(glob) => {
+                    self.glob_patterns.insert(pattern.clone(), glob);
+                }
             }
         }
         if !valid {

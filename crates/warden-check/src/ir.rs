@@ -34,12 +34,33 @@ pub struct Program {
     pub globals: Vec<Global>,
     pub functions: Vec<Function>,
     /// Every glob of the policy: each entry is one or more patterns matched as one.
-    pub globs: Vec<Vec<String>>,
+    pub globs: Vec<Vec<GlobPattern>>,
     /// Every regex of the policy, its syntax checked; the evaluator compiles each one
     /// the first time it is used.
     pub regexes: Vec<Pattern>,
     pub cache_slots: u32,
     pub settings: Settings,
+}
+
+/// A glob pattern as written, and globset's translation of it to a regex (`*` stays
+/// within a path segment, `**` crosses them), made when the pattern was checked.
+#[derive(Debug, Clone)]
+pub struct GlobPattern {
+    pub source: String,
+    pub regex: String,
+}
+
+impl GlobPattern {
+    /// Parses a pattern and translates it.
+    pub fn new(source: &str) -> Result<GlobPattern, globset::Error> {
+        let glob = globset::GlobBuilder::new(source)
+            .literal_separator(true)
+            .build()?;
+        Ok(GlobPattern {
+            source: source.to_string(),
+            regex: glob.regex().to_string(),
+        })
+    }
 }
 
 /// A regular expression of the policy and where it was first written.

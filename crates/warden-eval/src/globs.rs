@@ -1,5 +1,6 @@
-//! Glob matching. globset parses each pattern and translates it to a regex (so globs
-//! mean exactly what globset documents); regex-automata compiles the translations:
+//! Glob matching. globset parses each pattern and translates it to a regex when the
+//! checker checks it (so globs mean exactly what globset documents); regex-automata
+//! compiles the translations:
 //! the patterns into one lazy DFA, which reads each path once and reports every pattern
 //! it matches, and each glob on its own for single tests.
 //!
@@ -16,13 +17,12 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use globset::GlobBuilder;
 use regex_automata::hybrid::dfa::{self, DFA, OverlappingState};
 use regex_automata::meta::{self, Regex};
 use regex_automata::nfa::thompson::{self, pikevm::PikeVM};
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternSet};
-use warden_check::ir::GlobId;
+use warden_check::ir::{GlobId, GlobPattern};
 
 pub type BuildResult<T> = std::result::Result<T, String>;
 
@@ -58,30 +58,29 @@ struct Automaton {
 }
 
 impl Globs {
-    /// Translates every pattern. The checker has validated them, so an error here is a
-    /// bug; it is returned rather than unwrapped.
-    pub fn new(globs: &[Vec<String>]) -> BuildResult<Globs> {
-        let regexes = globs
+    /// The globs of a checked program; nothing is compiled yet.
+    pub fn new(globs: &[Vec<GlobPattern>]) -> Globs {
+        let regexes: Vec<Vec<String>> = globs
             .iter()
-            .map(|patterns| patterns.iter().map(|p| translate(p)).collect())
-            .collect::<BuildResult<Vec<Vec<String>>>>()?;
+            .map(|patterns| patterns.iter().map(|p| p.regex.clone()).collect())
+            .collect();
         let patterns = globs
             .iter()
             .enumerate()
             .flat_map(|(index, patterns)| {
                 patterns.iter().map(move |pattern| Pattern {
                     glob: GlobId(index as u32),
-                    literal: required_literal(pattern).map(str::to_string),
+                    literal: required_literal(&pattern.source).map(str::to_string),
                 })
             })
             .collect();
-        Ok(Globs {
+        Globs {
             each: regexes.iter().map(|_| OnceLock::new()).collect(),
             regexes,
             patterns,
             all: OnceLock::new(),
             few: Mutex::new(None),
-        })
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -270,16 +269,6 @@ fn required_literal(pattern: &str) -> Option<&str> {
         .filter(|run| !run.is_empty())
 }
 
-/// globset's translation of a pattern, with `/` matched only literally (`*` stays in
-/// one path segment; `**` crosses them).
-fn translate(pattern: &str) -> BuildResult<String> {
-    GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .build()
-        .map(|glob| glob.regex().to_owned())
-        .map_err(|e| format!("glob `{pattern}`: {e}"))
-}
-
 /// globset's regexes match bytes (`(?-u)`), so UTF-8 mode must be off.
 fn bytes() -> syntax::Config {
     syntax::Config::new().utf8(false)
@@ -297,11 +286,11 @@ mod tests {
     use super::*;
 
     fn globs(globs: &[&[&str]]) -> Globs {
-        let owned: Vec<Vec<String>> = globs
+        let patterns: Vec<Vec<GlobPattern>> = globs
             .iter()
-            .map(|g| g.iter().map(|p| p.to_string()).collect())
+            .map(|g| g.iter().map(|p| GlobPattern::new(p).unwrap()).collect())
             .collect();
-        Globs::new(&owned).unwrap()
+        Globs::new(&patterns)
     }
 
     fn matching(globs: &Globs, path: &str) -> Vec<u32> {

@@ -25,10 +25,9 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    /// Translates the patterns of a checked program. The checker validated them, so an
-    /// error here means a bug; it is reported rather than unwrapped.
-    pub fn new(program: ir::Program) -> BuildResult<Compiled> {
-        let globs = Globs::new(&program.globs)?;
+    /// Prepares a checked program; its patterns are compiled when first used.
+    pub fn new(program: ir::Program) -> Compiled {
+        let globs = Globs::new(&program.globs);
         let labels = program
             .rules
             .iter()
@@ -40,12 +39,12 @@ impl Compiled {
                 doc: rule.doc.as_deref().map(Rc::from),
             })
             .collect();
-        Ok(Compiled {
+        Compiled {
             labels,
             globs,
             regexes: program.regexes.iter().map(|_| OnceLock::new()).collect(),
             program,
-        })
+        }
     }
 
     /// A regex of the program, compiled the first time it is asked for. The checker
@@ -82,7 +81,10 @@ impl Compiled {
         self.program
             .globs
             .get(glob.0 as usize)
-            .map(|p| p.join("`, `"))
+            .map(|patterns| {
+                let sources: Vec<&str> = patterns.iter().map(|p| p.source.as_str()).collect();
+                sources.join("`, `")
+            })
             .unwrap_or_default()
     }
 }

@@ -335,30 +335,19 @@ pub fn compile(sources: &[SourceText]) -> Result<Policy, Box<Analysis>> {
     let Some(program) = analysis.program.take() else {
         return Err(Box::new(analysis));
     };
-    match Compiled::new(program) {
-        Ok(compiled) => {
-            let mut hasher = Sha256::new();
-            for file in &analysis.files {
-                hasher.update(file.path.as_bytes());
-                hasher.update([0]);
-                hasher.update(file.text.as_bytes());
-                hasher.update([0]);
-            }
-            let digest = format!("sha256:{:x}", hasher.finalize());
-            Ok(Policy {
-                analysis,
-                compiled,
-                digest,
-            })
-        }
-        Err(message) => {
-            analysis.diagnostics.push(Diagnostic::error(
-                "internal",
-                format!("internal error: {message}"),
-            ));
-            Err(Box::new(analysis))
-        }
+    let mut hasher = Sha256::new();
+    for file in &analysis.files {
+        hasher.update(file.path.as_bytes());
+        hasher.update([0]);
+        hasher.update(file.text.as_bytes());
+        hasher.update([0]);
     }
+    let digest = format!("sha256:{:x}", hasher.finalize());
+    Ok(Policy {
+        analysis,
+        compiled: Compiled::new(program),
+        digest,
+    })
 }
 
 /// A change with its facts merged in, ready to evaluate.
