@@ -30,6 +30,10 @@ pub type BuildResult<T> = std::result::Result<T, String>;
 /// match; finding them reads every pattern's literal against every path.
 const FEW_PATHS: usize = 64;
 
+/// After this many small automata (one per distinct small change), a long-running
+/// process is better served by the automaton of every pattern, built once.
+const FEW_BUILDS: usize = 16;
+
 /// The globs of a policy (each a list of patterns, matched when any pattern matches).
 pub struct Globs {
     /// For each glob, the regexes of its patterns.
@@ -37,9 +41,16 @@ pub struct Globs {
     /// Every pattern of the policy, in glob order.
     patterns: Vec<Pattern>,
     all: OnceLock<BuildResult<Arc<Automaton>>>,
-    /// The automaton built for the last small change, and that change's paths.
-    few: Mutex<Option<(Vec<String>, Arc<Automaton>)>>,
+    few: Mutex<Few>,
     each: Vec<OnceLock<BuildResult<Regex>>>,
+}
+
+/// The small automata built so far.
+#[derive(Default)]
+struct Few {
+    built: usize,
+    /// The automaton of the last small change, and that change's paths.
+    last: Option<(Vec<String>, Arc<Automaton>)>,
 }
 
 struct Pattern {
@@ -79,7 +90,7 @@ impl Globs {
             regexes,
             patterns,
             all: OnceLock::new(),
-            few: Mutex::new(None),
+            few: Mutex::default(),
         }
     }
 
@@ -92,11 +103,12 @@ impl Globs {
         &self,
         paths: impl Iterator<Item = &'p str> + Clone,
     ) -> BuildResult<PathMatcher> {
-        let few = paths.clone().nth(FEW_PATHS).is_none();
         let automaton = match self.all.get() {
             Some(all) => Arc::clone(all.as_ref().map_err(Clone::clone)?),
-            None if few => self.few(paths)?,
-            None => Arc::clone(self.all()?),
+            None => match self.few(paths)? {
+                Some(automaton) => automaton,
+                None => Arc::clone(self.all()?),
+            },
         };
         let cache = lock(&automaton.cache).take();
         Ok(PathMatcher {
@@ -134,22 +146,32 @@ impl Globs {
             .map_err(Clone::clone)
     }
 
-    /// The automaton of the patterns that could match one of `paths`; the last one
-    /// built is kept, for the same change evaluated again.
-    fn few<'p>(&self, paths: impl Iterator<Item = &'p str> + Clone) -> BuildResult<Arc<Automaton>> {
+    /// For a change of at most [`FEW_PATHS`] paths, the automaton of the patterns that
+    /// could match one of them; the last one built is kept, for the same change
+    /// evaluated again. `None` for a larger change, or once [`FEW_BUILDS`] were built.
+    fn few<'p>(
+        &self,
+        paths: impl Iterator<Item = &'p str> + Clone,
+    ) -> BuildResult<Option<Arc<Automaton>>> {
+        if paths.clone().nth(FEW_PATHS).is_some() {
+            return Ok(None);
+        }
         let mut few = lock(&self.few);
-        if let Some((seen, automaton)) = few.as_ref()
+        if let Some((seen, automaton)) = &few.last
             && seen.iter().map(String::as_str).eq(paths.clone())
         {
-            return Ok(Arc::clone(automaton));
+            return Ok(Some(Arc::clone(automaton)));
+        }
+        if few.built >= FEW_BUILDS {
+            return Ok(None);
         }
         let automaton = Arc::new(self.automaton(|pattern| match &pattern.literal {
             Some(literal) => paths.clone().any(|path| path.contains(literal.as_str())),
             None => true,
         })?);
-        let seen = paths.map(str::to_string).collect();
-        *few = Some((seen, Arc::clone(&automaton)));
-        Ok(automaton)
+        few.built += 1;
+        few.last = Some((paths.map(str::to_string).collect(), Arc::clone(&automaton)));
+        Ok(Some(automaton))
     }
 
     fn automaton(&self, mut wanted: impl FnMut(&Pattern) -> bool) -> BuildResult<Automaton> {
@@ -385,18 +407,22 @@ mod tests {
         // literal (`**/Cargo.lock`) or with none (`{a,b}/[0-9]?.txt`, `*`, `**`).
         let lock = globs(patterns);
         assert_eq!(matching(&lock, "Cargo.lock"), [4, 5, 7]);
-        assert_eq!(
-            lock.few
-                .lock()
-                .unwrap()
-                .as_ref()
-                .unwrap()
-                .1
-                .glob_of_pattern
-                .len(),
-            4
-        );
+        let few = lock.few.lock().unwrap();
+        assert_eq!(few.last.as_ref().unwrap().1.glob_of_pattern.len(), 4);
+        drop(few);
         assert!(lock.all.get().is_none());
+    }
+
+    #[test]
+    fn many_distinct_small_changes_get_the_automaton_of_every_pattern() {
+        let g = globs(&[&["src/*.rs"], &["**/*.md"]]);
+        for n in 0..FEW_BUILDS {
+            assert_eq!(matching(&g, &format!("src/{n}.rs")), [0]);
+        }
+        assert!(g.all.get().is_none());
+        assert_eq!(matching(&g, "docs/a.md"), [1]);
+        assert!(g.all.get().is_some());
+        assert_eq!(g.few.lock().unwrap().built, FEW_BUILDS);
     }
 
     #[test]
