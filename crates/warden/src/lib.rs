@@ -270,23 +270,25 @@ fn collect_warden_files(
         message: e.to_string(),
     })?;
     for entry in entries.flatten() {
-        let path = entry.path();
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        // The entry's type comes with the directory listing; only a symbolic link
-        // needs a `stat` to learn what it points to.
+        // The entry's name and type come with the directory listing; only a symbolic
+        // link needs a `stat` to learn what it points to, and only a directory or a
+        // `.warden` file needs its full path (a policy directory may hold many other
+        // files: cases, changes, facts).
+        let name = entry.file_name();
         let is_dir = match entry.file_type() {
-            Ok(kind) if kind.is_symlink() => path.is_dir(),
+            Ok(kind) if kind.is_symlink() => entry.path().is_dir(),
             Ok(kind) => kind.is_dir(),
-            Err(_) => path.is_dir(),
+            Err(_) => entry.path().is_dir(),
         };
         if is_dir {
-            if !hidden {
-                collect_warden_files(root, &path, out)?;
+            if !name.as_encoded_bytes().starts_with(b".") {
+                collect_warden_files(root, &entry.path(), out)?;
             }
-        } else if path.extension().is_some_and(|e| e == "warden")
-            && let Ok(relative) = path.strip_prefix(root)
-        {
-            out.push((relative.to_string_lossy().replace('\\', "/"), path));
+        } else if Path::new(&name).extension().is_some_and(|e| e == "warden") {
+            let path = entry.path();
+            if let Ok(relative) = path.strip_prefix(root) {
+                out.push((relative.to_string_lossy().replace('\\', "/"), path));
+            }
         }
     }
     Ok(())
@@ -456,5 +458,47 @@ pub fn report_json(report: &Report) -> String {
             json
         }
         Err(error) => format!("{{\"error\": \"{error}\"}}\n"),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn a_policy_directory_is_its_warden_files_below_it_in_path_order() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let root = std::env::temp_dir().join(format!("warden-walk-{}-{nanos}", std::process::id()));
+        let files = [
+            "z.warden",
+            "sub/b.warden",
+            "sub/.d.warden",
+            "sub/deeper/a.warden",
+            ".hidden/c.warden",
+            "cases/x.json",
+            "notes.txt",
+            "warden",
+        ];
+        for file in files {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, format!("// {file}\n")).unwrap();
+        }
+        let found = super::read_policy(&root);
+        let _ = std::fs::remove_dir_all(&root);
+        let paths: Vec<String> = found.unwrap().into_iter().map(|s| s.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "sub/.d.warden",
+                "sub/b.warden",
+                "sub/deeper/a.warden",
+                "z.warden"
+            ]
+        );
+        assert!(super::read_policy(Path::new("/nonexistent/warden-policy")).is_err());
     }
 }
