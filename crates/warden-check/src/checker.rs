@@ -118,7 +118,7 @@ pub(crate) struct Checker<'a> {
     /// Every valid glob pattern seen, translated.
     pub glob_patterns: HashMap<String, ir::GlobPattern>,
     /// Each distinct regex and where it was first written.
-    pub regexes: IndexMap<String, (RegexId, ir::Pattern)>,
+    pub regexes: IndexMap<String, (RegexId, ir::RegexPattern)>,
     /// Dependency edges for recursion detection, with the place of the reference.
     pub deps: Vec<(Owner, Owner, usize, Span)>,
 }
@@ -1032,7 +1032,7 @@ impl<'a> Checker<'a> {
         match regex_syntax::Parser::new().parse(pattern) {
             Ok(_) => {
                 let id = RegexId(self.regexes.len() as u32);
-                let source = ir::Pattern {
+                let source = ir::RegexPattern {
                     source: pattern.to_string(),
                     file: Self::file_id(file),
                     span,

@@ -37,7 +37,7 @@ pub struct Program {
     pub globs: Vec<Vec<GlobPattern>>,
     /// Every regex of the policy, its syntax checked; the evaluator compiles each one
     /// the first time it is used.
-    pub regexes: Vec<Pattern>,
+    pub regexes: Vec<RegexPattern>,
     pub cache_slots: u32,
     pub settings: Settings,
 }
@@ -65,7 +65,7 @@ impl GlobPattern {
 
 /// A regular expression of the policy and where it was first written.
 #[derive(Debug, Clone)]
-pub struct Pattern {
+pub struct RegexPattern {
     pub source: String,
     pub file: FileId,
     pub span: Span,

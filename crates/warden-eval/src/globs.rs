@@ -1,8 +1,8 @@
 //! Glob matching. globset parses each pattern and translates it to a regex when the
 //! checker checks it (so globs mean exactly what globset documents); regex-automata
-//! compiles the translations:
-//! the patterns into one lazy DFA, which reads each path once and reports every pattern
-//! it matches, and each glob on its own for single tests.
+//! compiles the translations: the patterns together into one lazy DFA, which reads each
+//! path once and reports every pattern it matches, and each glob on its own for single
+//! tests.
 //!
 //! globset's own `GlobSet` was the first matcher; it runs several strategies and hash
 //! lookups per path and took two thirds of the evaluation of a 10,000-file change. One

@@ -56,18 +56,18 @@ impl Compiled {
         ) else {
             return Err(format!("unknown regex #{}", id.0));
         };
-        compiled(pattern, cell)
+        compile_once(pattern, cell)
             .map_err(|e| format!("the regex `{}` could not be compiled: {e}", pattern.source))
     }
 
     /// Compiles every regex now (for `warden check`): the regexes that cannot be, each
     /// with why.
-    pub fn uncompilable_regexes(&self) -> Vec<(&ir::Pattern, String)> {
+    pub fn uncompilable_regexes(&self) -> Vec<(&ir::RegexPattern, String)> {
         self.program
             .regexes
             .iter()
             .zip(&self.regexes)
-            .filter_map(|(pattern, cell)| Some((pattern, compiled(pattern, cell).err()?)))
+            .filter_map(|(pattern, cell)| Some((pattern, compile_once(pattern, cell).err()?)))
             .collect()
     }
 
@@ -90,8 +90,8 @@ impl Compiled {
 }
 
 /// A regex compiled on first use, or why it cannot be.
-fn compiled<'c>(
-    pattern: &ir::Pattern,
+fn compile_once<'c>(
+    pattern: &ir::RegexPattern,
     cell: &'c OnceLock<BuildResult<regex::Regex>>,
 ) -> BuildResult<&'c regex::Regex> {
     cell.get_or_init(|| {
