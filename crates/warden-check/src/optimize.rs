@@ -17,8 +17,10 @@ pub fn optimize(mut program: ir::Program) -> ir::Program {
         files_field: field_index("Change", "files"),
         path_field: field_index("File", "path"),
     };
+    let mut free = Vec::new();
     for_each_root(&mut program, &mut |expr| {
-        pass.rewrite(expr);
+        free.clear();
+        pass.rewrite(expr, &mut free);
     });
     program.cache_slots = pass.slots.len() as u32;
     program
@@ -113,28 +115,32 @@ struct Pass {
 }
 
 impl Pass {
-    /// Rewrites bottom-up; returns the locals the expression reads but does not bind.
-    fn rewrite(&mut self, expr: &mut ir::Expr) -> Vec<LocalId> {
-        let mut free = Vec::new();
+    /// Rewrites bottom-up, appending to `free` every read of a local the expression
+    /// does not bind (one shared list for the whole tree: only whether an expression
+    /// added any matters, so nothing is allocated per node).
+    fn rewrite(&mut self, expr: &mut ir::Expr, free: &mut Vec<LocalId>) {
+        let start = free.len();
         match &mut expr.kind {
             ExprKind::Local(id) => free.push(*id),
             ExprKind::Lambda { param, body } => {
-                free = self.rewrite(body);
+                self.rewrite(body, free);
                 let param = *param;
-                free.retain(|l| *l != param);
+                let mut kept = start;
+                for index in start..free.len() {
+                    if free[index] != param {
+                        free.swap(kept, index);
+                        kept += 1;
+                    }
+                }
+                free.truncate(kept);
             }
-            _ => children(expr, &mut |child| {
-                let inner = self.rewrite(child);
-                free.extend(inner);
-            }),
+            _ => children(expr, &mut |child| self.rewrite(child, free)),
         }
-        free.sort();
-        free.dedup();
         if let Some(fast) = self.file_glob(expr) {
             expr.kind = fast;
-            return free;
+            return;
         }
-        if free.is_empty() && worth_caching(expr) {
+        if free.len() == start && worth_caching(expr) {
             let mut key = String::new();
             structural_key(expr, &mut Vec::new(), &mut key);
             let next = CacheId(self.slots.len() as u32);
@@ -149,7 +155,6 @@ impl Pass {
                 expr: Box::new(wrapped),
             };
         }
-        free
     }
 
     /// Recognises `change.files.any(f => f.path matches G)` and `… f.touches(G)`.
