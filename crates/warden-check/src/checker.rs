@@ -4,12 +4,17 @@
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
+use warden_change::Ids;
 use warden_syntax::{Diagnostic, FileId, LineIndex, Span, ast, suggest};
 
 use crate::SourceFile;
 use crate::ir::{self, GlobId, GlobalId, LocalId, RegexId};
 use crate::lints;
 use crate::ty::{self, Type};
+
+/// The checker's maps, keyed by names and patterns of the policy and looked up for every
+/// reference: foldhash with a fixed seed, as for the change's ids (see [`Ids`]).
+pub(crate) type Names<K, V> = IndexMap<K, V, Ids>;
 
 /// A function or top-level `let`: the nodes of the dependency graph in which the
 /// checker looks for recursion.
@@ -20,9 +25,9 @@ pub(crate) enum Owner {
 }
 
 pub(crate) struct ModuleScope {
-    pub lets: IndexMap<String, GlobalId>,
-    pub fns: IndexMap<String, ir::FnId>,
-    pub imports: IndexMap<String, ImportEntry>,
+    pub lets: Names<String, GlobalId>,
+    pub fns: Names<String, ir::FnId>,
+    pub imports: Names<String, ImportEntry>,
 }
 
 pub(crate) struct ImportEntry {
@@ -114,11 +119,11 @@ pub(crate) struct Checker<'a> {
     pub modules: Vec<ModuleScope>,
     pub globals: Vec<GlobalEntry<'a>>,
     pub functions: Vec<FnEntry<'a>>,
-    pub globs: IndexMap<Vec<String>, GlobId>,
+    pub globs: Names<Vec<String>, GlobId>,
     /// Every valid glob pattern seen, translated.
-    pub glob_patterns: HashMap<String, ir::GlobPattern>,
+    pub glob_patterns: HashMap<String, ir::GlobPattern, Ids>,
     /// Each distinct regex and where it was first written.
-    pub regexes: IndexMap<String, (RegexId, ir::RegexPattern)>,
+    pub regexes: Names<String, (RegexId, ir::RegexPattern)>,
     /// Dependency edges for recursion detection, with the place of the reference.
     pub deps: Vec<(Owner, Owner, usize, Span)>,
 }
@@ -139,9 +144,9 @@ impl<'a> Checker<'a> {
             modules: Vec::new(),
             globals: Vec::new(),
             functions: Vec::new(),
-            globs: IndexMap::new(),
-            glob_patterns: HashMap::new(),
-            regexes: IndexMap::new(),
+            globs: Names::default(),
+            glob_patterns: HashMap::default(),
+            regexes: Names::default(),
             deps: Vec::new(),
         }
     }
@@ -248,11 +253,11 @@ impl<'a> Checker<'a> {
     fn declare_modules(&mut self) {
         for (file, source) in self.files.iter().enumerate() {
             let mut scope = ModuleScope {
-                lets: IndexMap::new(),
-                fns: IndexMap::new(),
-                imports: IndexMap::new(),
+                lets: Names::default(),
+                fns: Names::default(),
+                imports: Names::default(),
             };
-            let mut seen: HashMap<&str, Span> = HashMap::new();
+            let mut seen: HashMap<&str, Span, Ids> = HashMap::default();
             for item in &source.module.items {
                 let name = match item {
                     ast::Item::Let(item) => &item.name,
@@ -612,7 +617,7 @@ impl<'a> Checker<'a> {
     fn check_policy_items(&mut self) -> (Vec<ir::Rule>, Vec<ir::Exemption>, ir::Settings) {
         let files = self.files;
         let mut rules = Vec::new();
-        let mut names: IndexMap<String, (usize, Span)> = IndexMap::new();
+        let mut names: Names<String, (usize, Span)> = Names::default();
         let mut exempt_items = Vec::new();
         let mut policy_items = Vec::new();
         for (file, source) in files.iter().enumerate() {

@@ -13,7 +13,7 @@ use crate::ir::{self, Builtin, CacheId, ExprKind, LocalId};
 
 pub fn optimize(mut program: ir::Program) -> ir::Program {
     let mut pass = Pass {
-        slots: HashMap::new(),
+        slots: HashMap::default(),
         files_field: field_index("Change", "files"),
         path_field: field_index("File", "path"),
     };
@@ -109,7 +109,7 @@ fn approval(req: &mut ir::ApprovalReq, f: &mut dyn FnMut(&mut ir::Expr)) {
 
 struct Pass {
     /// Structural key of a cached computation → its slot.
-    slots: HashMap<String, CacheId>,
+    slots: HashMap<String, CacheId, warden_change::Ids>,
     files_field: Option<usize>,
     path_field: Option<usize>,
 }
