@@ -36,12 +36,11 @@ const FEW_BUILDS: usize = 16;
 
 /// The globs of a policy (each a list of patterns, matched when any pattern matches).
 pub struct Globs {
-    /// For each glob, the regexes of its patterns.
-    regexes: Vec<Vec<String>>,
     /// Every pattern of the policy, in glob order.
     patterns: Vec<Pattern>,
     all: OnceLock<BuildResult<Arc<Automaton>>>,
     few: Mutex<Few>,
+    /// For each glob, the matcher of its patterns alone.
     each: Vec<OnceLock<BuildResult<Regex>>>,
 }
 
@@ -55,6 +54,8 @@ struct Few {
 
 struct Pattern {
     glob: GlobId,
+    /// globset's translation.
+    regex: String,
     /// Text that every path the pattern matches contains, if the pattern has some.
     literal: Option<String>,
 }
@@ -71,23 +72,19 @@ struct Automaton {
 impl Globs {
     /// The globs of a checked program; nothing is compiled yet.
     pub fn new(globs: &[Vec<GlobPattern>]) -> Globs {
-        let regexes: Vec<Vec<String>> = globs
-            .iter()
-            .map(|patterns| patterns.iter().map(|p| p.regex.clone()).collect())
-            .collect();
         let patterns = globs
             .iter()
             .enumerate()
             .flat_map(|(index, patterns)| {
                 patterns.iter().map(move |pattern| Pattern {
                     glob: GlobId(index as u32),
+                    regex: pattern.regex.clone(),
                     literal: required_literal(&pattern.source).map(str::to_string),
                 })
             })
             .collect();
         Globs {
-            each: regexes.iter().map(|_| OnceLock::new()).collect(),
-            regexes,
+            each: globs.iter().map(|_| OnceLock::new()).collect(),
             patterns,
             all: OnceLock::new(),
             few: Mutex::default(),
@@ -95,7 +92,7 @@ impl Globs {
     }
 
     pub fn len(&self) -> usize {
-        self.regexes.len()
+        self.each.len()
     }
 
     /// A matcher against every glob, for `paths`: every path it will be asked about.
@@ -119,18 +116,22 @@ impl Globs {
 
     /// Whether any pattern of one glob matches `text`.
     pub fn is_match(&self, glob: GlobId, text: &str) -> BuildResult<bool> {
-        let (Some(regexes), Some(cell)) = (
-            self.regexes.get(glob.0 as usize),
-            self.each.get(glob.0 as usize),
-        ) else {
+        let Some(cell) = self.each.get(glob.0 as usize) else {
             return Err(format!("unknown glob #{}", glob.0));
         };
         let regex = cell
             .get_or_init(|| {
+                // The patterns are in glob order: this glob's are one run.
+                let first = self.patterns.partition_point(|p| p.glob < glob);
+                let regexes: Vec<&str> = self.patterns[first..]
+                    .iter()
+                    .take_while(|p| p.glob == glob)
+                    .map(|p| p.regex.as_str())
+                    .collect();
                 meta::Builder::new()
                     .syntax(bytes())
                     .configure(meta::Config::new().utf8_empty(false))
-                    .build_many(regexes)
+                    .build_many(&regexes)
                     .map_err(|e| e.to_string())
             })
             .as_ref()
@@ -177,12 +178,9 @@ impl Globs {
     fn automaton(&self, mut wanted: impl FnMut(&Pattern) -> bool) -> BuildResult<Automaton> {
         let mut regexes = Vec::new();
         let mut glob_of_pattern = Vec::new();
-        let translations = self.regexes.iter().flatten();
-        for (pattern, regex) in self.patterns.iter().zip(translations) {
-            if wanted(pattern) {
-                regexes.push(regex.as_str());
-                glob_of_pattern.push(pattern.glob);
-            }
+        for pattern in self.patterns.iter().filter(|p| wanted(p)) {
+            regexes.push(pattern.regex.as_str());
+            glob_of_pattern.push(pattern.glob);
         }
         let nfa = thompson::Compiler::new()
             .syntax(bytes())
