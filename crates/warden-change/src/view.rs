@@ -4,7 +4,7 @@
 //! (`latest_reviews`, `services`, `message`, `co_authors`, …) computed.
 
 use std::cell::OnceCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 
@@ -686,6 +686,8 @@ pub struct View<'a> {
     latest_reviews: OnceCell<Vec<&'a Review>>,
     services: OnceCell<Services<'a>>,
     principal_ids: OnceCell<Vec<&'a str>>,
+    /// Each team's members, sorted by id.
+    team_members: OnceCell<HashMap<&'a str, Vec<&'a str>, Ids>>,
 }
 
 /// The services a change touches: every name (sorted, once each), and those the
@@ -706,6 +708,7 @@ impl<'a> View<'a> {
             latest_reviews: OnceCell::new(),
             services: OnceCell::new(),
             principal_ids: OnceCell::new(),
+            team_members: OnceCell::new(),
         }
     }
 
@@ -716,6 +719,27 @@ impl<'a> View<'a> {
             ids.sort_unstable();
             ids
         })
+    }
+
+    /// The ids of the directory's principals in `team`, sorted.
+    pub fn team_members(&self, team: &str) -> &[&'a str] {
+        let teams = self.team_members.get_or_init(|| {
+            let mut teams: HashMap<&str, Vec<&str>, Ids> = HashMap::default();
+            for &id in self.principal_ids() {
+                let Some(facts) = self.change.principals.get(id) else {
+                    continue;
+                };
+                for team in &facts.teams {
+                    let members = teams.entry(team.as_str()).or_default();
+                    // A team listed twice for one principal counts it once.
+                    if members.last() != Some(&id) {
+                        members.push(id);
+                    }
+                }
+            }
+            teams
+        });
+        teams.get(team).map_or(&[], Vec::as_slice)
     }
 
     fn by_email(&self) -> &HashMap<String, &'a str, Ids> {
@@ -756,20 +780,20 @@ impl<'a> View<'a> {
         self.services.get_or_init(|| {
             let change = self.change;
             let mut names: Vec<&str> = Vec::new();
+            let mut seen: HashSet<&str, Ids> = HashSet::default();
             let touched = change
                 .files
                 .iter()
                 .flat_map(|file| &file.services)
                 .chain(change.deployment.iter().flat_map(|d| &d.services));
             for name in touched {
-                // Neighbouring files are usually in the same service: skipping repeats
-                // first leaves little to sort.
-                if names.last() != Some(&name.as_str()) {
+                // Neighbouring files are usually in the same service: the repeat of
+                // the last name costs no lookup. Only distinct names are sorted.
+                if names.last() != Some(&name.as_str()) && seen.insert(name) {
                     names.push(name);
                 }
             }
             names.sort_unstable();
-            names.dedup();
             let known = names
                 .iter()
                 .filter_map(|name| {

@@ -198,7 +198,10 @@ impl<'a> Approvals<'a> {
 
     /// Whether `id` may approve at all (for "who could still approve").
     pub fn may_approve(&self, view: &View<'a>, id: &str) -> bool {
-        self.reject(view, id).is_none()
+        // `reject` without building its reason.
+        view.principal_facts(id)
+            .is_some_and(|facts| facts.kind == PrincipalKind::Human)
+            && !self.ineligible.contains_key(id)
     }
 
     /// The approvals a requirement may count.

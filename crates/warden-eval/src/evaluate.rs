@@ -473,15 +473,10 @@ fn approval_group<'a>(
     let mut could_approve = Vec::new();
     if missing > 0 {
         let view = &ctx.view;
-        let candidates: Vec<&'a str> = view
-            .principal_ids()
-            .iter()
-            .copied()
-            .filter(|id| {
-                !counted.iter().any(|c| c == id)
-                    && approvals.may_approve(view, id)
-                    && set.contains(view, id)
-            })
+        let candidates: Vec<&'a str> = set
+            .members(view)
+            .into_iter()
+            .filter(|id| !counted.iter().any(|c| c == id) && approvals.may_approve(view, id))
             .collect();
         for id in candidates {
             if approver_qualifies(ctx, req, id, frame)? {

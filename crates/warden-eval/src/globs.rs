@@ -233,6 +233,16 @@ impl PathMatcher {
             return self.matching_slowly(&input, hit);
         };
         for &byte in path.as_bytes() {
+            // The usual step, between two ordinary states already built, costs one
+            // table read and one test; every other case (a state to build, the dead
+            // or a match state) takes the checked step.
+            if !state.is_tagged() {
+                let next = dfa.next_state_untagged(cache, state, byte);
+                if !next.is_tagged() {
+                    state = next;
+                    continue;
+                }
+            }
             match dfa.next_state(cache, state, byte) {
                 Ok(next) if next.is_dead() => return,
                 Ok(next) if !next.is_quit() => state = next,

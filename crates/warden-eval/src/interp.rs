@@ -135,7 +135,8 @@ enum GlobalSlot<'a> {
 /// path or previous path matches (`touches`). Built in one pass over the paths.
 struct FileMatches {
     path: Vec<Vec<u32>>,
-    touch: Vec<Vec<u32>>,
+    /// `None` when no file has a previous path: `touches` is then `path`.
+    touch: Option<Vec<Vec<u32>>>,
     /// A file's index by the address of its path, so that `f.path matches G` and
     /// `f.touches(G)` inside any function read the table instead of matching again.
     by_path: HashMap<usize, u32, foldhash::fast::FixedState>,
@@ -147,6 +148,14 @@ impl FileMatches {
         let index = *self.by_path.get(&(text.as_ptr() as usize))?;
         let file = change.files.get(index as usize)?;
         (file.path.len() == text.len()).then_some(index)
+    }
+
+    /// The table of `f.path matches G` or of `f.touches(G)`.
+    fn table(&self, touches: bool) -> &[Vec<u32>] {
+        match &self.touch {
+            Some(touch) if touches => touch,
+            _ => &self.path,
+        }
     }
 
     fn has(table: &[Vec<u32>], glob: GlobId, file: u32) -> bool {
@@ -468,42 +477,42 @@ impl<'a, 'p> Ctx<'a, 'p> {
             })?;
             self.file_matches = Some(table);
         }
-        let table = match &self.file_matches {
-            Some(matches) if touches => &matches.touch,
-            Some(matches) => &matches.path,
-            None => return Ok(&[]),
+        let Some(matches) = &self.file_matches else {
+            return Ok(&[]);
         };
+        let table = matches.table(touches);
         Ok(table.get(glob.0 as usize).map_or(&[], Vec::as_slice))
     }
 
     /// Matches every path (and previous path) of the change against every glob once.
     fn match_files(&self) -> BuildResult<FileMatches> {
         let globs = &self.compiled.globs;
-        let mut path = vec![Vec::new(); globs.len()];
-        let mut touch: Vec<Vec<u32>> = vec![Vec::new(); globs.len()];
+        let mut path: Vec<Vec<u32>> = vec![Vec::new(); globs.len()];
+        let renamed = self.change.files.iter().any(|f| f.previous_path.is_some());
+        let mut touch = renamed.then(|| vec![Vec::new(); globs.len()]);
         let paths = self.change.files.iter().flat_map(|file| {
             std::iter::once(file.path.as_str()).chain(file.previous_path.as_deref())
         });
         let mut matcher = globs.matcher(paths)?;
+        // A glob with several matching patterns is reported once per pattern: a file
+        // is added when it is not already the last one.
+        let add = |table: &mut Vec<Vec<u32>>, glob: GlobId, index: u32| {
+            if let Some(files) = table.get_mut(glob.0 as usize)
+                && files.last() != Some(&index)
+            {
+                files.push(index);
+            }
+        };
         for (index, file) in self.change.files.iter().enumerate() {
             let index = index as u32;
             matcher.matching(&file.path, |glob| {
-                let g = glob.0 as usize;
-                if let (Some(p), Some(t)) = (path.get_mut(g), touch.get_mut(g))
-                    && p.last() != Some(&index)
-                {
-                    p.push(index);
-                    t.push(index);
+                add(&mut path, glob, index);
+                if let Some(touch) = &mut touch {
+                    add(touch, glob, index);
                 }
             });
-            if let Some(previous) = &file.previous_path {
-                matcher.matching(previous, |glob| {
-                    if let Some(t) = touch.get_mut(glob.0 as usize)
-                        && t.last() != Some(&index)
-                    {
-                        t.push(index);
-                    }
-                });
+            if let (Some(previous), Some(touch)) = (&file.previous_path, &mut touch) {
+                matcher.matching(previous, |glob| add(touch, glob, index));
             }
         }
         let by_path = self
@@ -762,7 +771,11 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 if let (Node::File(file), Some(table)) = (node, &self.file_matches)
                     && let Some(index) = table.file_of(self.change, &file.path)
                 {
-                    return Ok(Value::Bool(FileMatches::has(&table.touch, glob, index)));
+                    return Ok(Value::Bool(FileMatches::has(
+                        table.table(true),
+                        glob,
+                        index,
+                    )));
                 }
                 let mut touched = false;
                 let fields = [self.fields.file_path, self.fields.file_previous_path];

@@ -66,6 +66,26 @@ impl ApproverSet {
         }
     }
 
+    /// The directory's principals in the set, sorted by id.
+    pub fn members<'a>(&self, view: &View<'a>) -> Vec<&'a str> {
+        match self {
+            ApproverSet::Anyone => view.principal_ids().to_vec(),
+            ApproverSet::User(user) => {
+                let ids = view.principal_ids();
+                let at = ids.binary_search(&user.as_str()).ok();
+                at.and_then(|at| ids.get(at)).copied().into_iter().collect()
+            }
+            ApproverSet::Team(team) => view.team_members(team).to_vec(),
+            ApproverSet::Union(sets) => {
+                let mut members: Vec<&'a str> =
+                    sets.iter().flat_map(|set| set.members(view)).collect();
+                members.sort_unstable();
+                members.dedup();
+                members
+            }
+        }
+    }
+
     pub fn union(a: &ApproverSet, b: &ApproverSet) -> ApproverSet {
         let mut parts = Vec::new();
         for set in [a, b] {
