@@ -995,8 +995,14 @@ impl<'a> Checker<'a> {
     /// and keeping its translation for the evaluator.
     pub fn glob(&mut self, file: usize, patterns: Vec<(String, Span)>) -> Option<GlobId> {
         let mut valid = true;
+        let std = self.files.get(file).is_some_and(|f| f.std);
         for (pattern, span) in &patterns {
             if self.glob_patterns.contains_key(pattern) {
+                continue;
+            }
+            if std {
+                self.glob_patterns
+                    .insert(pattern.clone(), ir::GlobPattern::trusted(pattern));
                 continue;
             }
             match ir::GlobPattern::new(pattern) {
@@ -1086,10 +1092,21 @@ fn import_alias(import: &ast::Import) -> Option<String> {
 /// A glob that is almost certainly a regex: anchors, escaped dots, character classes
 /// like `\d`, `.+`, groups. (`.*` alone is a fine glob: `README.*`.)
 fn looks_like_regex(pattern: &str) -> bool {
-    const TELLS: &[&str] = &[
-        "\\.", "\\d", "\\w", "\\s", ".+", "(?", ")+", ")*", ".*$", ".*)",
-    ];
-    pattern.starts_with('^') || pattern.ends_with('$') || TELLS.iter().any(|t| pattern.contains(t))
+    // The tells `\.` `\d` `\w` `\s` `.+` `(?` `)+` `)*` `.*$` `.*)`, found by looking at
+    // each pair and triple of bytes rather than searching the pattern once per tell.
+    let tell = |pair: &[u8]| {
+        matches!(
+            pair,
+            [b'\\', b'.' | b'd' | b'w' | b's'] | [b'.', b'+'] | [b'(', b'?'] | [b')', b'+' | b'*']
+        )
+    };
+    let bytes = pattern.as_bytes();
+    pattern.starts_with('^')
+        || pattern.ends_with('$')
+        || bytes.windows(2).any(tell)
+        || bytes
+            .windows(3)
+            .any(|w| matches!(w, [b'.', b'*', b'$' | b')']))
 }
 
 /// Resolves `relative` against the directory of `importer`, both `/`-separated paths
@@ -1144,5 +1161,28 @@ mod tests {
         assert!(!looks_like_regex("src/**/*.rs"));
         assert!(!looks_like_regex("**/README.*"));
         assert!(looks_like_regex("src/.+\\.rs"));
+        for tell in [
+            "a\\db",
+            "a\\wb",
+            "a\\sb",
+            "(?i)readme",
+            "(ab)+",
+            "(ab)*",
+            "(a.*)/b",
+            "a.*$b",
+        ] {
+            assert!(looks_like_regex(tell), "{tell}");
+        }
+        for glob in [
+            "a.b",
+            "(a)",
+            "docs/*.md",
+            "**/*.{rs,toml}",
+            "a\\*b",
+            "x.*",
+            "$HOME/a",
+        ] {
+            assert!(!looks_like_regex(glob), "{glob}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! to indexes into the program's pattern tables, so the evaluator can compile all of a
 //! policy's globs into one matcher.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use warden_syntax::{FileId, LineIndex, Span};
@@ -43,24 +44,49 @@ pub struct Program {
 }
 
 /// A glob pattern as written, and globset's translation of it to a regex (`*` stays
-/// within a path segment, `**` crosses them), made when the pattern was checked.
+/// within a path segment, `**` crosses them).
 #[derive(Debug, Clone)]
 pub struct GlobPattern {
     pub source: String,
-    pub regex: String,
+    /// Made when a policy's pattern is checked, as translating is how globset checks
+    /// it. A standard module's pattern is known to be valid (a test translates every
+    /// one) and is translated only when an evaluation needs it: most need few.
+    translated: Option<String>,
 }
 
 impl GlobPattern {
     /// Parses a pattern and translates it.
     pub fn new(source: &str) -> Result<GlobPattern, globset::Error> {
-        let glob = globset::GlobBuilder::new(source)
-            .literal_separator(true)
-            .build()?;
         Ok(GlobPattern {
             source: source.to_string(),
-            regex: glob.regex().to_string(),
+            translated: Some(translate(source)?),
         })
     }
+
+    /// A pattern of a standard module, translated when first needed.
+    pub fn trusted(source: &str) -> GlobPattern {
+        GlobPattern {
+            source: source.to_string(),
+            translated: None,
+        }
+    }
+
+    /// The pattern as a regex.
+    pub fn regex(&self) -> Result<Cow<'_, str>, String> {
+        match &self.translated {
+            Some(regex) => Ok(Cow::Borrowed(regex)),
+            None => translate(&self.source)
+                .map(Cow::Owned)
+                .map_err(|e| format!("`{}` is not a valid glob: {}", self.source, e.kind())),
+        }
+    }
+}
+
+fn translate(source: &str) -> Result<String, globset::Error> {
+    let glob = globset::GlobBuilder::new(source)
+        .literal_separator(true)
+        .build()?;
+    Ok(glob.regex().to_string())
 }
 
 /// A regular expression of the policy and where it was first written.

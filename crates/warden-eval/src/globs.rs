@@ -1,5 +1,6 @@
 //! Glob matching. globset parses each pattern and translates it to a regex when the
-//! checker checks it (so globs mean exactly what globset documents); regex-automata
+//! checker checks it, or for a standard module's pattern when an automaton first needs
+//! it (so globs mean exactly what globset documents); regex-automata
 //! compiles the translations: the patterns together into one lazy DFA, which reads each
 //! path once and reports every pattern it matches, and each glob on its own for single
 //! tests.
@@ -54,8 +55,7 @@ struct Few {
 
 struct Pattern {
     glob: GlobId,
-    /// globset's translation.
-    regex: String,
+    pattern: GlobPattern,
     /// Text that every path the pattern matches contains, if the pattern has some.
     literal: Option<String>,
 }
@@ -78,7 +78,7 @@ impl Globs {
             .flat_map(|(index, patterns)| {
                 patterns.iter().map(move |pattern| Pattern {
                     glob: GlobId(index as u32),
-                    regex: pattern.regex.clone(),
+                    pattern: pattern.clone(),
                     literal: required_literal(&pattern.source).map(str::to_string),
                 })
             })
@@ -123,11 +123,11 @@ impl Globs {
             .get_or_init(|| {
                 // The patterns are in glob order: this glob's are one run.
                 let first = self.patterns.partition_point(|p| p.glob < glob);
-                let regexes: Vec<&str> = self.patterns[first..]
+                let regexes = self.patterns[first..]
                     .iter()
                     .take_while(|p| p.glob == glob)
-                    .map(|p| p.regex.as_str())
-                    .collect();
+                    .map(|p| p.pattern.regex())
+                    .collect::<BuildResult<Vec<_>>>()?;
                 meta::Builder::new()
                     .syntax(bytes())
                     .configure(meta::Config::new().utf8_empty(false))
@@ -179,7 +179,7 @@ impl Globs {
         let mut regexes = Vec::new();
         let mut glob_of_pattern = Vec::new();
         for pattern in self.patterns.iter().filter(|p| wanted(p)) {
-            regexes.push(pattern.regex.as_str());
+            regexes.push(pattern.pattern.regex()?);
             glob_of_pattern.push(pattern.glob);
         }
         let nfa = thompson::Compiler::new()

@@ -181,6 +181,23 @@ fn examples_and_stdlib_are_clean() {
         "the standard library has diagnostics:\n{}",
         warden::render::diagnostics(&stdlib_only, false)
     );
+    // A standard module's glob is translated only when an evaluation needs it (the
+    // checker trusts it): every one must translate.
+    let program = stdlib_only
+        .program
+        .as_ref()
+        .expect("the standard library compiles");
+    let patterns: Vec<_> = program.globs.iter().flatten().collect();
+    assert!(
+        patterns.len() > 50,
+        "only {} patterns found",
+        patterns.len()
+    );
+    for pattern in patterns {
+        if let Err(error) = pattern.regex() {
+            panic!("{error}");
+        }
+    }
     let mut checked = 0;
     for entry in std::fs::read_dir(root().join("examples"))
         .into_iter()
