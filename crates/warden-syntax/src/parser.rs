@@ -140,6 +140,25 @@ mod tests {
     }
 
     #[test]
+    fn every_keyword_is_reserved_and_only_as_a_whole_word() {
+        for keyword in errors::KEYWORDS {
+            let diagnostics = errors(&format!("let {keyword} = 1"));
+            assert_eq!(diagnostics.len(), 1, "{keyword}: {diagnostics:?}");
+            assert_eq!(
+                diagnostics[0].message,
+                format!("`{keyword}` is a keyword and cannot be used as a name")
+            );
+            for name in [
+                format!("{keyword}x"),
+                format!("x{keyword}"),
+                format!("{keyword}_"),
+            ] {
+                assert!(errors(&format!("let {name} = 1")).is_empty(), "{name}");
+            }
+        }
+    }
+
+    #[test]
     fn matches_does_not_swallow_matches_regex() {
         let value = let_value("let x = a matches_regex b");
         let ExprKind::Binary { op, op_span, .. } = value.kind else {

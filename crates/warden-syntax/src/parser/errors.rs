@@ -170,7 +170,7 @@ fn one_of(items: &[String]) -> String {
     }
 }
 
-const KEYWORDS: [&str; 36] = [
+pub(super) const KEYWORDS: [&str; 36] = [
     "import",
     "as",
     "let",
