@@ -55,6 +55,8 @@ pub(crate) struct FnEntry<'a> {
     pub params: Vec<Type>,
     pub ret: Type,
     pub ir: Option<ir::Function>,
+    /// Whether some checked body calls it.
+    pub called: bool,
 }
 
 /// A name bound inside a body.
@@ -194,13 +196,41 @@ impl<'a> Checker<'a> {
 
     pub fn run(mut self) -> (Option<ir::Program>, Vec<Diagnostic>) {
         self.declare_modules();
+        // A policy's own bodies are all checked. A standard module's are checked when
+        // the policy reaches them (a `let` when read, a function when called): they are
+        // known to be clean, and most policies use a few of them. The standard library
+        // on its own, as its tests check it, is checked in full.
+        let whole_std = self.files.iter().all(|f| f.std);
+        let wanted = |checker: &Self, file: usize| {
+            whole_std || checker.files.get(file).is_some_and(|f| !f.std)
+        };
         for index in 0..self.globals.len() {
-            self.check_global(GlobalId(index as u32));
+            if self
+                .globals
+                .get(index)
+                .is_some_and(|g| wanted(&self, g.file))
+            {
+                self.check_global(GlobalId(index as u32));
+            }
         }
         for index in 0..self.functions.len() {
-            self.check_function(index);
+            if self
+                .functions
+                .get(index)
+                .is_some_and(|f| wanted(&self, f.file))
+            {
+                self.check_function(index);
+            }
         }
         let (rules, exemptions, settings) = self.check_policy_items();
+        // Checking a called function may call more.
+        while let Some(index) = self
+            .functions
+            .iter()
+            .position(|f| f.called && f.ir.is_none())
+        {
+            self.check_function(index);
+        }
         lints::recursion(&mut self);
         lints::unused_imports(&mut self);
 
@@ -214,16 +244,46 @@ impl<'a> Checker<'a> {
                 lines,
             })
             .collect();
+        // What was not checked is out of the policy's reach; it stays in the program, as
+        // ids are positions, with a body that fails should it ever be evaluated.
         let globals = self
             .globals
             .iter_mut()
-            .filter_map(|g| g.ir.take())
-            .collect::<Vec<_>>();
+            .map(|g| {
+                g.ir.take().or_else(|| {
+                    self.files
+                        .get(g.file)
+                        .filter(|f| f.std)
+                        .map(|_| ir::Global {
+                            name: g.item.name.name.clone(),
+                            file: Self::file_id(g.file),
+                            frame: ir::Frame::default(),
+                            value: ir::Expr::unchecked(Self::file_id(g.file), g.item.span),
+                        })
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default();
         let functions = self
             .functions
             .iter_mut()
-            .filter_map(|f| f.ir.take())
-            .collect::<Vec<_>>();
+            .map(|f| {
+                f.ir.take().or_else(|| {
+                    self.files
+                        .get(f.file)
+                        .filter(|f| f.std)
+                        .map(|_| ir::Function {
+                            name: f.item.name.name.clone(),
+                            file: Self::file_id(f.file),
+                            params: Vec::new(),
+                            frame: ir::Frame::default(),
+                            lets: Vec::new(),
+                            body: ir::Expr::unchecked(Self::file_id(f.file), f.item.span),
+                        })
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default();
         let complete =
             globals.len() == self.globals.len() && functions.len() == self.functions.len();
         let program = complete.then(|| ir::Program {
@@ -303,6 +363,7 @@ impl<'a> Checker<'a> {
                             params,
                             ret,
                             ir: None,
+                            called: false,
                         });
                         scope.fns.insert(item.name.name.clone(), id);
                     }

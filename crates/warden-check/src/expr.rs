@@ -567,9 +567,10 @@ impl Checker<'_> {
         span: Span,
     ) -> ir::Expr {
         self.depend(body, Owner::Fn(id), callee.span);
-        let Some(entry) = self.functions.get(id.0 as usize) else {
+        let Some(entry) = self.functions.get_mut(id.0 as usize) else {
             return self.invalid(body, span);
         };
+        entry.called = true;
         let (params, ret) = (entry.params.clone(), entry.ret.clone());
         let lowered: Vec<ir::Expr> = args.iter().map(|a| self.expr(body, a)).collect();
         if !self.arity(body, &callee.name, args.len(), params.len(), span) {

@@ -161,7 +161,7 @@ pub struct OverrideRule {
     pub frame: Frame,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Frame {
     /// How many local slots evaluating this body needs.
     pub slots: u32,
@@ -269,8 +269,23 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// The body of a standard module's function or `let` that no checked body reaches,
+    /// so was not checked: evaluating it is an error.
+    pub fn unchecked(file: FileId, span: Span) -> Expr {
+        Expr {
+            kind: ExprKind::Unchecked,
+            ty: Type::Error,
+            file,
+            span,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum ExprKind {
+    /// See [`Expr::unchecked`].
+    Unchecked,
     Bool(bool),
     Int(i64),
     Duration(i64),

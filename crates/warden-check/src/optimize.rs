@@ -278,6 +278,7 @@ macro_rules! each_child {
             | ExprKind::Str(_)
             | ExprKind::Timestamp(_)
             | ExprKind::Null
+            | ExprKind::Unchecked
             | ExprKind::Anyone
             | ExprKind::Change
             | ExprKind::Local(_)
@@ -316,6 +317,7 @@ fn structural_key(expr: &ir::Expr, bound: &mut Vec<LocalId>, out: &mut String) {
         }
         ExprKind::Null => out.push('n'),
         ExprKind::Anyone => out.push('a'),
+        ExprKind::Unchecked => out.push('u'),
         ExprKind::Change => out.push('c'),
         ExprKind::Local(id) => {
             let depth = bound.iter().rposition(|b| b == id);

@@ -268,6 +268,12 @@ impl<'a, 'p> Ctx<'a, 'p> {
             ExprKind::Timestamp(t) => Value::Time(Time::new(*t, jiff::tz::Offset::UTC)),
             ExprKind::Null => Value::Null,
             ExprKind::Anyone => Value::Approvers(Rc::new(ApproverSet::Anyone)),
+            ExprKind::Unchecked => {
+                return Err(Self::error(
+                    expr,
+                    "internal error: a standard definition the checker skipped was evaluated",
+                ));
+            }
             ExprKind::Glob(id) => Value::Glob(*id),
             ExprKind::Regex(id) => Value::Regex(*id),
             ExprKind::List(items) => {

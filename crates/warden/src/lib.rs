@@ -466,6 +466,53 @@ pub fn report_json(report: &Report) -> String {
 mod tests {
     use std::path::Path;
 
+    use warden_check::ir::ExprKind;
+
+    #[test]
+    fn a_policy_checks_the_standard_definitions_it_reaches_and_no_other() {
+        let policy = "import std.paths\n\n/// Docs only.\nrule docs {\n  when paths.docs_only(change)\n  deny \"docs\"\n}\n";
+        let analysis = super::analyze(&[super::SourceText {
+            path: "policy.warden".to_string(),
+            text: policy.to_string(),
+        }]);
+        assert!(
+            analysis.diagnostics.is_empty(),
+            "{:?}",
+            analysis.diagnostics
+        );
+        let program = analysis.program.unwrap();
+        let checked = |name: &str| {
+            let function = program.functions.iter().find(|f| f.name == name);
+            let global = program.globals.iter().find(|g| g.name == name);
+            match (function, global) {
+                (Some(f), _) => !matches!(f.body.kind, ExprKind::Unchecked),
+                (_, Some(g)) => !matches!(g.value.kind, ExprKind::Unchecked),
+                _ => panic!("{name} is not in the program"),
+            }
+        };
+        // Called by the rule, called by `docs_only`, read by `is_doc`.
+        for reached in ["docs_only", "is_doc", "docs"] {
+            assert!(checked(reached), "{reached} was not checked");
+        }
+        for unreached in ["counted_lines", "is_generated", "lock_files", "pipelines"] {
+            assert!(!checked(unreached), "{unreached} was checked");
+        }
+        // The standard library alone is checked in full.
+        let program = super::analyze_stdlib().program.unwrap();
+        assert!(
+            program
+                .functions
+                .iter()
+                .all(|f| !matches!(f.body.kind, ExprKind::Unchecked))
+        );
+        assert!(
+            program
+                .globals
+                .iter()
+                .all(|g| !matches!(g.value.kind, ExprKind::Unchecked))
+        );
+    }
+
     #[test]
     fn a_policy_directory_is_its_warden_files_below_it_in_path_order() {
         let nanos = std::time::SystemTime::now()
