@@ -140,6 +140,19 @@ mod tests {
     }
 
     #[test]
+    fn ascii_control_whitespace_separates_tokens() {
+        for space in ["\t", "\n", "\u{b}", "\u{c}", "\r\n"] {
+            let source = format!("let{space}x{space}={space}f{space}=>{space}f{space}+{space}1\n");
+            assert!(
+                errors(&source).is_empty(),
+                "{source:?}: {:?}",
+                errors(&source)
+            );
+        }
+        assert_eq!(errors("let x = 1\u{1}+ 2").len(), 1);
+    }
+
+    #[test]
     fn every_keyword_is_reserved_and_only_as_a_whole_word() {
         for keyword in errors::KEYWORDS {
             let diagnostics = errors(&format!("let {keyword} = 1"));

@@ -21,6 +21,11 @@ pub(super) enum Tok<'a> {
     Other(usize),
 }
 
+/// Whitespace as the grammar's `WHITESPACE` has it: a space, or one of `\t \n \v \f \r`.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r')
+}
+
 fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
@@ -67,7 +72,7 @@ pub(super) fn tokens<'a>(text: &'a str, mut f: impl FnMut(Tok<'a>)) {
                 }
                 f(Tok::Word(start, &text[start..i]));
             }
-            _ if b.is_ascii_whitespace() => i += 1,
+            _ if is_space(b) => i += 1,
             _ => {
                 f(Tok::Other(i));
                 i += 1;
@@ -368,7 +373,7 @@ fn first_token(text: &str) -> Option<usize> {
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 i += line_len(&bytes[i..]);
             }
-            b if b.is_ascii_whitespace() => i += 1,
+            b if is_space(b) => i += 1,
             _ => return Some(i),
         }
     }
