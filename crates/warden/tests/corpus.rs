@@ -12,7 +12,8 @@
 //!   asserted, then the human report snapshotted;
 //! - `examples/*/cases/*.json`: a change with its facts and expected outcomes, against
 //!   the example's policy; asserted, then snapshotted;
-//! - every example policy and the standard library check with no diagnostic at all.
+//! - every example policy and the standard library check with no diagnostic at all;
+//! - seeded random edits of the acme policy and change never make Warden panic.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -318,4 +319,168 @@ fn doc_examples_check() {
         }
     }
     assert!(checked > 0, "no ```warden block found in docs/");
+}
+
+/// Malformed input never panics: seeded random edits of the acme policy and of its
+/// change are checked, evaluated and rendered, and every diagnostic points into its
+/// file. (The same idea as a fuzzer, deterministic and on stable Rust.)
+#[test]
+fn mutated_policies_and_changes_never_panic() {
+    const POLICY_MUTANTS: usize = 60;
+    const CHANGE_MUTANTS: usize = 150;
+    const POLICY_EDITS: &[&str] = &[
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "\"",
+        "\\",
+        ".",
+        "?.",
+        "=>",
+        " and ",
+        " not ",
+        "rule ",
+        "let ",
+        "fn ",
+        "import ",
+        "99999999999999999999",
+        "-",
+        "1d",
+        "é",
+        "\n",
+        "// ",
+        "{x}",
+        "??",
+    ];
+    const CHANGE_EDITS: &[&str] = &[
+        "null",
+        "[]",
+        "{}",
+        "\"x\"",
+        "-1",
+        "1e999",
+        "18446744073709551616",
+        "true",
+        ",",
+        ":",
+        "\"2026-13-40T25:00:00Z\"",
+        "\"\\ud800\"",
+        "é",
+        "\"schema\": \"x\",",
+    ];
+    let example = root().join("examples/acme");
+    let sources = warden::read_policy(&example.join("policy")).unwrap_or_else(|e| panic!("{e}"));
+    let change = read(&example.join("changes/pr-ai-control-plane.json"));
+    let facts: Vec<(String, String)> = ["org", "services", "calendar"]
+        .iter()
+        .map(|f| {
+            (
+                format!("{f}.json"),
+                read(&example.join(format!("facts/{f}.json"))),
+            )
+        })
+        .collect();
+    let mut random = Xorshift(0x5eed_1234_abcd_0001);
+    let policy = policy(&example);
+    // How many mutants checked and evaluated, and how many inputs were accepted: both
+    // paths must have been taken for the test to mean anything.
+    let (mut evaluated, mut accepted) = (0, 0);
+
+    for case in 0..POLICY_MUTANTS {
+        let mut mutant = sources.clone();
+        let Some(file) = mutant.get_mut(random.below(sources.len())) else {
+            continue;
+        };
+        file.text = random.mutate(&file.text, POLICY_EDITS);
+        let analysis = warden::analyze(&mutant);
+        for diagnostic in &analysis.diagnostics {
+            for label in &diagnostic.labels {
+                let text = analysis.files.get(label.file.0 as usize).map(|f| &*f.text);
+                assert!(
+                    text.is_some_and(|t| label.span.end <= t.len()
+                        && t.is_char_boundary(label.span.start)
+                        && t.is_char_boundary(label.span.end)),
+                    "policy mutant {case}: `{}` points outside its file",
+                    diagnostic.code
+                );
+            }
+        }
+        let _ = warden::render::diagnostics(&analysis, false);
+        let _ = warden::render::diagnostics_json(&analysis);
+        if let Ok(compiled) = warden::compile(&mutant) {
+            let input = warden::read_input("change.json", &change, &facts)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let report = warden::evaluate(&compiled, &input, Options::default());
+            let _ = warden::render::report(&report, false, true);
+            evaluated += 1;
+        }
+    }
+
+    for case in 0..CHANGE_MUTANTS {
+        let text = random.mutate(&change, CHANGE_EDITS);
+        match warden::read_input("change.json", &text, &facts) {
+            Ok(input) => {
+                let report = warden::evaluate(&policy, &input, Options::default());
+                let _ = warden::report_json(&report);
+                let _ = warden::render::report(&report, false, true);
+                accepted += 1;
+            }
+            Err(error) => assert!(
+                !error.to_string().trim().is_empty(),
+                "change mutant {case}: an error without a message"
+            ),
+        }
+    }
+    assert!(
+        (1..POLICY_MUTANTS).contains(&evaluated),
+        "{evaluated} of {POLICY_MUTANTS} policy mutants checked clean"
+    );
+    assert!(
+        (1..CHANGE_MUTANTS).contains(&accepted),
+        "{accepted} of {CHANGE_MUTANTS} change mutants were accepted"
+    );
+}
+
+/// xorshift64*: a fixed sequence, so that a failure names a case that can be rerun.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// `text` after one to three edits: a deleted run, an inserted token, or a run
+    /// copied elsewhere. Offsets are moved back to character boundaries.
+    fn mutate(&mut self, text: &str, tokens: &[&str]) -> String {
+        let mut out = text.to_string();
+        for _ in 0..=self.below(3) {
+            let boundary = |s: &str, mut at: usize| {
+                while !s.is_char_boundary(at) {
+                    at -= 1;
+                }
+                at
+            };
+            let at = boundary(&out, self.below(out.len() + 1));
+            let end = boundary(&out, (at + 1 + self.below(24)).min(out.len()));
+            match self.below(3) {
+                0 => out.replace_range(at..end, ""),
+                1 => out.insert_str(at, tokens[self.below(tokens.len())]),
+                _ => {
+                    let run = out[at..end].to_string();
+                    let to = boundary(&out, self.below(out.len() + 1));
+                    out.insert_str(to, &run);
+                }
+            }
+        }
+        out
+    }
 }
