@@ -1,9 +1,4 @@
 //! The corpus: every fixture under `tests/` and every example under `examples/` runs
-
-#![expect(
-    clippy::panic,
-    reason = "a failing fixture fails its test by panicking with the reason"
-)]
 //! here, one snapshot per fixture with the source beside the rendered output.
 //!
 //! - `tests/check/**/*.warden`: a policy file and its diagnostics (miette, no colour);
@@ -14,6 +9,11 @@
 //!   the example's policy; asserted, then snapshotted;
 //! - every example policy and the standard library check with no diagnostic at all;
 //! - seeded random edits of the acme policy and change never make Warden panic.
+
+#![expect(
+    clippy::panic,
+    reason = "a failing fixture fails its test by panicking with the reason"
+)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
