@@ -272,7 +272,15 @@ impl Server {
         let Some(view) = self.view(uri) else {
             return Vec::new();
         };
-        let analysis = warden::analyze(&view.sources);
+        // As `warden check` does: a policy that checks has every regex compiled, so that
+        // one over the size limit is reported while it is written.
+        let analysis = match warden::compile(&view.sources) {
+            Ok(mut policy) => {
+                policy.compile_all_regexes();
+                policy.analysis
+            }
+            Err(analysis) => *analysis,
+        };
         let uri_of = |index: usize| view.uris.get(index).cloned().flatten();
         let mut out = Vec::new();
         let mut now = BTreeSet::new();

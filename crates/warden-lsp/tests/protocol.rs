@@ -190,6 +190,32 @@ fn initialize_diagnose_hover_define_fix_and_shut_down() {
     let published = client.diagnostics_for(&uri);
     assert_eq!(published.diagnostics, Vec::new());
 
+    // A regex over the size limit is reported as `warden check` reports it.
+    let huge = format!(
+        "{FIXED}\nlet huge = regex(\"\\\\w{{1000}}\\\\w{{1000}}\")\n\n/// Trains.\nrule train {{\n  when change.title matches_regex huge\n  deny \"no\"\n}}\n"
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri.as_str(), "version": 3 }, "contentChanges": [{ "text": huge }] }),
+    );
+    let published = client.diagnostics_for(&uri);
+    let codes: Vec<_> = published
+        .diagnostics
+        .iter()
+        .map(|d| (&d.code, &d.message))
+        .collect();
+    assert!(
+        published
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("is too large to compile")
+                && d.code
+                    == Some(lsp_types::NumberOrString::String(
+                        "invalid-regex".to_string()
+                    ))),
+        "{codes:?}"
+    );
+
     let shutdown = client.request("shutdown", Value::Null);
     assert_eq!(shutdown.result, Some(Value::Null));
     assert!(shutdown.error.is_none());
