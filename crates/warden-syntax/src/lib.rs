@@ -1,6 +1,10 @@
 //! Warden's syntax layer: the pest grammar (`grammar/warden.pest`), the AST, and the
 //! error-recovering parser. It does no IO and knows nothing of types or evaluation.
 
+// pest is used without its `std` feature, whose per-rule stack probe is redundant with
+// our own nesting limit; the parser code pest derives then names `alloc` directly.
+extern crate alloc;
+
 pub mod ast;
 mod diagnostic;
 mod parser;
