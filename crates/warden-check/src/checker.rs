@@ -2,6 +2,7 @@
 //! assembles the `ir::Program`.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use indexmap::IndexMap;
 use warden_change::Ids;
@@ -568,7 +569,7 @@ impl<'a> Checker<'a> {
             return value;
         };
         let expected = self.resolve_type(file, written);
-        self.expect_type(file, &value, &expected, "the declared type");
+        self.expect_type(file, &value, &expected, format_args!("the declared type"));
         ir::Expr {
             ty: expected,
             ..value
@@ -596,7 +597,7 @@ impl<'a> Checker<'a> {
             file,
             &result,
             &ret,
-            &format!("the return type of `{}`", item.name.name),
+            format_args!("the return type of `{}`", item.name.name),
         );
         let frame = body.frame();
         self.finish_body(&mut body);
@@ -653,7 +654,7 @@ impl<'a> Checker<'a> {
         file: usize,
         expr: &ir::Expr,
         expected: &Type,
-        what: &str,
+        what: fmt::Arguments<'_>,
     ) -> bool {
         if expr.ty.fits(expected) {
             return true;
@@ -816,9 +817,14 @@ impl<'a> Checker<'a> {
         let mut body = Body::new(file, None);
         let slot = body.bind("override", Type::record("Override"), Span::default(), false);
         let by = self.expr(&mut body, by);
-        self.expect_type(file, &by, &Type::Approvers, "who may override");
+        self.expect_type(
+            file,
+            &by,
+            &Type::Approvers,
+            format_args!("who may override"),
+        );
         let conditions = condition
-            .map(|c| self.condition(&mut body, c, "an override condition"))
+            .map(|c| self.condition(&mut body, c, format_args!("an override condition")))
             .into_iter()
             .collect();
         let frame = body.frame();
@@ -851,7 +857,7 @@ impl<'a> Checker<'a> {
                         rule.conditions.push(self.condition(
                             &mut body,
                             condition,
-                            "an override condition",
+                            format_args!("an override condition"),
                         ));
                         rule.frame.slots = rule.frame.slots.max(body.next_slot);
                         self.finish_body(&mut body);
@@ -868,7 +874,7 @@ impl<'a> Checker<'a> {
         let mut body = Body::new(file, None);
         let lets = self.lets(&mut body, &rule.lets);
         let when = rule.when.as_ref().map(|w| {
-            let condition = self.condition(&mut body, w, "a `when` condition");
+            let condition = self.condition(&mut body, w, format_args!("a `when` condition"));
             lints::constant_condition(self, file, &condition);
             condition
         });
@@ -925,7 +931,7 @@ impl<'a> Checker<'a> {
                 message,
                 span,
             } => ir::Demand::Condition {
-                condition: self.condition(body, condition, "a requirement"),
+                condition: self.condition(body, condition, format_args!("a requirement")),
                 message: self.template(body, message),
                 span: *span,
             },
@@ -948,7 +954,12 @@ impl<'a> Checker<'a> {
         let source = match &req.source {
             ast::ApproverSource::Set(set) => {
                 let set = self.expr(body, set);
-                self.expect_type(file, &set, &Type::Approvers, "an approver set");
+                self.expect_type(
+                    file,
+                    &set,
+                    &Type::Approvers,
+                    format_args!("an approver set"),
+                );
                 ir::ApproverSource::Set(set)
             }
             ast::ApproverSource::EachTeam(list) | ast::ApproverSource::EachUser(list) => {
@@ -959,7 +970,7 @@ impl<'a> Checker<'a> {
                 } else {
                     "`each user in` needs a list of principal ids, which"
                 };
-                self.expect_type(file, &list, &list_of_names, what);
+                self.expect_type(file, &list, &list_of_names, format_args!("{what}"));
                 if teams {
                     ir::ApproverSource::EachTeam(list)
                 } else {
@@ -972,7 +983,7 @@ impl<'a> Checker<'a> {
         let condition = req
             .condition
             .as_ref()
-            .map(|c| self.condition(body, c, "an approver condition"));
+            .map(|c| self.condition(body, c, format_args!("an approver condition")));
         for binding in body.bindings.split_off(mark) {
             self.report_unused(file, &binding);
         }
@@ -1022,7 +1033,7 @@ impl<'a> Checker<'a> {
         }
         let mut body = Body::new(file, None);
         let lets = self.lets(&mut body, &exempt.lets);
-        let when = self.condition(&mut body, &exempt.when, "a `when` condition");
+        let when = self.condition(&mut body, &exempt.when, format_args!("a `when` condition"));
         lints::constant_condition(self, file, &when);
         let frame = body.frame();
         self.finish_body(&mut body);

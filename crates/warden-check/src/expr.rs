@@ -2,6 +2,8 @@
 //! operators. A bad expression gets `Type::Error`, which fits everything, so one
 //! mistake produces one diagnostic.
 
+use std::fmt;
+
 use warden_syntax::{Span, ast, suggest};
 
 use crate::builtins::{self, LambdaBody, Param, Returns};
@@ -24,7 +26,12 @@ impl Checker<'_> {
     }
 
     /// Checks an expression used as a condition: it must be a definite `bool`.
-    pub fn condition(&mut self, body: &mut Body, expr: &ast::Expr, what: &str) -> ir::Expr {
+    pub fn condition(
+        &mut self,
+        body: &mut Body,
+        expr: &ast::Expr,
+        what: fmt::Arguments<'_>,
+    ) -> ir::Expr {
         let lowered = self.expr(body, expr);
         if lowered.ty.is_optional() && lowered.ty.unwrap_optional().fits(&Type::Bool) {
             self.error(
@@ -101,7 +108,7 @@ impl Checker<'_> {
                 then,
                 otherwise,
             } => {
-                let condition = self.condition(body, condition, "an `if` condition");
+                let condition = self.condition(body, condition, format_args!("an `if` condition"));
                 let then = self.expr(body, then);
                 let otherwise = self.expr(body, otherwise);
                 let ty = match then.ty.join(&otherwise.ty) {
@@ -340,7 +347,7 @@ impl Checker<'_> {
             return self.module_member(body, module, name, span);
         }
         let base = self.expr(body, base);
-        let Some(receiver) = self.receiver(body, &base, optional, &format!(".{}", name.name))
+        let Some(receiver) = self.receiver(body, &base, optional, format_args!(".{}", name.name))
         else {
             return self.invalid(body, span);
         };
@@ -404,7 +411,7 @@ impl Checker<'_> {
         body: &Body,
         base: &ir::Expr,
         optional: bool,
-        access: &str,
+        access: fmt::Arguments<'_>,
     ) -> Option<Type> {
         match &base.ty {
             Type::Error => None,
@@ -473,7 +480,7 @@ impl Checker<'_> {
                 (Type::Error, Type::Error)
             }
         };
-        self.expect_type(body.file, &index, &key, "the index");
+        self.expect_type(body.file, &index, &key, format_args!("the index"));
         let kind = ExprKind::Index {
             base: Box::new(base),
             index: Box::new(index),
@@ -503,7 +510,12 @@ impl Checker<'_> {
             }
             let lowered: Vec<ir::Expr> = args.iter().map(|a| self.expr(body, a)).collect();
             if let Some(arg) = lowered.first() {
-                self.expect_type(body.file, arg, &param, &format!("the argument of `{name}`"));
+                self.expect_type(
+                    body.file,
+                    arg,
+                    &param,
+                    format_args!("the argument of `{name}`"),
+                );
             }
             let kind = ExprKind::Builtin {
                 op,
@@ -581,7 +593,7 @@ impl Checker<'_> {
                 body.file,
                 arg,
                 param,
-                &format!("argument {} of `{}`", index + 1, callee.name),
+                format_args!("argument {} of `{}`", index + 1, callee.name),
             );
         }
         let kind = ExprKind::Call {
@@ -712,7 +724,8 @@ impl Checker<'_> {
             return self.module_member(body, module, name, span);
         }
         let base = self.expr(body, base);
-        let Some(receiver) = self.receiver(body, &base, optional, &format!(".{}(…)", name.name))
+        let Some(receiver) =
+            self.receiver(body, &base, optional, format_args!(".{}(…)", name.name))
         else {
             for arg in args {
                 if !matches!(arg.kind, ast::ExprKind::Lambda { .. }) {
@@ -767,7 +780,7 @@ impl Checker<'_> {
                         body.file,
                         &arg,
                         expected,
-                        &format!("the argument of `{}`", name.name),
+                        format_args!("the argument of `{}`", name.name),
                     );
                     lowered.push(arg);
                 }
@@ -913,7 +926,7 @@ impl Checker<'_> {
         let slot = body.bind(&name.name, param.clone(), name.span, false);
         let lowered = match kind {
             LambdaBody::Bool => {
-                self.condition(body, lambda_body, &format!("the body of `{method}`"))
+                self.condition(body, lambda_body, format_args!("the body of `{method}`"))
             }
             _ => self.expr(body, lambda_body),
         };
@@ -958,7 +971,7 @@ impl Checker<'_> {
     ) -> ir::Expr {
         match op {
             ast::UnaryOp::Not => {
-                let operand = self.condition(body, operand, "the operand of `not`");
+                let operand = self.condition(body, operand, format_args!("the operand of `not`"));
                 self.node(body, ExprKind::Not(Box::new(operand)), Type::Bool, span)
             }
             ast::UnaryOp::Neg => {
@@ -995,8 +1008,8 @@ impl Checker<'_> {
         let (ty, lhs, rhs) = match op {
             A::Or | A::And => {
                 let word = op.symbol();
-                let lhs = self.condition(body, lhs, &format!("the left side of `{word}`"));
-                let rhs = self.condition(body, rhs, &format!("the right side of `{word}`"));
+                let lhs = self.condition(body, lhs, format_args!("the left side of `{word}`"));
+                let rhs = self.condition(body, rhs, format_args!("the right side of `{word}`"));
                 (Type::Bool, lhs, rhs)
             }
             A::Eq | A::Ne => {
@@ -1061,7 +1074,7 @@ impl Checker<'_> {
                         body.file,
                         &rhs,
                         &pattern_ty,
-                        &format!("the right side of `{}`", op.symbol()),
+                        format_args!("the right side of `{}`", op.symbol()),
                     );
                 }
                 (Type::Bool, lhs, rhs)
@@ -1074,7 +1087,7 @@ impl Checker<'_> {
                         body.file,
                         &lhs,
                         &Type::Timestamp,
-                        "the left side of `within`",
+                        format_args!("the left side of `within`"),
                     );
                 self.window(body, &rhs);
                 (Type::Bool, lhs, rhs)
@@ -1315,7 +1328,7 @@ impl Checker<'_> {
                 }
             }
             ty if ty.is_stringy() => {
-                self.expect_type(body.file, lhs, &Type::Str, "a substring test");
+                self.expect_type(body.file, lhs, &Type::Str, format_args!("a substring test"));
             }
             other => {
                 self.error(
