@@ -284,7 +284,7 @@ fn collect_warden_files(
             if !name.as_encoded_bytes().starts_with(b".") {
                 collect_warden_files(root, &entry.path(), out)?;
             }
-        } else if Path::new(&name).extension().is_some_and(|e| e == "warden") {
+        } else if has_warden_extension(name.as_encoded_bytes()) {
             let path = entry.path();
             if let Ok(relative) = path.strip_prefix(root) {
                 out.push((relative.to_string_lossy().replace('\\', "/"), path));
@@ -292,6 +292,13 @@ fn collect_warden_files(
         }
     }
     Ok(())
+}
+
+/// Whether a file name ends in `.warden` after a non-empty stem (`.warden` alone is a
+/// hidden file, as for `Path::extension`), read from its bytes: a policy directory may
+/// hold hundreds of other files.
+fn has_warden_extension(name: &[u8]) -> bool {
+    name.len() > ".warden".len() && name.ends_with(b".warden")
 }
 
 /// A checked, compiled policy ready to evaluate many changes.
@@ -528,6 +535,8 @@ mod tests {
             "cases/x.json",
             "notes.txt",
             "warden",
+            "sub/.warden",
+            "z.warden.bak",
         ];
         for file in files {
             let path = root.join(file);
