@@ -224,7 +224,7 @@ fn read(path: &Path) -> Result<String, LoadError> {
 }
 
 /// Reads a policy: one `.warden` file, or every `.warden` file below a directory
-/// (hidden directories skipped), in sorted path order.
+/// (hidden directories and links to directories skipped), in sorted path order.
 pub fn read_policy(path: &Path) -> Result<Vec<SourceText>, LoadError> {
     let metadata = std::fs::metadata(path).map_err(|e| LoadError::Io {
         path: path.to_path_buf(),
@@ -273,12 +273,14 @@ fn collect_warden_files(
         // The entry's name and type come with the directory listing; only a symbolic
         // link needs a `stat` to learn what it points to, and only a directory or a
         // `.warden` file needs its full path (a policy directory may hold many other
-        // files: cases, changes, facts).
+        // files: cases, changes, facts). A link to a directory is not followed: two
+        // links to `.` would make the walk exponential, and a link to a directory of
+        // the policy would load its files twice.
         let name = entry.file_name();
         let is_dir = match entry.file_type() {
-            Ok(kind) if kind.is_symlink() => entry.path().is_dir(),
+            Ok(kind) if kind.is_symlink() && entry.path().is_dir() => continue,
             Ok(kind) => kind.is_dir(),
-            Err(_) => entry.path().is_dir(),
+            Err(_) => std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir()),
         };
         if is_dir {
             if !name.as_encoded_bytes().starts_with(b".") {
@@ -556,5 +558,27 @@ mod tests {
             ]
         );
         assert!(super::read_policy(Path::new("/nonexistent/warden-policy")).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_policy_walk_reads_linked_files_and_does_not_follow_linked_directories() {
+        use std::os::unix::fs::symlink;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let root =
+            std::env::temp_dir().join(format!("warden-links-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("a.warden"), "// a\n").unwrap();
+        // Two links to the policy's own directory: followed, they would make the walk
+        // exponential (it never ended before links were skipped).
+        symlink(".", root.join("again")).unwrap();
+        symlink("..", root.join("sub/up")).unwrap();
+        symlink("../a.warden", root.join("sub/b.warden")).unwrap();
+        let found = super::read_policy(&root);
+        let _ = std::fs::remove_dir_all(&root);
+        let paths: Vec<String> = found.unwrap().into_iter().map(|s| s.path).collect();
+        assert_eq!(paths, ["a.warden", "sub/b.warden"]);
     }
 }
