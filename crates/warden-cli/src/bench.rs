@@ -131,8 +131,7 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 fn read_text(path: &Path) -> Result<String, i32> {
-    std::fs::read_to_string(path)
-        .map_err(|error| crate::fail(format!("cannot read `{}`: {error}", path.display())))
+    warden::read(path).map_err(|error| crate::fail(error.to_string()))
 }
 
 pub fn run(args: &Args<'_>) -> i32 {

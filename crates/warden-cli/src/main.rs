@@ -1,7 +1,7 @@
 //! `warden`: check policies and evaluate changes against them. A thin shell over the
 //! `warden` facade; the exit code tells CI what to do (see `docs/cli.md`).
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -220,13 +220,14 @@ fn eval(policy: &Path, change: &Path, facts: &[PathBuf], format: Format, options
         Err(code) => return code,
     };
     let stdin = if change == Path::new("-") {
-        let mut text = String::new();
-        if let Err(error) = std::io::stdin().read_to_string(&mut text) {
-            return fail(format!(
-                "cannot read the change from standard input: {error}"
-            ));
+        match warden::read_text(std::io::stdin().lock(), 0) {
+            Ok(text) => Some(text),
+            Err(error) => {
+                return fail(format!(
+                    "cannot read the change from standard input: {error}"
+                ));
+            }
         }
-        Some(text)
     } else {
         None
     };

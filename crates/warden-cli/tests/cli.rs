@@ -182,3 +182,40 @@ fn check_compiles_every_regex_that_evaluation_leaves_for_first_use() {
     assert!(stderr.contains("policy.warden:1:18"), "{stderr}");
     assert!(stderr.contains("1 error"), "{stderr}");
 }
+
+#[test]
+fn unreadable_input_is_an_error_that_says_where() {
+    let dir = TempDir::new("unreadable");
+    std::fs::write(
+        dir.path("policy.warden"),
+        b"rule r {\n  when true\n  deny \"caf\xc3\xa9 \xff\"\n}\n",
+    )
+    .expect("write the policy");
+    let check = warden(&["check", &dir.path("policy.warden")]);
+    let stderr = text(&check.stderr);
+    assert_eq!(check.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains("not UTF-8 text: the byte at line 3, column 14 (offset 35)"),
+        "{stderr}"
+    );
+
+    // An endless input is cut off at the limit instead of being read until memory ends.
+    #[cfg(unix)]
+    {
+        std::fs::write(
+            dir.path("policy.warden"),
+            "rule r {\n  when true\n  deny \"no\"\n}\n",
+        )
+        .expect("write the policy");
+        let eval = warden(&[
+            "eval",
+            "--policy",
+            &dir.path("policy.warden"),
+            "--change",
+            "/dev/zero",
+        ]);
+        let stderr = text(&eval.stderr);
+        assert_eq!(eval.status.code(), Some(5), "{stderr}");
+        assert!(stderr.contains("larger than 256 MiB"), "{stderr}");
+    }
+}

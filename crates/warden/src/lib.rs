@@ -216,10 +216,56 @@ impl fmt::Display for LoadError {
     }
 }
 
-fn read(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+/// The most Warden reads of one file (a policy file, a change, a fact file) or of
+/// standard input. A change of 10,000 files with their patches is tens of MiB; the
+/// limit makes a wrong path such as `/dev/zero` an error instead of a read that ends
+/// only when memory does.
+pub const MAX_READ_BYTES: u64 = 256 << 20;
+
+/// Reads a file as UTF-8 text of at most [`MAX_READ_BYTES`].
+pub fn read(path: &Path) -> Result<String, LoadError> {
+    let io_error = |message: String| LoadError::Io {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|e| io_error(e.to_string()))?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    read_text(file, size).map_err(io_error)
+}
+
+/// Reads UTF-8 text of at most [`MAX_READ_BYTES`] from `reader`; `expected` is a hint
+/// of its size. The error says what is wrong, and where for text that is not UTF-8.
+pub fn read_text(reader: impl std::io::Read, expected: u64) -> Result<String, String> {
+    use std::io::Read as _;
+    let capacity = expected.min(MAX_READ_BYTES) as usize;
+    let mut bytes = Vec::with_capacity(capacity.saturating_add(1));
+    reader
+        .take(MAX_READ_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_READ_BYTES {
+        return Err(format!(
+            "it is larger than {} MiB, the most Warden reads",
+            MAX_READ_BYTES >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        let offset = error.utf8_error().valid_up_to();
+        let before = &error.as_bytes()[..offset];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        // Columns count characters, as in every other location Warden reports.
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        format!(
+            "it is not UTF-8 text: the byte at line {line}, column {column} (offset {offset}) \
+             is not valid UTF-8; save the file as UTF-8"
+        )
     })
 }
 
