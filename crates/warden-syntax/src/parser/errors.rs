@@ -293,8 +293,8 @@ fn summary(place: &Place<'_>) -> String {
     }
     let text = place.src.get(place.start..place.end).unwrap_or("");
     match scan::first_word(text) {
-        Some("rule") => "a rule reads `rule NAME [advisory] [overridable …] { let …  when …  \
-                         DEMAND…  message \"…\" }`, with at least one demand"
+        Some("rule") => "a rule has at least one demand: `rule NAME [advisory] \
+                         [overridable …] { let …  when …  DEMAND…  message \"…\" }`"
             .to_string(),
         Some("exempt") => {
             "an exemption reads `exempt NAME from RULE, … { let …  when CONDITION }`".to_string()
