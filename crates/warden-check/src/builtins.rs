@@ -219,6 +219,16 @@ pub fn function(name: &str) -> Option<(Builtin, Type, Type)> {
     })
 }
 
+/// The record whose key a free function takes, and that key: `principal("ana")` and
+/// `user("ana")` name a `Principal` by `id`, `service("cart")` a `Service` by `name`.
+pub fn identified_record(function: &str) -> Option<(&'static str, &'static str)> {
+    match function {
+        "principal" | "user" => Some(("Principal", "id")),
+        "service" => Some(("Service", "name")),
+        _ => None,
+    }
+}
+
 /// Every free function name, for "did you mean".
 pub const FUNCTION_NAMES: &[&str] = &[
     "glob",

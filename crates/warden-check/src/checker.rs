@@ -1228,6 +1228,25 @@ mod tests {
     }
 
     #[test]
+    fn the_keys_of_identified_records_are_string_fields_of_the_model() {
+        let mut identified = 0;
+        for name in crate::builtins::FUNCTION_NAMES {
+            let Some((record, key)) = crate::builtins::identified_record(name) else {
+                continue;
+            };
+            identified += 1;
+            let Type::Record(index) = Type::record(record) else {
+                panic!("`{name}` identifies `{record}`, which is no record of the model");
+            };
+            assert!(
+                crate::ty::record_fields(index).any(|(field, ty)| field == key && ty == Type::Str),
+                "`{record}` has no string field `{key}`"
+            );
+        }
+        assert_eq!(identified, 3);
+    }
+
+    #[test]
     fn regex_shaped_globs_are_recognised() {
         assert!(looks_like_regex("^src/.*\\.rs$"));
         assert!(!looks_like_regex("src/**/*.rs"));

@@ -488,6 +488,46 @@ impl Checker<'_> {
         self.node(body, kind, Type::optional(element), span)
     }
 
+    /// Checks the argument of a built-in function taking an id. The record the id names,
+    /// passed instead, gets its own help: `principal(change.author)` (as in the brief's
+    /// sketch) passes what is already the principal, `user(review.reviewer)` a principal
+    /// instead of its id.
+    fn builtin_argument(
+        &mut self,
+        file: usize,
+        name: &str,
+        arg: &ir::Expr,
+        param: &Type,
+        ret: &Type,
+    ) -> bool {
+        let record = arg.ty.unwrap_optional();
+        let identified = builtins::identified_record(name);
+        let Some((_, key)) = identified.filter(|(named, _)| Type::record(named) == *record) else {
+            return self.expect_type(file, arg, param, format_args!("the argument of `{name}`"));
+        };
+        let text = self.snippet(file, arg.span);
+        let (message, help) = if record == ret.unwrap_optional() {
+            (
+                format!("`{text}` is already a `{record}`"),
+                format!("read its fields directly: `{text}.FIELD`, not `{name}({text}).FIELD`"),
+            )
+        } else {
+            (
+                format!("`{name}` takes the `{key}` of a `{record}`, not the record"),
+                format!("pass `{name}({text}.{key})`"),
+            )
+        };
+        self.error(
+            file,
+            arg.span,
+            "type-mismatch",
+            message,
+            &format!("this is `{}`", arg.ty),
+            Some(help),
+        );
+        false
+    }
+
     fn call(
         &mut self,
         body: &mut Body,
@@ -509,20 +549,17 @@ impl Checker<'_> {
                 return self.invalid(body, span);
             }
             let lowered: Vec<ir::Expr> = args.iter().map(|a| self.expr(body, a)).collect();
-            if let Some(arg) = lowered.first() {
-                self.expect_type(
-                    body.file,
-                    arg,
-                    &param,
-                    format_args!("the argument of `{name}`"),
-                );
-            }
+            let fits = lowered
+                .first()
+                .is_none_or(|arg| self.builtin_argument(body.file, name, arg, &param, &ret));
             let kind = ExprKind::Builtin {
                 op,
                 args: lowered,
                 optional: false,
             };
-            return self.node(body, kind, ret, span);
+            // A call with a wrong argument is not a `Principal?` whose use needs `?.`:
+            // one mistake, one diagnostic.
+            return self.node(body, kind, if fits { ret } else { Type::Error }, span);
         }
         let mut candidates: Vec<&str> = builtins::FUNCTION_NAMES.to_vec();
         if let Some(scope) = self.modules.get(body.file) {
