@@ -1206,6 +1206,44 @@ impl<'a> View<'a> {
         }
     }
 
+    /// How an element of a list is named where a witness says which one it was: its
+    /// label, after its kind unless the label already says it (`file a.rs`, `commit
+    /// a41e8b03`, but `wave 1`, `bob's review of a41e8b03`, `freeze peak-2026`).
+    pub fn element_label(&self, node: Node<'a>) -> String {
+        let kind = match node {
+            Node::Change(_) => "change",
+            Node::Repository(_) => "repository",
+            Node::Ref(_) => "branch",
+            Node::Revisions(_) => "revisions",
+            Node::File(_) => "file",
+            Node::Commit(_) => "commit",
+            Node::Person(_) => "person",
+            Node::Trailer(_) => "trailer",
+            Node::ResourceChange(_) => "resource",
+            Node::Artifact(_) => "artifact",
+            Node::Ticket(_) => "ticket",
+            Node::Incident(_) => "incident",
+            Node::DocLink(_) => "document",
+            Node::Principal(_) => "principal",
+            Node::Service(_) => "service",
+            Node::Signature(_)
+            | Node::Review(_)
+            | Node::Threads(_)
+            | Node::Check(_)
+            | Node::InfraPlan(_)
+            | Node::Deployment(_)
+            | Node::Wave(_)
+            | Node::ConfigChange(_)
+            | Node::DeploymentApproval(_)
+            | Node::Links(_)
+            | Node::Override(_)
+            | Node::Calendar(_)
+            | Node::Freeze(_)
+            | Node::FreezeScope(_) => return self.label(node),
+        };
+        format!("{kind} {}", self.label(node))
+    }
+
     /// Identity: principals by id, services by name, people by what they point to,
     /// every other record by address.
     pub fn same(&self, a: Node<'a>, b: Node<'a>) -> bool {

@@ -200,11 +200,7 @@ impl<'a> Ctx<'a, '_> {
                 continue;
             }
             let label = match item {
-                Value::Node(node) => format!(
-                    "{} {}",
-                    node.record_name().to_lowercase(),
-                    self.view.label(*node)
-                ),
+                Value::Node(node) => self.view.element_label(*node),
                 other => other.display(&self.view),
             };
             if out.len() == before {
