@@ -794,6 +794,24 @@ impl Checker<'_> {
         let takes_lambda = sig.params.iter().any(|p| matches!(p, Param::Lambda(_)));
         let expected = sig.params.len();
         let arity_ok = args.len() == expected || (sig.lambda_optional && args.is_empty());
+        if !arity_ok && takes_lambda && expected == 1 && args.is_empty() {
+            // `xs.count()`: the lambda is what is missing.
+            let method = &name.name;
+            let all = if sig.op == ir::Builtin::Count {
+                "; `.len()` is the number of all elements"
+            } else {
+                ""
+            };
+            self.error(
+                body.file,
+                span,
+                "wrong-arity",
+                format!("`{method}` takes a lambda, found no argument"),
+                "0 given",
+                Some(format!("write `.{method}(x => …)`{all}")),
+            );
+            return self.invalid(body, span);
+        }
         if !arity_ok {
             self.arity(body, &name.name, args.len(), expected, span);
             return self.invalid(body, span);
