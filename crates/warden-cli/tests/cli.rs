@@ -219,3 +219,36 @@ fn unreadable_input_is_an_error_that_says_where() {
         assert!(stderr.contains("larger than 256 MiB"), "{stderr}");
     }
 }
+
+#[test]
+fn an_input_error_found_after_parsing_names_the_file_and_path_without_a_line() {
+    let dir = TempDir::new("after-parsing");
+    std::fs::write(
+        dir.path("policy.warden"),
+        "rule r {\n  when true\n  deny \"no\"\n}\n",
+    )
+    .expect("write the policy");
+    std::fs::write(
+        dir.path("change.json"),
+        r#"{"schema": "warden.change/v1", "kind": "pull_request", "id": "x#1",
+            "evaluated_at": "2026-11-26T10:00:00Z", "repository": {"name": "acme/shop"},
+            "title": "t", "author": "alice"}"#,
+    )
+    .expect("write the change");
+    let change = dir.path("change.json");
+    let eval = warden(&[
+        "eval",
+        "--policy",
+        &dir.path("policy.warden"),
+        "--change",
+        &change,
+    ]);
+    let stderr = text(&eval.stderr);
+    assert_eq!(eval.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{change}: a pull_request change needs `revisions` (`base` and `head`) at `$.revisions`"
+        )),
+        "{stderr}"
+    );
+}

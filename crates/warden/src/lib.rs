@@ -202,11 +202,14 @@ impl fmt::Display for LoadError {
                     if index > 0 {
                         writeln!(f)?;
                     }
-                    write!(
-                        f,
-                        "{path}:{}:{}: {} at `{}`",
-                        error.line, error.column, error.message, error.path
-                    )?;
+                    // A problem found after parsing (a missing part, facts that
+                    // disagree) has a JSON path but no line.
+                    if error.line > 0 {
+                        write!(f, "{path}:{}:{}: ", error.line, error.column)?;
+                    } else {
+                        write!(f, "{path}: ")?;
+                    }
+                    write!(f, "{} at `{}`", error.message, error.path)?;
                 }
                 Ok(())
             }
