@@ -259,6 +259,18 @@ mod tests {
     }
 
     #[test]
+    fn a_quote_inside_a_hole_is_found_past_escaped_multibyte_characters() {
+        let src = "rule r {\n  when true\n  deny \"\\é {x.split(\"é\").len()} ü\"\n}\n";
+        let diagnostics = errors(src);
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+        assert_eq!(diagnostics[0].code, "bad-template");
+        // Broken the other way (no hole's `}` after the quote), it is another error.
+        let diagnostics = errors("rule r {\n  deny \"\\é {x\" é\n}\n");
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+        assert_ne!(diagnostics[0].code, "bad-template");
+    }
+
+    #[test]
     fn every_construct_at_the_nesting_limit_fits_a_thread_stack() {
         // 127 levels inside the rule's `{`: exactly at the limit.
         let n = crate::MAX_NESTING - 1;

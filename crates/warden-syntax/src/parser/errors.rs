@@ -313,17 +313,60 @@ fn summary(place: &Place<'_>) -> String {
     }
 }
 
-/// Where the text before a syntax error ends with a string whose `{` hole is still
-/// open, the offset of that string's closing quote.
-fn quote_inside_hole(src: &str, start: usize, at: usize) -> Option<usize> {
-    let before = src.get(start..at)?.trim_end();
-    let closing = start + before.len().checked_sub(1)?;
-    if !before.ends_with('"') {
-        return None;
+/// `"… {t.weekday("UTC")} …"`: the quote meant to open a string inside a `{…}` hole
+/// closed the message instead. Found as a template (the string after `deny`, `message`
+/// or `else`) whose hole is still open at its closing quote while the hole's `}` comes
+/// later on the line; the offset of that quote. Wherever pest then fails, this is the
+/// mistake to report.
+fn quote_inside_hole(src: &str, start: usize, end: usize) -> Option<usize> {
+    let text = src.get(start..end)?;
+    let bytes = text.as_bytes();
+    let mut previous_word = "";
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        match byte {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'"' => {
+                i += 1;
+                let mut open_holes = 0usize;
+                while let Some(&b) = bytes.get(i).filter(|&&b| b != b'"' && b != b'\n') {
+                    match b {
+                        b'\\' => i += 1,
+                        b'{' => open_holes += 1,
+                        b'}' => open_holes = open_holes.saturating_sub(1),
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                let template = matches!(previous_word, "deny" | "message" | "else");
+                if template && open_holes > 0 && bytes.get(i) == Some(&b'"') {
+                    let rest = &text[i + 1..];
+                    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+                    if line.contains('}') {
+                        return Some(start + i);
+                    }
+                }
+                previous_word = "";
+                i += 1;
+            }
+            b if b.is_ascii_alphanumeric() || b == b'_' => {
+                let word_end = text[i..]
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .map_or(text.len(), |n| i + n);
+                previous_word = &text[i..word_end];
+                i = word_end;
+            }
+            b => {
+                if !b.is_ascii_whitespace() {
+                    previous_word = "";
+                }
+                i += 1;
+            }
+        }
     }
-    let opening = src.get(start..closing)?.rfind('"')? + start;
-    let content = src.get(opening + 1..closing)?;
-    (content.matches('{').count() > content.matches('}').count()).then_some(closing)
+    None
 }
 
 fn garbage_help() -> String {
@@ -348,6 +391,14 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
     let remaining = src.get(at..place.end).unwrap_or("");
     let at_end = scan::code_bounds(remaining).is_none();
 
+    // `"… {t.weekday("UTC")} …"`: the quote inside the hole ended the message early;
+    // pest fails later, often at a string it then finds unterminated.
+    if let Some(quote) = quote_inside_hole(src, place.start, place.end) {
+        return Diagnostic::error("bad-template", "a `{…}` hole cannot contain a string literal")
+            .with_label(file, Span::new(quote, quote + 1), "this quote ends the message")
+            .with_help("bind the string with `let` first, e.g. `let zone = \"Asia/Singapore\"`, then write `{t.weekday(zone)}`");
+    }
+
     // An unterminated string: pest can only say "expected a string" at the quote.
     if !at_end && src.as_bytes().get(at) == Some(&b'"') {
         let line_end = remaining.find('\n').map_or(place.end, |n| at + n);
@@ -361,13 +412,6 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
                 )
                 .with_help("add the closing `\"`; a string cannot span several lines");
         }
-    }
-
-    // `"… {t.weekday("UTC")} …"`: the quote inside the hole ended the message early.
-    if let Some(quote) = quote_inside_hole(src, place.start, at) {
-        return Diagnostic::error("bad-template", "a `{…}` hole cannot contain a string literal")
-            .with_label(file, Span::new(quote, quote + 1), "this quote ends the message")
-            .with_help("bind the string with `let` first, e.g. `let zone = \"Asia/Singapore\"`, then write `{t.weekday(zone)}`");
     }
 
     // What was found there.
