@@ -30,6 +30,13 @@ impl TempDir {
     fn path(&self, relative: &str) -> String {
         self.0.join(relative).display().to_string()
     }
+
+    /// Writes `contents` to `relative` and returns its path.
+    fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> String {
+        let path = self.path(relative);
+        std::fs::write(&path, contents).expect("write a test file");
+        path
+    }
 }
 
 impl Drop for TempDir {
@@ -169,13 +176,12 @@ fn bench_names_the_three_measurements() {
 #[test]
 fn check_compiles_every_regex_that_evaluation_leaves_for_first_use() {
     let dir = TempDir::new("regex");
-    std::fs::write(
-        dir.path("policy.warden"),
+    let policy = dir.write(
+        "policy.warden",
         "let huge = regex(\"\\\\w{1000}\\\\w{1000}\")\n\
          rule titled {\n  when change.title matches_regex huge\n  deny \"no\"\n}\n",
-    )
-    .expect("write the policy");
-    let check = warden(&["check", &dir.path("policy.warden")]);
+    );
+    let check = warden(&["check", &policy]);
     let stderr = text(&check.stderr);
     assert_eq!(check.status.code(), Some(5), "{stderr}");
     assert!(stderr.contains("is too large to compile"), "{stderr}");
@@ -186,12 +192,11 @@ fn check_compiles_every_regex_that_evaluation_leaves_for_first_use() {
 #[test]
 fn unreadable_input_is_an_error_that_says_where() {
     let dir = TempDir::new("unreadable");
-    std::fs::write(
-        dir.path("policy.warden"),
+    let policy = dir.write(
+        "policy.warden",
         b"rule r {\n  when true\n  deny \"caf\xc3\xa9 \xff\"\n}\n",
-    )
-    .expect("write the policy");
-    let check = warden(&["check", &dir.path("policy.warden")]);
+    );
+    let check = warden(&["check", &policy]);
     let stderr = text(&check.stderr);
     assert_eq!(check.status.code(), Some(5), "{stderr}");
     assert!(
@@ -202,18 +207,8 @@ fn unreadable_input_is_an_error_that_says_where() {
     // An endless input is cut off at the limit instead of being read until memory ends.
     #[cfg(unix)]
     {
-        std::fs::write(
-            dir.path("policy.warden"),
-            "rule r {\n  when true\n  deny \"no\"\n}\n",
-        )
-        .expect("write the policy");
-        let eval = warden(&[
-            "eval",
-            "--policy",
-            &dir.path("policy.warden"),
-            "--change",
-            "/dev/zero",
-        ]);
+        let policy = dir.write("policy.warden", "rule r {\n  when true\n  deny \"no\"\n}\n");
+        let eval = warden(&["eval", "--policy", &policy, "--change", "/dev/zero"]);
         let stderr = text(&eval.stderr);
         assert_eq!(eval.status.code(), Some(5), "{stderr}");
         assert!(stderr.contains("larger than 256 MiB"), "{stderr}");
@@ -223,26 +218,14 @@ fn unreadable_input_is_an_error_that_says_where() {
 #[test]
 fn an_input_error_found_after_parsing_names_the_file_and_path_without_a_line() {
     let dir = TempDir::new("after-parsing");
-    std::fs::write(
-        dir.path("policy.warden"),
-        "rule r {\n  when true\n  deny \"no\"\n}\n",
-    )
-    .expect("write the policy");
-    std::fs::write(
-        dir.path("change.json"),
+    let policy = dir.write("policy.warden", "rule r {\n  when true\n  deny \"no\"\n}\n");
+    let change = dir.write(
+        "change.json",
         r#"{"schema": "warden.change/v1", "kind": "pull_request", "id": "x#1",
             "evaluated_at": "2026-11-26T10:00:00Z", "repository": {"name": "acme/shop"},
             "title": "t", "author": "alice"}"#,
-    )
-    .expect("write the change");
-    let change = dir.path("change.json");
-    let eval = warden(&[
-        "eval",
-        "--policy",
-        &dir.path("policy.warden"),
-        "--change",
-        &change,
-    ]);
+    );
+    let eval = warden(&["eval", "--policy", &policy, "--change", &change]);
     let stderr = text(&eval.stderr);
     assert_eq!(eval.status.code(), Some(5), "{stderr}");
     assert!(
