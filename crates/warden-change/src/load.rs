@@ -177,11 +177,18 @@ fn clean_message(raw: &str, syntax: bool) -> String {
     if let Some(rest) = raw.strip_prefix("invalid type: ")
         && let Some((found, expected)) = rest.rsplit_once(", expected ")
     {
-        return format!(
-            "expected {}, found {}",
-            expected_text(expected),
-            found_text(found)
-        );
+        let expected = expected_text(expected);
+        // serde_json reads an integer beyond 64 bits as a float (`1e30`): say why it
+        // does not fit rather than show a float the input never wrote.
+        let too_large = found
+            .strip_prefix("floating point `")
+            .and_then(|n| n.strip_suffix('`'))
+            .and_then(|n| n.parse::<f64>().ok())
+            .is_some_and(|n| n.fract() == 0.0 && n.abs() >= 2f64.powi(63));
+        if expected == "an integer" && too_large {
+            return "expected an integer that fits in 64 bits, found a larger one".to_owned();
+        }
+        return format!("expected {expected}, found {}", found_text(found));
     }
     if let Some(rest) = raw.strip_prefix("invalid value: ")
         && let Some((found, expected)) = rest.rsplit_once(", expected ")
