@@ -355,19 +355,7 @@ fn in_comment(text: &str, offset: usize) -> bool {
         .and_then(|t| t.rfind('\n'))
         .map_or(0, |i| i + 1);
     let line = text.get(line_start..offset).unwrap_or("");
-    let mut in_string = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if in_string => {
-                chars.next();
-            }
-            '"' => in_string = !in_string,
-            '/' if !in_string && chars.peek() == Some(&'/') => return true,
-            _ => {}
-        }
-    }
-    false
+    warden_syntax::comment_start(line).is_some()
 }
 
 /// What precedes the identifier starting at `start`.
@@ -1168,6 +1156,8 @@ fn own_files(c: Change) -> bool = c.files.len() > 0
         assert_eq!(word_at("90m", 1), None);
         assert!(in_comment("a // b", 5));
         assert!(!in_comment("\"a // b\"", 5));
+        assert!(!in_comment("deny \"{x ?? \"http://a\"} b\"", 24));
+        assert!(in_comment("deny \"{x ?? \"a\"}\" // b", 24));
     }
 
     #[test]

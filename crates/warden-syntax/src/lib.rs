@@ -12,7 +12,7 @@ mod parser;
 pub use diagnostic::{
     Diagnostic, FileId, Label, LineIndex, Severity, Span, sort_diagnostics, suggest,
 };
-pub use parser::parse;
+pub use parser::{comment_start, parse};
 
 /// Policy source nested deeper than this is rejected with a diagnostic, so no input can
 /// overflow the stack of the parser, the checker or the evaluator.

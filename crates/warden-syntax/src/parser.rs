@@ -9,6 +9,8 @@ mod build;
 mod errors;
 mod scan;
 
+pub use scan::comment_start;
+
 use pest::Parser as _;
 use pest_derive::Parser;
 
@@ -259,15 +261,30 @@ mod tests {
     }
 
     #[test]
-    fn a_quote_inside_a_hole_is_found_past_escaped_multibyte_characters() {
-        let src = "rule r {\n  when true\n  deny \"\\é {x.split(\"é\").len()} ü\"\n}\n";
-        let diagnostics = errors(src);
-        assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
-        assert_eq!(diagnostics[0].code, "bad-template");
-        // Broken the other way (no hole's `}` after the quote), it is another error.
-        let diagnostics = errors("rule r {\n  deny \"\\é {x\" é\n}\n");
-        assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
-        assert_ne!(diagnostics[0].code, "bad-template");
+    fn a_hole_may_hold_string_literals_but_must_close_on_its_line() {
+        let rule = |message: &str| format!("rule r {{\n  when true\n  deny {message}\n}}\n");
+        // Quotes, braces and escapes inside a hole's strings belong to the hole.
+        for fine in [
+            r#""{x.split(" ").len()} words""#,
+            r#""\\ é {x ?? "}{"} ü \{""#,
+            r#""{m.get("\"")}""#,
+        ] {
+            let diagnostics = errors(&rule(fine));
+            assert!(diagnostics.is_empty(), "{fine}: {diagnostics:#?}");
+        }
+        // A string left open in a hole, or a hole left open: the `{` is reported.
+        for (broken, column) in [(r#""é {x ?? "none}""#, 11), (r#""{x" é"#, 8)] {
+            let diagnostics = errors(&rule(broken));
+            assert_eq!(diagnostics.len(), 1, "{broken}: {diagnostics:#?}");
+            assert_eq!(diagnostics[0].code, "bad-template", "{broken}");
+            assert_eq!(
+                diagnostics[0].message, "unclosed `{` in message",
+                "{broken}"
+            );
+            let label = &diagnostics[0].labels[0];
+            let line_start = rule(broken).find("  deny").unwrap();
+            assert_eq!(label.span.start - line_start, column, "{broken}");
+        }
     }
 
     #[test]

@@ -906,11 +906,13 @@ impl<'s> Cx<'s> {
 
     /// The raw text between the quotes of a `string` pair, and its offset in the file.
     fn string_content<'i>(&self, pair: &Pair<'i, Rule>) -> (&'i str, usize) {
-        match pair
-            .clone()
-            .into_inner()
-            .find(|p| p.as_rule() == Rule::string_inner)
-        {
+        self.quoted_content(pair, Rule::string_inner)
+    }
+
+    /// The text between the quotes of a `string` or `template` (its `inner` child), and
+    /// where it starts.
+    fn quoted_content<'i>(&self, pair: &Pair<'i, Rule>, inner: Rule) -> (&'i str, usize) {
+        match pair.clone().into_inner().find(|p| p.as_rule() == inner) {
             Some(inner) => (inner.as_str(), self.span(&inner).start),
             None => ("", self.span(pair).start + 1),
         }
@@ -963,8 +965,7 @@ impl<'s> Cx<'s> {
     /// A message string: text and `{expr}` holes.
     fn template(&self, pair: Pair<'_, Rule>) -> Res<Template> {
         let span = self.span(&pair);
-        let string = self.child(&pair, Rule::string)?;
-        let (content, start) = self.string_content(&string);
+        let (content, start) = self.quoted_content(&pair, Rule::template_inner);
         let mut parts = Vec::new();
         let mut text = String::new();
         let mut i = 0;
@@ -984,16 +985,8 @@ impl<'s> Cx<'s> {
                 }
                 '{' => {
                     let open = start + i;
-                    let Some(close) = content[i + 1..].find('}').map(|n| i + 1 + n) else {
-                        return Err(Diagnostic::error("bad-template", "unclosed `{` in message")
-                            .with_label(
-                                self.file,
-                                Span::new(open, open + 1),
-                                "this hole is never closed",
-                            )
-                            .with_help(
-                                "close the hole with `}`, or write `\\{` for a literal brace",
-                            ));
+                    let Some(close) = scan::hole_end(content.as_bytes(), i) else {
+                        return Err(errors::unclosed_hole_error(self.file, open, &content[i..]));
                     };
                     if !text.is_empty() {
                         parts.push(TemplatePart::Text(std::mem::take(&mut text)));
@@ -1038,23 +1031,15 @@ impl<'s> Cx<'s> {
                      `\\{` and `\\}` for literal braces",
                 ));
         }
-        if let Some(n) = text.find(['\\', '{']) {
+        if let Some(n) = brace_outside_strings(text) {
             let at = start + n;
-            let (message, help) = if text[n..].starts_with('\\') {
-                (
-                    "escapes cannot appear inside a `{…}` hole",
-                    "a hole cannot contain a string literal; bind the value with `let` and \
-                     use its name in the hole",
-                )
-            } else {
-                (
-                    "`{` cannot appear inside a `{…}` hole",
-                    "close the previous hole with `}` first, or write `\\{` for a literal brace",
-                )
-            };
-            return Err(Diagnostic::error("bad-template", message)
-                .with_label(self.file, Span::new(at, at + 1), "not allowed in a hole")
-                .with_help(help));
+            return Err(
+                Diagnostic::error("bad-template", "`{` cannot appear inside a `{…}` hole")
+                    .with_label(self.file, Span::new(at, at + 1), "not allowed in a hole")
+                    .with_help(
+                        "close the previous hole with `}` first, or write `\\{` for a literal brace",
+                    ),
+            );
         }
         if let Some((offset, len)) = scan::nesting_violation(text) {
             let at = start + offset;
@@ -1086,6 +1071,24 @@ impl<'s> Cx<'s> {
 enum Number {
     Int(i64),
     Duration(i64),
+}
+
+/// The offset of the first `{` of a hole's text that is not inside one of its string
+/// literals.
+fn brace_outside_strings(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut in_string = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'{' if !in_string => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The length of the longest start of `text` without the bytes that `stop` picks. They

@@ -313,60 +313,57 @@ fn summary(place: &Place<'_>) -> String {
     }
 }
 
-/// `"… {t.weekday("UTC")} …"`: the quote meant to open a string inside a `{…}` hole
-/// closed the message instead. Found as a template (the string after `deny`, `message`
-/// or `else`) whose hole is still open at its closing quote while the hole's `}` comes
-/// later on the line; the offset of that quote. Wherever pest then fails, this is the
-/// mistake to report.
-fn quote_inside_hole(src: &str, start: usize, end: usize) -> Option<usize> {
+/// The first `{` of a message (a template) in `src[start..end]` that opens no hole on
+/// its line: the grammar reads it as text, so a quote meant to open a string inside the
+/// hole (`{x ?? "none}`) ends the message there, and pest fails later, often at a
+/// string it then finds unterminated. Wherever it fails, this is the mistake to report.
+fn unclosed_hole(src: &str, start: usize, end: usize) -> Option<usize> {
     let text = src.get(start..end)?;
     let bytes = text.as_bytes();
-    let mut previous_word = "";
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        match byte {
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
-            }
-            b'"' => {
-                i += 1;
-                let mut open_holes = 0usize;
-                while let Some(&b) = bytes.get(i).filter(|&&b| b != b'"' && b != b'\n') {
-                    match b {
-                        b'\\' => i += 1,
-                        b'{' => open_holes += 1,
-                        b'}' => open_holes = open_holes.saturating_sub(1),
-                        _ => {}
-                    }
-                    i += 1;
-                }
-                let template = matches!(previous_word, "deny" | "message" | "else");
-                if template && open_holes > 0 && bytes.get(i) == Some(&b'"') {
-                    let rest = &text[i + 1..];
-                    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
-                    if line.contains('}') {
-                        return Some(start + i);
-                    }
-                }
-                previous_word = "";
-                i += 1;
-            }
-            b if b.is_ascii_alphanumeric() || b == b'_' => {
-                let word_end = text[i..]
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .map_or(text.len(), |n| i + n);
-                previous_word = &text[i..word_end];
-                i = word_end;
-            }
-            b => {
-                if !b.is_ascii_whitespace() {
-                    previous_word = "";
-                }
-                i += 1;
-            }
+    let mut found = None;
+    scan::tokens(text, |token| {
+        let scan::Tok::Other(quote) = token else {
+            return;
+        };
+        if found.is_some() || bytes.get(quote) != Some(&b'"') || !scan::is_template_at(text, quote)
+        {
+            return;
         }
-    }
-    None
+        let mut i = quote + 1;
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b'"' | b'\n' => break,
+                b'\\' => i += 1,
+                b'{' => match scan::hole_end(bytes, i) {
+                    Some(close) => i = close,
+                    None => {
+                        found = Some(start + i);
+                        break;
+                    }
+                },
+                _ => {}
+            }
+            i += 1;
+        }
+    });
+    found
+}
+
+/// A message's `{` that opens no hole: the parser's error where pest accepts the text,
+/// and this module's where the stray quote made pest fail.
+/// `rest` is the text from the `{` on.
+pub(super) fn unclosed_hole_error(file: FileId, open: usize, rest: &str) -> Diagnostic {
+    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    let help = if line.contains("\\\"") {
+        "inside a hole a string is written with plain quotes, not escaped ones: \
+         `{name ?? \"anon\"}`"
+    } else {
+        "close the hole with `}` on the same line (a string inside it needs both quotes: \
+         `{x ?? \"none\"}`), or write `\\{` for a literal brace"
+    };
+    Diagnostic::error("bad-template", "unclosed `{` in message")
+        .with_label(file, Span::new(open, open + 1), "this hole is never closed")
+        .with_help(help)
 }
 
 fn garbage_help() -> String {
@@ -391,12 +388,9 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
     let remaining = src.get(at..place.end).unwrap_or("");
     let at_end = scan::code_bounds(remaining).is_none();
 
-    // `"… {t.weekday("UTC")} …"`: the quote inside the hole ended the message early;
-    // pest fails later, often at a string it then finds unterminated.
-    if let Some(quote) = quote_inside_hole(src, place.start, place.end) {
-        return Diagnostic::error("bad-template", "a `{…}` hole cannot contain a string literal")
-            .with_label(file, Span::new(quote, quote + 1), "this quote ends the message")
-            .with_help("bind the string with `let` first, e.g. `let zone = \"Asia/Singapore\"`, then write `{t.weekday(zone)}`");
+    // `"… {x ?? "none} …"`: a hole that does not close let a quote end the message.
+    if let Some(open) = unclosed_hole(src, place.start, place.end) {
+        return unclosed_hole_error(file, open, src.get(open..).unwrap_or(""));
     }
 
     // An unterminated string: pest can only say "expected a string" at the quote.

@@ -30,6 +30,88 @@ fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// The offset of the `}` that closes the template hole whose `{` is at `open`, as the
+/// grammar's `template_hole` reads it: string literals inside the hole are skipped
+/// whole, and a hole ends at its line. `None` when it does not close there (the `{` is
+/// then plain text to the grammar).
+pub(super) fn hole_end(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut i = open + 1;
+    loop {
+        match *bytes.get(i)? {
+            b'}' => return Some(i),
+            b'\n' => return None,
+            b'"' => {
+                i += 1;
+                loop {
+                    match *bytes.get(i)? {
+                        b'"' => break,
+                        b'\n' => return None,
+                        b'\\' if bytes.get(i + 1).is_some_and(|&n| n != b'\n') => i += 1,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+/// Whether the string whose opening quote is at `quote` is a message (a template): the
+/// word before it is `deny`, `message` or `else`. In a message a quote inside a `{…}`
+/// hole opens a string literal instead of ending the message. (`else` also ends an
+/// `if`, whose string the grammar reads as plain; they differ only for a string that
+/// holds a `{`, a quote and a `}` in that order on one line.)
+pub(super) fn is_template_at(text: &str, quote: usize) -> bool {
+    let before = text
+        .get(..quote)
+        .unwrap_or("")
+        .trim_end_matches([' ', '\t']);
+    ["deny", "message", "else"].iter().any(|kw| {
+        before
+            .strip_suffix(kw)
+            .is_some_and(|head| !head.as_bytes().last().is_some_and(|&b| is_ident_byte(b)))
+    })
+}
+
+/// The offset just after the string whose opening quote is at `quote`: after its closing
+/// quote, or at the end of its line when it has none. Escapes may hide a quote, never a
+/// newline; in a `template`, holes are skipped whole ([`hole_end`]).
+pub(super) fn string_end(bytes: &[u8], quote: usize, template: bool) -> usize {
+    let mut i = quote + 1;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => return i + 1,
+            b'\n' => return i,
+            b'\\' if bytes.get(i + 1).is_some_and(|&n| n != b'\n') => i += 1,
+            b'{' if template => {
+                if let Some(close) = hole_end(bytes, i) {
+                    i = close;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Where the `//` comment of `line` starts, if it has one: outside its strings, the
+/// strings inside a message's holes included (`"{x ?? "http://a"}"`).
+pub fn comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => return Some(i),
+            b'"' => i = string_end(bytes, i, is_template_at(line, i)),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// Calls `f` for every token of `text` outside comments. Strings are reported as
 /// `Other` at their opening quote and skipped (to their closing quote or the line end).
 pub(super) fn tokens<'a>(text: &'a str, mut f: impl FnMut(Tok<'a>)) {
@@ -45,17 +127,7 @@ pub(super) fn tokens<'a>(text: &'a str, mut f: impl FnMut(Tok<'a>)) {
             }
             b'"' => {
                 f(Tok::Other(i));
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    // An escape may hide a quote; never step over a newline though.
-                    if bytes[i] == b'\\' && bytes.get(i + 1).is_some_and(|&n| n != b'\n') {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                if i < bytes.len() && bytes[i] == b'"' {
-                    i += 1;
-                }
+                i = string_end(bytes, i, is_template_at(text, i));
             }
             b'(' | b'[' | b'{' => {
                 f(Tok::Open(i, b));
@@ -95,10 +167,7 @@ pub(super) fn code_bounds(text: &str) -> Option<(usize, usize)> {
                 // Strings span up to their closing quote (or the end of the line).
                 let mut end = i + 1;
                 if bytes[i] == b'"' {
-                    while end < bytes.len() && bytes[end] != b'"' && bytes[end] != b'\n' {
-                        end += if bytes[end] == b'\\' { 2 } else { 1 };
-                    }
-                    end = (end + 1).min(bytes.len());
+                    end = string_end(bytes, i, is_template_at(text, i));
                 }
                 // Keep the end on a char boundary for multi-byte characters.
                 while end < text.len() && !text.is_char_boundary(end) {
@@ -252,6 +321,7 @@ fn line_brackets(line: &str) -> (i64, usize) {
         };
         match b {
             b'/' if bytes.get(i + 1) == Some(&b'/') => break,
+            b'"' if is_template_at(line, i) => i = string_end(bytes, i, true) - 1,
             b'"' => {
                 // To the closing quote or the end of the line; an escape may hide a
                 // quote, but never a newline.
