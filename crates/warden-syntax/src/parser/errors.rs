@@ -322,36 +322,22 @@ fn unclosed_hole(src: &str, start: usize, end: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut found = None;
     scan::tokens(text, |token| {
-        let scan::Tok::Other(quote) = token else {
-            return;
-        };
-        if found.is_some() || bytes.get(quote) != Some(&b'"') || !scan::is_template_at(text, quote)
+        if let scan::Tok::Other(quote) = token
+            && found.is_none()
+            && bytes.get(quote) == Some(&b'"')
+            && scan::is_template_at(text, quote)
         {
-            return;
-        }
-        let mut i = quote + 1;
-        while let Some(&b) = bytes.get(i) {
-            match b {
-                b'"' | b'\n' => break,
-                b'\\' => i += 1,
-                b'{' => match scan::hole_end(bytes, i) {
-                    Some(close) => i = close,
-                    None => {
-                        found = Some(start + i);
-                        break;
-                    }
-                },
-                _ => {}
-            }
-            i += 1;
+            found = scan::read_string(bytes, quote, true)
+                .stray_brace
+                .map(|brace| start + brace);
         }
     });
     found
 }
 
-/// A message's `{` that opens no hole: the parser's error where pest accepts the text,
-/// and this module's where the stray quote made pest fail.
-/// `rest` is the text from the `{` on.
+/// A message's `{` that opens no hole (`rest` is the text from it on): the parser's
+/// error where pest accepts the text, and this module's where a stray quote made pest
+/// fail.
 pub(super) fn unclosed_hole_error(file: FileId, open: usize, rest: &str) -> Diagnostic {
     let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
     let help = if line.contains("\\\"") {

@@ -76,25 +76,48 @@ pub(super) fn is_template_at(text: &str, quote: usize) -> bool {
 }
 
 /// The offset just after the string whose opening quote is at `quote`: after its closing
-/// quote, or at the end of its line when it has none. Escapes may hide a quote, never a
-/// newline; in a `template`, holes are skipped whole ([`hole_end`]).
+/// quote, or at the end of its line when it has none.
 pub(super) fn string_end(bytes: &[u8], quote: usize, template: bool) -> usize {
+    read_string(bytes, quote, template).end
+}
+
+/// What [`read_string`] finds.
+pub(super) struct StringRead {
+    /// Just after the closing quote, or the end of the line when there is none.
+    pub end: usize,
+    /// In a template, the first `{` that opens no hole (text to the grammar).
+    pub stray_brace: Option<usize>,
+}
+
+/// Reads the string whose opening quote is at `quote`. Escapes may hide a quote, never a
+/// newline; in a `template`, holes are skipped whole ([`hole_end`]).
+pub(super) fn read_string(bytes: &[u8], quote: usize, template: bool) -> StringRead {
+    let mut stray_brace = None;
     let mut i = quote + 1;
     while let Some(&b) = bytes.get(i) {
         match b {
-            b'"' => return i + 1,
-            b'\n' => return i,
-            b'\\' if bytes.get(i + 1).is_some_and(|&n| n != b'\n') => i += 1,
-            b'{' if template => {
-                if let Some(close) = hole_end(bytes, i) {
-                    i = close;
-                }
+            b'"' => {
+                return StringRead {
+                    end: i + 1,
+                    stray_brace,
+                };
             }
+            b'\n' => break,
+            b'\\' if bytes.get(i + 1).is_some_and(|&n| n != b'\n') => i += 1,
+            b'{' if template => match hole_end(bytes, i) {
+                Some(close) => i = close,
+                None => {
+                    stray_brace.get_or_insert(i);
+                }
+            },
             _ => {}
         }
         i += 1;
     }
-    i
+    StringRead {
+        end: i,
+        stray_brace,
+    }
 }
 
 /// Where the `//` comment of `line` starts, if it has one: outside its strings, the
