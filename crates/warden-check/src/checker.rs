@@ -510,7 +510,7 @@ impl<'a> Checker<'a> {
                 }
             },
             ast::TypeExprKind::List(inner) => Type::list(self.resolve_type(file, inner)),
-            ast::TypeExprKind::Map(inner) => Type::Map(Box::new(self.resolve_type(file, inner))),
+            ast::TypeExprKind::Map(inner) => Type::map(self.resolve_type(file, inner)),
             ast::TypeExprKind::Optional(inner) => Type::optional(self.resolve_type(file, inner)),
             ast::TypeExprKind::Enum(variants) => Type::Enum(variants.clone().into()),
         }

@@ -20,9 +20,9 @@ pub enum Type {
     Approvers,
     /// The type of `null`-only values, e.g. `[].first()`.
     Null,
-    List(Box<Type>),
-    Map(Box<Type>),
-    Optional(Box<Type>),
+    List(Rc<Type>),
+    Map(Rc<Type>),
+    Optional(Rc<Type>),
     /// A record of the change model: an index into `warden_change::view::RECORDS`.
     Record(usize),
     /// A string-literal enumeration; compatible with `string`.
@@ -31,14 +31,18 @@ pub enum Type {
 
 impl Type {
     pub fn list(of: Type) -> Type {
-        Type::List(Box::new(of))
+        Type::List(Rc::new(of))
+    }
+
+    pub fn map(of: Type) -> Type {
+        Type::Map(Rc::new(of))
     }
 
     /// `T?`; optional of optional collapses, and `Error` stays `Error`.
     pub fn optional(of: Type) -> Type {
         match of {
             Type::Optional(_) | Type::Error | Type::Null => of,
-            other => Type::Optional(Box::new(other)),
+            other => Type::Optional(Rc::new(other)),
         }
     }
 
@@ -128,7 +132,7 @@ impl Type {
             return Type::list(Type::parse_model(inner));
         }
         if let Some(inner) = text.strip_prefix("map<").and_then(|t| t.strip_suffix('>')) {
-            return Type::Map(Box::new(Type::parse_model(inner)));
+            return Type::map(Type::parse_model(inner));
         }
         Type::named(text).unwrap_or(Type::Error)
     }

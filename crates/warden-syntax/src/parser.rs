@@ -1,9 +1,12 @@
 //! Parses source text into an [`ast::Module`], recovering at top-level item boundaries.
 //!
 //! pest stops at the first error, so the file is first cut into one chunk per top-level
-//! item (`scan::split_items`); each chunk is checked for excessive nesting, parsed with
-//! the `item` rule and built into AST nodes. A chunk that fails becomes `Item::Error`
-//! plus one diagnostic, and parsing goes on with the next chunk.
+//! item (`scan::split_items`). The whole file is then parsed at once with the `file`
+//! rule, the common case and one pest run instead of one per item; if that fails, or
+//! pest's items are not the chunks, each chunk is checked for excessive nesting and
+//! parsed alone with the `item` rule. Either way each item is built into AST nodes, and
+//! a chunk that fails becomes `Item::Error` plus one diagnostic, and parsing goes on
+//! with the next chunk.
 
 mod build;
 mod errors;
@@ -12,6 +15,7 @@ mod scan;
 pub use scan::comment_start;
 
 use pest::Parser as _;
+use pest::iterators::Pair;
 use pest_derive::Parser;
 
 use crate::{Diagnostic, FileId, MAX_NESTING, Span, ast};
@@ -23,26 +27,48 @@ struct WardenParser;
 /// Parses one file. Every broken top-level item becomes an `Item::Error` plus a
 /// diagnostic, and parsing goes on with the next item.
 pub fn parse(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
-    let mut items = Vec::new();
+    let chunks = code_chunks(source);
+    let whole = parse_whole(source, &chunks);
+    build_items(source, file, &chunks, whole)
+}
+
+/// The file cut into top-level items; whitespace and comments between items are not one.
+fn code_chunks(source: &str) -> Vec<scan::Chunk> {
+    scan::split_items(source)
+        .into_iter()
+        .filter(|chunk| chunk.code_start(source).is_some())
+        .collect()
+}
+
+/// Builds one item per chunk: from the whole file's parse when there is one, otherwise
+/// by parsing the chunk alone.
+fn build_items<'s>(
+    source: &'s str,
+    file: FileId,
+    chunks: &[scan::Chunk],
+    whole: Option<Vec<Pair<'s, Rule>>>,
+) -> (ast::Module, Vec<Diagnostic>) {
+    let mut items = Vec::with_capacity(chunks.len());
     let mut diagnostics = Vec::new();
-    let chunks = scan::split_items(source);
     for (index, chunk) in chunks.iter().enumerate() {
         let range = &chunk.range;
         let Some(text) = source.get(range.clone()) else {
             continue;
         };
-        // Whitespace and comments between items are not an item.
-        if !scan::has_code(text) {
-            continue;
-        }
-        // Only an error message needs the next item's keyword.
-        let next_item = || {
-            chunks[index + 1..]
-                .iter()
-                .filter_map(|c| source.get(c.range.clone()))
-                .find_map(scan::first_word)
+        let built = match whole.as_ref().and_then(|pairs| pairs.get(index)) {
+            Some(pair) => whole_file_cx(source, file).item(pair.clone()),
+            None => {
+                // Only an error message needs the next item's keyword.
+                let next_item = || {
+                    chunks[index + 1..]
+                        .iter()
+                        .filter_map(|c| source.get(c.range.clone()))
+                        .find_map(scan::first_word)
+                };
+                parse_item(source, chunk, text, file, next_item)
+            }
         };
-        match parse_item(source, chunk, text, file, next_item) {
+        match built {
             Ok(item) => items.push(item),
             Err(diagnostic) => {
                 diagnostics.push(diagnostic);
@@ -53,6 +79,37 @@ pub fn parse(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
         }
     }
     (ast::Module { items }, diagnostics)
+}
+
+fn whole_file_cx(source: &str, file: FileId) -> build::Cx<'_> {
+    build::Cx {
+        src: source,
+        base: 0,
+        file,
+    }
+}
+
+/// The file's items from one parse of the whole file (one pest run instead of one per
+/// item), when that parse succeeds and its items start exactly where the item scanner
+/// cut the file: each is then what parsing its chunk alone gives, since only trivia
+/// lies between an item's end and the next chunk. Otherwise `None`, and each chunk is
+/// parsed alone, so that every broken item is reported.
+fn parse_whole<'s>(source: &'s str, chunks: &[scan::Chunk]) -> Option<Vec<Pair<'s, Rule>>> {
+    // Deep nesting is rejected per chunk, before pest recurses into it.
+    if chunks.iter().any(|chunk| chunk.openers > MAX_NESTING) {
+        return None;
+    }
+    let file = WardenParser::parse(Rule::file, source).ok()?.next()?;
+    let items: Vec<Pair<'s, Rule>> = file
+        .into_inner()
+        .filter(|pair| pair.as_rule() != Rule::EOI)
+        .collect();
+    let cut_alike = items.len() == chunks.len()
+        && items
+            .iter()
+            .zip(chunks)
+            .all(|(item, chunk)| Some(item.as_span().start()) == chunk.code_start(source));
+    cut_alike.then_some(items)
 }
 
 fn parse_item<'s>(
@@ -86,8 +143,8 @@ fn parse_item<'s>(
         base: start,
         file,
     };
-    match pairs.next() {
-        Some(item) => cx.item(item),
+    match pairs.next().and_then(|item| item.into_inner().next()) {
+        Some(kind) => cx.item(kind),
         None => Err(
             Diagnostic::error("syntax-error", "the parser could not make sense of this")
                 .with_label(
@@ -376,5 +433,59 @@ mod tests {
         assert_eq!(diagnostics.len(), 2);
         assert_eq!(module.items.len(), 3);
         assert!(matches!(module.items[1], Item::Rule(_)));
+    }
+
+    /// Every `.warden` file of the repository: fixtures, examples, the standard library.
+    fn repository_sources() -> Vec<(std::path::PathBuf, String)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+            let mut entries: Vec<_> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            entries.sort();
+            for path in entries {
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "warden") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    out.push((path, text));
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut out = Vec::new();
+        for dir in ["tests", "examples", "stdlib"] {
+            walk(&root.join(dir), &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn parsing_the_whole_file_gives_what_parsing_each_item_gives() {
+        for (path, source) in repository_sources() {
+            let chunks = code_chunks(&source);
+            let whole = parse_whole(&source, &chunks);
+            let took_whole = whole.is_some();
+            let fast = build_items(&source, FileId(0), &chunks, whole);
+            let alone = build_items(&source, FileId(0), &chunks, None);
+            assert_eq!(fast, alone, "{}", path.display());
+            // The shortcut is taken for every file whose items all parse alone.
+            let items_parse = chunks.iter().all(|chunk| {
+                chunk.openers <= MAX_NESTING
+                    && WardenParser::parse(Rule::item, &source[chunk.range.clone()]).is_ok()
+            });
+            assert_eq!(took_whole, items_parse, "{}", path.display());
+        }
+    }
+
+    #[test]
+    fn a_file_the_scanner_cuts_elsewhere_is_parsed_item_by_item() {
+        // Valid as a whole, but a `let` at the start of a line begins an item to the
+        // scanner: the items are reported as they are cut, as for any other file.
+        let src = "rule r {\nlet a = 1\n  deny \"x\"\n}\n";
+        let chunks = code_chunks(src);
+        assert_eq!(chunks.len(), 2);
+        assert!(parse_whole(src, &chunks).is_none());
+        assert_eq!(errors(src).len(), 2);
     }
 }

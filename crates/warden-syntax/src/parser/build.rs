@@ -170,11 +170,8 @@ impl<'s> Cx<'s> {
 
     // ------------------------------------------------------------------ items
 
-    pub(super) fn item(&self, pair: Pair<'_, Rule>) -> Res<Item> {
-        let span = self.span(&pair);
-        let Some(p) = pair.into_inner().find(|p| p.as_rule() != Rule::EOI) else {
-            return Err(self.shape(span));
-        };
+    /// One top-level item: the pair of its kind (`let_item`, `rule_item`, …).
+    pub(super) fn item(&self, p: Pair<'_, Rule>) -> Res<Item> {
         match p.as_rule() {
             Rule::import_item => self.import(p).map(Item::Import),
             Rule::let_item => self.let_item(p).map(Item::Let),
@@ -182,7 +179,7 @@ impl<'s> Cx<'s> {
             Rule::policy_item => self.policy(p).map(Item::Policy),
             Rule::rule_item => self.rule(p).map(Item::Rule),
             Rule::exempt_item => self.exempt(p).map(Item::Exempt),
-            _ => Err(self.shape(span)),
+            _ => Err(self.shape(self.span(&p))),
         }
     }
 

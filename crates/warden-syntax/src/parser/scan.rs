@@ -310,6 +310,14 @@ pub(super) struct Chunk {
     pub openers: usize,
 }
 
+impl Chunk {
+    /// Where its first code (not whitespace or comment) is in `src`, if it has any.
+    pub fn code_start(&self, src: &str) -> Option<usize> {
+        let text = src.get(self.range.clone())?;
+        first_token(text).map(|offset| self.range.start + offset)
+    }
+}
+
 /// The bytes that [`line_brackets`] looks at.
 static BRACKET_SCAN: [bool; 256] = {
     let mut table = [false; 256];
@@ -479,11 +487,6 @@ fn line_len(bytes: &[u8]) -> usize {
         .iter()
         .position(|&b| b == b'\n')
         .unwrap_or(bytes.len())
-}
-
-/// Whether `text` holds anything but whitespace and comments.
-pub(super) fn has_code(text: &str) -> bool {
-    first_token(text).is_some()
 }
 
 /// The first word of `text` outside comments, if the text starts with a word.
