@@ -50,13 +50,19 @@ fn build_items<'s>(
 ) -> (ast::Module, Vec<Diagnostic>) {
     let mut items = Vec::with_capacity(chunks.len());
     let mut diagnostics = Vec::new();
+    // The whole file's pairs hold offsets in the file itself.
+    let whole_cx = build::Cx {
+        src: source,
+        base: 0,
+        file,
+    };
     for (index, chunk) in chunks.iter().enumerate() {
         let range = &chunk.range;
         let Some(text) = source.get(range.clone()) else {
             continue;
         };
         let built = match whole.as_ref().and_then(|pairs| pairs.get(index)) {
-            Some(pair) => whole_file_cx(source, file).item(pair.clone()),
+            Some(pair) => whole_cx.item(pair.clone()),
             None => {
                 // Only an error message needs the next item's keyword.
                 let next_item = || {
@@ -79,14 +85,6 @@ fn build_items<'s>(
         }
     }
     (ast::Module { items }, diagnostics)
-}
-
-fn whole_file_cx(source: &str, file: FileId) -> build::Cx<'_> {
-    build::Cx {
-        src: source,
-        base: 0,
-        file,
-    }
 }
 
 /// The file's items from one parse of the whole file (one pest run instead of one per
