@@ -27,17 +27,9 @@ struct WardenParser;
 /// Parses one file. Every broken top-level item becomes an `Item::Error` plus a
 /// diagnostic, and parsing goes on with the next item.
 pub fn parse(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
-    let chunks = code_chunks(source);
+    let chunks = scan::split_items(source);
     let whole = parse_whole(source, &chunks);
     build_items(source, file, &chunks, whole)
-}
-
-/// The file cut into top-level items; whitespace and comments between items are not one.
-fn code_chunks(source: &str) -> Vec<scan::Chunk> {
-    scan::split_items(source)
-        .into_iter()
-        .filter(|chunk| chunk.code_start(source).is_some())
-        .collect()
 }
 
 /// Builds one item per chunk: from the whole file's parse when there is one, otherwise
@@ -106,7 +98,7 @@ fn parse_whole<'s>(source: &'s str, chunks: &[scan::Chunk]) -> Option<Vec<Pair<'
         && items
             .iter()
             .zip(chunks)
-            .all(|(item, chunk)| Some(item.as_span().start()) == chunk.code_start(source));
+            .all(|(item, chunk)| item.as_span().start() == chunk.code_start);
     cut_alike.then_some(items)
 }
 
@@ -143,15 +135,7 @@ fn parse_item<'s>(
     };
     match pairs.next().and_then(|item| item.into_inner().next()) {
         Some(kind) => cx.item(kind),
-        None => Err(
-            Diagnostic::error("syntax-error", "the parser could not make sense of this")
-                .with_label(
-                    file,
-                    Span::new(start, start + text.len()),
-                    "unexpected syntax tree here",
-                )
-                .with_help("this is a bug in Warden's parser; please report it with this input"),
-        ),
+        None => Err(cx.shape(Span::new(start, start + text.len()))),
     }
 }
 
@@ -461,7 +445,7 @@ mod tests {
     #[test]
     fn parsing_the_whole_file_gives_what_parsing_each_item_gives() {
         for (path, source) in repository_sources() {
-            let chunks = code_chunks(&source);
+            let chunks = scan::split_items(&source);
             let whole = parse_whole(&source, &chunks);
             let took_whole = whole.is_some();
             let fast = build_items(&source, FileId(0), &chunks, whole);
@@ -481,7 +465,7 @@ mod tests {
         // Valid as a whole, but a `let` at the start of a line begins an item to the
         // scanner: the items are reported as they are cut, as for any other file.
         let src = "rule r {\nlet a = 1\n  deny \"x\"\n}\n";
-        let chunks = code_chunks(src);
+        let chunks = scan::split_items(src);
         assert_eq!(chunks.len(), 2);
         assert!(parse_whole(src, &chunks).is_none());
         assert_eq!(errors(src).len(), 2);

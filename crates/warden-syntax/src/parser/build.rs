@@ -110,7 +110,7 @@ impl<'s> Cx<'s> {
     }
 
     /// The tree does not have the shape the grammar promises: a bug in Warden.
-    fn shape(&self, span: Span) -> Diagnostic {
+    pub(super) fn shape(&self, span: Span) -> Diagnostic {
         Diagnostic::error("syntax-error", "the parser could not make sense of this")
             .with_label(self.file, span, "unexpected syntax tree here")
             .with_help("this is a bug in Warden's parser; please report it with this input")

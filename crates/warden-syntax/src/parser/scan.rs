@@ -250,7 +250,7 @@ fn leading_item_keyword(rest: &str) -> Option<&'static str> {
 }
 
 /// Cuts `src` into chunks that each hold at most one top-level item (plus the doc
-/// comments in front of it). A line starting with `import`, `fn`, `rule`, `exempt` or
+/// comments in front of it); whitespace and comments between items are not a chunk. A line starting with `import`, `fn`, `rule`, `exempt` or
 /// `policy` always begins a new chunk — those words never occur inside items. `let` also
 /// occurs inside rules and function blocks, so it begins a chunk only outside brackets
 /// or at column 0 (which keeps recovery working after a rule with a missing `}`).
@@ -287,8 +287,17 @@ pub(super) fn split_items(src: &str) -> Vec<Chunk> {
     let mut chunks = Vec::with_capacity(starts.len());
     for (i, &line) in starts.iter().enumerate() {
         let next = starts.get(i + 1).copied().unwrap_or(lines.len());
+        let range = to_offset(line)..to_offset(next);
+        let Some(code_start) = src
+            .get(range.clone())
+            .and_then(first_token)
+            .map(|offset| range.start + offset)
+        else {
+            continue;
+        };
         chunks.push(Chunk {
-            range: to_offset(line)..to_offset(next),
+            range,
+            code_start,
             openers: lines
                 .get(line..next)
                 .unwrap_or_default()
@@ -304,18 +313,12 @@ pub(super) fn split_items(src: &str) -> Vec<Chunk> {
 pub(super) struct Chunk {
     /// Its byte range in the file.
     pub range: Range<usize>,
+    /// Where its first code (not whitespace or comment) is in the file.
+    pub code_start: usize,
     /// At least the number of nesting levels opened in it: brackets and `if`s outside
     /// strings and comments. [`nesting_violation`] cannot find anything when this is at
     /// most [`MAX_NESTING`].
     pub openers: usize,
-}
-
-impl Chunk {
-    /// Where its first code (not whitespace or comment) is in `src`, if it has any.
-    pub fn code_start(&self, src: &str) -> Option<usize> {
-        let text = src.get(self.range.clone())?;
-        first_token(text).map(|offset| self.range.start + offset)
-    }
 }
 
 /// The bytes that [`line_brackets`] looks at.
