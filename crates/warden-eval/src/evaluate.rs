@@ -126,7 +126,7 @@ fn run_exemptions(ctx: &mut Ctx<'_, '_>) -> (BTreeMap<usize, String>, Vec<Exempt
     let mut exempted = BTreeMap::new();
     let mut reports = Vec::new();
     for exemption in &program.exemptions {
-        let mut frame = Ctx::frame(exemption.frame.slots);
+        let mut frame = ctx.frame(exemption.frame.slots);
         let mut witnesses = Vec::new();
         let result = ctx.with_lets(&exemption.lets, |ctx| {
             match ctx.bool(&exemption.when, &mut frame) {
@@ -138,6 +138,7 @@ fn run_exemptions(ctx: &mut Ctx<'_, '_>) -> (BTreeMap<usize, String>, Vec<Exempt
             Ok(applied) => (applied, None),
             Err(error) => (false, Some(error_report(ctx, &error))),
         };
+        ctx.recycle(frame);
         if applied {
             for rule in &exemption.rules {
                 exempted
@@ -195,10 +196,12 @@ fn run_rule<'a, 'p>(
     approvals: &Approvals<'a>,
     options: Options,
 ) -> (RuleReport, bool) {
-    let mut frame = Ctx::frame(rule.frame.slots);
-    match ctx.with_lets(&rule.lets, |ctx| {
+    let mut frame = ctx.frame(rule.frame.slots);
+    let result = ctx.with_lets(&rule.lets, |ctx| {
         rule_body(ctx, rule, label, approvals, &mut frame, options)
-    }) {
+    });
+    ctx.recycle(frame);
+    match result {
         Ok(result) => result,
         Err(error) => {
             let report = RuleReport {
@@ -661,7 +664,7 @@ fn override_counts<'a>(
     entry: &warden_change::model::Override,
     node: Node<'a>,
 ) -> Result<(), String> {
-    let mut frame = Ctx::frame(rule.frame.slots);
+    let mut frame = ctx.frame(rule.frame.slots);
     if let Some(place) = frame.get_mut(rule.slot.0 as usize) {
         *place = Value::Node(node);
     }

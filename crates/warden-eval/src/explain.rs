@@ -95,8 +95,11 @@ impl<'a> Ctx<'a, '_> {
                 let Some(global) = self.program().globals.get(id.0 as usize) else {
                     return Ok(false);
                 };
-                let mut inner = Self::frame(global.frame.slots);
-                self.with_lets(&[], |ctx| ctx.witnesses(&global.value, &mut inner, out))?
+                let mut inner = self.frame(global.frame.slots);
+                let result =
+                    self.with_lets(&[], |ctx| ctx.witnesses(&global.value, &mut inner, out));
+                self.recycle(inner);
+                result?
             }
             ExprKind::Builtin {
                 op: Builtin::Any,

@@ -227,8 +227,12 @@ impl<'a, 'p> Ctx<'a, 'p> {
         &self.compiled.program
     }
 
-    pub fn frame(slots: u32) -> Frame<'a> {
-        vec![Value::Unset; slots as usize]
+    /// A frame of `slots` unset slots; a recycled one when there is one (see
+    /// [`Ctx::recycle`]).
+    pub fn frame(&mut self, slots: u32) -> Frame<'a> {
+        let mut frame = self.spare_frames.pop().unwrap_or_default();
+        frame.resize(slots as usize, Value::Unset);
+        frame
     }
 
     fn error(expr: &ir::Expr, message: impl Into<String>) -> Box<EvalError> {
@@ -382,8 +386,9 @@ impl<'a, 'p> Ctx<'a, 'p> {
         if let Some(slot) = self.globals.get_mut(index) {
             *slot = GlobalSlot::InProgress;
         }
-        let mut frame = Self::frame(global.frame.slots);
+        let mut frame = self.frame(global.frame.slots);
         let result = self.with_lets(&[], |ctx| ctx.eval(&global.value, &mut frame));
+        self.recycle(frame);
         if let Some(slot) = self.globals.get_mut(index) {
             *slot = GlobalSlot::Done(result.clone());
         }
@@ -412,8 +417,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
         let Some(function) = self.program().functions.get(func.0 as usize) else {
             return Err(Self::error(at, "unknown function"));
         };
-        let mut frame = self.spare_frames.pop().unwrap_or_default();
-        frame.resize(function.frame.slots as usize, Value::Unset);
+        let mut frame = self.frame(function.frame.slots);
         for (slot, arg) in function.params.iter().zip(args) {
             let value = self.eval(arg, caller)?;
             if let Some(place) = frame.get_mut(slot.0 as usize) {
@@ -423,8 +427,8 @@ impl<'a, 'p> Ctx<'a, 'p> {
         Ok((function, frame))
     }
 
-    /// Keeps a finished call's frame for the next call: calls are frequent, and most of
-    /// their cost would otherwise be allocating frames.
+    /// Keeps a finished frame for the next call, rule or definition: they are frequent,
+    /// and most of their cost would otherwise be allocating frames.
     pub fn recycle(&mut self, mut frame: Frame<'a>) {
         frame.clear();
         self.spare_frames.push(frame);
