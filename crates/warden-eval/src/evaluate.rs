@@ -668,7 +668,19 @@ fn override_counts<'a>(
     if let Some(place) = frame.get_mut(rule.slot.0 as usize) {
         *place = Value::Node(node);
     }
-    let set = match ctx.eval(&rule.by, &mut frame) {
+    let counts = override_holds(ctx, rule, entry, &mut frame);
+    ctx.recycle(frame);
+    counts
+}
+
+/// [`override_counts`] with `override` bound in `frame`.
+fn override_holds<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    rule: &ir::OverrideRule,
+    entry: &warden_change::model::Override,
+    frame: &mut Frame<'a>,
+) -> Result<(), String> {
+    let set = match ctx.eval(&rule.by, frame) {
         Ok(Value::Approvers(set)) => set,
         Ok(_) => Rc::new(ApproverSet::Union(Vec::new())),
         Err(error) => {
@@ -696,10 +708,10 @@ fn override_counts<'a>(
         return Err("the override gives no reason".to_string());
     }
     for condition in &rule.conditions {
-        match ctx.bool(condition, &mut frame) {
+        match ctx.bool(condition, frame) {
             Ok(true) => {}
             Ok(false) => {
-                let detail = match ctx.first_failure(condition, &mut frame) {
+                let detail = match ctx.first_failure(condition, frame) {
                     Ok(Some(w)) => format!("`{}` ({})", w.condition, w.detail),
                     _ => format!("`{}`", ctx.snippet(condition)),
                 };

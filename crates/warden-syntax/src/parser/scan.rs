@@ -250,10 +250,11 @@ fn leading_item_keyword(rest: &str) -> Option<&'static str> {
 }
 
 /// Cuts `src` into chunks that each hold at most one top-level item (plus the doc
-/// comments in front of it); whitespace and comments between items are not a chunk. A line starting with `import`, `fn`, `rule`, `exempt` or
-/// `policy` always begins a new chunk — those words never occur inside items. `let` also
-/// occurs inside rules and function blocks, so it begins a chunk only outside brackets
-/// or at column 0 (which keeps recovery working after a rule with a missing `}`).
+/// comments in front of it); whitespace and comments between items are not a chunk.
+/// A line starting with `import`, `fn`, `rule`, `exempt` or `policy` always begins a
+/// new chunk — those words never occur inside items. `let` also occurs inside rules and
+/// function blocks, so it begins a chunk only outside brackets or at column 0 (which
+/// keeps recovery working after a rule with a missing `}`).
 pub(super) fn split_items(src: &str) -> Vec<Chunk> {
     // Each line with its offset and what `line_brackets` finds in it.
     let mut lines: Vec<(usize, &str, usize)> = Vec::new();
