@@ -25,6 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check a policy (a `.warden` file or a directory of them) and report every problem.
+    #[command(after_help = CHECK_EXIT_CODES)]
     Check {
         /// The policy file or directory.
         policy: PathBuf,
@@ -33,6 +34,7 @@ enum Command {
         error_format: ErrorFormat,
     },
     /// Evaluate a change against a policy: prints the verdict and why, exits with its code.
+    #[command(after_help = EVAL_EXIT_CODES)]
     Eval {
         /// The policy file or directory.
         #[arg(long)]
@@ -91,6 +93,12 @@ enum Command {
         out: PathBuf,
     },
 }
+
+/// The exit codes of `warden::exit`, for `--help` (a test keeps them in step).
+const EVAL_EXIT_CODES: &str = "Exit codes: 0 allow, 3 require-approval, 4 deny, \
+    5 invalid policy or input (nothing was evaluated), 2 wrong usage.";
+const CHECK_EXIT_CODES: &str = "Exit codes: 0 no error (warnings allowed), \
+    5 the policy has errors or cannot be read, 2 wrong usage.";
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ErrorFormat {
@@ -261,4 +269,26 @@ fn eval(policy: &Path, change: &Path, facts: &[PathBuf], format: Format, options
     // the change and the report one allocation at a time.
     std::mem::forget((policy, input, report));
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_help_states_the_exit_codes_the_commands_use() {
+        for (code, meaning) in [
+            (exit::ALLOW, "allow"),
+            (exit::REQUIRE_APPROVAL, "require-approval"),
+            (exit::DENY, "deny"),
+            (exit::INVALID, "invalid policy or input"),
+        ] {
+            assert!(
+                EVAL_EXIT_CODES.contains(&format!("{code} {meaning}")),
+                "{meaning}"
+            );
+        }
+        assert!(CHECK_EXIT_CODES.contains(&format!("{} no error", exit::ALLOW)));
+        assert!(CHECK_EXIT_CODES.contains(&format!("{} the policy has errors", exit::INVALID)));
+    }
 }
