@@ -82,8 +82,36 @@ pub fn parse_change(json: &str) -> Result<Loaded<Change>, InputError> {
 }
 
 /// Parses a fact file (`principals`, `services`, `calendar`).
+///
+/// A file that gives no facts but has unknown fields is rejected rather than merged
+/// with warnings: it is a misspelt key (`principal`) or the wrong file (a change), and
+/// evaluating without the facts it was meant to give could let a change through.
 pub fn parse_facts(json: &str) -> Result<Loaded<Facts>, InputError> {
-    parse(json)
+    let loaded: Loaded<Facts> = parse(json)?;
+    let facts = &loaded.value;
+    let no_facts =
+        facts.principals.is_empty() && facts.services.is_empty() && facts.calendar.is_none();
+    if no_facts && !loaded.warnings.is_empty() {
+        const SHOWN: usize = 3;
+        let unknown: Vec<String> = loaded
+            .warnings
+            .iter()
+            .take(SHOWN)
+            .map(|w| format!("`{}`", w.path))
+            .collect();
+        let mut listed = unknown.join(", ");
+        if loaded.warnings.len() > SHOWN {
+            listed.push_str(&format!(" and {} more", loaded.warnings.len() - SHOWN));
+        }
+        return Err(InputError::at(
+            "$",
+            format!(
+                "expected facts (`principals`, `services` or `calendar`), found none, \
+                 only unknown fields ({listed}): is this a fact file?"
+            ),
+        ));
+    }
+    Ok(loaded)
 }
 
 fn parse<T: DeserializeOwned>(json: &str) -> Result<Loaded<T>, InputError> {

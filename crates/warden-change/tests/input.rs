@@ -139,9 +139,32 @@ fn unknown_fields_are_warnings() {
             "$.extra: unknown field `extra`, ignored",
         ]
     );
-    let facts = parse_facts(r#"{ "principal": {}, "services": null }"#).unwrap();
+    let facts =
+        parse_facts(r#"{ "principals": { "a": { "kind": "human" } }, "teams": {} }"#).unwrap();
     assert_eq!(facts.warnings.len(), 1);
-    assert_eq!(facts.warnings[0].path, "$.principal");
+    assert_eq!(facts.warnings[0].path, "$.teams");
+}
+
+/// A misspelt key, or a change passed as a fact file, would silently drop every fact.
+#[test]
+fn a_fact_file_with_no_facts_and_unknown_fields_is_rejected() {
+    let error = parse_facts(r#"{ "principal": { "a": { "kind": "human" } } }"#).unwrap_err();
+    assert_eq!(error.path, "$");
+    assert_eq!(
+        error.message,
+        "expected facts (`principals`, `services` or `calendar`), found none, only \
+         unknown fields (`$.principal`): is this a fact file?"
+    );
+    let (_, change) = CHANGES[0];
+    let error = parse_facts(change).unwrap_err();
+    assert!(
+        error.message.contains("(`$.schema`, `$.kind`, `$.id` and "),
+        "{}",
+        error.message
+    );
+    // No facts and nothing unknown is an empty fact file, which is fine.
+    assert!(parse_facts("{}").unwrap().warnings.is_empty());
+    assert!(parse_facts(r#"{ "principals": {}, "services": null }"#).is_ok());
 }
 
 #[test]
