@@ -215,6 +215,34 @@ fn unreadable_input_is_an_error_that_says_where() {
     }
 }
 
+/// Some editors start a UTF-8 file with a byte-order mark; it is not part of the text.
+#[test]
+fn a_leading_byte_order_mark_is_ignored_in_policies_and_inputs() {
+    let dir = TempDir::new("byte-order-mark");
+    let policy = dir.write(
+        "policy.warden",
+        b"\xef\xbb\xbfrule r {\n  when change.title == \"t\"\n  deny \"no\"\n}\n",
+    );
+    let change = dir.write(
+        "change.json",
+        b"\xef\xbb\xbf{\"schema\": \"warden.change/v1\", \"kind\": \"commit_range\",
+            \"id\": \"x\", \"evaluated_at\": \"2026-11-26T10:00:00Z\",
+            \"repository\": {\"name\": \"acme/shop\"}, \"title\": \"t\", \"author\": \"alice\",
+            \"revisions\": {\"base\": \"a\", \"head\": \"b\"}}",
+    );
+    let eval = warden(&["eval", "--policy", &policy, "--change", &change]);
+    let stderr = text(&eval.stderr);
+    assert_eq!(eval.status.code(), Some(4), "{stderr}");
+    assert!(
+        text(&eval.stdout).starts_with("deny"),
+        "{}",
+        text(&eval.stdout)
+    );
+    // Elsewhere than at the start, U+FEFF is text like any other: here, not a token.
+    let policy = dir.write("policy.warden", "rule r {\n  \u{feff}deny \"no\"\n}\n");
+    assert_eq!(warden(&["check", &policy]).status.code(), Some(5));
+}
+
 #[test]
 fn an_input_error_found_after_parsing_names_the_file_and_path_without_a_line() {
     let dir = TempDir::new("after-parsing");

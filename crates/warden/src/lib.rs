@@ -225,6 +225,9 @@ impl fmt::Display for LoadError {
 /// only when memory does.
 pub const MAX_READ_BYTES: u64 = 256 << 20;
 
+/// U+FEFF in UTF-8.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
 /// Reads a file as UTF-8 text of at most [`MAX_READ_BYTES`].
 pub fn read(path: &Path) -> Result<String, LoadError> {
     let io_error = |message: String| LoadError::Io {
@@ -237,7 +240,8 @@ pub fn read(path: &Path) -> Result<String, LoadError> {
 }
 
 /// Reads UTF-8 text of at most [`MAX_READ_BYTES`] from `reader`; `expected` is a hint
-/// of its size. The error says what is wrong, and where for text that is not UTF-8.
+/// of its size. A leading byte-order mark, which some editors write, is dropped. The
+/// error says what is wrong, and where for text that is not UTF-8.
 pub fn read_text(reader: impl std::io::Read, expected: u64) -> Result<String, String> {
     use std::io::Read as _;
     let capacity = expected.min(MAX_READ_BYTES) as usize;
@@ -251,6 +255,9 @@ pub fn read_text(reader: impl std::io::Read, expected: u64) -> Result<String, St
             "it is larger than {} MiB, the most Warden reads",
             MAX_READ_BYTES >> 20
         ));
+    }
+    if bytes.starts_with(BYTE_ORDER_MARK) {
+        bytes.drain(..BYTE_ORDER_MARK.len());
     }
     String::from_utf8(bytes).map_err(|error| {
         let offset = error.utf8_error().valid_up_to();
