@@ -131,14 +131,18 @@ impl<'a> Ctx<'a, '_> {
                 if self.bool(inner, frame)? {
                     return Ok(false);
                 }
+                // Why the negated condition is false: the part of it that is (`hour >= 9`:
+                // 8 >= 9 is false), its values when it is a comparison (8 >= 9 is false),
+                // or else the condition itself (`provenance` is false).
+                let inner_text = self.snippet(inner);
                 let detail = match self.first_failure(inner, frame)? {
-                    Some(failed) if failed.condition != self.snippet(inner) => {
+                    Some(failed) if failed.condition != inner_text => {
                         format!("`{}`: {}", failed.condition, failed.detail)
                     }
-                    Some(failed) => failed.detail,
-                    None => "false".to_string(),
+                    Some(failed) if failed.detail != FALSE => failed.detail,
+                    _ => format!("`{inner_text}` is false"),
                 };
-                out.push(self.witness(expr, format!("not: {detail}")));
+                out.push(self.witness(expr, detail));
                 true
             }
             ExprKind::Binary { op, lhs, rhs } => {
@@ -356,7 +360,10 @@ impl<'a> Ctx<'a, '_> {
                     n => format!("none of its {n} files matches"),
                 },
             ))),
-            _ => Ok(Some(self.witness(expr, "false".to_string()))),
+            _ => Ok(Some(self.witness(expr, FALSE.to_string()))),
         }
     }
 }
+
+/// The detail of a false condition that has nothing more specific to show.
+const FALSE: &str = "false";
