@@ -162,7 +162,7 @@ impl<'a> Ctx<'a, '_> {
                 {
                     return Ok(false);
                 }
-                let detail = self.comparison(*op, (lhs, left), (rhs, right), frame)?;
+                let detail = self.comparison(*op, (lhs, left), (rhs, right), true, frame)?;
                 out.push(self.witness(expr, detail));
                 true
             }
@@ -222,13 +222,14 @@ impl<'a> Ctx<'a, '_> {
         Ok(false)
     }
 
-    /// The operands of a comparison (each expression with its value), shown as values:
-    /// `6200 > 5000`.
+    /// A comparison shown with the values of its operands: `6200 > 5000`, or when it
+    /// does not hold `6200 > 9000 is false`; a count is followed by what it counts.
     fn comparison(
         &mut self,
         op: BinOp,
         (lhs, left): (&ir::Expr, Value<'a>),
         (rhs, right): (&ir::Expr, Value<'a>),
+        holds: bool,
         frame: &mut Frame<'a>,
     ) -> Result<'a, String> {
         let show = |ctx: &Self, value: &Value<'a>| match value {
@@ -246,8 +247,9 @@ impl<'a> Ctx<'a, '_> {
         if op == BinOp::Within
             && let Value::Node(window) = &right
         {
+            let relation = if holds { "is within" } else { "is not within" };
             return Ok(format!(
-                "{} is within {}",
+                "{} {relation} {}",
                 show(self, &left),
                 self.view.label(*window)
             ));
@@ -258,6 +260,9 @@ impl<'a> Ctx<'a, '_> {
             op.symbol(),
             show(self, &right)
         );
+        if !holds {
+            detail.push_str(" is false");
+        }
         for side in [lhs, rhs] {
             if let Some(members) = self.counted_members(side, frame)? {
                 detail.push_str(&members);
@@ -328,8 +333,8 @@ impl<'a> Ctx<'a, '_> {
             ExprKind::Binary { op, lhs, rhs } if !matches!(op, BinOp::Or | BinOp::Coalesce) => {
                 let left = self.eval(lhs, frame)?;
                 let right = self.eval(rhs, frame)?;
-                let detail = self.comparison(*op, (lhs, left), (rhs, right), frame)?;
-                Ok(Some(self.witness(expr, format!("{detail} is false"))))
+                let detail = self.comparison(*op, (lhs, left), (rhs, right), false, frame)?;
+                Ok(Some(self.witness(expr, detail)))
             }
             ExprKind::Builtin {
                 op: Builtin::Any,
