@@ -126,19 +126,19 @@ fn run_exemptions(ctx: &mut Ctx<'_, '_>) -> (BTreeMap<usize, String>, Vec<Exempt
     let mut exempted = BTreeMap::new();
     let mut reports = Vec::new();
     for exemption in &program.exemptions {
-        let mut frame = ctx.frame(exemption.frame.slots);
         let mut witnesses = Vec::new();
-        let result = ctx.with_lets(&exemption.lets, |ctx| {
-            match ctx.bool(&exemption.when, &mut frame) {
-                Ok(true) => ctx.witnesses(&exemption.when, &mut frame, &mut witnesses),
+        let result = ctx.in_frame(
+            exemption.frame.slots,
+            &exemption.lets,
+            |ctx, frame| match ctx.bool(&exemption.when, frame) {
+                Ok(true) => ctx.witnesses(&exemption.when, frame, &mut witnesses),
                 other => other,
-            }
-        });
+            },
+        );
         let (applied, error) = match result {
             Ok(applied) => (applied, None),
             Err(error) => (false, Some(error_report(ctx, &error))),
         };
-        ctx.recycle(frame);
         if applied {
             for rule in &exemption.rules {
                 exempted
@@ -196,11 +196,9 @@ fn run_rule<'a, 'p>(
     approvals: &Approvals<'a>,
     options: Options,
 ) -> (RuleReport, bool) {
-    let mut frame = ctx.frame(rule.frame.slots);
-    let result = ctx.with_lets(&rule.lets, |ctx| {
-        rule_body(ctx, rule, label, approvals, &mut frame, options)
+    let result = ctx.in_frame(rule.frame.slots, &rule.lets, |ctx, frame| {
+        rule_body(ctx, rule, label, approvals, frame, options)
     });
-    ctx.recycle(frame);
     match result {
         Ok(result) => result,
         Err(error) => {
@@ -664,13 +662,12 @@ fn override_counts<'a>(
     entry: &warden_change::model::Override,
     node: Node<'a>,
 ) -> Result<(), String> {
-    let mut frame = ctx.frame(rule.frame.slots);
-    if let Some(place) = frame.get_mut(rule.slot.0 as usize) {
-        *place = Value::Node(node);
-    }
-    let counts = override_holds(ctx, rule, entry, &mut frame);
-    ctx.recycle(frame);
-    counts
+    ctx.in_frame(rule.frame.slots, &[], |ctx, frame| {
+        if let Some(place) = frame.get_mut(rule.slot.0 as usize) {
+            *place = Value::Node(node);
+        }
+        override_holds(ctx, rule, entry, frame)
+    })
 }
 
 /// [`override_counts`] with `override` bound in `frame`.

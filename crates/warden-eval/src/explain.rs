@@ -95,11 +95,9 @@ impl<'a> Ctx<'a, '_> {
                 let Some(global) = self.program().globals.get(id.0 as usize) else {
                     return Ok(false);
                 };
-                let mut inner = self.frame(global.frame.slots);
-                let result =
-                    self.with_lets(&[], |ctx| ctx.witnesses(&global.value, &mut inner, out));
-                self.recycle(inner);
-                result?
+                self.in_frame(global.frame.slots, &[], |ctx, frame| {
+                    ctx.witnesses(&global.value, frame, out)
+                })?
             }
             ExprKind::Builtin {
                 op: Builtin::Any,

@@ -229,10 +229,24 @@ impl<'a, 'p> Ctx<'a, 'p> {
 
     /// A frame of `slots` unset slots; a recycled one when there is one (see
     /// [`Ctx::recycle`]).
-    pub fn frame(&mut self, slots: u32) -> Frame<'a> {
+    fn frame(&mut self, slots: u32) -> Frame<'a> {
         let mut frame = self.spare_frames.pop().unwrap_or_default();
         frame.resize(slots as usize, Value::Unset);
         frame
+    }
+
+    /// Runs `f` in a frame of `slots` slots, with `lets` as the body's `let`s, and
+    /// recycles the frame after: a rule, a definition, an exemption, an override.
+    pub fn in_frame<T>(
+        &mut self,
+        slots: u32,
+        lets: &'p [(ir::LocalId, ir::Expr)],
+        f: impl FnOnce(&mut Self, &mut Frame<'a>) -> T,
+    ) -> T {
+        let mut frame = self.frame(slots);
+        let result = self.with_lets(lets, |ctx| f(ctx, &mut frame));
+        self.recycle(frame);
+        result
     }
 
     fn error(expr: &ir::Expr, message: impl Into<String>) -> Box<EvalError> {
@@ -386,9 +400,9 @@ impl<'a, 'p> Ctx<'a, 'p> {
         if let Some(slot) = self.globals.get_mut(index) {
             *slot = GlobalSlot::InProgress;
         }
-        let mut frame = self.frame(global.frame.slots);
-        let result = self.with_lets(&[], |ctx| ctx.eval(&global.value, &mut frame));
-        self.recycle(frame);
+        let result = self.in_frame(global.frame.slots, &[], |ctx, frame| {
+            ctx.eval(&global.value, frame)
+        });
         if let Some(slot) = self.globals.get_mut(index) {
             *slot = GlobalSlot::Done(result.clone());
         }
