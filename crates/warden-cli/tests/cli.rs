@@ -49,6 +49,14 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Runs `warden` and asserts its exit code; its standard output and error.
+fn warden_exits(args: &[&str], code: i32) -> (String, String) {
+    let output = warden(args);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
+    (text(&output.stdout), stderr)
+}
+
 fn generate(dir: &TempDir, seed: &str) {
     let out = dir.path("");
     let output = warden(&[
@@ -181,9 +189,7 @@ fn check_compiles_every_regex_that_evaluation_leaves_for_first_use() {
         "let huge = regex(\"\\\\w{1000}\\\\w{1000}\")\n\
          rule titled {\n  when change.title matches_regex huge\n  deny \"no\"\n}\n",
     );
-    let check = warden(&["check", &policy]);
-    let stderr = text(&check.stderr);
-    assert_eq!(check.status.code(), Some(5), "{stderr}");
+    let (_, stderr) = warden_exits(&["check", &policy], 5);
     assert!(stderr.contains("is too large to compile"), "{stderr}");
     assert!(stderr.contains("policy.warden:1:18"), "{stderr}");
     assert!(stderr.contains("1 error"), "{stderr}");
@@ -196,9 +202,7 @@ fn unreadable_input_is_an_error_that_says_where() {
         "policy.warden",
         b"rule r {\n  when true\n  deny \"caf\xc3\xa9 \xff\"\n}\n",
     );
-    let check = warden(&["check", &policy]);
-    let stderr = text(&check.stderr);
-    assert_eq!(check.status.code(), Some(5), "{stderr}");
+    let (_, stderr) = warden_exits(&["check", &policy], 5);
     assert!(
         stderr.contains("not UTF-8 text: the byte at line 3, column 14 (offset 35)"),
         "{stderr}"
@@ -208,9 +212,7 @@ fn unreadable_input_is_an_error_that_says_where() {
     #[cfg(unix)]
     {
         let policy = dir.write("policy.warden", "rule r {\n  when true\n  deny \"no\"\n}\n");
-        let eval = warden(&["eval", "--policy", &policy, "--change", "/dev/zero"]);
-        let stderr = text(&eval.stderr);
-        assert_eq!(eval.status.code(), Some(5), "{stderr}");
+        let (_, stderr) = warden_exits(&["eval", "--policy", &policy, "--change", "/dev/zero"], 5);
         assert!(stderr.contains("larger than 256 MiB"), "{stderr}");
     }
 }
@@ -230,17 +232,11 @@ fn a_leading_byte_order_mark_is_ignored_in_policies_and_inputs() {
             \"repository\": {\"name\": \"acme/shop\"}, \"title\": \"t\", \"author\": \"alice\",
             \"revisions\": {\"base\": \"a\", \"head\": \"b\"}}",
     );
-    let eval = warden(&["eval", "--policy", &policy, "--change", &change]);
-    let stderr = text(&eval.stderr);
-    assert_eq!(eval.status.code(), Some(4), "{stderr}");
-    assert!(
-        text(&eval.stdout).starts_with("deny"),
-        "{}",
-        text(&eval.stdout)
-    );
+    let (stdout, _) = warden_exits(&["eval", "--policy", &policy, "--change", &change], 4);
+    assert!(stdout.starts_with("deny"), "{stdout}");
     // Elsewhere than at the start, U+FEFF is text like any other: here, not a token.
     let policy = dir.write("policy.warden", "rule r {\n  \u{feff}deny \"no\"\n}\n");
-    assert_eq!(warden(&["check", &policy]).status.code(), Some(5));
+    warden_exits(&["check", &policy], 5);
 }
 
 #[test]
@@ -253,9 +249,7 @@ fn an_input_error_found_after_parsing_names_the_file_and_path_without_a_line() {
             "evaluated_at": "2026-11-26T10:00:00Z", "repository": {"name": "acme/shop"},
             "title": "t", "author": "alice"}"#,
     );
-    let eval = warden(&["eval", "--policy", &policy, "--change", &change]);
-    let stderr = text(&eval.stderr);
-    assert_eq!(eval.status.code(), Some(5), "{stderr}");
+    let (_, stderr) = warden_exits(&["eval", "--policy", &policy, "--change", &change], 5);
     assert!(
         stderr.contains(&format!(
             "{change}: a pull_request change needs `revisions` (`base` and `head`) at `$.revisions`"
