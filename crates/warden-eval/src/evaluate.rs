@@ -12,7 +12,7 @@ use warden_check::ir::{self, Demand};
 use crate::approvals::{self, Approvals};
 use crate::interp::{Compiled, Ctx, EvalError, Frame, RuleLabel};
 use crate::report::*;
-use crate::value::{ApproverSet, Value};
+use crate::value::{ApproverSet, Value, write_joined};
 
 /// The name of the rule `require approval after last push` produces.
 pub const LAST_PUSH_RULE: &str = "approval_after_last_push";
@@ -43,7 +43,8 @@ pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Repor
     let program = ctx.program();
 
     let (exempted, exemptions) = run_exemptions(&mut ctx);
-    let mut rules = Vec::with_capacity(program.rules.len());
+    // One more for the `approval after last push` rule.
+    let mut rules = Vec::with_capacity(program.rules.len() + 1);
     let mut demanded_approvals = false;
     for (rule, label) in program.rules.iter().zip(compiled.labels()) {
         let mut report = match exempted.get(&label.index) {
@@ -207,7 +208,7 @@ fn run_rule<'a, 'p>(
                     "the rule could not be evaluated: {}",
                     error.message
                 )),
-                error: Some(error_report(ctx, &error)),
+                error: Some(Box::new(error_report(ctx, &error))),
                 ..blank_report(rule, label, Outcome::Error)
             };
             (report, false)
@@ -227,7 +228,7 @@ fn rule_body<'a>(
     if let Some(when) = &rule.when {
         if !ctx.bool(when, frame)? {
             if options.explain {
-                report.failed_condition = ctx.first_failure(when, frame)?;
+                report.failed_condition = ctx.first_failure(when, frame)?.map(Box::new);
             }
             return Ok((report, false));
         }
@@ -273,12 +274,8 @@ fn render<'a>(
                 // Lists read as prose in messages: `a, b, c`, not `[a, b, c]`.
                 match ctx.eval(expr, frame)? {
                     Value::List(items) if items.is_empty() => out.push_str("none"),
-                    Value::List(items) => {
-                        let parts: Vec<String> =
-                            items.iter().map(|i| i.display(&ctx.view)).collect();
-                        out.push_str(&parts.join(", "));
-                    }
-                    value => out.push_str(&value.display(&ctx.view)),
+                    Value::List(items) => write_joined(&items, &ctx.view, &mut out),
+                    value => value.write_display(&ctx.view, &mut out),
                 }
             }
         }
@@ -438,11 +435,9 @@ fn approval_group<'a>(
     approvals: &Approvals<'a>,
     frame: &mut Frame<'a>,
 ) -> Result<ApprovalGroup, Box<EvalError>> {
-    let condition_text = req.condition.as_ref().map(|c| ctx.snippet(c));
     let mut counted: Vec<String> = Vec::new();
     let mut not_counted = Vec::new();
-    let usable: Vec<&approvals::Approval<'a>> = approvals.usable(req.allow_stale).collect();
-    for approval in usable {
+    for approval in approvals.usable(req.allow_stale) {
         if !set.contains(&ctx.view, approval.approver)
             || counted.iter().any(|c| c == approval.approver)
         {
@@ -450,10 +445,10 @@ fn approval_group<'a>(
         }
         if approver_qualifies(ctx, req, approval.approver, frame)? {
             counted.push(approval.approver.to_string());
-        } else if let Some(text) = &condition_text {
+        } else if let Some(condition) = &req.condition {
             not_counted.push(NotCounted {
                 approver: approval.approver.to_string(),
-                reason: format!("does not satisfy `{text}`"),
+                reason: format!("does not satisfy `{}`", ctx.snippet(condition)),
             });
         }
     }
@@ -620,11 +615,11 @@ fn apply_overrides(ctx: &mut Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<Overr
             match verdict {
                 Ok(()) => {
                     report.outcome = Outcome::Overridden;
-                    report.overridden_by = Some(OverrideUse {
+                    report.overridden_by = Some(Box::new(OverrideUse {
                         by: entry.by.clone(),
                         reason: entry.reason.clone(),
                         incident: entry.incident.clone(),
-                    });
+                    }));
                     if let Some(r) = reports.get_mut(index) {
                         r.applied_to.push(report.name.to_string());
                     }

@@ -7,7 +7,7 @@ use warden_check::ir::{self, BinOp, Builtin, ExprKind};
 
 use crate::interp::{Ctx, Frame, Result, binary_values};
 use crate::report::Witness;
-use crate::value::Value;
+use crate::value::{Value, write_joined};
 
 /// Bounds the witnesses of one condition, so a condition over 10,000 files stays readable.
 const MAX_WITNESSES: usize = 12;
@@ -15,15 +15,21 @@ const MAX_WITNESSES: usize = 12;
 impl<'a> Ctx<'a, '_> {
     /// The source of `expr` on one line: runs of whitespace become one space.
     pub fn snippet(&self, expr: &ir::Expr) -> String {
-        let text = self.program().snippet(expr.file, expr.span);
-        let mut line = String::with_capacity(text.len());
-        for word in text.split_whitespace() {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
+        let mut line = String::new();
+        self.write_snippet(expr, &mut line);
         line
+    }
+
+    /// Appends [`Ctx::snippet`] to `out`.
+    fn write_snippet(&self, expr: &ir::Expr, out: &mut String) {
+        let text = self.program().snippet(expr.file, expr.span);
+        out.reserve(text.len());
+        for (index, word) in text.split_whitespace().enumerate() {
+            if index > 0 {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
     }
 
     fn witness(&self, expr: &ir::Expr, detail: String) -> Witness {
@@ -230,52 +236,63 @@ impl<'a> Ctx<'a, '_> {
         holds: bool,
         frame: &mut Frame<'a>,
     ) -> Result<'a, String> {
-        let show = |ctx: &Self, value: &Value<'a>| match value {
-            Value::Str(s) => format!("`{}`", s.as_str()),
-            Value::Glob(glob) => format!("`{}`", ctx.compiled.glob_patterns(*glob)),
-            Value::Regex(regex) => format!(
-                "regex `{}`",
-                ctx.program()
-                    .regexes
-                    .get(regex.0 as usize)
-                    .map_or("", |p| p.source.as_str())
-            ),
-            other => other.display(&ctx.view),
-        };
+        let mut detail = String::new();
+        self.write_operand(&left, &mut detail);
         if op == BinOp::Within
             && let Value::Node(window) = &right
         {
-            let relation = if holds { "is within" } else { "is not within" };
-            return Ok(format!(
-                "{} {relation} {}",
-                show(self, &left),
-                self.view.label(*window)
-            ));
+            detail.push_str(if holds {
+                " is within "
+            } else {
+                " is not within "
+            });
+            detail.push_str(&self.view.label(*window));
+            return Ok(detail);
         }
-        let mut detail = format!(
-            "{} {} {}",
-            show(self, &left),
-            op.symbol(),
-            show(self, &right)
-        );
+        detail.push(' ');
+        detail.push_str(op.symbol());
+        detail.push(' ');
+        self.write_operand(&right, &mut detail);
         if !holds {
             detail.push_str(" is false");
         }
         for side in [lhs, rhs] {
-            if let Some(members) = self.counted_members(side, frame)? {
-                detail.push_str(&members);
-            }
+            self.write_counted_members(side, frame, &mut detail)?;
         }
         Ok(detail)
     }
 
-    /// For `xs.len()` in a comparison, the elements behind the number:
+    /// An operand of a comparison: strings, globs and regexes quoted as written.
+    fn write_operand(&self, value: &Value<'a>, out: &mut String) {
+        match value {
+            Value::Str(s) => {
+                out.push('`');
+                out.push_str(s.as_str());
+                out.push('`');
+            }
+            Value::Glob(glob) => {
+                out.push('`');
+                out.push_str(&self.compiled.glob_patterns(*glob));
+                out.push('`');
+            }
+            Value::Regex(regex) => {
+                out.push_str("regex `");
+                let pattern = self.program().regexes.get(regex.0 as usize);
+                out.push_str(pattern.map_or("", |p| p.source.as_str()));
+                out.push('`');
+            }
+            other => other.write_display(&self.view, out),
+        }
+    }
+
+    /// For `xs.len()` in a comparison, appends the elements behind the number:
     /// ` (vetoes: ivan's review of a41e8b03)`, so a count explains itself.
-    fn counted_members(
+    fn write_counted_members(
         &mut self,
         expr: &ir::Expr,
         frame: &mut Frame<'a>,
-    ) -> Result<'a, Option<String>> {
+        out: &mut String,
+    ) -> Result<'a, ()> {
         const SHOWN: usize = 5;
         let ExprKind::Builtin {
             op: Builtin::Len,
@@ -283,30 +300,26 @@ impl<'a> Ctx<'a, '_> {
             ..
         } = &expr.kind
         else {
-            return Ok(None);
+            return Ok(());
         };
         let Some(list) = args.first() else {
-            return Ok(None);
+            return Ok(());
         };
         let Value::List(items) = self.eval(list, frame)? else {
-            return Ok(None);
+            return Ok(());
         };
         if items.is_empty() {
-            return Ok(None);
+            return Ok(());
         }
-        let mut shown: Vec<String> = items
-            .iter()
-            .take(SHOWN)
-            .map(|i| i.display(&self.view))
-            .collect();
+        out.push_str(" (");
+        self.write_snippet(list, out);
+        out.push_str(": ");
+        write_joined(items.get(..SHOWN).unwrap_or(&items), &self.view, out);
         if items.len() > SHOWN {
-            shown.push(format!("and {} more", items.len() - SHOWN));
+            out.push_str(&format!(", and {} more", items.len() - SHOWN));
         }
-        Ok(Some(format!(
-            " ({}: {})",
-            self.snippet(list),
-            shown.join(", ")
-        )))
+        out.push(')');
+        Ok(())
     }
 
     /// The first part of a false condition that made it false, for `--explain`.

@@ -111,13 +111,14 @@ pub struct RuleReport {
     pub requirements: Vec<Requirement>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exempted_by: Option<String>,
+    // The rarely set parts are boxed: a report is moved several times per rule.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub overridden_by: Option<OverrideUse>,
+    pub overridden_by: Option<Box<OverrideUse>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorReport>,
+    pub error: Option<Box<ErrorReport>>,
     /// With `--explain`, for a rule that did not apply: the first condition that failed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub failed_condition: Option<Witness>,
+    pub failed_condition: Option<Box<Witness>>,
 }
 
 /// One fact behind a decision: the condition as written, and what made it so.

@@ -169,42 +169,73 @@ impl<'a> Value<'a> {
 
     /// How a value reads in a message or an explanation.
     pub fn display(&self, view: &View<'a>) -> String {
+        let mut out = String::new();
+        self.write_display(view, &mut out);
+        out
+    }
+
+    /// Appends [`Value::display`] to `out`: messages and explanations are built in one
+    /// buffer rather than from a string per value.
+    pub fn write_display(&self, view: &View<'a>, out: &mut String) {
         match self {
-            Value::Null | Value::Unset => "null".to_string(),
-            Value::Bool(b) => b.to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Str(s) => s.as_str().to_string(),
-            Value::Time(t) => t.to_string(),
-            Value::Duration(seconds) => format_duration(*seconds),
-            Value::Glob(id) => format!("glob #{}", id.0),
-            Value::Regex(id) => format!("regex #{}", id.0),
-            Value::Approvers(set) => set.to_string(),
+            Value::Null | Value::Unset => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => append(out, format_args!("{i}")),
+            Value::Str(s) => out.push_str(s.as_str()),
+            Value::Time(t) => append(out, format_args!("{t}")),
+            Value::Duration(seconds) => write_duration(*seconds, out),
+            Value::Glob(id) => append(out, format_args!("glob #{}", id.0)),
+            Value::Regex(id) => append(out, format_args!("regex #{}", id.0)),
+            Value::Approvers(set) => append(out, format_args!("{set}")),
             Value::List(items) => {
-                let parts: Vec<String> = items.iter().map(|v| v.display(view)).collect();
-                format!("[{}]", parts.join(", "))
+                out.push('[');
+                write_joined(items, view, out);
+                out.push(']');
             }
             Value::Map(map) => {
-                let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-                format!("{{{}}}", parts.join(", "))
+                out.push('{');
+                for (index, (key, value)) in map.iter().enumerate() {
+                    if index > 0 {
+                        out.push_str(", ");
+                    }
+                    append(out, format_args!("{key}: {value}"));
+                }
+                out.push('}');
             }
-            Value::Node(node) => view.label(*node),
+            Value::Node(node) => out.push_str(&view.label(*node)),
         }
     }
 }
 
-/// `90m`, `2h30m`, `1d`, `45s`.
-pub fn format_duration(seconds: i64) -> String {
-    if seconds == 0 {
-        return "0s".to_string();
+/// Appends the values as prose, `a, b, c`.
+pub fn write_joined<'a>(items: &[Value<'a>], view: &View<'a>, out: &mut String) {
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            out.push_str(", ");
+        }
+        item.write_display(view, out);
     }
-    let sign = if seconds < 0 { "-" } else { "" };
+}
+
+/// Appends formatted text; writing to a `String` cannot fail.
+fn append(out: &mut String, text: fmt::Arguments<'_>) {
+    let _ = fmt::Write::write_fmt(out, text);
+}
+
+/// `90m`, `2h30m`, `1d`, `45s`.
+fn write_duration(seconds: i64, out: &mut String) {
+    if seconds == 0 {
+        out.push_str("0s");
+        return;
+    }
+    if seconds < 0 {
+        out.push('-');
+    }
     let mut rest = seconds.unsigned_abs();
-    let mut out = String::from(sign);
     for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
         if rest >= size {
-            out.push_str(&format!("{}{unit}", rest / size));
+            append(out, format_args!("{}{unit}", rest / size));
             rest %= size;
         }
     }
-    out
 }
