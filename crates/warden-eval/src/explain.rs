@@ -24,6 +24,15 @@ impl<'a> Ctx<'a, '_> {
     fn write_snippet(&self, expr: &ir::Expr, out: &mut String) {
         let text = self.program().snippet(expr.file, expr.span);
         out.reserve(text.len());
+        // Most snippets are already one line with single spaces: copied as they are.
+        let one_line = text.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+            && !text.starts_with(' ')
+            && !text.ends_with(' ')
+            && !text.contains("  ");
+        if one_line {
+            out.push_str(text);
+            return;
+        }
         for (index, word) in text.split_whitespace().enumerate() {
             if index > 0 {
                 out.push(' ');
