@@ -536,19 +536,29 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
     let open = if at_end {
         scan::unclosed(text).last().copied()
     } else {
-        None
+        // Inside parentheses or a list, where the closing bracket was one of the
+        // expected tokens (`f(a > 3`): point at the bracket left open. (A rule's `{` is
+        // left to the more specific advice below.)
+        let before = text.get(..at.saturating_sub(place.start)).unwrap_or("");
+        scan::unclosed(before)
+            .last()
+            .copied()
+            .filter(|&(_, bracket)| {
+                bracket != b'{' && expects.contains(&Expect::Close(closing(bracket)))
+            })
     };
     let help = if let Some((offset, bracket)) = open {
         let abs = place.start + offset;
-        let close = match bracket {
-            b'(' => ')',
-            b'[' => ']',
-            _ => '}',
+        let close = closing(bracket);
+        let state = if at_end {
+            "is never closed"
+        } else {
+            "is still open here"
         };
         diagnostic = diagnostic.with_label(
             file,
             Span::new(abs, abs + 1),
-            format!("this `{}` is never closed", bracket as char),
+            format!("this `{}` {state}", bracket as char),
         );
         format!(
             "add the missing `{close}` for the `{}` on line {}",
@@ -586,6 +596,15 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
         summary(place)
     };
     diagnostic.with_help(help)
+}
+
+/// The bracket that closes `open`.
+fn closing(open: u8) -> &'static str {
+    match open {
+        b'(' => ")",
+        b'[' => "]",
+        _ => "}",
+    }
 }
 
 /// The diagnostic for nesting deeper than [`MAX_NESTING`] found by the pre-pass.
