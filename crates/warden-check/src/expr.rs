@@ -1124,6 +1124,28 @@ impl Checker<'_> {
                         "a regex",
                         Some("use `matches_regex` for regular expressions".to_string()),
                     );
+                } else if matches!(rhs.ty, Type::Str | Type::Enum(_)) {
+                    // Patterns are checked and compiled when the policy loads, so a string
+                    // value cannot become one.
+                    let (kind, example) = if op == A::Matches {
+                        ("glob", "glob(\"src/**\")")
+                    } else {
+                        ("regex", "regex(\"^v[0-9]+\")")
+                    };
+                    let symbol = op.symbol();
+                    self.error(
+                        body.file,
+                        rhs.span,
+                        "type-mismatch",
+                        format!("`{symbol}` takes a {kind}, found a `string`"),
+                        &format!("a `string`, not a {kind}"),
+                        Some(format!(
+                            "write the pattern as a {kind} (`let p = {example}`) or as a string \
+                             literal right of `{symbol}`: patterns are checked when the policy \
+                             loads, so a string value cannot become one; compare strings with \
+                             `==`, `starts_with` or `ends_with`"
+                        )),
+                    );
                 } else {
                     self.expect_type(
                         body.file,
