@@ -5,11 +5,13 @@
 //! then [`Change::validate`]; any error rejects the input whole.
 
 use std::cell::Cell;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
 
 use serde::de::DeserializeOwned;
 
-use crate::model::{Change, ChangeKind, FactKey, Facts};
+use crate::model::{Change, ChangeKind, FactKey, Facts, Ids};
 use crate::strict::Strict;
 use crate::time::time_zone;
 
@@ -542,9 +544,33 @@ impl Change {
                 }
             }
         }
+        // A file or commit listed twice would be counted twice (lines, approvals after
+        // the last push): such input is ambiguous, so it is rejected.
+        let mut paths = FirstSeen::with_capacity(self.files.len());
         for (i, file) in self.files.iter().enumerate() {
             errors.non_negative(|| format!("$.files[{i}].additions"), file.additions);
             errors.non_negative(|| format!("$.files[{i}].deletions"), file.deletions);
+            if let Some(first) = paths.repeat(&file.path, i) {
+                errors.push(
+                    format!("$.files[{i}].path"),
+                    format!(
+                        "the file {} is listed twice (first at `$.files[{first}]`); a change lists each file once",
+                        quote_str(&file.path)
+                    ),
+                );
+            }
+        }
+        let mut shas = FirstSeen::with_capacity(self.commits.len());
+        for (i, commit) in self.commits.iter().enumerate() {
+            if let Some(first) = shas.repeat(&commit.sha, i) {
+                errors.push(
+                    format!("$.commits[{i}].sha"),
+                    format!(
+                        "the commit {} is listed twice (first at `$.commits[{first}]`); a change lists each commit once",
+                        quote_str(&commit.sha)
+                    ),
+                );
+            }
         }
         errors.non_negative(|| "$.threads.unresolved".into(), self.threads.unresolved);
         for (i, wave) in self.deployment.iter().flat_map(|d| &d.plan).enumerate() {
@@ -606,6 +632,26 @@ impl Change {
 }
 
 struct Errors(Vec<InputError>);
+
+/// The index at which each key of a list was first seen.
+struct FirstSeen<'c>(HashMap<&'c str, usize, Ids>);
+
+impl<'c> FirstSeen<'c> {
+    fn with_capacity(capacity: usize) -> Self {
+        FirstSeen(HashMap::with_capacity_and_hasher(capacity, Ids::default()))
+    }
+
+    /// Records `key` at `index`; the index of its first occurrence when it was seen before.
+    fn repeat(&mut self, key: &'c str, index: usize) -> Option<usize> {
+        match self.0.entry(key) {
+            Entry::Occupied(first) => Some(*first.get()),
+            Entry::Vacant(slot) => {
+                slot.insert(index);
+                None
+            }
+        }
+    }
+}
 
 impl Errors {
     fn push(&mut self, path: impl Into<String>, message: String) {
