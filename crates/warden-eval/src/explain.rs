@@ -350,6 +350,24 @@ impl<'a> Ctx<'a, '_> {
                 }
             }
             ExprKind::Cached { expr: inner, .. } => self.first_failure(inner, frame),
+            ExprKind::Binary { op: BinOp::Or, .. } => {
+                // Every alternative is false: each says why, with its values.
+                let mut alternatives = Vec::new();
+                or_operands(expr, &mut alternatives);
+                let mut detail = String::new();
+                for alternative in alternatives {
+                    if let Some(failed) = self.first_failure(alternative, frame)? {
+                        if !detail.is_empty() {
+                            detail.push_str("; ");
+                        }
+                        detail.push('`');
+                        detail.push_str(&failed.condition);
+                        detail.push_str("`: ");
+                        detail.push_str(&failed.detail);
+                    }
+                }
+                Ok(Some(self.witness(expr, detail)))
+            }
             ExprKind::Binary { op, lhs, rhs } if !matches!(op, BinOp::Or | BinOp::Coalesce) => {
                 let left = self.eval(lhs, frame)?;
                 let right = self.eval(rhs, frame)?;
@@ -387,6 +405,21 @@ impl<'a> Ctx<'a, '_> {
             ))),
             _ => Ok(Some(self.witness(expr, FALSE.to_string()))),
         }
+    }
+}
+
+/// The operands of a chain of `or`s, left to right: `a or b or c` gives `a`, `b`, `c`.
+fn or_operands<'e>(expr: &'e ir::Expr, out: &mut Vec<&'e ir::Expr>) {
+    match &expr.kind {
+        ExprKind::Binary {
+            op: BinOp::Or,
+            lhs,
+            rhs,
+        } => {
+            or_operands(lhs, out);
+            or_operands(rhs, out);
+        }
+        _ => out.push(expr),
     }
 }
 
