@@ -780,9 +780,14 @@ pub fn hover(workspace: &Workspace<'_>, file: usize, offset: usize) -> Option<(S
                 return Some((format!("`{word}` — {doc}"), span));
             }
             if let Some((name, ty, doc)) = GLOBALS.iter().find(|(name, _, _)| *name == word) {
-                let record_doc = record(ty).map_or("", |r| r.doc);
+                // The record's own description, unless it only says the same again
+                // (`Change` is "the change being evaluated" too).
+                let record_doc = record(ty)
+                    .map(|r| r.doc)
+                    .filter(|r| !r.starts_with(doc.trim_end_matches('.')))
+                    .map_or(String::new(), |r| format!(" {r}"));
                 return Some((
-                    format!("```warden\n{name}: {ty}\n```\n\n{doc} {record_doc}"),
+                    format!("```warden\n{name}: {ty}\n```\n\n{doc}{record_doc}"),
                     span,
                 ));
             }
@@ -1178,6 +1183,17 @@ fn own_files(c: Change) -> bool = c.files.len() > 0
         assert!(hover.contains("f: File"), "{hover}");
         let hover = hover_at("(approver)", 1);
         assert!(hover.contains("approver: Principal"), "{hover}");
+    }
+
+    #[test]
+    fn hover_on_a_global_says_what_it_is_once() {
+        let hover = hover_at("change.files.filter", 0);
+        assert!(hover.contains("change: Change"), "{hover}");
+        assert_eq!(
+            hover.matches("The change being evaluated").count(),
+            1,
+            "{hover}"
+        );
     }
 
     #[test]
