@@ -321,16 +321,21 @@ fn unclosed_hole(src: &str, start: usize, end: usize) -> Option<usize> {
     let text = src.get(start..end)?;
     let bytes = text.as_bytes();
     let mut found = None;
+    // The string after an `if`'s `else` is plain text, not a message.
+    let mut nesting = scan::Nesting::default();
+    let mut after_if_else = false;
     scan::tokens(text, |token| {
         if let scan::Tok::Other(quote) = token
             && found.is_none()
             && bytes.get(quote) == Some(&b'"')
+            && !after_if_else
             && scan::is_template_at(text, quote)
         {
             found = scan::read_string(bytes, quote, true)
                 .stray_brace
                 .map(|brace| start + brace);
         }
+        after_if_else = nesting.step(token);
     });
     found
 }

@@ -62,7 +62,8 @@ pub(super) fn hole_end(bytes: &[u8], open: usize) -> Option<usize> {
 /// word before it is `deny`, `message` or `else`. In a message a quote inside a `{…}`
 /// hole opens a string literal instead of ending the message. (`else` also ends an
 /// `if`, whose string the grammar reads as plain; they differ only for a string that
-/// holds a `{`, a quote and a `}` in that order on one line.)
+/// holds a `{`, a quote and a `}` in that order on one line. The search for unclosed
+/// holes tells the two apart with [`Nesting`].)
 pub(super) fn is_template_at(text: &str, quote: usize) -> bool {
     let before = text
         .get(..quote)
@@ -410,41 +411,58 @@ pub(super) fn nesting_violation(text: &str) -> Option<(usize, usize)> {
     if brackets + ifs <= MAX_NESTING {
         return None;
     }
-    let mut stack: Vec<u8> = Vec::new();
+    let mut nesting = Nesting::default();
     let mut found = None;
     tokens(text, |t| {
         if found.is_some() {
             return;
         }
-        match t {
-            Tok::Open(i, b) => {
-                stack.push(b);
-                if stack.len() > MAX_NESTING {
-                    found = Some((i, 1));
-                }
-            }
-            Tok::Word(i, "if") => {
-                stack.push(b'i');
-                if stack.len() > MAX_NESTING {
-                    found = Some((i, 2));
-                }
-            }
-            Tok::Word(_, "else") if stack.last() == Some(&b'i') => {
-                stack.pop();
+        nesting.step(t);
+        if nesting.depth() > MAX_NESTING {
+            found = match t {
+                Tok::Open(i, _) => Some((i, 1)),
+                Tok::Word(i, _) => Some((i, 2)),
+                _ => None,
+            };
+        }
+    });
+    found
+}
+
+/// Bracket and `if … else` nesting, followed token by token.
+#[derive(Default)]
+pub(super) struct Nesting {
+    /// The open brackets, and `b'i'` for an `if` waiting for its `else`.
+    stack: Vec<u8>,
+}
+
+impl Nesting {
+    /// Follows one token; says whether it is the `else` of an open `if`.
+    pub(super) fn step(&mut self, token: Tok<'_>) -> bool {
+        match token {
+            Tok::Open(_, b) => self.stack.push(b),
+            Tok::Word(_, "if") => self.stack.push(b'i'),
+            Tok::Word(_, "else") if self.stack.last() == Some(&b'i') => {
+                self.stack.pop();
+                return true;
             }
             Tok::Close(_, b) => {
                 // Closing a bracket also ends any `if` left open inside it.
-                while stack.last() == Some(&b'i') {
-                    stack.pop();
+                while self.stack.last() == Some(&b'i') {
+                    self.stack.pop();
                 }
-                if stack.last().is_some_and(|&open| matching(open) == b) {
-                    stack.pop();
+                if self.stack.last().is_some_and(|&open| matching(open) == b) {
+                    self.stack.pop();
                 }
             }
             _ => {}
         }
-    });
-    found
+        false
+    }
+
+    pub(super) fn depth(&self) -> usize {
+        self.stack.len()
+    }
 }
 
 fn matching(open: u8) -> u8 {
