@@ -276,6 +276,32 @@ fn previous_word(src: &str, start: usize, at: usize) -> Option<&str> {
     (!word.is_empty()).then_some(word)
 }
 
+/// The operator that ends `head` (`a +`, `x and`), waiting for its operand.
+fn trailing_operator(head: &str) -> Option<&str> {
+    const SYMBOLS: [&str; 12] = [
+        "==", "!=", "<=", ">=", "??", "<", ">", "+", "-", "*", "/", "%",
+    ];
+    const WORDS: [&str; 7] = [
+        "and",
+        "or",
+        "not",
+        "in",
+        "matches",
+        "matches_regex",
+        "within",
+    ];
+    let head = head.trim_end();
+    // A lambda's `=>` and a return type's `->` end with an operator's character.
+    if head.ends_with("=>") || head.ends_with("->") {
+        return None;
+    }
+    if let Some(symbol) = SYMBOLS.iter().find(|s| head.ends_with(**s)) {
+        return Some(symbol);
+    }
+    let word = previous_word(head, 0, head.len())?;
+    WORDS.contains(&word).then_some(word)
+}
+
 fn line_of(src: &str, at: usize) -> usize {
     src.as_bytes()[..at.min(src.len())]
         .iter()
@@ -597,6 +623,12 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
             .to_string()
     } else if expects.contains(&Expect::Demand) && found_text == "message" {
         "`message` comes last in a rule, after at least one demand".to_string()
+    } else if let Some(operator) = text
+        .get(..at.saturating_sub(place.start))
+        .and_then(trailing_operator)
+        .filter(|_| expects.contains(&Expect::Thing(AN_EXPRESSION)))
+    {
+        format!("`{operator}` needs an operand after it: complete the expression, or remove it")
     } else {
         summary(place)
     };
