@@ -12,7 +12,7 @@ use std::rc::Rc;
 use sha2::{Digest as _, Sha256};
 use warden_change::{Change, InputError, InputWarning};
 use warden_check::SourceFile;
-use warden_syntax::{Diagnostic, FileId};
+use warden_syntax::{Diagnostic, FileId, Span};
 
 pub use warden_change;
 pub use warden_check::ir::Program;
@@ -145,6 +145,14 @@ fn analyze_with<'t>(policy: impl Iterator<Item = (String, &'t str)>, all_std: bo
         .collect();
     let (program, mut check_diagnostics) = warden_check::check(&files, &names);
     diagnostics.append(&mut check_diagnostics);
+    if !all_std
+        && let Some(program) = &program
+        && program.rules.is_empty()
+        && !program.settings.approval_after_last_push
+        && !diagnostics.iter().any(Diagnostic::is_error)
+    {
+        diagnostics.push(no_rules());
+    }
     warden_syntax::sort_diagnostics(&mut diagnostics);
     let program = if diagnostics.iter().any(Diagnostic::is_error) {
         None
@@ -156,6 +164,21 @@ fn analyze_with<'t>(policy: impl Iterator<Item = (String, &'t str)>, all_std: bo
         diagnostics,
         program,
     }
+}
+
+/// The warning for a policy without rules: it allows every change, which is seldom
+/// what was meant (a library file checked alone, or `--policy` pointing at the wrong
+/// place). Shown at the start of the first file.
+fn no_rules() -> Diagnostic {
+    Diagnostic::warning(
+        "no-rules",
+        "the policy has no rules, so it allows every change",
+    )
+    .with_label(FileId(0), Span::new(0, 0), "no `rule` in this policy")
+    .with_help(
+        "add a `rule`; or check the directory that holds the rules: a file checked on its \
+             own is a whole policy",
+    )
 }
 
 /// Whether a parsed file imports the standard module at `std_path` (`std/ai.warden`).
