@@ -290,7 +290,15 @@ fn trailing_operator(head: &str) -> Option<&str> {
         "matches_regex",
         "within",
     ];
-    let head = head.trim_end();
+    // The code before the error, its comments and trailing blank space cut off.
+    let mut head = head.trim_end();
+    loop {
+        let line_start = head.rfind('\n').map_or(0, |i| i + 1);
+        let Some(comment) = head.get(line_start..).and_then(scan::comment_start) else {
+            break;
+        };
+        head = head.get(..line_start + comment).unwrap_or("").trim_end();
+    }
     // A lambda's `=>` and a return type's `->` end with an operator's character.
     if head.ends_with("=>") || head.ends_with("->") {
         return None;
