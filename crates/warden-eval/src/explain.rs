@@ -3,6 +3,8 @@
 //! of a condition that was false. Only run after a rule's outcome is known, so
 //! explanation-building stays off the hot path.
 
+use std::fmt::Write as _;
+
 use warden_check::ir::{self, BinOp, Builtin, ExprKind};
 
 use crate::interp::{Ctx, Frame, Result, binary_values};
@@ -325,7 +327,7 @@ impl<'a> Ctx<'a, '_> {
         out.push_str(": ");
         write_joined(items.get(..SHOWN).unwrap_or(&items), &self.view, out);
         if items.len() > SHOWN {
-            out.push_str(&format!(", and {} more", items.len() - SHOWN));
+            let _ = write!(out, ", and {} more", items.len() - SHOWN);
         }
         out.push(')');
         Ok(())

@@ -583,12 +583,15 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
             .last()
             .copied()
             .filter(|&(_, bracket)| {
-                bracket != b'{' && expects.contains(&Expect::Close(closing(bracket)))
+                bracket != b'{'
+                    && expects.iter().any(|e| {
+                        matches!(e, Expect::Close(c) if c.as_bytes() == [scan::matching(bracket)])
+                    })
             })
     };
     let help = if let Some((offset, bracket)) = open {
         let abs = place.start + offset;
-        let close = closing(bracket);
+        let close = char::from(scan::matching(bracket));
         let state = if at_end {
             "is never closed"
         } else {
@@ -641,15 +644,6 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
         summary(place)
     };
     diagnostic.with_help(help)
-}
-
-/// The bracket that closes `open`.
-fn closing(open: u8) -> &'static str {
-    match open {
-        b'(' => ")",
-        b'[' => "]",
-        _ => "}",
-    }
 }
 
 /// The diagnostic for nesting deeper than [`MAX_NESTING`] found by the pre-pass.

@@ -465,7 +465,8 @@ impl Nesting {
     }
 }
 
-fn matching(open: u8) -> u8 {
+/// The bracket that closes `open`.
+pub(super) fn matching(open: u8) -> u8 {
     match open {
         b'(' => b')',
         b'[' => b']',
