@@ -304,12 +304,19 @@ pub fn read_text(reader: impl std::io::Read, expected: u64) -> Result<String, St
 
 /// Reads a policy: one `.warden` file, or every `.warden` file below a directory
 /// (hidden directories and links to directories skipped), in sorted path order.
+///
+/// The path the user names is followed wherever it leads, and a file named there may
+/// be a pipe (`<(git show …)`). What the directory holds is not named by the user (in
+/// CI it comes from the pull request), so every `.warden` entry must be a regular file,
+/// or a symbolic link to one inside the directory; anything else is an error naming
+/// the entry, and nothing of a refused link's target is read.
 pub fn read_policy(path: &Path) -> Result<Vec<SourceText>, LoadError> {
-    let metadata = std::fs::metadata(path).map_err(|e| LoadError::Io {
+    let io_error = |e: std::io::Error| LoadError::Io {
         path: path.to_path_buf(),
         message: e.to_string(),
-    })?;
-    if metadata.is_file() {
+    };
+    let metadata = std::fs::metadata(path).map_err(io_error)?;
+    if !metadata.is_dir() {
         let name = path.file_name().map_or_else(
             || "policy.warden".to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -319,8 +326,12 @@ pub fn read_policy(path: &Path) -> Result<Vec<SourceText>, LoadError> {
             text: read(path)?,
         }]);
     }
+    let walk = Walk {
+        root: path,
+        canonical_root: std::fs::canonicalize(path).map_err(io_error)?,
+    };
     let mut found = Vec::new();
-    collect_warden_files(path, path, &mut found)?;
+    walk.collect(path, &mut found)?;
     found.sort();
     if found.is_empty() {
         return Err(LoadError::Io {
@@ -339,40 +350,137 @@ pub fn read_policy(path: &Path) -> Result<Vec<SourceText>, LoadError> {
         .collect()
 }
 
-fn collect_warden_files(
-    root: &Path,
-    dir: &Path,
-    out: &mut Vec<(String, PathBuf)>,
-) -> Result<(), LoadError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| LoadError::Io {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    for entry in entries.flatten() {
-        // The entry's name and type come with the directory listing; only a symbolic
-        // link needs a `stat` to learn what it points to, and only a directory or a
-        // `.warden` file needs its full path (a policy directory may hold many other
-        // files: cases, changes, facts). A link to a directory is not followed: two
-        // links to `.` would make the walk exponential, and a link to a directory of
-        // the policy would load its files twice.
-        let name = entry.file_name();
-        let is_dir = match entry.file_type() {
-            Ok(kind) if kind.is_symlink() && entry.path().is_dir() => continue,
-            Ok(kind) => kind.is_dir(),
-            Err(_) => std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_dir()),
-        };
-        if is_dir {
-            if !name.as_encoded_bytes().starts_with(b".") {
-                collect_warden_files(root, &entry.path(), out)?;
-            }
-        } else if has_warden_extension(name.as_encoded_bytes()) {
+/// The walk of a policy directory.
+struct Walk<'a> {
+    root: &'a Path,
+    /// The root with every link resolved, to tell whether a link leads outside it.
+    canonical_root: PathBuf,
+}
+
+impl Walk<'_> {
+    /// Adds the `.warden` files below `dir` (relative path, path to read) to `out`.
+    fn collect(&self, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), LoadError> {
+        let entries = std::fs::read_dir(dir).map_err(|e| LoadError::Io {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        for entry in entries.flatten() {
+            // The entry's name and type come with the directory listing, without
+            // following a link or opening anything (opening a named pipe would wait for
+            // a writer); only a directory or a `.warden` entry needs its full path (a
+            // policy directory may hold many other files: cases, changes, facts).
+            let name = entry.file_name();
             let path = entry.path();
-            if let Ok(relative) = path.strip_prefix(root) {
-                out.push((relative.to_string_lossy().replace('\\', "/"), path));
+            let kind = match entry.file_type() {
+                Ok(kind) => kind,
+                Err(_) => std::fs::symlink_metadata(&path)
+                    .map_err(|e| self.refused(&path, e.to_string()))?
+                    .file_type(),
+            };
+            let is_policy_file = has_warden_extension(name.as_encoded_bytes());
+            if kind.is_dir() {
+                if name.as_encoded_bytes().starts_with(b".") {
+                    continue;
+                }
+                if is_policy_file {
+                    return Err(self.refused(&path, not_a_file("a directory")));
+                }
+                self.collect(&path, out)?;
+            } else if !is_policy_file {
+                // Not part of the policy. A link to a directory is not followed either:
+                // two links to `.` would make the walk exponential, and a link to a
+                // directory of the policy would load its files twice.
+                continue;
+            } else if kind.is_file() {
+                out.push((self.relative(&path), path));
+            } else if kind.is_symlink() {
+                let target = self.linked_file(&path)?;
+                out.push((self.relative(&path), target));
+            } else {
+                return Err(self.refused(&path, not_a_file(kind_name(kind))));
             }
         }
+        Ok(())
     }
-    Ok(())
+
+    /// The file a `.warden` link leads to, which must be a regular file inside the
+    /// policy directory: in CI the policy comes from the change under review, and a
+    /// link to a file elsewhere (a secret) would have its first lines shown in a
+    /// syntax error.
+    fn linked_file(&self, link: &Path) -> Result<PathBuf, LoadError> {
+        let target = std::fs::canonicalize(link).map_err(|e| {
+            self.refused(
+                link,
+                format!("it is a symbolic link whose target cannot be opened ({e})"),
+            )
+        })?;
+        if !target.starts_with(&self.canonical_root) {
+            return Err(self.refused(
+                link,
+                "it is a symbolic link to a file outside the policy directory, and Warden \
+                 reads no file outside it; copy the file into the policy directory"
+                    .to_string(),
+            ));
+        }
+        let kind = std::fs::metadata(&target)
+            .map_err(|e| self.refused(link, e.to_string()))?
+            .file_type();
+        if !kind.is_file() {
+            return Err(self.refused(
+                link,
+                format!(
+                    "it is a symbolic link to {}, not to a regular file",
+                    kind_name(kind)
+                ),
+            ));
+        }
+        Ok(target)
+    }
+
+    /// `path` relative to the policy root, with `/` between names.
+    fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/")
+    }
+
+    /// The error for an entry of the policy directory, named relative to the policy.
+    fn refused(&self, path: &Path, message: String) -> LoadError {
+        LoadError::Io {
+            path: PathBuf::from(self.relative(path)),
+            message,
+        }
+    }
+}
+
+fn not_a_file(kind: &str) -> String {
+    format!(
+        "it is {kind}, not a regular file: every `.warden` entry of a policy directory is read \
+         as a policy file; rename or remove it"
+    )
+}
+
+/// What a directory entry is, for messages.
+fn kind_name(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a named pipe";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "a device";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
 }
 
 /// Whether a file name ends in `.warden` after a non-empty stem (`.warden` alone is a
@@ -655,9 +763,82 @@ mod tests {
         symlink(".", root.join("again")).unwrap();
         symlink("..", root.join("sub/up")).unwrap();
         symlink("../a.warden", root.join("sub/b.warden")).unwrap();
+        // Links that stay inside the policy directory, to a file or through a
+        // directory, are read; a link to a directory not named `.warden` is skipped.
+        symlink("sub/../a.warden", root.join("c.warden")).unwrap();
+        symlink(root.join("a.warden"), root.join("sub/d.warden")).unwrap();
         let found = super::read_policy(&root);
         let _ = std::fs::remove_dir_all(&root);
         let paths: Vec<String> = found.unwrap().into_iter().map(|s| s.path).collect();
-        assert_eq!(paths, ["a.warden", "sub/b.warden"]);
+        assert_eq!(
+            paths,
+            ["a.warden", "c.warden", "sub/b.warden", "sub/d.warden"]
+        );
+    }
+
+    /// In CI the policy directory comes from the change under review: a `.warden` entry
+    /// that is not a regular file inside it is refused by name, and nothing is read
+    /// through it (a secret's first lines would be shown in a syntax error).
+    #[cfg(unix)]
+    #[test]
+    fn a_policy_walk_refuses_entries_that_leave_the_directory_or_are_not_files() {
+        use std::os::unix::fs::symlink;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let base =
+            std::env::temp_dir().join(format!("warden-refused-{}-{nanos}", std::process::id()));
+        let root = base.join("policy");
+        std::fs::create_dir_all(root.join("sub/dir")).unwrap();
+        std::fs::write(base.join("secret.txt"), "TOKEN=hunter2\n").unwrap();
+        std::fs::write(root.join("a.warden"), "// a\n").unwrap();
+        // Makes `entry` with `make`, reads the policy, removes `entry`: the error.
+        let refused = |entry: &str, make: &dyn Fn(&Path)| {
+            let path = root.join(entry);
+            make(&path);
+            let error = super::read_policy(&root)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string();
+            let _ = std::fs::remove_file(&path).or_else(|_| std::fs::remove_dir(&path));
+            assert!(!error.contains("hunter2"), "{error}");
+            error
+        };
+        let secret = base.join("secret.txt");
+        for (error, expected) in [
+            (
+                refused("leak.warden", &|p| symlink("../secret.txt", p).unwrap()),
+                "`leak.warden`: it is a symbolic link to a file outside the policy directory",
+            ),
+            (
+                refused("sub/leak.warden", &|p| symlink(&secret, p).unwrap()),
+                "`sub/leak.warden`: it is a symbolic link to a file outside",
+            ),
+            (
+                refused("gone.warden", &|p| symlink("nowhere.warden", p).unwrap()),
+                "`gone.warden`: it is a symbolic link whose target cannot be opened",
+            ),
+            (
+                refused("dir.warden", &|p| symlink("sub/dir", p).unwrap()),
+                "`dir.warden`: it is a symbolic link to a directory, not to a regular file",
+            ),
+            (
+                refused("sub/d.warden", &|p| std::fs::create_dir(p).unwrap()),
+                "`sub/d.warden`: it is a directory, not a regular file",
+            ),
+        ] {
+            assert!(error.contains(expected), "{error}");
+        }
+        let socket = std::os::unix::net::UnixListener::bind(root.join("sub/socket.warden"));
+        let socket_error = super::read_policy(&root)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        drop(socket);
+        let _ = std::fs::remove_dir_all(&base);
+        assert!(
+            socket_error.contains("`sub/socket.warden`: it is a socket, not a regular file"),
+            "{socket_error}"
+        );
     }
 }
