@@ -1,35 +1,45 @@
 //! Renderings for people and machines: policy diagnostics through miette (graphical, or
 //! JSON), and the evaluation report as terminal text.
 
+mod excerpt;
+
+use std::borrow::Cow;
 use std::fmt::Write;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use anstyle::{AnsiColor, Effects};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use serde::Serialize;
-use warden_syntax::{Diagnostic, Severity};
+use warden_syntax::{Diagnostic, FileId, Severity};
 
+use self::excerpt::{Excerpt, Lines};
 use crate::Analysis;
 use crate::report::{ApprovalGroup, Outcome, Report, RuleReport, Verdict};
 
 /// A diagnostic in the shape miette renders.
-#[derive(Debug)]
-struct Rendered {
-    message: String,
+struct Rendered<'a> {
+    message: &'a str,
     code: &'static str,
     severity: miette::Severity,
     help: Option<String>,
     labels: Vec<LabeledSpan>,
-    source: NamedSource<String>,
+    source: Excerpt<'a>,
 }
 
-impl std::fmt::Display for Rendered {
+impl std::fmt::Debug for Rendered<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(self.message)
     }
 }
 
-impl std::error::Error for Rendered {}
+impl std::fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message)
+    }
+}
 
-impl miette::Diagnostic for Rendered {
+impl std::error::Error for Rendered<'_> {}
+
+impl miette::Diagnostic for Rendered<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
         Some(Box::new(self.code))
     }
@@ -58,21 +68,20 @@ pub fn diagnostics(analysis: &Analysis, color: bool) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
-        .with_links(false);
+        .with_links(false)
+        .with_context_lines(excerpt::CONTEXT_LINES);
+    let mut files = FileLines::new(analysis);
     let mut out = String::new();
     for diagnostic in &analysis.diagnostics {
         let file = diagnostic.primary().map(|l| l.file).unwrap_or_default();
         // miette shows one source per diagnostic: labels in other files become notes.
-        let mut labels = Vec::new();
+        let mut spans = Vec::new();
+        let mut messages = Vec::new();
         let mut notes = Vec::new();
         for label in &diagnostic.labels {
             if label.file == file {
-                let span = clamp(label.span, analysis.text(file).len());
-                labels.push(LabeledSpan::new(
-                    Some(label.message.clone()),
-                    span.0,
-                    span.1,
-                ));
+                spans.push((label.span.start, label.span.end));
+                messages.push(label.message.clone());
             } else {
                 notes.push(format!(
                     "{} (in `{}`)",
@@ -86,8 +95,14 @@ pub fn diagnostics(analysis: &Analysis, color: bool) -> String {
             (Some(help), false) => Some(format!("{help}; {}", notes.join("; "))),
             (None, false) => Some(notes.join("; ")),
         };
+        let (source, spans) = Excerpt::new(analysis.path(file), files.get(file), &spans);
+        let labels = messages
+            .into_iter()
+            .zip(spans)
+            .map(|(message, (start, end))| LabeledSpan::new(Some(message), start, end - start))
+            .collect();
         let rendered = Rendered {
-            message: diagnostic.message.clone(),
+            message: &diagnostic.message,
             code: diagnostic.code,
             severity: match diagnostic.severity {
                 Severity::Error => miette::Severity::Error,
@@ -95,7 +110,7 @@ pub fn diagnostics(analysis: &Analysis, color: bool) -> String {
             },
             help,
             labels,
-            source: NamedSource::new(analysis.path(file), analysis.text(file).to_string()),
+            source,
         };
         let _ = handler.render_report(&mut out, &rendered);
     }
@@ -105,9 +120,27 @@ pub fn diagnostics(analysis: &Analysis, color: bool) -> String {
     out
 }
 
-fn clamp(span: warden_syntax::Span, len: usize) -> (usize, usize) {
-    let start = span.start.min(len);
-    (start, span.end.min(len).saturating_sub(start))
+/// The line index of each file of an analysis, built when a diagnostic first needs it.
+struct FileLines<'a> {
+    analysis: &'a Analysis,
+    lines: Vec<Option<Lines<'a>>>,
+}
+
+impl<'a> FileLines<'a> {
+    fn new(analysis: &'a Analysis) -> Self {
+        FileLines {
+            analysis,
+            lines: std::iter::repeat_with(|| None)
+                .take(analysis.files.len().max(1))
+                .collect(),
+        }
+    }
+
+    fn get(&mut self, file: FileId) -> &Lines<'a> {
+        let analysis = self.analysis;
+        let index = (file.0 as usize).min(self.lines.len() - 1);
+        self.lines[index].get_or_insert_with(|| Lines::new(analysis.text(file)))
+    }
 }
 
 fn summary_line(errors: usize, warnings: usize) -> String {
@@ -150,6 +183,7 @@ struct JsonSpan {
 /// Every diagnostic as JSON (`--error-format json`): severity, code, message, file,
 /// span, line and column, label and help.
 pub fn diagnostics_json(analysis: &Analysis) -> String {
+    let mut files = FileLines::new(analysis);
     let items: Vec<JsonDiagnostic<'_>> = analysis
         .diagnostics
         .iter()
@@ -157,8 +191,7 @@ pub fn diagnostics_json(analysis: &Analysis) -> String {
             let primary = d.primary();
             let file = primary.map(|l| l.file).unwrap_or_default();
             let span = primary.map(|l| l.span).unwrap_or_default();
-            let text = analysis.text(file);
-            let before = text.get(..span.start).unwrap_or("");
+            let (line, column) = files.get(file).line_column(span.start);
             JsonDiagnostic {
                 severity: d.severity,
                 code: d.code,
@@ -168,8 +201,8 @@ pub fn diagnostics_json(analysis: &Analysis) -> String {
                     start: span.start,
                     end: span.end,
                 },
-                line: before.matches('\n').count() + 1,
-                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                line,
+                column,
                 label: primary.map(|l| l.message.as_str()),
                 help: d.help.as_deref(),
             }
@@ -184,43 +217,34 @@ pub fn diagnostics_json(analysis: &Analysis) -> String {
     )
 }
 
-/// Terminal styles; empty strings when colour is off.
+/// Terminal styles; each prints nothing when colour is off (`{style}` starts it,
+/// `{style:#}` ends it).
 struct Style {
-    bold: &'static str,
-    dim: &'static str,
-    red: &'static str,
-    yellow: &'static str,
-    green: &'static str,
-    magenta: &'static str,
-    reset: &'static str,
+    bold: anstyle::Style,
+    dim: anstyle::Style,
+    red: anstyle::Style,
+    yellow: anstyle::Style,
+    green: anstyle::Style,
+    magenta: anstyle::Style,
 }
 
 impl Style {
     fn new(color: bool) -> Style {
-        if color {
-            Style {
-                bold: "\x1b[1m",
-                dim: "\x1b[2m",
-                red: "\x1b[31m",
-                yellow: "\x1b[33m",
-                green: "\x1b[32m",
-                magenta: "\x1b[35m",
-                reset: "\x1b[0m",
-            }
-        } else {
-            Style {
-                bold: "",
-                dim: "",
-                red: "",
-                yellow: "",
-                green: "",
-                magenta: "",
-                reset: "",
-            }
+        let style = |style: anstyle::Style| {
+            if color { style } else { anstyle::Style::new() }
+        };
+        let fg = |color: AnsiColor| style(color.on_default());
+        Style {
+            bold: style(Effects::BOLD.into()),
+            dim: style(Effects::DIMMED.into()),
+            red: fg(AnsiColor::Red),
+            yellow: fg(AnsiColor::Yellow),
+            green: fg(AnsiColor::Green),
+            magenta: fg(AnsiColor::Magenta),
         }
     }
 
-    fn outcome(&self, outcome: Outcome) -> &'static str {
+    fn outcome(&self, outcome: Outcome) -> anstyle::Style {
         match outcome {
             Outcome::Violated | Outcome::Error => self.red,
             Outcome::Pending => self.yellow,
@@ -236,17 +260,15 @@ impl Style {
 pub fn report(report: &Report, color: bool, explain: bool) -> String {
     let s = Style::new(color);
     let mut out = String::new();
-    let verdict_color = match report.verdict {
+    let verdict = match report.verdict {
         Verdict::Allow => s.green,
         Verdict::RequireApproval => s.yellow,
         Verdict::Deny => s.red,
-    };
+    } | s.bold.get_effects();
     let _ = writeln!(
         out,
-        "{}{verdict_color}{}{} — {} {} “{}”",
-        s.bold,
+        "{verdict}{}{verdict:#} — {} {} “{}”",
         report.verdict.as_str(),
-        s.reset,
         report.change.kind.replace('_', " "),
         report.change.id,
         one_line(&report.change.title)
@@ -268,24 +290,24 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
         .filter(|r| r.outcome == Outcome::Satisfied)
         .collect();
     if !satisfied.is_empty() {
-        let _ = writeln!(out, "\n{}satisfied{}", s.bold, s.reset);
+        let _ = writeln!(out, "\n{}satisfied{:#}", s.bold, s.bold);
         for rule in satisfied {
             let _ = writeln!(
                 out,
-                "  {}✔{} {}{} {}{}{}",
+                "  {}✔{:#} {}{} {}{}{:#}",
                 s.green,
-                s.reset,
+                s.green,
                 rule.name,
                 advisory_tag(rule),
                 s.dim,
                 rule.location,
-                s.reset
+                s.dim
             );
             for witness in &rule.witnesses {
                 let _ = writeln!(
                     out,
                     "      because `{}`: {}",
-                    witness.condition,
+                    quoted(&witness.condition),
                     one_line(&witness.detail)
                 );
             }
@@ -311,15 +333,20 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
         .filter(|r| r.outcome == Outcome::NotApplicable)
         .collect();
     if explain && !not_applicable.is_empty() {
-        let _ = writeln!(out, "\n{}did not apply{}", s.bold, s.reset);
+        let _ = writeln!(out, "\n{}did not apply{:#}", s.bold, s.bold);
         for rule in &not_applicable {
             let _ = writeln!(
                 out,
-                "  {}·{} {} {}{}{}",
-                s.dim, s.reset, rule.name, s.dim, rule.location, s.reset
+                "  {}·{:#} {} {}{}{:#}",
+                s.dim, s.dim, rule.name, s.dim, rule.location, s.dim
             );
             if let Some(failed) = &rule.failed_condition {
-                let _ = writeln!(out, "      `{}`: {}", failed.condition, failed.detail);
+                let _ = writeln!(
+                    out,
+                    "      `{}`: {}",
+                    quoted(&failed.condition),
+                    failed.detail
+                );
             }
         }
     } else if !not_applicable.is_empty() {
@@ -331,7 +358,7 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
     }
 
     if !report.overrides.is_empty() {
-        let _ = writeln!(out, "\n{}break-glass overrides{}", s.bold, s.reset);
+        let _ = writeln!(out, "\n{}break-glass overrides{:#}", s.bold, s.bold);
         for entry in &report.overrides {
             let incident = entry
                 .incident
@@ -340,10 +367,10 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {}{}{}{incident}: “{}”",
+                "  {}{}{:#}{incident}: “{}”",
                 s.magenta,
                 entry.by,
-                s.reset,
+                s.magenta,
                 one_line(&entry.reason)
             );
             if entry.applied_to.is_empty() {
@@ -354,10 +381,10 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
             for rejected in &entry.rejected {
                 let _ = writeln!(
                     out,
-                    "      {}did not count for {}{}: {}",
+                    "      {}did not count for {}{:#}: {}",
                     s.red,
                     rejected.rule,
-                    s.reset,
+                    s.red,
                     one_line(&rejected.reason)
                 );
             }
@@ -366,20 +393,20 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
 
     let approvals = &report.approvals;
     if !approvals.counted.is_empty() || !approvals.dismissed.is_empty() {
-        let _ = writeln!(out, "\n{}approvals{}", s.bold, s.reset);
+        let _ = writeln!(out, "\n{}approvals{:#}", s.bold, s.bold);
         for approval in &approvals.counted {
             let _ = writeln!(
                 out,
-                "  {}✔{} {} ({})",
-                s.green, s.reset, approval.approver, approval.at
+                "  {}✔{:#} {} ({})",
+                s.green, s.green, approval.approver, approval.at
             );
         }
         for dismissed in &approvals.dismissed {
             let _ = writeln!(
                 out,
-                "  {}✘{} {} ({}): {}",
+                "  {}✘{:#} {} ({}): {}",
                 s.red,
-                s.reset,
+                s.red,
                 dismissed.approver,
                 dismissed.at,
                 one_line(&dismissed.reason)
@@ -390,16 +417,21 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
         if let Some(error) = &exemption.error {
             let _ = writeln!(
                 out,
-                "\n{}error{} in exemption {} ({}): {} in `{}`",
-                s.red, s.reset, exemption.name, error.location, error.message, error.expression
+                "\n{}error{:#} in exemption {} ({}): {} in `{}`",
+                s.red,
+                s.red,
+                exemption.name,
+                error.location,
+                error.message,
+                quoted(&error.expression)
             );
         }
     }
     if let Some(digest) = &report.digest {
         let _ = writeln!(
             out,
-            "\n{}policy {}\ninput  {}{}",
-            s.dim, digest.policy, digest.input, s.reset
+            "\n{}policy {}\ninput  {}{:#}",
+            s.dim, digest.policy, digest.input, s.dim
         );
     }
     out
@@ -418,7 +450,7 @@ fn detailed_section(out: &mut String, s: &Style, title: &str, rules: &[&RuleRepo
     if rules.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\n{}{title}{}", s.bold, s.reset);
+    let _ = writeln!(out, "\n{}{title}{:#}", s.bold, s.bold);
     for rule in rules {
         rule_details(out, rule, s);
     }
@@ -437,12 +469,12 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 fn rule_details(out: &mut String, rule: &RuleReport, s: &Style) {
-    let color = s.outcome(rule.outcome);
+    let outcome = s.outcome(rule.outcome) | s.bold.get_effects();
     let label = rule.outcome.as_str().replace('_', " ").to_uppercase();
     let _ = writeln!(
         out,
-        "  {color}{}{label}{} {}{}{}  {}{}{}",
-        s.bold, s.reset, s.bold, rule.name, s.reset, s.dim, rule.location, s.reset
+        "  {outcome}{label}{outcome:#} {}{}{:#}  {}{}{:#}",
+        s.bold, rule.name, s.bold, s.dim, rule.location, s.dim
     );
     if rule.advisory {
         let _ = writeln!(
@@ -461,18 +493,22 @@ fn rule_details(out: &mut String, rule: &RuleReport, s: &Style) {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "    {}overridden by {}{incident}{}: “{}”",
+            "    {}overridden by {}{incident}{:#}: “{}”",
             s.magenta,
             by.by,
-            s.reset,
+            s.magenta,
             one_line(&by.reason)
         );
     }
     if let Some(error) = &rule.error {
         let _ = writeln!(
             out,
-            "    {}error{} at {}: {} in `{}`",
-            s.red, s.reset, error.location, error.message, error.expression
+            "    {}error{:#} at {}: {} in `{}`",
+            s.red,
+            s.red,
+            error.location,
+            error.message,
+            quoted(&error.expression)
         );
     }
     if !rule.witnesses.is_empty() {
@@ -481,18 +517,18 @@ fn rule_details(out: &mut String, rule: &RuleReport, s: &Style) {
             let _ = writeln!(
                 out,
                 "      • `{}`: {}",
-                witness.condition,
+                quoted(&witness.condition),
                 one_line(&witness.detail)
             );
         }
     }
     for requirement in &rule.requirements {
         let mark = if requirement.met {
-            format!("{}✔{}", s.green, s.reset)
+            format!("{}✔{:#}", s.green, s.green)
         } else {
-            format!("{}✘{}", s.red, s.reset)
+            format!("{}✘{:#}", s.red, s.red)
         };
-        let _ = writeln!(out, "    {mark} {}", requirement.text);
+        let _ = writeln!(out, "    {mark} {}", quoted(&requirement.text));
         let vacuous = requirement.met
             && requirement.groups.is_empty()
             && requirement.kind == crate::report::RequirementKind::Approval;
@@ -550,6 +586,23 @@ fn group_details(out: &mut String, group: &ApprovalGroup) {
             );
         }
     }
+}
+
+/// Policy source quoted in the report (a condition, an expression; already on one
+/// line), cut in the middle when longer than a diagnostic shows of a line: a condition
+/// over a 45 MB string literal is not echoed whole.
+fn quoted(source: &str) -> Cow<'_, str> {
+    let half = excerpt::MAX_LINE_CHARS / 2;
+    if source.chars().nth(excerpt::MAX_LINE_CHARS).is_none() {
+        return Cow::Borrowed(source);
+    }
+    let head_end = source.char_indices().nth(half).map_or(0, |(i, _)| i);
+    let tail_start = source
+        .char_indices()
+        .rev()
+        .nth(half - 2)
+        .map_or(source.len(), |(i, _)| i);
+    Cow::Owned(format!("{}…{}", &source[..head_end], &source[tail_start..]))
 }
 
 /// Text from the change (reasons, titles, messages built from its values) on one line,
