@@ -155,16 +155,11 @@ pub fn run(args: &Args<'_>) -> i32 {
     }
     let input = match warden::read_input(&change_name, &change_text, &facts) {
         Ok(input) => input,
-        Err(error @ LoadError::Input { .. }) => {
-            eprintln!(
-                "error: the input does not fit the change model; nothing was evaluated\n{error}"
-            );
-            return warden::exit::INVALID;
-        }
+        Err(error @ LoadError::Input { .. }) => return crate::input_error(&error),
         Err(error) => return crate::fail(error),
     };
-    for (file, warning) in &input.warnings {
-        eprintln!("warning: {file}: {} at `{}`", warning.message, warning.path);
+    if let Err(code) = crate::input_warnings(&input) {
+        return code;
     }
     let options = Options::default();
     let report = warden::evaluate(&policy, &input, options);
@@ -229,11 +224,14 @@ pub fn run(args: &Args<'_>) -> i32 {
         input_bytes: change_text.len() + facts.iter().map(|(_, text)| text.len()).sum::<usize>(),
         peak_rss_kib: peak_rss_kib(),
     };
-    match args.format {
-        Format::Human => crate::print(&human(&summary, &measurements)),
-        Format::Json => crate::print(&json(&summary, &measurements)),
+    let output = match args.format {
+        Format::Human => human(&summary, &measurements),
+        Format::Json => json(&summary, &measurements),
+    };
+    match crate::print("the measurements", &output) {
+        Ok(()) => warden::exit::ALLOW,
+        Err(code) => code,
     }
-    warden::exit::ALLOW
 }
 
 struct Summary {

@@ -153,15 +153,18 @@ pub fn run(rules: usize, files: usize, seed: u64, out: &Path) -> i32 {
             return crate::fail(format!("cannot write `{}`: {error}", path.display()));
         }
     }
-    println!(
-        "wrote {} ({} rules), {} ({} files), {}",
+    let summary = format!(
+        "wrote {} ({} rules), {} ({} files), {}\n",
         outputs[0].0.display(),
         world.rules,
         outputs[1].0.display(),
         world.files,
         outputs[2].0.display()
     );
-    crate::exit::ALLOW
+    match crate::print("the summary", &summary) {
+        Ok(()) => crate::exit::ALLOW,
+        Err(code) => code,
+    }
 }
 
 fn pretty(value: &Value) -> String {

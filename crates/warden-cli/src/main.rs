@@ -1,7 +1,8 @@
 //! `warden`: check policies and evaluate changes against them. A thin shell over the
 //! `warden` facade; the exit code tells CI what to do (see `docs/cli.md`).
 
-use std::io::{IsTerminal, Write};
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -96,9 +97,11 @@ enum Command {
 
 /// The exit codes of `warden::exit`, for `--help` (a test keeps them in step).
 const EVAL_EXIT_CODES: &str = "Exit codes: 0 allow, 3 require-approval, 4 deny, \
-    5 invalid policy or input (nothing was evaluated), 2 wrong usage.";
+    5 invalid policy or input (nothing was evaluated) or the report not written, \
+    2 wrong usage.";
 const CHECK_EXIT_CODES: &str = "Exit codes: 0 no error (warnings allowed), \
-    5 the policy has errors or cannot be read, 2 wrong usage.";
+    5 the policy has errors or cannot be read, or the diagnostics not written, \
+    2 wrong usage.";
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ErrorFormat {
@@ -158,19 +161,57 @@ fn main() -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
-/// Colour only on a terminal, and never when `NO_COLOR` is set.
-fn color(stream: &impl IsTerminal) -> bool {
-    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// Whether to colour what goes to `stream`: on a terminal, unless `NO_COLOR` is set
+/// (or `CLICOLOR=0`); always with `CLICOLOR_FORCE`.
+fn color(stream: &impl anstream::stream::RawStream) -> bool {
+    anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never
 }
 
-fn print(text: &str) {
+/// Writes `what` (the report, the diagnostics) to standard output. A write that fails
+/// (a full disk, a closed pipe) is an error: the reader did not get it.
+fn print(what: &str, text: &str) -> Result<(), i32> {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|error| fail(format!("cannot write {what} to standard output: {error}")))
 }
 
+/// Writes to standard error. Unlike `eprint!`, never panics: a failed write is exit
+/// code 5, with nowhere left to say why.
+fn eprint(text: &str) -> Result<(), i32> {
+    let mut stderr = std::io::stderr().lock();
+    stderr
+        .write_all(text.as_bytes())
+        .and_then(|()| stderr.flush())
+        .map_err(|_| exit::INVALID)
+}
+
+/// Prints `error: <message>` on standard error; the exit code of an invalid run.
 fn fail(message: impl std::fmt::Display) -> i32 {
-    eprintln!("error: {message}");
+    let _ = eprint(&format!("error: {message}\n"));
     exit::INVALID
+}
+
+/// Prints why the change or a fact file does not fit the model; the exit code.
+fn input_error(error: &LoadError) -> i32 {
+    let _ = eprint(&format!(
+        "error: the input does not fit the change model; nothing was evaluated\n{error}\n"
+    ));
+    exit::INVALID
+}
+
+/// Prints the warnings about the input (unknown fields) on standard error.
+fn input_warnings(input: &warden::Input) -> Result<(), i32> {
+    let mut text = String::new();
+    for (file, warning) in &input.warnings {
+        let _ = writeln!(
+            text,
+            "warning: {file}: {} at `{}`",
+            warning.message, warning.path
+        );
+    }
+    eprint(&text)
 }
 
 /// Why a policy is loaded.
@@ -190,17 +231,20 @@ fn load_policy(
 ) -> Result<warden::Policy, i32> {
     let sources = warden::read_policy(path).map_err(fail)?;
     let print_analysis = |analysis: &warden::Analysis| match error_format {
-        ErrorFormat::Human => eprint!(
-            "{}",
-            warden::render::diagnostics(analysis, color(&std::io::stderr()))
+        ErrorFormat::Human => eprint(&warden::render::diagnostics(
+            analysis,
+            color(&std::io::stderr()),
+        )),
+        ErrorFormat::Json => print(
+            "the diagnostics",
+            &warden::render::diagnostics_json(analysis),
         ),
-        ErrorFormat::Json => print(&warden::render::diagnostics_json(analysis)),
     };
     match warden::compile(&sources) {
         Ok(mut policy) => {
             let compiled = purpose != Purpose::Check || policy.compile_all_regexes();
             if purpose == Purpose::Check || !policy.analysis.diagnostics.is_empty() {
-                print_analysis(&policy.analysis);
+                print_analysis(&policy.analysis)?;
             }
             if compiled {
                 Ok(policy)
@@ -209,7 +253,7 @@ fn load_policy(
             }
         }
         Err(analysis) => {
-            print_analysis(&analysis);
+            print_analysis(&analysis)?;
             Err(exit::INVALID)
         }
     }
@@ -241,16 +285,11 @@ fn eval(policy: &Path, change: &Path, facts: &[PathBuf], format: Format, options
     };
     let input = match warden::load_input(change, stdin.as_deref(), facts) {
         Ok(input) => input,
-        Err(error @ LoadError::Input { .. }) => {
-            eprintln!(
-                "error: the input does not fit the change model; nothing was evaluated\n{error}"
-            );
-            return exit::INVALID;
-        }
+        Err(error @ LoadError::Input { .. }) => return input_error(&error),
         Err(error) => return fail(error),
     };
-    for (file, warning) in &input.warnings {
-        eprintln!("warning: {file}: {} at `{}`", warning.message, warning.path);
+    if let Err(code) = input_warnings(&input) {
+        return code;
     }
     let report = warden::evaluate(&policy, &input, options);
     let output = match format {
@@ -259,7 +298,9 @@ fn eval(policy: &Path, change: &Path, facts: &[PathBuf], format: Format, options
             warden::render::report(&report, color(&std::io::stdout()), options.explain)
         }
     };
-    print(&output);
+    if let Err(code) = print("the report", &output) {
+        return code;
+    }
     let code = match report.verdict {
         Verdict::Allow => exit::ALLOW,
         Verdict::RequireApproval => exit::REQUIRE_APPROVAL,

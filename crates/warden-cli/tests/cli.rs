@@ -257,3 +257,171 @@ fn an_input_error_found_after_parsing_names_the_file_and_path_without_a_line() {
         "{stderr}"
     );
 }
+
+/// A change that every policy can evaluate, from the examples.
+fn example_change() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/acme/changes/deploy-router-freeze.json");
+    std::fs::read_to_string(path).expect("read the example change")
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &str) {
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {path}");
+}
+
+/// In CI the policy directory comes from the change under review: a link in it to a
+/// file elsewhere (a secret) must not be read, and a named pipe must not hang the run.
+#[cfg(unix)]
+#[test]
+fn a_policy_directory_refuses_links_out_of_it_and_special_files() {
+    let dir = TempDir::new("policy-entries");
+    std::fs::create_dir_all(dir.path("policy")).expect("create the policy dir");
+    dir.write("secret.txt", "TOKEN=hunter2\n");
+    dir.write("policy/a.warden", "rule r {\n  deny \"no\"\n}\n");
+    let policy = dir.path("policy");
+    let change = dir.write("change.json", example_change());
+    let refused = |entry: &str, expected: &str| {
+        for args in [
+            vec!["check", &policy],
+            vec!["eval", "--policy", &policy, "--change", &change],
+        ] {
+            let (stdout, stderr) = warden_exits(&args, 5);
+            assert!(
+                stderr.contains(&format!("error: cannot read `{entry}`: {expected}")),
+                "{stderr}"
+            );
+            assert!(!stdout.contains("hunter2") && !stderr.contains("hunter2"));
+        }
+        std::fs::remove_file(dir.path(&format!("policy/{entry}"))).expect("remove the entry");
+    };
+    std::os::unix::fs::symlink("../secret.txt", dir.path("policy/leak.warden"))
+        .expect("make the link");
+    refused(
+        "leak.warden",
+        "it is a symbolic link to a file outside the policy directory, and Warden reads no \
+         file outside it; copy the file into the policy directory",
+    );
+    mkfifo(&dir.path("policy/x.warden"));
+    refused(
+        "x.warden",
+        "it is a named pipe, not a regular file: every `.warden` entry of a policy directory \
+         is read as a policy file; rename or remove it",
+    );
+    warden_exits(&["check", &policy], 0);
+}
+
+/// What the user names on the command line is read whatever it is: the change from
+/// standard input or a pipe (`--change <(…)`), the policy from a pipe.
+#[cfg(unix)]
+#[test]
+fn inputs_named_on_the_command_line_may_be_pipes() {
+    use std::io::Write as _;
+    let dir = TempDir::new("pipes");
+    let policy = dir.write("policy.warden", "rule r {\n  deny \"no\"\n}\n");
+    let pipe = dir.path("change.pipe");
+    mkfifo(&pipe);
+    let writer = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::write(pipe, example_change()))
+    };
+    let (stdout, _) = warden_exits(&["eval", "--policy", &policy, "--change", &pipe], 4);
+    assert!(stdout.starts_with("deny"), "{stdout}");
+    writer
+        .join()
+        .expect("the writer ends")
+        .expect("write the change");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["eval", "--policy", &policy, "--change", "-"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the warden binary runs");
+    child
+        .stdin
+        .take()
+        .expect("its standard input")
+        .write_all(example_change().as_bytes())
+        .expect("write the change");
+    let output = child.wait_with_output().expect("warden ends");
+    assert_eq!(output.status.code(), Some(4));
+
+    let policy_pipe = dir.path("policy.pipe");
+    mkfifo(&policy_pipe);
+    let writer = {
+        let pipe = policy_pipe.clone();
+        std::thread::spawn(move || std::fs::write(pipe, "rule r {\n  deny \"no\"\n}\n"))
+    };
+    let (_, stderr) = warden_exits(&["check", &policy_pipe], 0);
+    assert!(stderr.contains("policy ok"), "{stderr}");
+    writer
+        .join()
+        .expect("the writer ends")
+        .expect("write the policy");
+}
+
+/// A report that cannot be written is an error (exit 5 and why), never a silent
+/// success; diagnostics that cannot be written are exit 5, never a panic.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_write_is_exit_code_5() {
+    let dir = TempDir::new("dev-full");
+    let policy = dir.write("policy.warden", "rule r {\n  deny \"no\"\n}\n");
+    let change = dir.write("change.json", example_change());
+    let full = || std::fs::File::create("/dev/full").expect("open /dev/full");
+    for format in ["human", "json"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_warden"))
+            .args([
+                "eval", "--policy", &policy, "--change", &change, "--format", format,
+            ])
+            .stdout(full())
+            .output()
+            .expect("the warden binary runs");
+        assert_eq!(output.status.code(), Some(5), "{format}");
+        assert_eq!(
+            text(&output.stderr),
+            "error: cannot write the report to standard output: No space left on device (os \
+             error 28)\n"
+        );
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["check", "--error-format", "json", &policy])
+        .stdout(full())
+        .output()
+        .expect("the warden binary runs");
+    assert_eq!(output.status.code(), Some(5));
+    assert!(text(&output.stderr).contains("cannot write the diagnostics to standard output"));
+    // Human diagnostics go to standard error; when it is full, nothing can say why.
+    let output = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["check", &policy])
+        .stderr(full())
+        .output()
+        .expect("the warden binary runs");
+    assert_eq!(output.status.code(), Some(5));
+}
+
+/// A diagnostic on a line of one long string shows a window around the error, not
+/// the line (a policy with a 45 MB string once echoed all of it).
+#[test]
+fn a_diagnostic_on_a_long_line_shows_a_window_of_it() {
+    let dir = TempDir::new("long-line");
+    let long = "z".repeat(1 << 20);
+    let policy = dir.write(
+        "policy.warden",
+        format!("let long = [\"{long}\", 1, \"{long}\"]\nrule r {{\n  deny \"no\"\n}}\n"),
+    );
+    let (_, stderr) = warden_exits(&["check", &policy], 5);
+    assert!(stderr.contains("policy.warden:1:1048593"), "{stderr}");
+    assert!(stderr.contains("…zzz"), "{stderr}");
+    assert!(
+        stderr.len() < 2_000,
+        "{} bytes of diagnostics",
+        stderr.len()
+    );
+}
