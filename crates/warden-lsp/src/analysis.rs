@@ -223,17 +223,24 @@ pub fn lsp_diagnostics(
     let mut out: Vec<(usize, Vec<Diagnostic>)> =
         policy_files.iter().map(|&i| (i, Vec::new())).collect();
     let is_policy = |file: FileId| policy_files.contains(&(file.0 as usize));
+    // Each file's line index is built once, when a diagnostic first needs it.
+    let mut indexes: Vec<Option<LineIndex<'_>>> = std::iter::repeat_with(|| None)
+        .take(analysis.files.len())
+        .collect();
+    let mut lsp_range = |file: FileId, span: Span| match indexes.get_mut(file.0 as usize) {
+        Some(index) => index
+            .get_or_insert_with(|| LineIndex::new(analysis.text(file)))
+            .range(span),
+        None => lsp_types::Range::default(),
+    };
     for diagnostic in &analysis.diagnostics {
         let primary = diagnostic.primary();
         let (file, range, mut message) = match primary {
-            Some(label) if is_policy(label.file) => {
-                let index = LineIndex::new(analysis.text(label.file));
-                (
-                    label.file.0 as usize,
-                    index.range(label.span),
-                    diagnostic.message.clone(),
-                )
-            }
+            Some(label) if is_policy(label.file) => (
+                label.file.0 as usize,
+                lsp_range(label.file, label.span),
+                diagnostic.message.clone(),
+            ),
             Some(label) => (
                 fallback,
                 lsp_types::Range::default(),
@@ -259,9 +266,8 @@ pub fn lsp_diagnostics(
         for label in diagnostic.labels.iter().skip(1) {
             match uri(label.file.0 as usize).filter(|_| is_policy(label.file)) {
                 Some(uri) => {
-                    let index = LineIndex::new(analysis.text(label.file));
                     related.push(DiagnosticRelatedInformation {
-                        location: Location::new(uri, index.range(label.span)),
+                        location: Location::new(uri, lsp_range(label.file, label.span)),
                         message: if label.message.is_empty() {
                             "see here".to_string()
                         } else {

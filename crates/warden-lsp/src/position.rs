@@ -2,41 +2,27 @@
 //! are guaranteed to understand.
 
 use lsp_types::{Position, Range};
+use warden::lines::{Column, Lines};
 use warden_syntax::Span;
 
-/// The start of every line of a text, to convert offsets in O(log lines).
-#[derive(Debug, Clone)]
+/// A text's line index (`warden::lines`), to convert offsets in O(log lines).
+#[derive(Debug)]
 pub struct LineIndex<'a> {
-    text: &'a str,
-    /// Byte offset of the first character of each line; `starts[0] == 0`.
-    starts: Vec<usize>,
+    lines: Lines<'a>,
 }
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
+        LineIndex {
+            lines: Lines::new(text),
+        }
     }
 
     /// The LSP position of a byte offset. Offsets past the end clamp to the end; an
     /// offset inside a multi-byte character counts as the start of that character.
     pub fn position(&self, offset: usize) -> Position {
-        let offset = offset.min(self.text.len());
-        let line = self
-            .starts
-            .partition_point(|&start| start <= offset)
-            .saturating_sub(1);
-        let start = self.starts.get(line).copied().unwrap_or(0);
-        let character: usize = self
-            .text
-            .get(start..)
-            .unwrap_or("")
-            .char_indices()
-            .take_while(|(i, c)| start + i + c.len_utf8() <= offset)
-            .map(|(_, c)| c.len_utf16())
-            .sum();
-        Position::new(to_u32(line), to_u32(character))
+        let (line, character) = self.lines.position(offset, Column::Utf16);
+        Position::new(line, character)
     }
 
     pub fn range(&self, span: Span) -> Range {
@@ -47,28 +33,9 @@ impl<'a> LineIndex<'a> {
     /// text; a character past the end of its line gives the end of that line (before
     /// the newline); a position inside a surrogate pair gives the character's start.
     pub fn offset(&self, position: Position) -> usize {
-        let Some(&start) = self.starts.get(position.line as usize) else {
-            return self.text.len();
-        };
-        let end = self
-            .starts
-            .get(position.line as usize + 1)
-            .map_or(self.text.len(), |next| next - 1);
-        let line = self.text.get(start..end).unwrap_or("");
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        let mut units = 0usize;
-        for (i, c) in line.char_indices() {
-            if units + c.len_utf16() > position.character as usize {
-                return start + i;
-            }
-            units += c.len_utf16();
-        }
-        start + line.len()
+        self.lines
+            .offset(position.line, position.character, Column::Utf16)
     }
-}
-
-fn to_u32(value: usize) -> u32 {
-    u32::try_from(value).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

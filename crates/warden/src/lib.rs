@@ -3,6 +3,7 @@
 //! reads a change and its fact files, evaluates, and renders diagnostics and reports.
 //! Everything below it (`syntax`, `check`, `eval`) is pure; the IO lives here.
 
+pub mod lines;
 pub mod render;
 
 use std::fmt;

@@ -11,8 +11,9 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use serde::Serialize;
 use warden_syntax::{Diagnostic, FileId, Severity};
 
-use self::excerpt::{Excerpt, Lines};
+use self::excerpt::Excerpt;
 use crate::Analysis;
+use crate::lines::Lines;
 use crate::report::{ApprovalGroup, Outcome, Report, RuleReport, Verdict};
 
 /// A diagnostic in the shape miette renders.

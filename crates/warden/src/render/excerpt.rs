@@ -3,8 +3,9 @@
 //! rendering costs the size of what is shown: linear in the number of diagnostics, and
 //! a line of 45 MB is shown as [`MAX_LINE_CHARS`] characters.
 
-use line_index::{LineCol, LineIndex, TextSize, WideEncoding};
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+
+use crate::lines::{Lines, floor_boundary};
 
 /// Lines shown before and after the lines of a label (miette's default).
 pub(super) const CONTEXT_LINES: usize = 1;
@@ -17,73 +18,6 @@ const LEAD_CHARS: usize = MAX_LINE_CHARS / 3;
 
 /// Marks where a long line was cut.
 const CUT: &str = "…";
-
-/// A file's text with the index of its lines, built once per file.
-pub(super) struct Lines<'a> {
-    text: &'a str,
-    index: LineIndex,
-}
-
-impl<'a> Lines<'a> {
-    pub(super) fn new(text: &'a str) -> Self {
-        // `LineIndex` counts in `u32` (and asserts it); Warden reads no file that large,
-        // but a text handed to `analyze` might be: its tail then counts as the last line.
-        let text = text
-            .get(..floor_boundary(text, u32::MAX as usize - 1))
-            .unwrap_or("");
-        Lines {
-            text,
-            index: LineIndex::new(text),
-        }
-    }
-
-    /// The line (0-based) and byte column of `offset`, clamped to the text and moved
-    /// back to the start of its character.
-    fn line_col(&self, offset: usize) -> LineCol {
-        let offset = floor_boundary(self.text, offset);
-        self.index
-            .try_line_col(TextSize::new(offset as u32))
-            .unwrap_or(LineCol { line: 0, col: 0 })
-    }
-
-    /// 1-based line and column of `offset`, the column in characters, as every location
-    /// Warden reports counts them.
-    pub(super) fn line_column(&self, offset: usize) -> (usize, usize) {
-        let position = self.line_col(offset);
-        let column = self
-            .index
-            .to_wide(WideEncoding::Utf32, position)
-            .map_or(position.col, |wide| wide.col);
-        (position.line as usize + 1, column as usize + 1)
-    }
-
-    fn line(&self, offset: usize) -> usize {
-        self.line_col(offset).line as usize
-    }
-
-    /// The byte range of line `line`, without its newline.
-    fn line_range(&self, line: usize) -> (usize, usize) {
-        let Some(range) = u32::try_from(line).ok().and_then(|l| self.index.line(l)) else {
-            return (self.text.len(), self.text.len());
-        };
-        let (start, end) = (usize::from(range.start()), usize::from(range.end()));
-        let end = if self.text[start..end].ends_with('\n') {
-            end - 1
-        } else {
-            end
-        };
-        (start, end)
-    }
-}
-
-/// The largest character boundary of `text` at or before `offset`.
-fn floor_boundary(text: &str, offset: usize) -> usize {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
-}
 
 /// The lines a diagnostic shows, as a text of their own that miette reads through
 /// [`SourceCode`], with each line's place in the file for line numbers and columns.
@@ -120,12 +54,12 @@ impl<'a> Excerpt<'a> {
         file: &Lines<'_>,
         spans: &[(usize, usize)],
     ) -> (Excerpt<'a>, Vec<(usize, usize)>) {
-        let last_line = file.line(file.text.len());
+        let last_line = file.line(file.text().len());
         let spans: Vec<(usize, usize)> = spans
             .iter()
             .map(|&(start, end)| {
-                let start = floor_boundary(file.text, start);
-                (start, floor_boundary(file.text, end).max(start))
+                let start = floor_boundary(file.text(), start);
+                (start, floor_boundary(file.text(), end).max(start))
             })
             .collect();
         // The lines of each span with their context, merged into blocks of adjacent lines.
@@ -186,7 +120,7 @@ impl<'a> Excerpt<'a> {
         spans: &[(usize, usize)],
     ) {
         let (line_start, line_end) = file.line_range(number);
-        let line = &file.text[line_start..line_end];
+        let line = &file.text()[line_start..line_end];
         let (shown_start, shown_end) = if line.chars().nth(MAX_LINE_CHARS).is_none() {
             (line_start, line_end)
         } else {
@@ -197,12 +131,12 @@ impl<'a> Excerpt<'a> {
                 .iter()
                 .find(|&&(start, end)| start <= line_end && end >= line_start)
                 .map_or(line_start, |&(start, _)| start.max(line_start));
-            let shown_start = file.text[line_start..focus]
+            let shown_start = file.text()[line_start..focus]
                 .char_indices()
                 .rev()
                 .nth(LEAD_CHARS - 1)
                 .map_or(line_start, |(i, _)| line_start + i);
-            let shown_end = file.text[shown_start..line_end]
+            let shown_end = file.text()[shown_start..line_end]
                 .char_indices()
                 .nth(MAX_LINE_CHARS)
                 .map_or(line_end, |(i, _)| shown_start + i);
@@ -213,11 +147,11 @@ impl<'a> Excerpt<'a> {
             self.text.push_str(CUT);
         }
         let from = self.text.len();
-        self.text.push_str(&file.text[shown_start..shown_end]);
+        self.text.push_str(&file.text()[shown_start..shown_end]);
         if shown_end < line_end {
             self.text.push_str(CUT);
         }
-        if line_end < file.text.len() {
+        if line_end < file.text().len() {
             self.text.push('\n');
         }
         self.lines.push(ShownLine {
