@@ -136,11 +136,21 @@ impl<'a> Excerpt<'a> {
                 .rev()
                 .nth(LEAD_CHARS - 1)
                 .map_or(line_start, |(i, _)| line_start + i);
-            let shown_end = file.text()[shown_start..line_end]
+            match file.text()[shown_start..line_end]
                 .char_indices()
                 .nth(MAX_LINE_CHARS)
-                .map_or(line_end, |(i, _)| shown_start + i);
-            (shown_start, shown_end)
+            {
+                Some((i, _)) => (shown_start, shown_start + i),
+                // Near the end of the line: the window is its last characters.
+                None => {
+                    let shown_start = file.text()[line_start..line_end]
+                        .char_indices()
+                        .rev()
+                        .nth(MAX_LINE_CHARS - 1)
+                        .map_or(line_start, |(i, _)| line_start + i);
+                    (shown_start, line_end)
+                }
+            }
         };
         let start = self.text.len();
         if shown_start > line_start {
