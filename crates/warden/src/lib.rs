@@ -371,14 +371,23 @@ impl Walk<'_> {
             // a writer); only a directory or a `.warden` entry needs its full path (a
             // policy directory may hold many other files: cases, changes, facts).
             let name = entry.file_name();
-            let path = entry.path();
             let kind = match entry.file_type() {
                 Ok(kind) => kind,
-                Err(_) => std::fs::symlink_metadata(&path)
-                    .map_err(|e| self.refused(&path, e.to_string()))?
-                    .file_type(),
+                Err(_) => {
+                    let path = entry.path();
+                    std::fs::symlink_metadata(&path)
+                        .map_err(|e| self.refused(&path, e.to_string()))?
+                        .file_type()
+                }
             };
             let is_policy_file = has_warden_extension(name.as_encoded_bytes());
+            if !kind.is_dir() && !is_policy_file {
+                // Not part of the policy. A link to a directory is not followed either:
+                // two links to `.` would make the walk exponential, and a link to a
+                // directory of the policy would load its files twice.
+                continue;
+            }
+            let path = entry.path();
             if kind.is_dir() {
                 if name.as_encoded_bytes().starts_with(b".") {
                     continue;
@@ -387,11 +396,6 @@ impl Walk<'_> {
                     return Err(self.refused(&path, not_a_file("a directory")));
                 }
                 self.collect(&path, out)?;
-            } else if !is_policy_file {
-                // Not part of the policy. A link to a directory is not followed either:
-                // two links to `.` would make the walk exponential, and a link to a
-                // directory of the policy would load its files twice.
-                continue;
             } else if kind.is_file() {
                 out.push((self.relative(&path), path));
             } else if kind.is_symlink() {

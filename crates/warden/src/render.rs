@@ -131,15 +131,16 @@ impl<'a> FileLines<'a> {
     fn new(analysis: &'a Analysis) -> Self {
         FileLines {
             analysis,
+            // One more, empty, for a file id out of range (its text is empty).
             lines: std::iter::repeat_with(|| None)
-                .take(analysis.files.len().max(1))
+                .take(analysis.files.len() + 1)
                 .collect(),
         }
     }
 
     fn get(&mut self, file: FileId) -> &Lines<'a> {
         let analysis = self.analysis;
-        let index = (file.0 as usize).min(self.lines.len() - 1);
+        let index = (file.0 as usize).min(analysis.files.len());
         self.lines[index].get_or_insert_with(|| Lines::new(analysis.text(file)))
     }
 }
