@@ -4,6 +4,7 @@
 //! Only the error path runs this: it reads the text again, borrowing raw values
 //! (`serde_json::value::RawValue`) along the error's JSON path, so nothing is built.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -72,11 +73,13 @@ pub(crate) fn key_place(json: &str, path: &[Segment]) -> Option<Place> {
 pub(crate) fn duplicate(json: &str, path: &[Segment], key: Option<&str>) -> Option<Duplicate> {
     (0..=path.len()).rev().find_map(|depth| {
         let entries = entries(value_at(json, &path[..depth])?)?;
-        entries.iter().enumerate().find_map(|(i, (k, second))| {
+        // Linear in the object's size: it may be a map of many thousand principals.
+        let mut seen: HashMap<&str, &RawValue> = HashMap::with_capacity(entries.len());
+        entries.iter().find_map(|(k, second)| {
             if key.is_some_and(|key| key != k) {
                 return None;
             }
-            let (_, first) = entries[..i].iter().find(|(earlier, _)| earlier == k)?;
+            let first = seen.insert(k, second)?;
             Some(Duplicate {
                 key: k.clone(),
                 first: Place::of(json, key_offset(json, first)?),
