@@ -4,15 +4,16 @@
 //! The pipeline is [`parse_change`], then [`Change::merge_facts`] for each fact file,
 //! then [`Change::validate`]; any error rejects the input whole.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
 
 use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
 
+use crate::locate;
 use crate::model::{Change, ChangeKind, FactKey, Facts, Ids};
-use crate::strict::Strict;
+use crate::strict::{Context, Strict, UNKNOWN_FIELD};
 use crate::time::time_zone;
 
 /// A parsed input and what was noticed but not fatal.
@@ -75,21 +76,34 @@ impl fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// What to do with a field the change model does not have.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnknownFields {
+    /// An error, at the field (the default): a misspelt `files` would otherwise read as
+    /// a change of no files.
+    #[default]
+    Reject,
+    /// Ignored, with a warning naming it (`--allow-unknown-fields`), for producers that
+    /// add fields of their own.
+    Warn,
+}
+
 /// Parses a change description (`schema: "warden.change/v1"`).
 ///
 /// Facts given inline are kept; merge fact files with [`Change::merge_facts`] and then
 /// call [`Change::validate`].
-pub fn parse_change(json: &str) -> Result<Loaded<Change>, InputError> {
-    parse(json)
+pub fn parse_change(json: &str, unknown: UnknownFields) -> Result<Loaded<Change>, InputError> {
+    parse(json, unknown)
 }
 
 /// Parses a fact file (`principals`, `services`, `calendar`).
 ///
-/// A file that gives no facts but has unknown fields is rejected rather than merged
-/// with warnings: it is a misspelt key (`principal`) or the wrong file (a change), and
-/// evaluating without the facts it was meant to give could let a change through.
-pub fn parse_facts(json: &str) -> Result<Loaded<Facts>, InputError> {
-    let loaded: Loaded<Facts> = parse(json)?;
+/// With [`UnknownFields::Warn`], a file that gives no facts but has unknown fields is
+/// still rejected rather than merged with warnings: it is a misspelt key (`principal`)
+/// or the wrong file (a change), and evaluating without the facts it was meant to give
+/// could let a change through.
+pub fn parse_facts(json: &str, unknown: UnknownFields) -> Result<Loaded<Facts>, InputError> {
+    let loaded: Loaded<Facts> = parse(json, unknown)?;
     let facts = &loaded.value;
     let no_facts =
         facts.principals.is_empty() && facts.services.is_empty() && facts.calendar.is_none();
@@ -116,36 +130,37 @@ pub fn parse_facts(json: &str) -> Result<Loaded<Facts>, InputError> {
     Ok(loaded)
 }
 
-fn parse<T: DeserializeOwned>(json: &str) -> Result<Loaded<T>, InputError> {
+fn parse<T: DeserializeOwned>(json: &str, unknown: UnknownFields) -> Result<Loaded<T>, InputError> {
     // The fast parse tracks nothing: not the JSON path of every value (that halves the
     // parsing speed), nor the path of skipped fields. Input with unknown fields is
-    // parsed again to name them in warnings, and failing input to say where it fails.
-    let skipped = Cell::new(false);
+    // parsed again to name them in warnings (or reject the first), and failing input
+    // to say where it fails.
+    let context = Context::default();
     let mut deserializer = serde_json::Deserializer::from_str(json);
-    let fast = T::deserialize(Strict(&mut deserializer, &skipped))
+    let fast = T::deserialize(Strict(&mut deserializer, &context))
         .and_then(|value| deserializer.end().map(|()| value));
     match fast {
-        Ok(value) if !skipped.get() => Ok(Loaded {
+        Ok(value) if !context.skipped.get() => Ok(Loaded {
             value,
             warnings: Vec::new(),
         }),
-        Ok(_) => parse_noting_skipped(json),
-        Err(_) => parse_tracking_paths(json),
+        Ok(_) if unknown == UnknownFields::Warn => parse_noting_skipped(json),
+        _ => parse_tracking_paths(json, unknown),
     }
 }
 
 /// The parse for input with unknown fields: the same, naming each skipped field.
 fn parse_noting_skipped<T: DeserializeOwned>(json: &str) -> Result<Loaded<T>, InputError> {
     let mut warnings = Vec::new();
-    let skipped = Cell::new(false);
+    let context = Context::default();
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let parsed: Result<T, _> =
-        serde_ignored::deserialize(Strict(&mut deserializer, &skipped), |path| {
+        serde_ignored::deserialize(Strict(&mut deserializer, &context), |path| {
             warnings.push(ignored_warning(&path));
         });
     match parsed {
         Ok(value) if deserializer.end().is_ok() => Ok(Loaded { value, warnings }),
-        _ => parse_tracking_paths(json),
+        _ => parse_tracking_paths(json, UnknownFields::Warn),
     }
 }
 
@@ -160,39 +175,126 @@ fn ignored_warning(path: &serde_ignored::Path<'_>) -> InputWarning {
     }
 }
 
-/// The slow parse that knows where it is, for an error message with a JSON path.
-fn parse_tracking_paths<T: DeserializeOwned>(json: &str) -> Result<Loaded<T>, InputError> {
+/// The slow parse that knows where it is, for an error message with a JSON path; it
+/// rejects the first unknown field unless they are allowed.
+fn parse_tracking_paths<T: DeserializeOwned>(
+    json: &str,
+    unknown: UnknownFields,
+) -> Result<Loaded<T>, InputError> {
     let mut warnings = Vec::new();
-    let skipped = Cell::new(false);
     let mut deserializer = serde_json::Deserializer::from_str(json);
-    let mut on_ignored = |path: serde_ignored::Path<'_>| warnings.push(ignored_warning(&path));
-    let result = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
-        Strict(&mut deserializer, &skipped),
-        &mut on_ignored,
-    ));
-    let value = match result {
-        Ok(value) => value,
-        Err(error) => {
-            let path = render_path(error.path());
-            return Err(json_error(path, error.inner()));
+    let result = match unknown {
+        UnknownFields::Reject => {
+            let context = Context::rejecting_unknown();
+            serde_path_to_error::deserialize(Strict(&mut deserializer, &context)).map_err(|error| {
+                match unknown_field(json, &error, &context) {
+                    Some(error) => error,
+                    None => located_error(json, &error),
+                }
+            })
+        }
+        UnknownFields::Warn => {
+            let context = Context::default();
+            let mut on_ignored =
+                |path: serde_ignored::Path<'_>| warnings.push(ignored_warning(&path));
+            serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+                Strict(&mut deserializer, &context),
+                &mut on_ignored,
+            ))
+            .map_err(|error| located_error(json, &error))
         }
     };
+    let value = result?;
     if let Err(error) = deserializer.end() {
-        return Err(json_error("$".to_owned(), &error));
+        return Err(json_error(json, "$".to_owned(), &error));
     }
     Ok(Loaded { value, warnings })
 }
 
-fn json_error(path: String, error: &serde_json::Error) -> InputError {
-    let raw = error.to_string();
-    let raw = match raw.rfind(" at line ") {
-        Some(end) if error.line() > 0 => &raw[..end],
-        _ => raw.as_str(),
+type PathError = serde_path_to_error::Error<serde_json::Error>;
+
+/// The error for the unknown field [`Strict`] rejected, at the field's name; `None`
+/// for any other error.
+fn unknown_field(json: &str, error: &PathError, context: &Context) -> Option<InputError> {
+    if bare_message(error.inner()) != UNKNOWN_FIELD {
+        return None;
+    }
+    let segments: Vec<Segment> = error.path().iter().cloned().collect();
+    let Some(Segment::Map { key }) = segments.last() else {
+        return None;
     };
+    let hint = "`--allow-unknown-fields` ignores unknown fields";
+    let message = match warden_syntax::suggest(key, context.fields.get().iter().copied()) {
+        Some(field) => format!(
+            "unknown field {}, did you mean `{field}`? ({hint})",
+            quote_key(key)
+        ),
+        None => format!("unknown field {} ({hint})", quote_key(key)),
+    };
+    let place = locate::key_place(json, &segments);
+    Some(InputError {
+        path: render_path(error.path()),
+        message,
+        line: place.map_or(0, |p| p.line),
+        column: place.map_or(0, |p| p.column),
+    })
+}
+
+/// A parse error with its JSON path; a key given twice names both places.
+fn located_error(json: &str, error: &PathError) -> InputError {
+    let inner = error.inner();
+    let raw = bare_message(inner);
+    let field = raw
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(field, _)| field);
+    let map_key = raw.starts_with("invalid entry: found duplicate key");
+    if field.is_some() || map_key {
+        let segments: Vec<Segment> = error.path().iter().cloned().collect();
+        if let Some(duplicate) = locate::duplicate(json, &segments, field) {
+            let mut path = render_path(error.path());
+            push_key(&mut path, &duplicate.key);
+            return InputError {
+                path,
+                message: format!(
+                    "the key {} is given twice (first at {}); an object gives each key once",
+                    quote_key(&duplicate.key),
+                    duplicate.first
+                ),
+                line: duplicate.second.line,
+                column: duplicate.second.column,
+            };
+        }
+    }
+    json_error(json, render_path(error.path()), inner)
+}
+
+/// serde_json's message without the position it appends (` at line 3 column 7`).
+fn bare_message(error: &serde_json::Error) -> String {
+    let mut raw = error.to_string();
+    if let Some(end) = raw.rfind(" at line ")
+        && error.line() > 0
+    {
+        raw.truncate(end);
+    }
+    raw
+}
+
+fn json_error(json: &str, path: String, error: &serde_json::Error) -> InputError {
+    let raw = bare_message(error);
+    let raw = raw.as_str();
     let syntax = matches!(
         error.classify(),
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof
     );
+    if syntax && let Some((message, place)) = escape_error(raw, json, error) {
+        return InputError {
+            path,
+            message,
+            line: place.line,
+            column: place.column,
+        };
+    }
     InputError {
         // A syntax error has no meaningful path beyond where the parser was.
         path,
@@ -200,6 +302,24 @@ fn json_error(path: String, error: &serde_json::Error) -> InputError {
         line: error.line(),
         column: error.column(),
     }
+}
+
+/// serde_json's escape errors, made precise (a lone surrogate is not an "unexpected
+/// end of hex escape"), at the escape.
+fn escape_error(
+    raw: &str,
+    json: &str,
+    error: &serde_json::Error,
+) -> Option<(String, locate::Place)> {
+    let escape = matches!(
+        raw,
+        "invalid escape" | "lone leading surrogate in hex escape" | "unexpected end of hex escape"
+    );
+    if !escape {
+        return None;
+    }
+    let (message, place) = locate::bad_escape(json, error.line(), error.column())?;
+    Some((format!("invalid JSON: {message}"), place))
 }
 
 /// Rewrites serde's and serde_json's wording into one lowercase sentence.
@@ -520,15 +640,52 @@ impl Change {
     pub fn validate(&self) -> Vec<InputError> {
         let mut errors = Errors(Vec::new());
         let kind = self.kind.as_str();
-        match self.kind {
-            ChangeKind::Deployment => {
-                if self.deployment.is_none() {
-                    errors.push(
-                        "$.deployment",
-                        "a deployment change needs `deployment`".into(),
-                    );
-                }
+        // The lists a kind of change must give, even empty: a producer that left one
+        // out (or misspelt it) would otherwise be read as a change of no files, no
+        // commits, no services deployed… and rules about them would let it through.
+        let required: &[(&str, bool)] = match self.kind {
+            ChangeKind::PullRequest => &[
+                ("labels", self.labels.is_given()),
+                ("files", self.files.is_given()),
+                ("commits", self.commits.is_given()),
+                ("reviews", self.reviews.is_given()),
+            ],
+            ChangeKind::CommitRange => &[
+                ("files", self.files.is_given()),
+                ("commits", self.commits.is_given()),
+            ],
+            ChangeKind::Deployment => &[],
+        };
+        for (field, given) in required {
+            if !given {
+                errors.push(
+                    format!("$.{field}"),
+                    format!("a {kind} change needs `{field}`, a list (`[]` when there are none)"),
+                );
             }
+        }
+        match self.kind {
+            ChangeKind::Deployment => match &self.deployment {
+                None => errors.push(
+                    "$.deployment",
+                    "a deployment change needs `deployment`".into(),
+                ),
+                Some(deployment) => {
+                    for (field, given) in [
+                        ("services", deployment.services.is_given()),
+                        ("plan", deployment.plan.is_given()),
+                    ] {
+                        if !given {
+                            errors.push(
+                                format!("$.deployment.{field}"),
+                                format!(
+                                    "a deployment needs `{field}`, a list (`[]` when there are none)"
+                                ),
+                            );
+                        }
+                    }
+                }
+            },
             ChangeKind::PullRequest | ChangeKind::CommitRange => {
                 if self.revisions.is_none() {
                     errors.push(

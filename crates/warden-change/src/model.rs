@@ -5,13 +5,16 @@
 //! typed records policies see are built on top of them by [`crate::view`].
 //!
 //! Lists default to empty and optional fields to `None`; `null` is accepted wherever a
-//! field may be omitted (a `null` list is an empty list).
+//! field may be omitted (a `null` list is an empty list), except for the lists a kind
+//! of change must give ([`Given`]: `files`, `commits`, …), which are checked by
+//! [`Change::validate`].
 
 use std::sync::OnceLock;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_with::{As, DefaultOnNull, MapPreventDuplicates, Same};
 
 use crate::time::Time;
 
@@ -77,13 +80,64 @@ fn one_of(values: &[&str]) -> String {
 /// The only `schema` version this crate reads.
 pub const SCHEMA_VERSION: &str = "warden.change/v1";
 
-/// Deserializes `null` as the type's default (an empty list, `""`, `false`).
-fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+/// A map of ids: `null` reads as empty, and a key given twice is an error (not "the
+/// last one wins": a second `dave` could quietly change what a rule sees).
+fn unique_keys<'de, D, V, S>(deserializer: D) -> Result<IndexMap<String, V, S>, D::Error>
 where
     D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
+    V: Deserialize<'de>,
+    S: std::hash::BuildHasher + Default,
 {
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+    As::<DefaultOnNull<MapPreventDuplicates<Same, Same>>>::deserialize(deserializer)
+}
+
+/// A field that some kinds of change must give, even empty (`"files": []`): it reads
+/// like the value it holds, and remembers whether the input gave it, for
+/// [`Change::validate`]. Absent, it is the default (an empty list); `null` is an error,
+/// not an empty list.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Given<T> {
+    value: T,
+    given: bool,
+}
+
+impl<T> Given<T> {
+    /// Whether the input had the field.
+    pub fn is_given(&self) -> bool {
+        self.given
+    }
+}
+
+impl<T> std::ops::Deref for Given<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Given<T>
+where
+    &'a T: IntoIterator,
+{
+    type Item = <&'a T as IntoIterator>::Item;
+    type IntoIter = <&'a T as IntoIterator>::IntoIter;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.value.into_iter()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Given<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Given<T>, D::Error> {
+        T::deserialize(deserializer).map(|value| Given { value, given: true })
+    }
+}
+
+impl<T: Serialize> Serialize for Given<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(serializer)
+    }
 }
 
 /// A number, rounded up to an integer (policies compare whole percentages).
@@ -120,6 +174,23 @@ pub type Ids = foldhash::fast::FixedState;
 /// A change to evaluate: a pull request, a commit range or a deployment.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[schemars(title = "Warden change description")]
+#[schemars(extend("allOf" = [
+    {
+        "if": { "properties": { "kind": { "const": "pull_request" } } },
+        "then": { "required": ["labels", "files", "commits", "reviews"] }
+    },
+    {
+        "if": { "properties": { "kind": { "const": "commit_range" } } },
+        "then": { "required": ["files", "commits"] }
+    },
+    {
+        "if": { "properties": { "kind": { "const": "deployment" } } },
+        "then": {
+            "required": ["deployment"],
+            "properties": { "deployment": { "required": ["services", "plan"] } }
+        }
+    }
+]))]
 pub struct Change {
     /// Always `"warden.change/v1"`.
     #[serde(deserialize_with = "schema_version")]
@@ -133,16 +204,16 @@ pub struct Change {
     pub repository: Repository,
     pub title: String,
     /// `""` when absent.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<String>")]
     pub description: String,
     /// `false` when absent.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<bool>")]
     pub draft: bool,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schemars(with = "Option<Vec<String>>")]
-    pub labels: Vec<String>,
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub labels: Given<Vec<String>>,
     /// The source branch (pull requests).
     #[serde(default)]
     pub source: Option<Ref>,
@@ -154,39 +225,39 @@ pub struct Change {
     pub revisions: Option<Revisions>,
     /// Principal id of the author.
     pub author: String,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schemars(with = "Option<Vec<File>>")]
-    pub files: Vec<File>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schemars(with = "Option<Vec<Commit>>")]
-    pub commits: Vec<Commit>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schemars(with = "Option<Vec<Review>>")]
-    pub reviews: Vec<Review>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default)]
+    #[schemars(with = "Vec<File>")]
+    pub files: Given<Vec<File>>,
+    #[serde(default)]
+    #[schemars(with = "Vec<Commit>")]
+    pub commits: Given<Vec<Commit>>,
+    #[serde(default)]
+    #[schemars(with = "Vec<Review>")]
+    pub reviews: Given<Vec<Review>>,
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Threads>")]
     pub threads: Threads,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<Check>>")]
     pub checks: Vec<Check>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<InfraPlan>>")]
     pub infra_plans: Vec<InfraPlan>,
     /// Required for deployments, absent otherwise.
     #[serde(default)]
     pub deployment: Option<Deployment>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Links>")]
     pub links: Links,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<Override>>")]
     pub overrides: Vec<Override>,
     /// The principal directory (usually from a fact file), by id.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "unique_keys")]
     #[schemars(with = "Option<IndexMap<String, PrincipalFacts>>")]
     pub principals: IndexMap<String, PrincipalFacts, Ids>,
     /// The service catalogue (usually from a fact file), by name.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "unique_keys")]
     #[schemars(with = "Option<IndexMap<String, ServiceFacts>>")]
     pub services: IndexMap<String, ServiceFacts, Ids>,
     /// Change freezes (usually from a fact file).
@@ -220,7 +291,7 @@ pub struct Repository {
     /// `owner/name`.
     pub name: String,
     /// Repository properties (custom properties, topics, …) as strings.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "unique_keys")]
     #[schemars(with = "Option<IndexMap<String, String>>")]
     pub properties: IndexMap<String, String>,
 }
@@ -230,10 +301,10 @@ pub struct Repository {
 pub struct Ref {
     #[serde(rename = "ref")]
     pub name: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<bool>")]
     pub fork: bool,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<bool>")]
     pub protected: bool,
 }
@@ -254,18 +325,18 @@ pub struct File {
     pub status: FileStatus,
     pub additions: i64,
     pub deletions: i64,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<bool>")]
     pub binary: bool,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<bool>")]
     pub generated: bool,
     /// Owning teams (from CODEOWNERS or similar).
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub owners: Vec<String>,
     /// Names of the services the file belongs to.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub services: Vec<String>,
     /// The unified diff of the file, when the producer includes it (content rules
@@ -290,16 +361,16 @@ string_enum! {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 pub struct Commit {
     pub sha: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub parents: Vec<String>,
     pub author: Person,
     pub committer: Person,
     pub subject: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<String>")]
     pub body: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<Trailer>>")]
     pub trailers: Vec<Trailer>,
     #[serde(default)]
@@ -381,10 +452,10 @@ pub struct Review {
     /// The commit the review was given on.
     pub commit: String,
     pub submitted_at: Time,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<bool>")]
     pub dismissed: bool,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<String>")]
     pub body: String,
 }
@@ -403,7 +474,7 @@ string_enum! {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Threads {
     /// Unresolved review threads.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<i64>")]
     pub unresolved: i64,
 }
@@ -427,7 +498,7 @@ pub struct InfraPlan {
     pub tool: String,
     #[serde(default)]
     pub workspace: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<ResourceChange>>")]
     pub resources: Vec<ResourceChange>,
 }
@@ -438,7 +509,7 @@ pub struct ResourceChange {
     #[serde(rename = "type")]
     pub kind: String,
     /// `create`, `update`, `delete`, `read`, `no-op`; a replace is `["delete", "create"]`.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub actions: Vec<String>,
 }
@@ -447,21 +518,21 @@ pub struct ResourceChange {
 pub struct Deployment {
     pub environment: String,
     /// Names of the services deployed.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schemars(with = "Option<Vec<String>>")]
-    pub services: Vec<String>,
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub services: Given<Vec<String>>,
     /// Principal id of who started the deployment.
     pub initiator: String,
     /// `manual`, `pipeline`, `schedule`, …
     pub trigger: String,
     pub artifact: Artifact,
     /// The rollout waves, in order.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schemars(with = "Option<Vec<Wave>>")]
-    pub plan: Vec<Wave>,
+    #[serde(default)]
+    #[schemars(with = "Vec<Wave>")]
+    pub plan: Given<Vec<Wave>>,
     #[serde(default)]
     pub config_change: Option<ConfigChange>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<DeploymentApproval>>")]
     pub approvals: Vec<DeploymentApproval>,
     #[serde(default)]
@@ -473,7 +544,7 @@ pub struct Artifact {
     pub digest: String,
     #[serde(default)]
     pub source_commit: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<bool>")]
     pub provenance_verified: bool,
     /// The change the artifact was built from, e.g. `github:acme/shop#4815`.
@@ -488,7 +559,7 @@ pub struct Artifact {
 pub struct Wave {
     /// The wave's number, from 1.
     pub wave: i64,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub regions: Vec<String>,
     #[serde(default)]
@@ -503,10 +574,10 @@ pub struct Wave {
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ConfigChange {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<bool>")]
     pub global: bool,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub keys: Vec<String>,
 }
@@ -522,13 +593,13 @@ pub struct DeploymentApproval {
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Links {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<Ticket>>")]
     pub tickets: Vec<Ticket>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<Incident>>")]
     pub incidents: Vec<Incident>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<DocLink>>")]
     pub docs: Vec<DocLink>,
 }
@@ -570,7 +641,7 @@ pub struct Override {
     #[serde(default)]
     pub at: Option<Time>,
     /// Names of the rules overridden.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub rules: Vec<String>,
 }
@@ -579,10 +650,10 @@ pub struct Override {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[schemars(title = "Warden fact file")]
 pub struct Facts {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "unique_keys")]
     #[schemars(with = "Option<IndexMap<String, PrincipalFacts>>")]
     pub principals: IndexMap<String, PrincipalFacts, Ids>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "unique_keys")]
     #[schemars(with = "Option<IndexMap<String, ServiceFacts>>")]
     pub services: IndexMap<String, ServiceFacts, Ids>,
     #[serde(default)]
@@ -597,7 +668,7 @@ pub struct PrincipalFacts {
     pub name: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub teams: Vec<String>,
     /// Seniority level.
@@ -631,17 +702,17 @@ pub struct ServiceFacts {
     pub oncall: String,
     /// IANA time zone or fixed offset.
     pub timezone: String,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<bool>")]
     pub stateful: bool,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub regions: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Calendar {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<Freeze>>")]
     pub freezes: Vec<Freeze>,
 }
@@ -659,11 +730,11 @@ pub struct Freeze {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct FreezeScope {
     /// Service tiers.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<i64>>")]
     pub tiers: Vec<i64>,
     /// Deployment environments.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub environments: Vec<String>,
 }

@@ -8,16 +8,41 @@
 //!
 //! The layer also notes whether any value was skipped (an unknown field), so that the
 //! fast parse needs no per-field bookkeeping: only input that has unknown fields is
-//! parsed again to name them.
+//! parsed again, to name them in warnings or to reject the first one (see [`Context`]).
 
 use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor};
 
-/// Wraps a deserializer; see the module documentation. The cell is set when a value is
-/// skipped.
-pub(crate) struct Strict<'f, D>(pub(crate) D, pub(crate) &'f Cell<bool>);
+/// What the layer notes, and whether it rejects unknown fields.
+#[derive(Default)]
+pub(crate) struct Context {
+    /// Set when a value is skipped (an unknown field).
+    pub(crate) skipped: Cell<bool>,
+    /// Reject an unknown field (an error at its place) instead of skipping it. Only
+    /// the slow parse, that reports errors, does.
+    pub(crate) reject_unknown: bool,
+    /// When rejecting: the fields of the record being read, to suggest one for a
+    /// misspelt field. After an error, those of the record with the unknown field.
+    pub(crate) fields: Cell<&'static [&'static str]>,
+}
+
+/// The message of the error an unknown field raises when [`Context::reject_unknown`];
+/// the caller rewrites it with the field's name, found in the error's path.
+pub(crate) const UNKNOWN_FIELD: &str = "unknown field";
+
+impl Context {
+    pub(crate) fn rejecting_unknown() -> Context {
+        Context {
+            reject_unknown: true,
+            ..Context::default()
+        }
+    }
+}
+
+/// Wraps a deserializer; see the module documentation.
+pub(crate) struct Strict<'f, D>(pub(crate) D, pub(crate) &'f Context);
 
 macro_rules! forward {
     ($($method:ident)*) => {
@@ -44,7 +69,10 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<'_, D> {
     /// Only skipped values are read this way: serde's derive reads an unknown field's
     /// value as `IgnoredAny`.
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.1.set(true);
+        self.1.skipped.set(true);
+        if self.1.reject_unknown {
+            return Err(de::Error::custom(UNKNOWN_FIELD));
+        }
         self.0.deserialize_ignored_any(Wrap(visitor, self.1))
     }
 
@@ -87,10 +115,18 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<'_, D> {
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_map(Wrap(visitor, self.1))
+        if !self.1.reject_unknown {
+            return self.0.deserialize_map(Wrap(visitor, self.1));
+        }
+        let outer = self.1.fields.replace(fields);
+        // Restored only on success: after an error, `fields` are those of the record
+        // that raised it.
+        let value = self.0.deserialize_map(Wrap(visitor, self.1))?;
+        self.1.fields.set(outer);
+        Ok(value)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -109,7 +145,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<'_, D> {
 }
 
 /// Wraps a visitor so that the deserializers and accesses it is handed stay strict.
-struct Wrap<'f, V>(V, &'f Cell<bool>);
+struct Wrap<'f, V>(V, &'f Context);
 
 macro_rules! visit {
     ($($method:ident($ty:ty))*) => {
@@ -201,7 +237,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Strict<'_, A> {
 }
 
 /// Wraps a seed so that the value it reads is read strictly.
-struct Seed<'f, S>(S, &'f Cell<bool>);
+struct Seed<'f, S>(S, &'f Context);
 
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, S> {
     type Value = S::Value;

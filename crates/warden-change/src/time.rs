@@ -22,6 +22,9 @@ pub struct Time {
     offset: Offset,
 }
 
+/// The largest UTC offset, 23:59, in seconds.
+const MAX_OFFSET_SECONDS: i32 = (23 * 60 + 59) * 60;
+
 /// Why a string is not a [`Time`]. Its `Display` is a lowercase sentence.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimeError(String);
@@ -81,6 +84,13 @@ impl Time {
                 "{shown} has no UTC offset; add `Z` for UTC or an offset like `-08:00`"
             )));
         };
+        // jiff reads offsets up to ±25:59:59; RFC 3339 and every real zone stay within
+        // ±23:59, as `time_zone` does.
+        if offset.seconds().abs() > MAX_OFFSET_SECONDS {
+            return Err(TimeError(format!(
+                "{shown} has a UTC offset out of range; offsets are from `-23:59` to `+23:59`"
+            )));
+        }
         match text.parse::<Timestamp>() {
             Ok(instant) => Ok(Time { instant, offset }),
             Err(_) => Err(TimeError(format!(
@@ -185,10 +195,10 @@ pub fn time_zone(name: &str) -> Option<jiff::tz::TimeZone> {
         }
         let hours: i32 = hours.parse().ok()?;
         let minutes: i32 = minutes.parse().ok()?;
-        if hours > 23 || minutes > 59 {
+        let seconds = (hours * 60 + minutes) * 60;
+        if minutes > 59 || seconds > MAX_OFFSET_SECONDS {
             return None;
         }
-        let seconds = (hours * 60 + minutes) * 60;
         let offset = Offset::from_seconds(if negative { -seconds } else { seconds }).ok()?;
         return Some(jiff::tz::TimeZone::fixed(offset));
     }

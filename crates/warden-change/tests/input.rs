@@ -8,9 +8,11 @@ use std::fs;
 use std::path::PathBuf;
 
 use warden_change::{
-    Change, Datum, InputError, Node, RECORDS, Time, View, field_index, parse_change, parse_facts,
-    record_index,
+    Change, Datum, InputError, Node, RECORDS, Time, UnknownFields, View, field_index, parse_change,
+    parse_facts, record_index,
 };
+
+const STRICT: UnknownFields = UnknownFields::Reject;
 
 fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -49,11 +51,11 @@ const CHANGES: &[(&str, &str)] = &[
 
 /// Parses, merges every fact file, validates; panics with the errors otherwise.
 fn load(json: &str) -> Change {
-    let loaded = parse_change(json).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = parse_change(json, STRICT).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(loaded.warnings, vec![], "unexpected warnings");
     let mut change = loaded.value;
     for (source, facts) in FACTS {
-        let facts = parse_facts(facts).unwrap_or_else(|e| panic!("{source}: {e}"));
+        let facts = parse_facts(facts, STRICT).unwrap_or_else(|e| panic!("{source}: {e}"));
         assert_eq!(facts.warnings, vec![], "{source}: unexpected warnings");
         change
             .merge_facts(facts.value, source)
@@ -81,7 +83,7 @@ fn change(name: &str) -> Change {
 fn invalid_inputs() {
     insta::glob!("data/invalid/*.json", |path| {
         let input = fs::read_to_string(path).unwrap();
-        let rendered = match parse_change(&input) {
+        let rendered = match parse_change(&input, STRICT) {
             Err(error) => error.to_string(),
             Ok(loaded) => {
                 let errors = loaded.value.validate();
@@ -98,6 +100,16 @@ fn invalid_inputs() {
     });
 }
 
+/// Every file of `tests/data/invalid-facts` is rejected as a fact file.
+#[test]
+fn invalid_fact_files() {
+    insta::glob!("data/invalid-facts/*.json", |path| {
+        let input = fs::read_to_string(path).unwrap();
+        let error = parse_facts(&input, STRICT).unwrap_err();
+        insta::assert_snapshot!(format!("{input}\n---\n{error}"));
+    });
+}
+
 fn render(errors: &[InputError]) -> String {
     errors
         .iter()
@@ -109,7 +121,7 @@ fn render(errors: &[InputError]) -> String {
 #[test]
 fn error_positions_point_at_the_value() {
     let json = "{\n  \"schema\": \"warden.change/v1\",\n  \"kind\": 3\n}";
-    let error = parse_change(json).unwrap_err();
+    let error = parse_change(json, STRICT).unwrap_err();
     assert_eq!(error.path, "$.kind");
     assert_eq!((error.line, error.column), (3, 11));
     assert_eq!(
@@ -118,17 +130,39 @@ fn error_positions_point_at_the_value() {
     );
 }
 
+const UNKNOWN_FIELDS: &str = r#"{
+  "schema": "warden.change/v1", "kind": "pull_request", "id": "x",
+  "evaluated_at": "2026-11-26T09:15:00Z", "repository": { "name": "r", "owner": "acme" },
+  "title": "t", "author": "alice", "revisions": { "base": "a", "head": "b" },
+  "labels": [], "commits": [], "reviews": [],
+  "files": [ { "path": "a", "status": "added", "additions": 1, "deletions": 0, "addition": 1 } ],
+  "principals": { "renovate[bot]": { "kind": "bot", "team": [] } },
+  "extra": { "deep": [1, 2] }
+}"#;
+
 #[test]
-fn unknown_fields_are_warnings() {
-    let json = r#"{
-      "schema": "warden.change/v1", "kind": "pull_request", "id": "x",
-      "evaluated_at": "2026-11-26T09:15:00Z", "repository": { "name": "r", "owner": "acme" },
-      "title": "t", "author": "alice", "revisions": { "base": "a", "head": "b" },
-      "files": [ { "path": "a", "status": "added", "additions": 1, "deletions": 0, "addition": 1 } ],
-      "principals": { "renovate[bot]": { "kind": "bot", "team": [] } },
-      "extra": { "deep": [1, 2] }
-    }"#;
-    let loaded = parse_change(json).unwrap();
+fn unknown_fields_are_errors_at_the_first() {
+    let error = parse_change(UNKNOWN_FIELDS, STRICT).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "$.repository.owner: unknown field `owner` (`--allow-unknown-fields` ignores \
+         unknown fields) (3:72)"
+    );
+    let error = parse_facts(
+        r#"{ "principals": { "a": { "kind": "human", "team": [] } } }"#,
+        STRICT,
+    )
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "$.principals.a.team: unknown field `team`, did you mean `teams`? \
+         (`--allow-unknown-fields` ignores unknown fields) (1:43)"
+    );
+}
+
+#[test]
+fn unknown_fields_are_warnings_when_allowed() {
+    let loaded = parse_change(UNKNOWN_FIELDS, UnknownFields::Warn).unwrap();
     let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
         warnings,
@@ -139,16 +173,21 @@ fn unknown_fields_are_warnings() {
             "$.extra: unknown field `extra`, ignored",
         ]
     );
-    let facts =
-        parse_facts(r#"{ "principals": { "a": { "kind": "human" } }, "teams": {} }"#).unwrap();
+    let facts = parse_facts(
+        r#"{ "principals": { "a": { "kind": "human" } }, "teams": {} }"#,
+        UnknownFields::Warn,
+    )
+    .unwrap();
     assert_eq!(facts.warnings.len(), 1);
     assert_eq!(facts.warnings[0].path, "$.teams");
 }
 
-/// A misspelt key, or a change passed as a fact file, would silently drop every fact.
+/// A misspelt key, or a change passed as a fact file, would silently drop every fact,
+/// even when unknown fields are allowed.
 #[test]
 fn a_fact_file_with_no_facts_and_unknown_fields_is_rejected() {
-    let error = parse_facts(r#"{ "principal": { "a": { "kind": "human" } } }"#).unwrap_err();
+    let warn = UnknownFields::Warn;
+    let error = parse_facts(r#"{ "principal": { "a": { "kind": "human" } } }"#, warn).unwrap_err();
     assert_eq!(error.path, "$");
     assert_eq!(
         error.message,
@@ -156,15 +195,15 @@ fn a_fact_file_with_no_facts_and_unknown_fields_is_rejected() {
          unknown fields (`$.principal`): is this a fact file?"
     );
     let (_, change) = CHANGES[0];
-    let error = parse_facts(change).unwrap_err();
+    let error = parse_facts(change, warn).unwrap_err();
     assert!(
         error.message.contains("(`$.schema`, `$.kind`, `$.id` and "),
         "{}",
         error.message
     );
     // No facts and nothing unknown is an empty fact file, which is fine.
-    assert!(parse_facts("{}").unwrap().warnings.is_empty());
-    assert!(parse_facts(r#"{ "principals": {}, "services": null }"#).is_ok());
+    assert!(parse_facts("{}", STRICT).unwrap().warnings.is_empty());
+    assert!(parse_facts(r#"{ "principals": {}, "services": null }"#, STRICT).is_ok());
 }
 
 #[test]
@@ -183,29 +222,37 @@ fn never_panics_on_truncated_or_mangled_input() {
     for (_, json) in CHANGES.iter().chain(FACTS) {
         for end in (0..json.len()).step_by(7) {
             if let Some(prefix) = json.get(..end) {
-                let _ = parse_change(prefix);
-                let _ = parse_facts(prefix);
+                let _ = parse_change(prefix, STRICT);
+                let _ = parse_facts(prefix, STRICT);
             }
         }
         for from in ["\"", ":", ",", "[", "{", "Z"] {
-            for to in ["", "null", "[]", "{}", "1", "\"\""] {
-                let _ = parse_change(&json.replacen(from, to, 3));
+            let escapes = ["\\", "\\u12", "\\ud800", "\\udc00\\u", "\\ud800\\n"];
+            for to in ["", "null", "[]", "{}", "1", "\"\""]
+                .into_iter()
+                .chain(escapes)
+            {
+                let mangled = json.replacen(from, to, 3);
+                let _ = parse_change(&mangled, STRICT);
+                let _ = parse_change(&mangled, UnknownFields::Warn);
             }
         }
     }
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    assert!(parse_change(&deep).is_err());
-    // An unknown field is skipped without recursion, however deep.
+    assert!(parse_change(&deep, STRICT).is_err());
+    // An unknown field is skipped (or rejected) without recursion, however deep.
     let json = CHANGES[0]
         .1
         .replacen('{', &format!("{{\"extra\": {deep},"), 1);
-    assert_eq!(parse_change(&json).unwrap().warnings.len(), 1);
+    let warn = UnknownFields::Warn;
+    assert_eq!(parse_change(&json, warn).unwrap().warnings.len(), 1);
+    assert_eq!(parse_change(&json, STRICT).unwrap_err().path, "$.extra");
     let deep = format!(
         "{{\"principals\": {{\"a\": {}1{}}}}}",
         "{\"x\": ".repeat(50_000),
         "}".repeat(50_000)
     );
-    assert!(parse_facts(&deep).is_err());
+    assert!(parse_facts(&deep, STRICT).is_err());
 }
 
 // ---------------------------------------------------------------------------------
@@ -229,7 +276,7 @@ fn round_trips_through_json() {
     for (name, _) in CHANGES {
         let change = change(name);
         let json = serde_json::to_string(&change).unwrap();
-        let again = parse_change(&json).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let again = parse_change(&json, STRICT).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(again.warnings, vec![]);
         assert_eq!(serde_json::to_string(&again.value).unwrap(), json);
     }
@@ -241,14 +288,14 @@ fn identical_facts_merge_and_conflicts_name_both_sources() {
     // The same facts again: fine, nothing duplicated.
     for (source, facts) in FACTS {
         change
-            .merge_facts(parse_facts(facts).unwrap().value, source)
+            .merge_facts(parse_facts(facts, STRICT).unwrap().value, source)
             .unwrap();
     }
     assert_eq!(change.calendar.as_ref().unwrap().freezes.len(), 2);
 
     let other = r#"{ "principals": { "bob": { "kind": "human", "teams": [] } } }"#;
     let error = change
-        .merge_facts(parse_facts(other).unwrap().value, "other.json")
+        .merge_facts(parse_facts(other, STRICT).unwrap().value, "other.json")
         .unwrap_err();
     assert_eq!(
         error.to_string(),
@@ -258,7 +305,7 @@ fn identical_facts_merge_and_conflicts_name_both_sources() {
     let other = r#"{ "services": { "checkout": { "tier": 0, "plane": "data", "owner": "checkout",
         "oncall": "oncall", "timezone": "UTC" } }, "principals": { "zed": { "kind": "bot" } } }"#;
     let error = change
-        .merge_facts(parse_facts(other).unwrap().value, "svc.json")
+        .merge_facts(parse_facts(other, STRICT).unwrap().value, "svc.json")
         .unwrap_err();
     assert_eq!(
         error.to_string(),
@@ -272,7 +319,7 @@ fn identical_facts_merge_and_conflicts_name_both_sources() {
     let other = r#"{ "calendar": { "freezes": [ { "name": "peak-2026",
         "start": "2026-11-20T08:00:00Z", "end": "2026-12-03T00:00:00Z", "scope": {} } ] } }"#;
     let error = change
-        .merge_facts(parse_facts(other).unwrap().value, "cal.json")
+        .merge_facts(parse_facts(other, STRICT).unwrap().value, "cal.json")
         .unwrap_err();
     assert_eq!(
         error.to_string(),
@@ -280,16 +327,16 @@ fn identical_facts_merge_and_conflicts_name_both_sources() {
     );
 
     // Inline facts are "the change".
-    let mut inline = parse_change(include_str!("data/valid/pr-everything.json"))
+    let mut inline = parse_change(include_str!("data/valid/pr-everything.json"), STRICT)
         .unwrap()
         .value;
     // `erin` is inline too, identically.
     inline
-        .merge_facts(parse_facts(FACTS[0].1).unwrap().value, "org.json")
+        .merge_facts(parse_facts(FACTS[0].1, STRICT).unwrap().value, "org.json")
         .unwrap();
     let other = r#"{ "principals": { "web-flow": { "kind": "human" } } }"#;
     let error = inline
-        .merge_facts(parse_facts(other).unwrap().value, "other.json")
+        .merge_facts(parse_facts(other, STRICT).unwrap().value, "other.json")
         .unwrap_err();
     assert_eq!(
         error.to_string(),
@@ -475,7 +522,11 @@ fn records_match_the_docs() {
     let mut documented: Vec<(String, Vec<(String, String)>)> = Vec::new();
     let mut change_fields = Vec::new();
     let mut in_change = false;
-    for line in docs.lines() {
+    // The record tables are those of "What policies see" (earlier tables are about input).
+    let records = docs
+        .split_once("## What policies see")
+        .map_or("", |(_, records)| records);
+    for line in records.lines() {
         if line.starts_with("### ") {
             in_change = line.contains("Change");
         }
@@ -696,7 +747,7 @@ fn deployment_view() {
 
 #[test]
 fn labels_and_empty_calendar() {
-    let change = parse_change(include_str!("data/valid/pr-ai-control-plane.json"))
+    let change = parse_change(include_str!("data/valid/pr-ai-control-plane.json"), STRICT)
         .unwrap()
         .value;
     let view = View::new(&change);

@@ -29,6 +29,8 @@ pub struct Args<'a> {
     pub rounds: Option<usize>,
     pub min_time_ms: u64,
     pub format: Format,
+    /// `--allow-unknown-fields`.
+    pub unknown: warden::warden_change::UnknownFields,
 }
 
 /// The timings of one measurement, in nanoseconds.
@@ -153,7 +155,7 @@ pub fn run(args: &Args<'_>) -> i32 {
             Err(code) => return code,
         }
     }
-    let input = match warden::read_input(&change_name, &change_text, &facts) {
+    let input = match warden::read_input(&change_name, &change_text, &facts, args.unknown) {
         Ok(input) => input,
         Err(error @ LoadError::Input { .. }) => return crate::input_error(&error),
         Err(error) => return crate::fail(error),
@@ -196,6 +198,7 @@ pub fn run(args: &Args<'_>) -> i32 {
                 black_box(&change_name),
                 black_box(&change_text),
                 black_box(&facts),
+                args.unknown,
             )
             .map(|input| {
                 let report = warden::evaluate(&policy, &input, options);

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use warden::warden_change::UnknownFields;
 use warden::{LoadError, Options, Verdict, exit};
 
 mod bench;
@@ -56,6 +57,10 @@ enum Command {
         /// `error` (and the verdict deny), never a hang.
         #[arg(long, default_value_t = Options::default().budget)]
         budget: u64,
+        /// Ignore fields the change model does not have (with a warning) instead of
+        /// rejecting the input, for producers that add fields of their own.
+        #[arg(long)]
+        allow_unknown_fields: bool,
     },
     /// Time loading a policy, evaluating a change, and parsing plus evaluating it.
     Bench {
@@ -77,6 +82,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Ignore fields the change model does not have (with a warning), as `eval` does.
+        #[arg(long)]
+        allow_unknown_fields: bool,
     },
     /// Write a synthetic workload (policy, change, facts) for `warden bench`.
     Generate {
@@ -129,12 +137,14 @@ fn main() -> ExitCode {
             format,
             explain,
             budget,
+            allow_unknown_fields,
         } => eval(
             &policy,
             &change,
             &facts,
             format,
             Options { explain, budget },
+            unknown_fields(allow_unknown_fields),
         ),
         Command::Bench {
             policy,
@@ -143,6 +153,7 @@ fn main() -> ExitCode {
             rounds,
             min_time_ms,
             format,
+            allow_unknown_fields,
         } => bench::run(&bench::Args {
             policy: &policy,
             change: &change,
@@ -150,6 +161,7 @@ fn main() -> ExitCode {
             rounds,
             min_time_ms,
             format,
+            unknown: unknown_fields(allow_unknown_fields),
         }),
         Command::Generate {
             rules,
@@ -159,6 +171,15 @@ fn main() -> ExitCode {
         } => generate::run(rules, files, seed, &out),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// `--allow-unknown-fields`: warnings instead of errors.
+fn unknown_fields(allow: bool) -> UnknownFields {
+    if allow {
+        UnknownFields::Warn
+    } else {
+        UnknownFields::Reject
+    }
 }
 
 /// Whether to colour what goes to `stream`: on a terminal, unless `NO_COLOR` is set
@@ -266,7 +287,14 @@ fn check(policy: &Path, error_format: ErrorFormat) -> i32 {
     }
 }
 
-fn eval(policy: &Path, change: &Path, facts: &[PathBuf], format: Format, options: Options) -> i32 {
+fn eval(
+    policy: &Path,
+    change: &Path,
+    facts: &[PathBuf],
+    format: Format,
+    options: Options,
+    unknown: UnknownFields,
+) -> i32 {
     let policy = match load_policy(policy, ErrorFormat::Human, Purpose::Evaluate) {
         Ok(policy) => policy,
         Err(code) => return code,
@@ -283,7 +311,7 @@ fn eval(policy: &Path, change: &Path, facts: &[PathBuf], format: Format, options
     } else {
         None
     };
-    let input = match warden::load_input(change, stdin.as_deref(), facts) {
+    let input = match warden::load_input(change, stdin.as_deref(), facts, unknown) {
         Ok(input) => input,
         Err(error @ LoadError::Input { .. }) => return input_error(&error),
         Err(error) => return fail(error),

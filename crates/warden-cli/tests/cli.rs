@@ -230,7 +230,7 @@ fn a_leading_byte_order_mark_is_ignored_in_policies_and_inputs() {
         b"\xef\xbb\xbf{\"schema\": \"warden.change/v1\", \"kind\": \"commit_range\",
             \"id\": \"x\", \"evaluated_at\": \"2026-11-26T10:00:00Z\",
             \"repository\": {\"name\": \"acme/shop\"}, \"title\": \"t\", \"author\": \"alice\",
-            \"revisions\": {\"base\": \"a\", \"head\": \"b\"}}",
+            \"revisions\": {\"base\": \"a\", \"head\": \"b\"}, \"files\": [], \"commits\": []}",
     );
     let (stdout, _) = warden_exits(&["eval", "--policy", &policy, "--change", &change], 4);
     assert!(stdout.starts_with("deny"), "{stdout}");
@@ -423,5 +423,118 @@ fn a_diagnostic_on_a_long_line_shows_a_window_of_it() {
         stderr.len() < 2_000,
         "{} bytes of diagnostics",
         stderr.len()
+/// A file of `examples/acme`.
+fn acme(relative: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/acme")
+        .join(relative)
+        .display()
+        .to_string()
+}
+
+/// The acme pull request, with `edit` applied to its JSON.
+fn acme_pull_request(edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) -> String {
+    let text = std::fs::read_to_string(acme("changes/pr-ai-control-plane.json")).unwrap();
+    let mut change: serde_json::Value = serde_json::from_str(&text).unwrap();
+    edit(change.as_object_mut().unwrap());
+    serde_json::to_string_pretty(&change).unwrap()
+}
+
+/// Fail closed: a change whose `files` is missing, or misspelt, is not a change of no
+/// files; it is rejected before anything is evaluated.
+#[test]
+fn a_change_without_files_is_rejected() {
+    let dir = TempDir::new("without-files");
+    let policy = acme("policy");
+    let eval = |change: &str, extra: &[&str]| {
+        let mut args = vec!["eval", "--policy", &policy, "--change", change];
+        args.extend(extra);
+        warden_exits(&args, 5).1
+    };
+    let missing = dir.write(
+        "missing.json",
+        acme_pull_request(|change| {
+            change.remove("files");
+        }),
+    );
+    let stderr = eval(&missing, &[]);
+    assert!(
+        stderr.contains(&format!(
+            "{missing}: a pull_request change needs `files`, a list (`[]` when there are none) at `$.files`"
+        )),
+        "{stderr}"
+    );
+
+    let misspelt = dir.write(
+        "misspelt.json",
+        acme_pull_request(|change| {
+            let files = change.remove("files").unwrap();
+            change.insert("fiels".to_owned(), files);
+        }),
+    );
+    let stderr = eval(&misspelt, &[]);
+    assert!(
+        stderr.contains("unknown field `fiels`, did you mean `files`?"),
+        "{stderr}"
+    );
+    // Allowed, the unknown field is ignored, and `files` is still missing.
+    let stderr = eval(&misspelt, &["--allow-unknown-fields"]);
+    assert!(stderr.contains("needs `files`"), "{stderr}");
+}
+
+#[test]
+fn unknown_fields_are_errors_unless_allowed() {
+    let dir = TempDir::new("unknown-fields");
+    let policy = acme("policy");
+    let change = dir.write(
+        "change.json",
+        acme_pull_request(|change| {
+            change.insert("x_producer".to_owned(), serde_json::json!({ "build": 7 }));
+        }),
+    );
+    for command in ["eval", "bench"] {
+        let mut args = vec![command, "--policy", &policy, "--change", &change];
+        if command == "bench" {
+            args.extend(["--rounds", "1"]);
+        }
+        let (_, stderr) = warden_exits(&args, 5);
+        assert!(stderr.contains("unknown field `x_producer`"), "{stderr}");
+        args.push("--allow-unknown-fields");
+        let output = warden(&args);
+        assert!(output.status.code() != Some(5), "{}", text(&output.stderr));
+        assert!(
+            text(&output.stderr).contains("unknown field `x_producer`, ignored"),
+            "{}",
+            text(&output.stderr)
+        );
+    }
+}
+
+/// A principal given twice in a fact file would let the last one win, silently.
+#[test]
+fn a_principal_given_twice_is_an_error() {
+    let dir = TempDir::new("duplicate-principal");
+    let facts = dir.write(
+        "org.json",
+        "{\n  \"principals\": {\n    \"dave\": { \"kind\": \"human\", \"level\": 3 },\n    \
+         \"dave\": { \"kind\": \"human\", \"level\": 9 }\n  }\n}\n",
+    );
+    let (_, stderr) = warden_exits(
+        &[
+            "eval",
+            "--policy",
+            &acme("policy"),
+            "--change",
+            &acme("changes/pr-ai-control-plane.json"),
+            "--facts",
+            &facts,
+        ],
+        5,
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{facts}:4:5: the key `dave` is given twice (first at 3:5); an object gives each key once at `$.principals.dave`"
+        )),
+        "{stderr}"
     );
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use sha2::{Digest as _, Sha256};
-use warden_change::{Change, InputError, InputWarning};
+use warden_change::{Change, InputError, InputWarning, UnknownFields};
 use warden_check::SourceFile;
 use warden_syntax::{Diagnostic, FileId, Span};
 
@@ -584,19 +584,21 @@ pub fn input_digest(change_text: &str, facts: &[(String, String)]) -> String {
 }
 
 /// Parses a change description and merges fact files into it. `change_name` names the
-/// change in messages (a path, or `-` for standard input). Rejected whole on any error.
-/// The input has no digest yet (see [`Input::with_digest`]).
+/// change in messages (a path, or `-` for standard input). Rejected whole on any error;
+/// `unknown` says whether an unknown field is one. The input has no digest yet (see
+/// [`Input::with_digest`]).
 pub fn read_input(
     change_name: &str,
     change_text: &str,
     facts: &[(String, String)],
+    unknown: UnknownFields,
 ) -> Result<Input, LoadError> {
     let input_error = |path: &str, errors: Vec<InputError>| LoadError::Input {
         path: path.to_string(),
         errors,
     };
-    let loaded =
-        warden_change::parse_change(change_text).map_err(|e| input_error(change_name, vec![e]))?;
+    let loaded = warden_change::parse_change(change_text, unknown)
+        .map_err(|e| input_error(change_name, vec![e]))?;
     let mut change = loaded.value;
     let mut warnings: Vec<(String, InputWarning)> = loaded
         .warnings
@@ -604,7 +606,8 @@ pub fn read_input(
         .map(|w| (change_name.to_string(), w))
         .collect();
     for (path, text) in facts {
-        let facts = warden_change::parse_facts(text).map_err(|e| input_error(path, vec![e]))?;
+        let facts =
+            warden_change::parse_facts(text, unknown).map_err(|e| input_error(path, vec![e]))?;
         warnings.extend(facts.warnings.into_iter().map(|w| (path.clone(), w)));
         change
             .merge_facts(facts.value, path)
@@ -627,6 +630,7 @@ pub fn load_input(
     change: &Path,
     stdin: Option<&str>,
     facts: &[PathBuf],
+    unknown: UnknownFields,
 ) -> Result<Input, LoadError> {
     let (name, text) = match stdin {
         Some(text) => ("-".to_string(), text.to_string()),
@@ -636,7 +640,7 @@ pub fn load_input(
         .iter()
         .map(|path| Ok((path.display().to_string(), read(path)?)))
         .collect::<Result<Vec<_>, LoadError>>()?;
-    Ok(read_input(&name, &text, &facts)?.with_digest(&text, &facts))
+    Ok(read_input(&name, &text, &facts, unknown)?.with_digest(&text, &facts))
 }
 
 /// Evaluates a change and, when the input has a digest, stamps the report with the

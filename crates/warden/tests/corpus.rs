@@ -19,7 +19,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use warden::warden_change::UnknownFields;
 use warden::{Options, SourceText};
+
+/// The default of `warden eval`: an unknown field in a change or fact file is an error.
+const STRICT: UnknownFields = UnknownFields::Reject;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -111,7 +115,7 @@ fn eval_fixtures() {
             Vec::new()
         };
         let change = read(&dir.join("change.json"));
-        let input = warden::read_input("change.json", &change, &facts)
+        let input = warden::read_input("change.json", &change, &facts, STRICT)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let expect: Value = serde_json::from_str(&read(&dir.join("expect.json")))
             .unwrap_or_else(|e| panic!("expect.json: {e}"));
@@ -159,7 +163,7 @@ fn example_cases() {
             })
             .unwrap_or_default();
         let change = serde_json::to_string(&case["change"]).unwrap_or_default();
-        let input = warden::read_input("change", &change, &facts)
+        let input = warden::read_input("change", &change, &facts, STRICT)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         // Without digests: they change with every edit of the policy, and the
         // determinism test covers them.
@@ -242,7 +246,7 @@ fn evaluation_is_deterministic() {
         let runs: Vec<String> = (0..2)
             .map(|_| {
                 let policy = policy(&example);
-                let input = warden::read_input(change, &text, &facts)
+                let input = warden::read_input(change, &text, &facts, STRICT)
                     .unwrap_or_else(|e| panic!("{e}"))
                     .with_digest(&text, &facts);
                 warden::report_json(&warden::evaluate(
@@ -410,7 +414,7 @@ fn mutated_policies_and_changes_never_panic() {
         let _ = warden::render::diagnostics(&analysis, false);
         let _ = warden::render::diagnostics_json(&analysis);
         if let Ok(compiled) = warden::compile(&mutant) {
-            let input = warden::read_input("change.json", &change, &facts)
+            let input = warden::read_input("change.json", &change, &facts, STRICT)
                 .unwrap_or_else(|e| panic!("{e}"));
             let report = warden::evaluate(&compiled, &input, Options::default());
             let _ = warden::render::report(&report, false, true);
@@ -420,7 +424,7 @@ fn mutated_policies_and_changes_never_panic() {
 
     for case in 0..CHANGE_MUTANTS {
         let text = random.mutate(&change, CHANGE_EDITS);
-        match warden::read_input("change.json", &text, &facts) {
+        match warden::read_input("change.json", &text, &facts, STRICT) {
             Ok(input) => {
                 let report = warden::evaluate(&policy, &input, Options::default());
                 let _ = warden::report_json(&report);
