@@ -423,6 +423,9 @@ fn a_diagnostic_on_a_long_line_shows_a_window_of_it() {
         stderr.len() < 2_000,
         "{} bytes of diagnostics",
         stderr.len()
+    );
+}
+
 /// A file of `examples/acme`.
 fn acme(relative: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
