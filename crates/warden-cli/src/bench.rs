@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use warden::{LoadError, Options};
+use warden::{ByteSize, LoadError, Options};
 
 use crate::{ErrorFormat, Format};
 
@@ -29,6 +29,7 @@ pub struct Args<'a> {
     pub rounds: Option<usize>,
     pub min_time_ms: u64,
     pub format: Format,
+    pub max_memory: ByteSize,
 }
 
 /// The timings of one measurement, in nanoseconds.
@@ -166,7 +167,10 @@ pub fn run(args: &Args<'_>) -> i32 {
     for (file, warning) in &input.warnings {
         eprintln!("warning: {file}: {} at `{}`", warning.message, warning.path);
     }
-    let options = Options::default();
+    let options = Options {
+        max_memory: args.max_memory,
+        ..Options::default()
+    };
     let report = warden::evaluate(&policy, &input, options);
 
     let min_time = Duration::from_millis(args.min_time_ms);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use warden::{LoadError, Options, Verdict, exit};
+use warden::{ByteSize, LoadError, Options, Verdict, exit};
 
 mod bench;
 mod generate;
@@ -55,6 +55,10 @@ enum Command {
         /// `error` (and the verdict deny), never a hang.
         #[arg(long, default_value_t = Options::default().budget)]
         budget: u64,
+        /// Memory the evaluation may build (`256MiB`, `1GiB` or bytes); a rule still
+        /// running when it is spent is an `error` (and the verdict deny), never an abort.
+        #[arg(long, default_value_t = Options::default().max_memory)]
+        max_memory: ByteSize,
     },
     /// Time loading a policy, evaluating a change, and parsing plus evaluating it.
     Bench {
@@ -76,6 +80,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Memory each evaluation may build, as for `warden eval`.
+        #[arg(long, default_value_t = Options::default().max_memory)]
+        max_memory: ByteSize,
     },
     /// Write a synthetic workload (policy, change, facts) for `warden bench`.
     Generate {
@@ -126,12 +133,17 @@ fn main() -> ExitCode {
             format,
             explain,
             budget,
+            max_memory,
         } => eval(
             &policy,
             &change,
             &facts,
             format,
-            Options { explain, budget },
+            Options {
+                explain,
+                budget,
+                max_memory,
+            },
         ),
         Command::Bench {
             policy,
@@ -140,6 +152,7 @@ fn main() -> ExitCode {
             rounds,
             min_time_ms,
             format,
+            max_memory,
         } => bench::run(&bench::Args {
             policy: &policy,
             change: &change,
@@ -147,6 +160,7 @@ fn main() -> ExitCode {
             rounds,
             min_time_ms,
             format,
+            max_memory,
         }),
         Command::Generate {
             rules,

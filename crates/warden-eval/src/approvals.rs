@@ -273,7 +273,9 @@ pub fn approval_groups<'a>(
         },
         ir::ApproverSource::EachTeam(expr) | ir::ApproverSource::EachUser(expr) => {
             let team = matches!(req.source, ir::ApproverSource::EachTeam(_));
-            let mut names: Vec<String> = match ctx.eval(expr, frame)? {
+            let value = ctx.eval(expr, frame)?;
+            ctx.charge_copied(&value, expr)?;
+            let mut names: Vec<String> = match value {
                 Value::List(items) => items
                     .iter()
                     .filter_map(|v| match v {

@@ -1,6 +1,8 @@
 //! Runs every rule of a compiled policy on one change: exemptions first, then each
 //! rule's applicability and demands, then overrides, then the verdict — the maximum
-//! over all non-advisory rules, whatever their order.
+//! over all non-advisory rules, whatever their order. Advisory rules (and their
+//! overrides) run last, on what the budget has left, so that they cannot change the
+//! verdict even by spending the budget; the report keeps the policy's order.
 
 use std::collections::BTreeMap;
 
@@ -8,9 +10,10 @@ use warden_change::Change;
 use warden_check::ir::{self, Demand};
 
 use crate::approvals::{self, Approvals, approval_groups, approval_message};
+use crate::budget::{Budget, ByteSize};
 use crate::compiled::{Compiled, RuleLabel};
 use crate::interp::{Ctx, EvalError, Frame};
-use crate::overrides::apply_overrides;
+use crate::overrides::Overrides;
 use crate::report::*;
 use crate::value::{Value, write_joined};
 
@@ -21,8 +24,12 @@ pub const LAST_PUSH_RULE: &str = "approval_after_last_push";
 pub struct Options {
     /// Also explain the rules that did not apply.
     pub explain: bool,
-    /// Evaluation steps allowed before the remaining work fails with an error.
+    /// Evaluation steps allowed before the remaining work fails with an error: one
+    /// per expression evaluated, and one per 32 bytes an operation scans or builds.
     pub budget: u64,
+    /// Bytes of strings and lists the evaluation may build (counted as they are
+    /// built, never given back) before the remaining work fails with an error.
+    pub max_memory: ByteSize,
 }
 
 impl Default for Options {
@@ -30,13 +37,15 @@ impl Default for Options {
         Options {
             explain: false,
             budget: 10_000_000,
+            max_memory: ByteSize(256 << 20),
         }
     }
 }
 
 /// Evaluates a compiled policy on a change (with its facts merged in).
 pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Report {
-    let mut ctx = Ctx::new(compiled, change, options.budget);
+    let budget = Budget::new(options.budget, options.max_memory);
+    let mut ctx = Ctx::new(compiled, change, budget);
     let approvals = Approvals::collect(&ctx.view);
     let program = ctx.program();
 
@@ -44,12 +53,18 @@ pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Repor
     // One more for the `approval after last push` rule.
     let mut rules = Vec::with_capacity(program.rules.len() + 1);
     let mut demanded_approvals = false;
+    let mut advisory = Vec::new();
     for (rule, label) in program.rules.iter().zip(compiled.labels()) {
         let mut report = match exempted.get(&label.index) {
             Some(exemption) => exempted_report(rule, label, exemption),
+            None if rule.advisory => {
+                // Its place is kept; it runs once every other rule has.
+                advisory.push((rule, label));
+                blank_report(rule, label, Outcome::NotApplicable)
+            }
             None => {
                 let (report, demanded) = run_rule(&mut ctx, rule, label, &approvals, options);
-                demanded_approvals |= demanded && !rule.advisory;
+                demanded_approvals |= demanded;
                 report
             }
         };
@@ -59,7 +74,17 @@ pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Repor
     if program.settings.approval_after_last_push {
         rules.push(last_push_rule(&ctx, &approvals, demanded_approvals));
     }
-    let overrides = apply_overrides(&mut ctx, &mut rules);
+    let mut overrides = Overrides::new(&ctx);
+    overrides.decide(&mut ctx, &rules, |rule| !rule.advisory);
+    for (rule, label) in advisory {
+        let (mut report, _) = run_rule(&mut ctx, rule, label, &approvals, options);
+        report.doc = label.doc.clone();
+        if let Some(place) = rules.get_mut(label.index) {
+            *place = report;
+        }
+    }
+    overrides.decide(&mut ctx, &rules, |rule| rule.advisory);
+    let overrides = overrides.apply(&ctx, &mut rules);
 
     let verdict = rules
         .iter()
@@ -269,8 +294,10 @@ fn render<'a>(
         match part {
             ir::TemplatePart::Text(text) => out.push_str(text),
             ir::TemplatePart::Hole(expr) => {
+                let value = ctx.eval(expr, frame)?;
+                ctx.charge_copied(&value, expr)?;
                 // Lists read as prose in messages: `a, b, c`, not `[a, b, c]`.
-                match ctx.eval(expr, frame)? {
+                match value {
                     Value::List(items) if items.is_empty() => out.push_str("none"),
                     Value::List(items) => write_joined(&items, &ctx.view, &mut out),
                     value => value.write_display(&ctx.view, &mut out),

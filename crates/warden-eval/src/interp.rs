@@ -1,5 +1,6 @@
 //! The expression interpreter: evaluates IR expressions against the change view, with
-//! a step budget, `let`s evaluated on first use and a per-evaluation cache. Its parts
+//! a budget of work and memory, `let`s evaluated on first use and a per-evaluation
+//! cache. Its parts
 //! have their own modules: the built-in methods, the operators, and the per-glob
 //! match lists over the change's files.
 
@@ -14,6 +15,7 @@ use warden_change::{Change, Time};
 use warden_check::ir::{self, ExprKind};
 use warden_syntax::{FileId, Span};
 
+use crate::budget::{Budget, SHARED_HEADER_BYTES, SLOT_BYTES};
 use crate::compiled::Compiled;
 use crate::report::Witness;
 use crate::value::{ApproverSet, Str, Value};
@@ -59,14 +61,13 @@ pub struct Ctx<'a, 'p> {
     spare_frames: Vec<Frame<'a>>,
     /// The `let`s of the body being evaluated (see `with_lets`).
     lets: &'p [(ir::LocalId, ir::Expr)],
-    steps: u64,
-    budget: u64,
+    budget: Budget,
 }
 
 pub type Frame<'a> = Vec<Value<'a>>;
 
 impl<'a, 'p> Ctx<'a, 'p> {
-    pub fn new(compiled: &'p Compiled, change: &'a Change, budget: u64) -> Self {
+    pub fn new(compiled: &'p Compiled, change: &'a Change, budget: Budget) -> Self {
         let program = &compiled.program;
         Ctx {
             view: View::new(change),
@@ -90,7 +91,6 @@ impl<'a, 'p> Ctx<'a, 'p> {
             },
             spare_frames: Vec::new(),
             lets: &[],
-            steps: 0,
             budget,
         }
     }
@@ -129,6 +129,62 @@ impl<'a, 'p> Ctx<'a, 'p> {
         })
     }
 
+    /// The error of an expression evaluated once the budget is spent.
+    #[cold]
+    fn exhausted(&self, expr: &ir::Expr) -> Box<EvalError> {
+        Self::error(expr, self.budget.exhausted())
+    }
+
+    /// Charges the work of scanning `bytes` (see [`Budget`]).
+    pub fn charge_scan(&mut self, bytes: usize, at: &ir::Expr) -> Result<'a, ()> {
+        self.charge_work(bytes as u64, at)
+    }
+
+    /// Charges work worth `bytes` scanned: comparisons, searches, sorting.
+    pub fn charge_work(&mut self, bytes: u64, at: &ir::Expr) -> Result<'a, ()> {
+        if self.budget.scan(bytes) {
+            Ok(())
+        } else {
+            Err(self.exhausted(at))
+        }
+    }
+
+    /// Charges building a string of `bytes` bytes, in memory and work; before the
+    /// string is built where its size is known, so an exhausted budget allocates
+    /// nothing.
+    pub fn charge_string(&mut self, bytes: usize, at: &ir::Expr) -> Result<'a, ()> {
+        self.charge_built_bytes((bytes as u64).saturating_add(SHARED_HEADER_BYTES), at)
+    }
+
+    /// Charges building a list of `len` elements (its slots; the elements are
+    /// charged where they are built).
+    pub fn charge_list(&mut self, len: usize, at: &ir::Expr) -> Result<'a, ()> {
+        let bytes = SLOT_BYTES.saturating_mul(len as u64);
+        self.charge_built_bytes(bytes.saturating_add(SHARED_HEADER_BYTES), at)
+    }
+
+    /// Charges `bytes` built, in memory and work.
+    pub fn charge_built_bytes(&mut self, bytes: u64, at: &ir::Expr) -> Result<'a, ()> {
+        if self.budget.build(bytes) {
+            Ok(())
+        } else {
+            Err(self.exhausted(at))
+        }
+    }
+
+    /// Charges copying a value's contents (into a message, an explanation or a
+    /// list of approver names) before it is copied: about the bytes it holds, in
+    /// memory and work.
+    pub fn charge_copied(&mut self, value: &Value<'a>, at: &ir::Expr) -> Result<'a, ()> {
+        let bytes = value.held_bytes(self.budget.remaining_bytes());
+        self.charge_built_bytes(bytes, at)
+    }
+
+    /// What the budget has left, in bytes: a bound for walks over shared values.
+    pub fn remaining_bytes(&self) -> u64 {
+        self.budget.remaining_bytes()
+    }
+
     pub fn bool(&mut self, expr: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a, bool> {
         match self.eval(expr, frame)? {
             Value::Bool(b) => Ok(b),
@@ -140,15 +196,8 @@ impl<'a, 'p> Ctx<'a, 'p> {
     }
 
     pub fn eval(&mut self, expr: &ir::Expr, frame: &mut Frame<'a>) -> Result<'a> {
-        self.steps += 1;
-        if self.steps > self.budget {
-            return Err(Self::error(
-                expr,
-                format!(
-                    "the evaluation budget of {} steps is exhausted",
-                    self.budget
-                ),
-            ));
+        if !self.budget.step() {
+            return Err(self.exhausted(expr));
         }
         Ok(match &expr.kind {
             ExprKind::Bool(b) => Value::Bool(*b),
@@ -167,6 +216,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
             ExprKind::Glob(id) => Value::Glob(*id),
             ExprKind::Regex(id) => Value::Regex(*id),
             ExprKind::List(items) => {
+                self.charge_list(items.len(), expr)?;
                 let values = items
                     .iter()
                     .map(|i| self.eval(i, frame))
@@ -183,7 +233,13 @@ impl<'a, 'p> Ctx<'a, 'p> {
             ExprKind::Field { base, field, .. } => match self.eval(base, frame)? {
                 Value::Null => Value::Null,
                 Value::Node(Node::Change(_)) => self.change_field(*field),
-                Value::Node(node) => Value::from_datum(self.view.field(node, *field)),
+                Value::Node(node) => {
+                    let value = Value::from_datum(self.view.field(node, *field));
+                    if let Value::List(items) = &value {
+                        self.charge_list(items.len(), expr)?;
+                    }
+                    value
+                }
                 other => {
                     return Err(Self::error(
                         expr,

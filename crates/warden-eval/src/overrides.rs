@@ -1,7 +1,8 @@
 //! Break-glass overrides: an entry of `change.overrides` turns a pending or violated
 //! rule into `overridden` when the rule is overridable, the person is in the rule's
 //! `by` set and every condition of the rule's `overridable` clause holds. Each entry
-//! that does not count for a rule says why.
+//! that does not count for a rule says why. Overrides of advisory rules are decided
+//! after every other rule has run (see `evaluate`).
 
 use std::rc::Rc;
 
@@ -13,91 +14,137 @@ use crate::interp::{Ctx, Frame};
 use crate::report::{Outcome, OverrideReport, OverrideUse, Rejection, RuleReport};
 use crate::value::{ApproverSet, Value};
 
-/// Applies break-glass overrides to pending and violated rules.
-pub fn apply_overrides(ctx: &mut Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<OverrideReport> {
-    let program = ctx.program();
-    let change = ctx.change;
-    let overrides_field = record_index("Change").and_then(|r| field_index(r, "overrides"));
-    let nodes: Vec<Node<'_>> = match overrides_field.map(|f| ctx.view.field(ctx.view.root(), f)) {
-        Some(Datum::List(items)) => items
-            .into_iter()
-            .filter_map(|d| match d {
-                Datum::Node(n) => Some(n),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let mut reports: Vec<OverrideReport> = change
-        .overrides
-        .iter()
-        .map(|o| OverrideReport {
-            by: o.by.clone(),
-            reason: o.reason.clone(),
-            incident: o.incident.clone(),
-            rules: o.rules.clone(),
-            applied_to: Vec::new(),
-            rejected: Vec::new(),
-        })
-        .collect();
-    for report in rules.iter_mut() {
-        if !matches!(report.outcome, Outcome::Pending | Outcome::Violated) {
-            continue;
-        }
-        let rule_override = if &*report.name == LAST_PUSH_RULE {
-            program.settings.default_override.as_ref()
-        } else {
-            program
-                .rules
-                .iter()
-                .find(|r| *r.name == *report.name)
-                .and_then(|r| r.overridable.as_ref())
+/// For each override entry that applies to a rule, whether it counts for the rule,
+/// and if not why.
+type Decision = (usize, Result<(), String>);
+
+/// The overrides of one evaluation: decided rule by rule, in the order the budget
+/// should be spent (the rules that decide the verdict first), then applied in policy
+/// order.
+pub struct Overrides<'a> {
+    /// The `change.overrides` entries as records, for the rules' conditions.
+    nodes: Vec<Node<'a>>,
+    /// By rule: the entries tried, up to the first that counts (empty when the
+    /// change has no overrides).
+    decisions: Vec<Vec<Decision>>,
+}
+
+impl<'a> Overrides<'a> {
+    pub fn new(ctx: &Ctx<'a, '_>) -> Overrides<'a> {
+        let overrides_field = record_index("Change").and_then(|r| field_index(r, "overrides"));
+        let nodes = match overrides_field.map(|f| ctx.view.field(ctx.view.root(), f)) {
+            Some(Datum::List(items)) => items
+                .into_iter()
+                .filter_map(|d| match d {
+                    Datum::Node(n) => Some(n),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
         };
-        for (index, entry) in change.overrides.iter().enumerate() {
-            if !entry.rules.is_empty() && !entry.rules.iter().any(|r| **r == *report.name) {
+        Overrides {
+            nodes,
+            decisions: Vec::new(),
+        }
+    }
+
+    /// Decides the overrides of the pending and violated rules that `pick` selects.
+    pub fn decide(
+        &mut self,
+        ctx: &mut Ctx<'a, '_>,
+        rules: &[RuleReport],
+        pick: impl Fn(&RuleReport) -> bool,
+    ) {
+        let program = ctx.program();
+        let change = ctx.change;
+        if change.overrides.is_empty() {
+            return;
+        }
+        self.decisions.resize_with(rules.len(), Vec::new);
+        for (report, decisions) in rules.iter().zip(&mut self.decisions) {
+            if !pick(report) || !matches!(report.outcome, Outcome::Pending | Outcome::Violated) {
                 continue;
             }
-            let verdict = match (rule_override, nodes.get(index)) {
-                (None, _) => Err(format!("rule `{}` cannot be overridden", report.name)),
-                (Some(rule), Some(node)) => override_counts(ctx, rule, entry, *node),
-                (Some(_), None) => Err("the override could not be read".to_string()),
+            let rule_override = if &*report.name == LAST_PUSH_RULE {
+                program.settings.default_override.as_ref()
+            } else {
+                program
+                    .rules
+                    .iter()
+                    .find(|r| *r.name == *report.name)
+                    .and_then(|r| r.overridable.as_ref())
             };
-            match verdict {
-                Ok(()) => {
-                    report.outcome = Outcome::Overridden;
-                    report.overridden_by = Some(Box::new(OverrideUse {
-                        by: entry.by.clone(),
-                        reason: entry.reason.clone(),
-                        incident: entry.incident.clone(),
-                    }));
-                    if let Some(r) = reports.get_mut(index) {
-                        r.applied_to.push(report.name.to_string());
-                    }
+            for (index, entry) in change.overrides.iter().enumerate() {
+                if !entry.rules.is_empty() && !entry.rules.iter().any(|r| **r == *report.name) {
+                    continue;
+                }
+                let verdict = match (rule_override, self.nodes.get(index)) {
+                    (None, _) => Err(format!("rule `{}` cannot be overridden", report.name)),
+                    (Some(rule), Some(node)) => override_counts(ctx, rule, entry, *node),
+                    (Some(_), None) => Err("the override could not be read".to_string()),
+                };
+                let counts = verdict.is_ok();
+                decisions.push((index, verdict));
+                if counts {
                     break;
                 }
-                Err(reason) => {
-                    if let Some(r) = reports.get_mut(index) {
-                        r.rejected.push(Rejection {
-                            rule: report.name.to_string(),
-                            reason,
-                        });
+            }
+        }
+    }
+
+    /// Applies the decisions to the rules, in policy order; the report of each entry.
+    pub fn apply(self, ctx: &Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<OverrideReport> {
+        let program = ctx.program();
+        let change = ctx.change;
+        let mut reports: Vec<OverrideReport> = change
+            .overrides
+            .iter()
+            .map(|o| OverrideReport {
+                by: o.by.clone(),
+                reason: o.reason.clone(),
+                incident: o.incident.clone(),
+                rules: o.rules.clone(),
+                applied_to: Vec::new(),
+                rejected: Vec::new(),
+            })
+            .collect();
+        for (report, decisions) in rules.iter_mut().zip(self.decisions) {
+            for (index, verdict) in decisions {
+                let (Some(entry), Some(entry_report)) =
+                    (change.overrides.get(index), reports.get_mut(index))
+                else {
+                    continue;
+                };
+                match verdict {
+                    Ok(()) => {
+                        report.outcome = Outcome::Overridden;
+                        report.overridden_by = Some(Box::new(OverrideUse {
+                            by: entry.by.clone(),
+                            reason: entry.reason.clone(),
+                            incident: entry.incident.clone(),
+                        }));
+                        entry_report.applied_to.push(report.name.to_string());
                     }
+                    Err(reason) => entry_report.rejected.push(Rejection {
+                        rule: report.name.to_string(),
+                        reason,
+                    }),
                 }
             }
         }
-    }
-    for (report, entry) in reports.iter_mut().zip(&change.overrides) {
-        for name in &entry.rules {
-            let known = name == LAST_PUSH_RULE || program.rules.iter().any(|r| r.name == *name);
-            if !known {
-                report.rejected.push(Rejection {
-                    rule: name.clone(),
-                    reason: format!("there is no rule `{name}` in this policy"),
-                });
+        for (report, entry) in reports.iter_mut().zip(&change.overrides) {
+            for name in &entry.rules {
+                let known = name == LAST_PUSH_RULE || program.rules.iter().any(|r| r.name == *name);
+                if !known {
+                    report.rejected.push(Rejection {
+                        rule: name.clone(),
+                        reason: format!("there is no rule `{name}` in this policy"),
+                    });
+                }
             }
         }
+        reports
     }
-    reports
 }
 
 /// Whether an override entry counts for a rule; the reason when it does not.

@@ -3,12 +3,16 @@
 //! through the interpreter; `change.files` quantifiers over a glob go to the match
 //! lists (`file_matches`).
 
+use std::collections::HashSet;
 use std::rc::Rc;
+
+use foldhash::fast::FixedState;
 
 use warden_check::ir::{self, Builtin};
 
 use super::{Ctx, Frame, Result};
-use crate::value::{ApproverSet, Str, Value};
+use crate::budget::{SHARED_HEADER_BYTES, SLOT_BYTES};
+use crate::value::{ApproverSet, Str, Value, list_held_bytes};
 
 impl<'a> Ctx<'a, '_> {
     pub(super) fn builtin(
@@ -25,7 +29,9 @@ impl<'a> Ctx<'a, '_> {
         let lambda = args.get(1);
         match op {
             Builtin::Team | Builtin::User => {
-                let name = self.text(receiver_expr, frame)?.as_str().to_string();
+                let name = self.text(receiver_expr, frame)?;
+                self.charge_string(name.as_str().len(), expr)?;
+                let name = name.as_str().to_string();
                 let set = if op == Builtin::Team {
                     ApproverSet::Team(name)
                 } else {
@@ -35,6 +41,7 @@ impl<'a> Ctx<'a, '_> {
             }
             Builtin::Principal => {
                 let id = self.text(receiver_expr, frame)?;
+                self.charge_scan(id.as_str().len(), expr)?;
                 let known = self.change.principals.get_key_value(id.as_str());
                 return Ok(
                     known.map_or(Value::Null, |(id, _)| Value::Node(self.view.principal(id)))
@@ -42,6 +49,7 @@ impl<'a> Ctx<'a, '_> {
             }
             Builtin::Service => {
                 let name = self.text(receiver_expr, frame)?;
+                self.charge_scan(name.as_str().len(), expr)?;
                 return Ok(self
                     .view
                     .service(name.as_str())
@@ -61,6 +69,10 @@ impl<'a> Ctx<'a, '_> {
                     Some(arg) => Some(self.text(arg, frame)?),
                     None => None,
                 };
+                match &key {
+                    Some(key) => self.charge_scan(key.as_str().len(), expr)?,
+                    None => self.charge_list(map.len(), expr)?,
+                }
                 Ok(match (op, key) {
                     (Builtin::MapGet, Some(key)) => map
                         .get(key.as_str())
@@ -76,6 +88,7 @@ impl<'a> Ctx<'a, '_> {
                     Some(arg) => self.text(arg, frame)?,
                     None => return Err(Self::error(expr, "a time zone is required")),
                 };
+                self.charge_scan(zone_name.as_str().len(), expr)?;
                 let Some(zone) = warden_change::time_zone(zone_name.as_str()) else {
                     return Err(Self::error(
                         expr,
@@ -126,6 +139,9 @@ impl<'a> Ctx<'a, '_> {
                     return Err(Self::error(expr, "missing lambda"));
                 };
                 if let Some(answer) = self.files_quantifier(op, items, lambda, frame)? {
+                    if let Value::List(kept) = &answer {
+                        self.charge_list(kept.len(), expr)?;
+                    }
                     return Ok(answer);
                 }
                 let mut count = 0i64;
@@ -146,17 +162,24 @@ impl<'a> Ctx<'a, '_> {
                     Builtin::Any => Value::Bool(false),
                     Builtin::All | Builtin::None => Value::Bool(true),
                     Builtin::Count => Value::Int(count),
-                    _ => Value::List(kept.into()),
+                    _ => {
+                        self.charge_list(kept.len(), expr)?;
+                        Value::List(kept.into())
+                    }
                 }
             }
             Builtin::Map | Builtin::FlatMap => {
                 let Some(lambda) = arg else {
                     return Err(Self::error(expr, "missing lambda"));
                 };
+                self.charge_list(items.len(), expr)?;
                 let mut out = Vec::with_capacity(items.len());
                 for item in items.iter() {
                     match (op, self.apply(lambda, item.clone(), frame)?) {
-                        (Builtin::FlatMap, Value::List(inner)) => out.extend(inner.iter().cloned()),
+                        (Builtin::FlatMap, Value::List(inner)) => {
+                            self.charge_list(inner.len(), expr)?;
+                            out.extend(inner.iter().cloned());
+                        }
                         (Builtin::FlatMap, _) => {}
                         (_, value) => out.push(value),
                     }
@@ -164,6 +187,7 @@ impl<'a> Ctx<'a, '_> {
                 Value::List(out.into())
             }
             Builtin::Sum | Builtin::Min | Builtin::Max => {
+                self.charge_work(SLOT_BYTES.saturating_mul(items.len() as u64), expr)?;
                 let mut fold = Fold::new(op);
                 for item in items.iter() {
                     let number = match arg {
@@ -181,20 +205,47 @@ impl<'a> Ctx<'a, '_> {
                     return Err(Self::error(expr, "missing argument"));
                 };
                 let needle = self.eval(needle, frame)?;
+                // Each element may be compared with the whole needle.
+                let per_item = SLOT_BYTES + needle.held_bytes(self.remaining_bytes());
+                self.charge_work(per_item.saturating_mul(items.len() as u64), expr)?;
                 Value::Bool(items.iter().any(|i| i.equals(&needle, &self.view)))
             }
             Builtin::First => items.first().cloned().unwrap_or(Value::Null),
             Builtin::Last => items.last().cloned().unwrap_or(Value::Null),
             Builtin::Distinct => {
+                // Strings (the usual case: owners, teams, labels) are looked up in a
+                // set, each read once; other values are compared with every distinct
+                // one before them.
+                let mut texts: HashSet<&str, FixedState> = HashSet::default();
+                let mut others = 0u64;
                 let mut out: Vec<Value<'a>> = Vec::new();
                 for item in items.iter() {
-                    if !out.iter().any(|o| o.equals(item, &self.view)) {
+                    let new = match item {
+                        Value::Str(text) => {
+                            self.charge_scan(text.as_str().len(), expr)?;
+                            texts.insert(text.as_str())
+                        }
+                        _ => {
+                            let per_compare = SLOT_BYTES + item.held_bytes(self.remaining_bytes());
+                            self.charge_work(per_compare.saturating_mul(others), expr)?;
+                            let new = !out.iter().any(|o| o.equals(item, &self.view));
+                            others += u64::from(new);
+                            new
+                        }
+                    };
+                    if new {
                         out.push(item.clone());
                     }
                 }
+                self.charge_list(out.len(), expr)?;
                 Value::List(out.into())
             }
             Builtin::Sorted => {
+                // About log2(n) comparisons of each element.
+                let held = list_held_bytes(items, self.remaining_bytes());
+                let rounds = u64::from(usize::BITS - items.len().leading_zeros());
+                self.charge_work(held.saturating_mul(rounds), expr)?;
+                self.charge_list(items.len(), expr)?;
                 let mut out = items.to_vec();
                 out.sort_by(|a, b| a.compare(b).unwrap_or(std::cmp::Ordering::Equal));
                 Value::List(out.into())
@@ -214,6 +265,9 @@ impl<'a> Ctx<'a, '_> {
         // The common cases return the string itself: text that is already trimmed or
         // already in the wanted case (checked for ASCII only) needs no new string.
         let text = s.as_str();
+        if !matches!(op, Builtin::StartsWith | Builtin::EndsWith) {
+            self.charge_scan(text.len(), expr)?;
+        }
         let unchanged = match op {
             Builtin::Trim => text.trim().len() == text.len(),
             Builtin::Lower => text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()),
@@ -231,15 +285,45 @@ impl<'a> Ctx<'a, '_> {
             None => None,
         };
         let other = other.as_ref().map(Str::as_str).unwrap_or("");
+        self.charge_scan(other.len(), expr)?;
         Ok(match op {
             Builtin::StrLen => Value::Int(text.chars().count() as i64),
             Builtin::StrContains => Value::Bool(text.contains(other)),
             Builtin::StartsWith => Value::Bool(text.starts_with(other)),
             Builtin::EndsWith => Value::Bool(text.ends_with(other)),
-            Builtin::Lower => Value::str(text.to_lowercase()),
-            Builtin::Upper => Value::str(text.to_uppercase()),
-            Builtin::Trim => Value::str(text.trim()),
-            Builtin::Split => Value::List(text.split(other).map(Value::str).collect()),
+            Builtin::Lower | Builtin::Upper => {
+                self.charge_string(text.len(), expr)?;
+                let changed = if op == Builtin::Lower {
+                    text.to_lowercase()
+                } else {
+                    text.to_uppercase()
+                };
+                // A few characters grow when their case changes.
+                self.charge_string(changed.len().saturating_sub(text.len()), expr)?;
+                Value::str(changed)
+            }
+            Builtin::Trim => {
+                let trimmed = text.trim();
+                self.charge_string(trimmed.len(), expr)?;
+                Value::str(trimmed)
+            }
+            Builtin::Split => {
+                // Counted first (no further than the budget could pay for), so that a
+                // split too large for the budget builds nothing.
+                let affordable = self.remaining_bytes() / (SLOT_BYTES + SHARED_HEADER_BYTES);
+                let pieces = text
+                    .split(other)
+                    .take(
+                        usize::try_from(affordable)
+                            .unwrap_or(usize::MAX)
+                            .saturating_add(1),
+                    )
+                    .count();
+                self.charge_list(pieces, expr)?;
+                let headers = SHARED_HEADER_BYTES.saturating_mul(pieces as u64);
+                self.charge_built_bytes((text.len() as u64).saturating_add(headers), expr)?;
+                Value::List(text.split(other).map(Value::str).collect())
+            }
             _ => return Err(Self::error(expr, "not a string method")),
         })
     }

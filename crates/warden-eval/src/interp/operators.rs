@@ -9,6 +9,7 @@ use warden_change::view::field_index;
 use warden_check::ir::{self, BinOp};
 
 use super::{Ctx, Frame, Result};
+use crate::budget::SLOT_BYTES;
 use crate::value::{ApproverSet, Value};
 
 impl<'a> Ctx<'a, '_> {
@@ -49,13 +50,14 @@ impl<'a> Ctx<'a, '_> {
 
 /// Applies a strict binary operator to two evaluated operands.
 pub fn binary_values<'a>(
-    ctx: &Ctx<'a, '_>,
+    ctx: &mut Ctx<'a, '_>,
     op: BinOp,
     left: Value<'a>,
     right: Value<'a>,
     expr: &ir::Expr,
 ) -> Result<'a> {
     let overflow = || Ctx::error(expr, "integer overflow");
+    charge_reading(ctx, op, &left, &right, expr)?;
     Ok(match op {
         BinOp::Eq => Value::Bool(left.equals(&right, &ctx.view)),
         BinOp::Ne => Value::Bool(!left.equals(&right, &ctx.view)),
@@ -124,11 +126,21 @@ pub fn binary_values<'a>(
             (Value::Time(t), Value::Duration(d)) | (Value::Duration(d), Value::Time(t)) => {
                 shift(t, d).ok_or_else(overflow)?
             }
-            (Value::Str(a), Value::Str(b)) => Value::str(format!("{}{}", a.as_str(), b.as_str())),
+            (Value::Str(a), Value::Str(b)) => {
+                let (a, b) = (a.as_str(), b.as_str());
+                ctx.charge_string(a.len().saturating_add(b.len()), expr)?;
+                let mut joined = String::with_capacity(a.len() + b.len());
+                joined.push_str(a);
+                joined.push_str(b);
+                Value::str(joined)
+            }
             (Value::List(a), Value::List(b)) => {
+                ctx.charge_list(a.len().saturating_add(b.len()), expr)?;
                 Value::List(a.iter().chain(b.iter()).cloned().collect())
             }
             (Value::Approvers(a), Value::Approvers(b)) => {
+                let bytes = a.held_bytes().saturating_add(b.held_bytes());
+                ctx.charge_built_bytes(bytes, expr)?;
                 Value::Approvers(Rc::new(ApproverSet::union(&a, &b)))
             }
             _ => Value::Null,
@@ -168,4 +180,37 @@ fn shift<'a>(time: Time, seconds: i64) -> Option<Value<'a>> {
         .checked_add(jiff::SignedDuration::from_secs(seconds))
         .ok()?;
     Some(Value::Time(Time::new(moved, time.offset())))
+}
+
+/// Charges the work of reading the operands: comparing strings or lists, searching a
+/// list or a string, matching a glob or a regex (building is charged where it is done).
+fn charge_reading<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    op: BinOp,
+    left: &Value<'a>,
+    right: &Value<'a>,
+    expr: &ir::Expr,
+) -> Result<'a, ()> {
+    let bytes = match (op, left, right) {
+        (_, Value::Str(a), Value::Str(b)) if op != BinOp::Add => {
+            if op == BinOp::In {
+                a.as_str().len() + b.as_str().len()
+            } else {
+                a.as_str().len().min(b.as_str().len())
+            }
+        }
+        (BinOp::Eq | BinOp::Ne, Value::List(_), Value::List(_)) => {
+            let cap = ctx.remaining_bytes();
+            let shorter = left.held_bytes(cap).min(right.held_bytes(cap));
+            return ctx.charge_work(shorter, expr);
+        }
+        (BinOp::In, _, Value::List(items)) => {
+            // Each element may be compared with the whole of the left operand.
+            let per_item = SLOT_BYTES + left.held_bytes(ctx.remaining_bytes());
+            return ctx.charge_work(per_item.saturating_mul(items.len() as u64), expr);
+        }
+        (BinOp::Matches | BinOp::MatchesRegex, Value::Str(text), _) => text.as_str().len(),
+        _ => return Ok(()),
+    };
+    ctx.charge_scan(bytes, expr)
 }
