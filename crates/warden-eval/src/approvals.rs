@@ -19,6 +19,7 @@ use warden_change::view::{View, parse_person};
 use warden_change::{Change, ChangeKind, Time};
 use warden_check::ir;
 
+use crate::budget::SLOT_BYTES;
 use crate::interp::{Ctx, EvalError, Frame};
 use crate::report::{ApprovalGroup, NotCounted};
 use crate::value::{ApproverSet, Value};
@@ -266,9 +267,15 @@ pub fn approval_groups<'a>(
     approvals: &Approvals<'a>,
     frame: &mut Frame<'a>,
 ) -> Result<Vec<ApprovalGroup>, Box<EvalError>> {
+    let (ir::ApproverSource::Set(source)
+    | ir::ApproverSource::EachTeam(source)
+    | ir::ApproverSource::EachUser(source)) = &req.source;
     let sets: Vec<ApproverSet> = match &req.source {
         ir::ApproverSource::Set(expr) => match ctx.eval(expr, frame)? {
-            Value::Approvers(set) => vec![(*set).clone()],
+            Value::Approvers(set) => {
+                ctx.charge_built_bytes(set.held_bytes(), expr)?;
+                vec![(*set).clone()]
+            }
             _ => Vec::new(),
         },
         ir::ApproverSource::EachTeam(expr) | ir::ApproverSource::EachUser(expr) => {
@@ -299,6 +306,17 @@ pub fn approval_groups<'a>(
                 .collect()
         }
     };
+    // Each group is a report of its own, and reads every approval.
+    let groups = sets.len() as u64;
+    let read = approvals.fresh.len() + approvals.stale.len() + approvals.dismissed.len();
+    ctx.charge_work(
+        SLOT_BYTES
+            .saturating_mul(read as u64)
+            .saturating_mul(groups),
+        source,
+    )?;
+    let group_bytes = std::mem::size_of::<ApprovalGroup>() as u64;
+    ctx.charge_built_bytes(group_bytes.saturating_mul(groups), source)?;
     sets.iter()
         .map(|set| approval_group(ctx, req, set, approvals, frame))
         .collect()
