@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use warden::{LoadError, Options};
+use warden::{ByteSize, LoadError, Options};
 
 use crate::{ErrorFormat, Format};
 
@@ -31,6 +31,7 @@ pub struct Args<'a> {
     pub format: Format,
     /// `--allow-unknown-fields`.
     pub unknown: warden::warden_change::UnknownFields,
+    pub max_memory: ByteSize,
 }
 
 /// The timings of one measurement, in nanoseconds.
@@ -163,7 +164,10 @@ pub fn run(args: &Args<'_>) -> i32 {
     if let Err(code) = crate::input_warnings(&input) {
         return code;
     }
-    let options = Options::default();
+    let options = Options {
+        max_memory: args.max_memory,
+        ..Options::default()
+    };
     let report = warden::evaluate(&policy, &input, options);
 
     let min_time = Duration::from_millis(args.min_time_ms);

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use warden::warden_change::UnknownFields;
-use warden::{LoadError, Options, Verdict, exit};
+use warden::{ByteSize, LoadError, Options, Verdict, exit};
 
 mod bench;
 mod generate;
@@ -61,6 +61,10 @@ enum Command {
         /// rejecting the input, for producers that add fields of their own.
         #[arg(long)]
         allow_unknown_fields: bool,
+        /// Memory the evaluation may build (`256MiB`, `1GiB` or bytes); a rule still
+        /// running when it is spent is an `error` (and the verdict deny), never an abort.
+        #[arg(long, default_value_t = Options::default().max_memory)]
+        max_memory: ByteSize,
     },
     /// Time loading a policy, evaluating a change, and parsing plus evaluating it.
     Bench {
@@ -85,6 +89,9 @@ enum Command {
         /// Ignore fields the change model does not have (with a warning), as `eval` does.
         #[arg(long)]
         allow_unknown_fields: bool,
+        /// Memory each evaluation may build, as for `warden eval`.
+        #[arg(long, default_value_t = Options::default().max_memory)]
+        max_memory: ByteSize,
     },
     /// Write a synthetic workload (policy, change, facts) for `warden bench`.
     Generate {
@@ -138,12 +145,17 @@ fn main() -> ExitCode {
             explain,
             budget,
             allow_unknown_fields,
+            max_memory,
         } => eval(
             &policy,
             &change,
             &facts,
             format,
-            Options { explain, budget },
+            Options {
+                explain,
+                budget,
+                max_memory,
+            },
             unknown_fields(allow_unknown_fields),
         ),
         Command::Bench {
@@ -154,6 +166,7 @@ fn main() -> ExitCode {
             min_time_ms,
             format,
             allow_unknown_fields,
+            max_memory,
         } => bench::run(&bench::Args {
             policy: &policy,
             change: &change,
@@ -162,6 +175,7 @@ fn main() -> ExitCode {
             min_time_ms,
             format,
             unknown: unknown_fields(allow_unknown_fields),
+            max_memory,
         }),
         Command::Generate {
             rules,

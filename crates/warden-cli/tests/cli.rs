@@ -541,3 +541,45 @@ fn a_principal_given_twice_is_an_error() {
         "{stderr}"
     );
 }
+
+/// `--max-memory` takes a size with a unit or a number of bytes; a cap that runs out
+/// makes the rules that could not finish errors (deny), naming the expression.
+#[test]
+fn max_memory_takes_a_size_and_fails_closed_when_spent() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/eval/memory-cap-exhausted-fails-closed");
+    let file = |name: &str| fixture.join(name).display().to_string();
+    let (policy, change, facts) = (
+        file("policy.warden"),
+        file("change.json"),
+        file("facts.json"),
+    );
+    let eval = |size: &str, code: i32| {
+        warden_exits(
+            &[
+                "eval",
+                "--policy",
+                &policy,
+                "--change",
+                &change,
+                "--facts",
+                &facts,
+                "--max-memory",
+                size,
+            ],
+            code,
+        )
+    };
+    for size in ["1MiB", "1048576"] {
+        let (stdout, _) = eval(size, 4);
+        assert!(
+            stdout.contains("the evaluation's memory cap of 1 MiB is exhausted in `l13 + l13`"),
+            "{stdout}"
+        );
+    }
+    let (_, stderr) = eval("1.5GB", 2);
+    assert!(
+        stderr.contains("`1.5GB` is not a size: write a whole number of bytes"),
+        "{stderr}"
+    );
+}

@@ -1,18 +1,21 @@
 //! Runs every rule of a compiled policy on one change: exemptions first, then each
 //! rule's applicability and demands, then overrides, then the verdict — the maximum
-//! over all non-advisory rules, whatever their order.
+//! over all non-advisory rules, whatever their order. Advisory rules (and their
+//! overrides) run last, on what the budget has left, so that they cannot change the
+//! verdict even by spending the budget; the report keeps the policy's order.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use warden_change::Change;
-use warden_change::view::{Datum, Node, field_index, record_index};
 use warden_check::ir::{self, Demand};
 
-use crate::approvals::{self, Approvals};
-use crate::interp::{Compiled, Ctx, EvalError, Frame, RuleLabel};
+use crate::approvals::{self, Approvals, approval_groups, approval_message};
+use crate::budget::{Budget, ByteSize};
+use crate::compiled::{Compiled, RuleLabel};
+use crate::interp::{Ctx, EvalError, Frame};
+use crate::overrides::Overrides;
 use crate::report::*;
-use crate::value::{ApproverSet, Value, write_joined};
+use crate::value::{Value, write_joined};
 
 /// The name of the rule `require approval after last push` produces.
 pub const LAST_PUSH_RULE: &str = "approval_after_last_push";
@@ -21,8 +24,12 @@ pub const LAST_PUSH_RULE: &str = "approval_after_last_push";
 pub struct Options {
     /// Also explain the rules that did not apply.
     pub explain: bool,
-    /// Evaluation steps allowed before the remaining work fails with an error.
+    /// Evaluation steps allowed before the remaining work fails with an error: one
+    /// per expression evaluated, and one per 32 bytes an operation scans or builds.
     pub budget: u64,
+    /// Bytes of strings and lists the evaluation may build (counted as they are
+    /// built, never given back) before the remaining work fails with an error.
+    pub max_memory: ByteSize,
 }
 
 impl Default for Options {
@@ -30,15 +37,15 @@ impl Default for Options {
         Options {
             explain: false,
             budget: 10_000_000,
+            max_memory: ByteSize(256 << 20),
         }
     }
 }
 
-const MAX_LISTED_APPROVERS: usize = 10;
-
 /// Evaluates a compiled policy on a change (with its facts merged in).
 pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Report {
-    let mut ctx = Ctx::new(compiled, change, options.budget);
+    let budget = Budget::new(options.budget, options.max_memory);
+    let mut ctx = Ctx::new(compiled, change, budget);
     let approvals = Approvals::collect(&ctx.view);
     let program = ctx.program();
 
@@ -46,12 +53,18 @@ pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Repor
     // One more for the `approval after last push` rule.
     let mut rules = Vec::with_capacity(program.rules.len() + 1);
     let mut demanded_approvals = false;
+    let mut advisory = Vec::new();
     for (rule, label) in program.rules.iter().zip(compiled.labels()) {
         let mut report = match exempted.get(&label.index) {
             Some(exemption) => exempted_report(rule, label, exemption),
+            None if rule.advisory => {
+                // Its place is kept; it runs once every other rule has.
+                advisory.push((rule, label));
+                blank_report(rule, label, Outcome::NotApplicable)
+            }
             None => {
                 let (report, demanded) = run_rule(&mut ctx, rule, label, &approvals, options);
-                demanded_approvals |= demanded && !rule.advisory;
+                demanded_approvals |= demanded;
                 report
             }
         };
@@ -61,7 +74,17 @@ pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Repor
     if program.settings.approval_after_last_push {
         rules.push(last_push_rule(&ctx, &approvals, demanded_approvals));
     }
-    let overrides = apply_overrides(&mut ctx, &mut rules);
+    let mut overrides = Overrides::new(&ctx);
+    overrides.decide(&mut ctx, &rules, |rule| !rule.advisory);
+    for (rule, label) in advisory {
+        let (mut report, _) = run_rule(&mut ctx, rule, label, &approvals, options);
+        report.doc = label.doc.clone();
+        if let Some(place) = rules.get_mut(label.index) {
+            *place = report;
+        }
+    }
+    overrides.decide(&mut ctx, &rules, |rule| rule.advisory);
+    let overrides = overrides.apply(&ctx, &mut rules);
 
     let verdict = rules
         .iter()
@@ -271,8 +294,10 @@ fn render<'a>(
         match part {
             ir::TemplatePart::Text(text) => out.push_str(text),
             ir::TemplatePart::Hole(expr) => {
+                let value = ctx.eval(expr, frame)?;
+                ctx.charge_copied(&value, expr)?;
                 // Lists read as prose in messages: `a, b, c`, not `[a, b, c]`.
-                match ctx.eval(expr, frame)? {
+                match value {
                     Value::List(items) if items.is_empty() => out.push_str("none"),
                     Value::List(items) => write_joined(&items, &ctx.view, &mut out),
                     value => value.write_display(&ctx.view, &mut out),
@@ -369,147 +394,6 @@ fn run_demand<'a>(
     ))
 }
 
-fn approval_message(groups: &[ApprovalGroup]) -> String {
-    let parts: Vec<String> = groups
-        .iter()
-        .filter(|g| g.missing > 0)
-        .map(|g| {
-            let noun = if g.missing == 1 {
-                "approval"
-            } else {
-                "approvals"
-            };
-            format!("{} more {noun} from {}", g.missing, g.from)
-        })
-        .collect();
-    format!("needs {}", parts.join(", "))
-}
-
-/// Evaluates an approval requirement: one group, or one per team/user with `each`.
-fn approval_groups<'a>(
-    ctx: &mut Ctx<'a, '_>,
-    req: &ir::ApprovalReq,
-    approvals: &Approvals<'a>,
-    frame: &mut Frame<'a>,
-) -> Result<Vec<ApprovalGroup>, Box<EvalError>> {
-    let sets: Vec<ApproverSet> = match &req.source {
-        ir::ApproverSource::Set(expr) => match ctx.eval(expr, frame)? {
-            Value::Approvers(set) => vec![(*set).clone()],
-            _ => Vec::new(),
-        },
-        ir::ApproverSource::EachTeam(expr) | ir::ApproverSource::EachUser(expr) => {
-            let team = matches!(req.source, ir::ApproverSource::EachTeam(_));
-            let mut names: Vec<String> = match ctx.eval(expr, frame)? {
-                Value::List(items) => items
-                    .iter()
-                    .filter_map(|v| match v {
-                        Value::Str(s) => Some(s.as_str().to_string()),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            names.sort();
-            names.dedup();
-            names
-                .into_iter()
-                .map(|n| {
-                    if team {
-                        ApproverSet::Team(n)
-                    } else {
-                        ApproverSet::User(n)
-                    }
-                })
-                .collect()
-        }
-    };
-    sets.iter()
-        .map(|set| approval_group(ctx, req, set, approvals, frame))
-        .collect()
-}
-
-fn approval_group<'a>(
-    ctx: &mut Ctx<'a, '_>,
-    req: &ir::ApprovalReq,
-    set: &ApproverSet,
-    approvals: &Approvals<'a>,
-    frame: &mut Frame<'a>,
-) -> Result<ApprovalGroup, Box<EvalError>> {
-    let mut counted: Vec<String> = Vec::new();
-    let mut not_counted = Vec::new();
-    for approval in approvals.usable(req.allow_stale) {
-        if !set.contains(&ctx.view, approval.approver)
-            || counted.iter().any(|c| c == approval.approver)
-        {
-            continue;
-        }
-        if approver_qualifies(ctx, req, approval.approver, frame)? {
-            counted.push(approval.approver.to_string());
-        } else if let Some(condition) = &req.condition {
-            not_counted.push(NotCounted {
-                approver: approval.approver.to_string(),
-                reason: format!("does not satisfy `{}`", ctx.snippet(condition)),
-            });
-        }
-    }
-    for dismissal in &approvals.dismissed {
-        let stale_allowed = req.allow_stale && dismissal.reason.starts_with("stale");
-        if set.contains(&ctx.view, &dismissal.approver)
-            && !stale_allowed
-            && !counted.contains(&dismissal.approver)
-        {
-            not_counted.push(NotCounted {
-                approver: dismissal.approver.clone(),
-                reason: dismissal.reason.clone(),
-            });
-        }
-    }
-    let required = req.count;
-    let missing = required.saturating_sub(counted.len() as u32);
-    let mut could_approve = Vec::new();
-    if missing > 0 {
-        let view = &ctx.view;
-        let candidates: Vec<&'a str> = set
-            .members(view)
-            .into_iter()
-            .filter(|id| !counted.iter().any(|c| c == id) && approvals.may_approve(view, id))
-            .collect();
-        for id in candidates {
-            if approver_qualifies(ctx, req, id, frame)? {
-                could_approve.push(id.to_string());
-            }
-        }
-    }
-    let more_could_approve = could_approve.len().saturating_sub(MAX_LISTED_APPROVERS);
-    could_approve.truncate(MAX_LISTED_APPROVERS);
-    Ok(ApprovalGroup {
-        from: set.to_string(),
-        required,
-        counted,
-        missing,
-        not_counted,
-        could_approve,
-        more_could_approve,
-    })
-}
-
-/// Whether a principal satisfies the requirement's `where` condition.
-fn approver_qualifies<'a>(
-    ctx: &mut Ctx<'a, '_>,
-    req: &ir::ApprovalReq,
-    id: &'a str,
-    frame: &mut Frame<'a>,
-) -> Result<bool, Box<EvalError>> {
-    let Some(condition) = &req.condition else {
-        return Ok(true);
-    };
-    let principal = ctx.view.principal(id);
-    if let Some(place) = frame.get_mut(req.approver_slot.0 as usize) {
-        *place = Value::Node(principal);
-    }
-    ctx.bool(condition, frame)
-}
-
 /// `require approval after last push` (R03): when some rule demands approvals, one
 /// counted approval must come after the latest push, from someone other than the pusher.
 fn last_push_rule(ctx: &Ctx<'_, '_>, approvals: &Approvals<'_>, demanded: bool) -> RuleReport {
@@ -561,156 +445,4 @@ fn last_push_rule(ctx: &Ctx<'_, '_>, approvals: &Approvals<'_>, demanded: bool) 
         }
     }
     report
-}
-
-/// Applies break-glass overrides to pending and violated rules.
-fn apply_overrides(ctx: &mut Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<OverrideReport> {
-    let program = ctx.program();
-    let change = ctx.change;
-    let overrides_field = record_index("Change").and_then(|r| field_index(r, "overrides"));
-    let nodes: Vec<Node<'_>> = match overrides_field.map(|f| ctx.view.field(ctx.view.root(), f)) {
-        Some(Datum::List(items)) => items
-            .into_iter()
-            .filter_map(|d| match d {
-                Datum::Node(n) => Some(n),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let mut reports: Vec<OverrideReport> = change
-        .overrides
-        .iter()
-        .map(|o| OverrideReport {
-            by: o.by.clone(),
-            reason: o.reason.clone(),
-            incident: o.incident.clone(),
-            rules: o.rules.clone(),
-            applied_to: Vec::new(),
-            rejected: Vec::new(),
-        })
-        .collect();
-    for report in rules.iter_mut() {
-        if !matches!(report.outcome, Outcome::Pending | Outcome::Violated) {
-            continue;
-        }
-        let rule_override = if &*report.name == LAST_PUSH_RULE {
-            program.settings.default_override.as_ref()
-        } else {
-            program
-                .rules
-                .iter()
-                .find(|r| *r.name == *report.name)
-                .and_then(|r| r.overridable.as_ref())
-        };
-        for (index, entry) in change.overrides.iter().enumerate() {
-            if !entry.rules.is_empty() && !entry.rules.iter().any(|r| **r == *report.name) {
-                continue;
-            }
-            let verdict = match (rule_override, nodes.get(index)) {
-                (None, _) => Err(format!("rule `{}` cannot be overridden", report.name)),
-                (Some(rule), Some(node)) => override_counts(ctx, rule, entry, *node),
-                (Some(_), None) => Err("the override could not be read".to_string()),
-            };
-            match verdict {
-                Ok(()) => {
-                    report.outcome = Outcome::Overridden;
-                    report.overridden_by = Some(Box::new(OverrideUse {
-                        by: entry.by.clone(),
-                        reason: entry.reason.clone(),
-                        incident: entry.incident.clone(),
-                    }));
-                    if let Some(r) = reports.get_mut(index) {
-                        r.applied_to.push(report.name.to_string());
-                    }
-                    break;
-                }
-                Err(reason) => {
-                    if let Some(r) = reports.get_mut(index) {
-                        r.rejected.push(Rejection {
-                            rule: report.name.to_string(),
-                            reason,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    for (report, entry) in reports.iter_mut().zip(&change.overrides) {
-        for name in &entry.rules {
-            let known = name == LAST_PUSH_RULE || program.rules.iter().any(|r| r.name == *name);
-            if !known {
-                report.rejected.push(Rejection {
-                    rule: name.clone(),
-                    reason: format!("there is no rule `{name}` in this policy"),
-                });
-            }
-        }
-    }
-    reports
-}
-
-/// Whether an override entry counts for a rule; the reason when it does not.
-fn override_counts<'a>(
-    ctx: &mut Ctx<'a, '_>,
-    rule: &ir::OverrideRule,
-    entry: &warden_change::model::Override,
-    node: Node<'a>,
-) -> Result<(), String> {
-    ctx.in_frame(rule.frame.slots, &[], |ctx, frame| {
-        if let Some(place) = frame.get_mut(rule.slot.0 as usize) {
-            *place = Value::Node(node);
-        }
-        override_holds(ctx, rule, entry, frame)
-    })
-}
-
-/// [`override_counts`] with `override` bound in `frame`.
-fn override_holds<'a>(
-    ctx: &mut Ctx<'a, '_>,
-    rule: &ir::OverrideRule,
-    entry: &warden_change::model::Override,
-    frame: &mut Frame<'a>,
-) -> Result<(), String> {
-    let set = match ctx.eval(&rule.by, frame) {
-        Ok(Value::Approvers(set)) => set,
-        Ok(_) => Rc::new(ApproverSet::Union(Vec::new())),
-        Err(error) => {
-            return Err(format!(
-                "could not evaluate who may override: {}",
-                error.message
-            ));
-        }
-    };
-    match ctx.view.principal_facts(&entry.by) {
-        None => return Err(format!("`{}` is not in the org directory", entry.by)),
-        Some(facts) if facts.kind != warden_change::model::PrincipalKind::Human => {
-            return Err(format!(
-                "`{}` is a {}, not a person",
-                entry.by,
-                facts.kind.as_str()
-            ));
-        }
-        Some(_) => {}
-    }
-    if !set.contains(&ctx.view, &entry.by) {
-        return Err(format!("`{}` is not in {set}", entry.by));
-    }
-    if entry.reason.trim().is_empty() {
-        return Err("the override gives no reason".to_string());
-    }
-    for condition in &rule.conditions {
-        match ctx.bool(condition, frame) {
-            Ok(true) => {}
-            Ok(false) => {
-                let detail = match ctx.first_failure(condition, frame) {
-                    Ok(Some(w)) => format!("`{}` ({})", w.condition, w.detail),
-                    _ => format!("`{}`", ctx.snippet(condition)),
-                };
-                return Err(format!("the override condition {detail} does not hold"));
-            }
-            Err(error) => return Err(format!("the override condition failed: {}", error.message)),
-        }
-    }
-    Ok(())
 }

@@ -7,9 +7,10 @@ use std::fmt::Write as _;
 
 use warden_check::ir::{self, BinOp, Builtin, ExprKind};
 
-use crate::interp::{Ctx, Frame, Result, binary_values};
+use crate::interp::operators::binary_values;
+use crate::interp::{Ctx, Frame, Result};
 use crate::report::Witness;
-use crate::value::{Value, write_joined};
+use crate::value::{Value, list_held_bytes, write_joined};
 
 /// Bounds the witnesses of one condition, so a condition over 10,000 files stays readable.
 const MAX_WITNESSES: usize = 12;
@@ -223,7 +224,10 @@ impl<'a> Ctx<'a, '_> {
             }
             let label = match item {
                 Value::Node(node) => self.view.element_label(*node),
-                other => other.display(&self.view),
+                other => {
+                    self.charge_copied(other, expr)?;
+                    other.display(&self.view)
+                }
             };
             if out.len() == before {
                 out.push(self.witness(expr, format!("true for {label}")));
@@ -247,6 +251,8 @@ impl<'a> Ctx<'a, '_> {
         holds: bool,
         frame: &mut Frame<'a>,
     ) -> Result<'a, String> {
+        self.charge_copied(&left, lhs)?;
+        self.charge_copied(&right, rhs)?;
         let mut detail = String::new();
         self.write_operand(&left, &mut detail);
         if op == BinOp::Within
@@ -322,10 +328,13 @@ impl<'a> Ctx<'a, '_> {
         if items.is_empty() {
             return Ok(());
         }
+        let shown = items.get(..SHOWN).unwrap_or(&items);
+        let bytes = list_held_bytes(shown, self.remaining_bytes());
+        self.charge_built_bytes(bytes, list)?;
         out.push_str(" (");
         self.write_snippet(list, out);
         out.push_str(": ");
-        write_joined(items.get(..SHOWN).unwrap_or(&items), &self.view, out);
+        write_joined(shown, &self.view, out);
         if items.len() > SHOWN {
             let _ = write!(out, ", and {} more", items.len() - SHOWN);
         }

@@ -1,18 +1,23 @@
 //! Warden's evaluator: applies a checked policy to a change and produces the verdict
 //! with its explanation. It only ever runs programs that passed the checker, reads
-//! nothing but the change, and every evaluation terminates within its step budget.
+//! nothing but the change, and every evaluation ends within its budget of work and
+//! memory.
 
 mod approvals;
+mod budget;
+mod compiled;
 mod evaluate;
 mod explain;
 mod globs;
 mod interp;
+mod overrides;
 pub mod report;
 mod value;
 
 pub use approvals::Dismissal;
+pub use budget::ByteSize;
+pub use compiled::Compiled;
 pub use evaluate::{LAST_PUSH_RULE, Options, evaluate};
-pub use interp::Compiled;
 pub use report::{Outcome, Report, Verdict};
 
 /// The JSON Schema of the report (`schema/report.schema.json`).

@@ -10,6 +10,8 @@ use warden_change::Time;
 use warden_change::view::{Datum, Node, View};
 use warden_check::ir::{GlobId, RegexId};
 
+use crate::budget::SLOT_BYTES;
+
 #[derive(Debug, Clone)]
 pub enum Value<'a> {
     /// A `let` slot not evaluated yet; read through `Ctx`, it never escapes a frame.
@@ -86,6 +88,15 @@ impl ApproverSet {
         }
     }
 
+    /// The bytes the set holds (see [`Value::held_bytes`]): a union is flat.
+    pub fn held_bytes(&self) -> u64 {
+        match self {
+            ApproverSet::Anyone => SLOT_BYTES,
+            ApproverSet::Team(name) | ApproverSet::User(name) => SLOT_BYTES + name.len() as u64,
+            ApproverSet::Union(sets) => sets.iter().map(ApproverSet::held_bytes).sum(),
+        }
+    }
+
     pub fn union(a: &ApproverSet, b: &ApproverSet) -> ApproverSet {
         let mut parts = Vec::new();
         for set in [a, b] {
@@ -128,6 +139,18 @@ impl<'a> Value<'a> {
 
     pub fn str(text: impl Into<Rc<str>>) -> Value<'a> {
         Value::Str(Str::Owned(text.into()))
+    }
+
+    /// The bytes a value holds, for the budget: a string's bytes, a list's slots and
+    /// what its elements hold, an approver set's names, a slot for anything else. The walk stops once past `cap`: lists share their elements, so a list
+    /// nested in itself a few times over holds more than a walk should visit.
+    pub fn held_bytes(&self, cap: u64) -> u64 {
+        match self {
+            Value::Str(s) => s.as_str().len() as u64,
+            Value::List(items) => list_held_bytes(items, cap),
+            Value::Approvers(set) => set.held_bytes(),
+            _ => SLOT_BYTES,
+        }
     }
 
     pub fn is_null(&self) -> bool {
@@ -205,6 +228,18 @@ impl<'a> Value<'a> {
             Value::Node(node) => out.push_str(&view.label(*node)),
         }
     }
+}
+
+/// [`Value::held_bytes`] of a list's elements.
+pub fn list_held_bytes(items: &[Value<'_>], cap: u64) -> u64 {
+    let mut total = SLOT_BYTES.saturating_mul(items.len() as u64);
+    for item in items {
+        if total > cap {
+            break;
+        }
+        total = total.saturating_add(item.held_bytes(cap));
+    }
+    total
 }
 
 /// Appends the values as prose, `a, b, c`.

@@ -18,7 +18,7 @@ use warden_syntax::{Diagnostic, FileId, Span};
 pub use warden_change;
 pub use warden_check::ir::Program;
 pub use warden_eval::report::{self, Digest, Outcome, Report, Verdict};
-pub use warden_eval::{Compiled, Options, report_schema};
+pub use warden_eval::{ByteSize, Compiled, Options, report_schema};
 pub use warden_syntax::{Diagnostic as PolicyDiagnostic, Severity};
 
 /// The standard library, embedded at build time.

@@ -3,7 +3,8 @@
 //!
 //! - `tests/check/**/*.warden`: a policy file and its diagnostics (miette, no colour);
 //! - `tests/eval/*/`: `policy.warden`, `change.json`, optional `facts.json`, and
-//!   `expect.json` (`{ "verdict": …, "rules": { name: outcome }, "budget": steps? }`),
+//!   `expect.json` (`{ "verdict": …, "rules": { name: outcome }, "budget": steps?,
+//!   "max_memory": "size"? }`),
 //!   asserted, then the human report snapshotted;
 //! - `examples/*/cases/*.json`: a change with its facts and expected outcomes, against
 //!   the example's policy; asserted, then snapshotted;
@@ -119,16 +120,23 @@ fn eval_fixtures() {
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let expect: Value = serde_json::from_str(&read(&dir.join("expect.json")))
             .unwrap_or_else(|e| panic!("expect.json: {e}"));
-        // `"budget": N` in expect.json evaluates with a smaller step budget.
-        let budget = expect["budget"]
-            .as_u64()
-            .unwrap_or(Options::default().budget);
+        // `"budget": N` and `"max_memory": "1MiB"` in expect.json evaluate with a
+        // smaller budget or memory cap.
+        let defaults = Options::default();
+        let budget = expect["budget"].as_u64().unwrap_or(defaults.budget);
+        let max_memory = expect["max_memory"]
+            .as_str()
+            .map_or(defaults.max_memory, |size| {
+                size.parse()
+                    .unwrap_or_else(|e| panic!("{}: max_memory: {e}", dir.display()))
+            });
         let report = warden::evaluate(
             &policy,
             &input,
             Options {
                 explain: true,
                 budget,
+                max_memory,
             },
         );
         assert_expected(&report, &expect, &dir.display().to_string());
