@@ -325,6 +325,12 @@ const NAMES: &[&str] = &[
     "_",
     "-",
     "v1.2",
+    "readme.md",
+    "Main.rs",
+    "a*b",
+    "[x]",
+    "{y}",
+    "a b",
 ];
 const EXTENSIONS: &[&str] = &[
     "rs", "md", "lock", "toml", "go", "py", "yml", "txt", "c", "b.c",
@@ -366,6 +372,9 @@ fn glob_segment() -> impl Strategy<Value = String> {
         1 => ("[abcé.]{1,3}", "[a-c]{0,2}").prop_map(|(class, rest)| format!("[{class}]{rest}")),
         1 => ("[a-c]", "[a-c]{0,2}").prop_map(|(class, rest)| format!("[!{class}]{rest}")),
         1 => Just("[a-b]*".to_string()),
+        // Escaped wildcards stand for themselves.
+        1 => prop::sample::select(&["a\\*b", "\\[x\\]", "\\{y\\}", "a\\?b"][..])
+            .prop_map(str::to_string),
     ]
 }
 
@@ -394,10 +403,10 @@ fn files(count: std::ops::Range<usize>) -> impl Strategy<Value = Vec<(String, Op
         .prop_shuffle()
 }
 
-/// A change of few paths (below the threshold where a change gets an automaton of only
-/// the patterns it could match) or of many.
+/// A change of few paths (below the threshold of 64 where a change gets an automaton of
+/// only the patterns it could match), around the threshold, or of many.
 fn change_files() -> impl Strategy<Value = Vec<(String, Option<String>)>> {
-    prop_oneof![3 => files(0..12), 1 => files(65..160)]
+    prop_oneof![6 => files(0..12), 1 => files(60..70), 1 => files(100..160)]
 }
 
 /// globset's verdict on one pattern, built as the checker builds it.
