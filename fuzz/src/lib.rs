@@ -87,17 +87,21 @@ fn acme_facts() -> &'static [(String, String)] {
 fn acme_inputs() -> &'static [warden::Input] {
     once!(
         Vec<warden::Input>,
-        ["deploy-router-freeze", "pr-ai-control-plane", "range-bot-lockfiles"]
-            .iter()
-            .map(|name| {
-                let path = acme().join("changes").join(format!("{name}.json"));
-                let text = warden::read(&path).expect("examples/acme/changes");
-                warden::read_input(name, &text, acme_facts())
-                    .ok()
-                    .expect("the acme changes load")
-                    .with_digest(&text, acme_facts())
-            })
-            .collect()
+        [
+            "deploy-router-freeze",
+            "pr-ai-control-plane",
+            "range-bot-lockfiles"
+        ]
+        .iter()
+        .map(|name| {
+            let path = acme().join("changes").join(format!("{name}.json"));
+            let text = warden::read(&path).expect("examples/acme/changes");
+            warden::read_input(name, &text, acme_facts())
+                .ok()
+                .expect("the acme changes load")
+                .with_digest(&text, acme_facts())
+        })
+        .collect()
     )
 }
 
@@ -158,8 +162,8 @@ pub fn lsp(data: &[u8]) {
         let Ok(message) = serde_json::from_str::<Message>(line) else {
             continue;
         };
-        let touches_disk = serde_json::to_string(&message)
-            .map_or(true, |json| json.contains("file://"));
+        let touches_disk =
+            serde_json::to_string(&message).map_or(true, |json| json.contains("file://"));
         if touches_disk {
             continue;
         }
