@@ -60,33 +60,15 @@ pub fn run(connection: &Connection) -> Result<(), BoxError> {
     connection.initialize(serde_json::to_value(capabilities())?)?;
     let mut server = Server::default();
     for message in &connection.receiver {
-        match message {
-            Message::Request(request) => {
-                if connection.handle_shutdown(&request)? {
-                    return Ok(());
-                }
-                let response = dispatch(&request, |request| server.request(request));
-                connection.sender.send(Message::Response(response))?;
+        match &message {
+            Message::Request(request) if connection.handle_shutdown(request)? => return Ok(()),
+            Message::Notification(notification) if notification.method == "exit" => {
+                return Ok(());
             }
-            Message::Notification(notification) => {
-                if notification.method == "exit" {
-                    return Ok(());
-                }
-                let outcome = catch_unwind(AssertUnwindSafe(|| server.notification(&notification)));
-                match outcome {
-                    Ok(outgoing) => {
-                        for message in outgoing {
-                            connection.sender.send(Message::Notification(message))?;
-                        }
-                    }
-                    Err(panic) => eprintln!(
-                        "warden-lsp: internal error handling `{}`: {}",
-                        notification.method,
-                        panic_message(&*panic)
-                    ),
-                }
-            }
-            Message::Response(_) => {}
+            _ => {}
+        }
+        for outgoing in server.handle(message) {
+            connection.sender.send(outgoing)?;
         }
     }
     Ok(())
@@ -149,8 +131,10 @@ struct PolicyView {
     current: usize,
 }
 
+/// The server's state. [`Server::handle`] answers one message without touching the
+/// connection, so the fuzzer drives it in-process.
 #[derive(Default)]
-struct Server {
+pub struct Server {
     /// Open documents by URI.
     documents: BTreeMap<String, Document>,
     /// Per policy (root path, or the URI of a non-file document): the URIs that
@@ -159,6 +143,34 @@ struct Server {
 }
 
 impl Server {
+    /// Answers one message of the client after the handshake (`shutdown` and `exit`
+    /// belong to the connection): a request gets its response, a document notification
+    /// the diagnostics it publishes. A panic in a handler is contained: an
+    /// `InternalError` response to a request, a message on standard error for a
+    /// notification.
+    pub fn handle(&mut self, message: Message) -> Vec<Message> {
+        match message {
+            Message::Request(request) => {
+                let response = dispatch(&request, |request| self.request(request));
+                vec![Message::Response(response)]
+            }
+            Message::Notification(notification) => {
+                match catch_unwind(AssertUnwindSafe(|| self.notification(&notification))) {
+                    Ok(outgoing) => outgoing.into_iter().map(Message::Notification).collect(),
+                    Err(panic) => {
+                        eprintln!(
+                            "warden-lsp: internal error handling `{}`: {}",
+                            notification.method,
+                            panic_message(&*panic)
+                        );
+                        Vec::new()
+                    }
+                }
+            }
+            Message::Response(_) => Vec::new(),
+        }
+    }
+
     fn request(&mut self, request: &Request) -> Result<Value, RequestError> {
         let result = match request.method.as_str() {
             HoverRequest::METHOD => {

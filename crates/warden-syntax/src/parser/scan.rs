@@ -346,12 +346,7 @@ fn line_brackets(line: &str) -> (i64, usize) {
     let mut i = 0;
     loop {
         // Most bytes matter to none of the cases below: pass them in a tight loop.
-        i += bytes
-            .get(i..)
-            .unwrap_or_default()
-            .iter()
-            .position(|&b| BRACKET_SCAN[usize::from(b)])
-            .unwrap_or(bytes.len() - i);
+        i = next_where(bytes, i, |b| BRACKET_SCAN[usize::from(b)]);
         let Some(&b) = bytes.get(i) else {
             break;
         };
@@ -363,12 +358,7 @@ fn line_brackets(line: &str) -> (i64, usize) {
                 // quote, but never a newline.
                 i += 1;
                 loop {
-                    i += bytes
-                        .get(i..)
-                        .unwrap_or_default()
-                        .iter()
-                        .position(|&b| matches!(b, b'"' | b'\n' | b'\\'))
-                        .unwrap_or(bytes.len() - i);
+                    i = next_where(bytes, i, |b| matches!(b, b'"' | b'\n' | b'\\'));
                     if bytes.get(i) != Some(&b'\\') {
                         break;
                     }
@@ -390,6 +380,16 @@ fn line_brackets(line: &str) -> (i64, usize) {
         i += 1;
     }
     (balance, openers)
+}
+
+/// The first offset at or after `from` whose byte satisfies `wanted`, or the end of
+/// `bytes` (also when `from` is already past it: a string left open at the end of the
+/// text steps one byte beyond).
+fn next_where(bytes: &[u8], from: usize, wanted: impl Fn(u8) -> bool) -> usize {
+    bytes
+        .get(from..)
+        .and_then(|rest| rest.iter().position(|&b| wanted(b)))
+        .map_or(bytes.len(), |offset| from + offset)
 }
 
 /// Where bracket nesting (and `if … else` nesting, which the grammar also handles by

@@ -1,0 +1,179 @@
+//! What each fuzz target does with its input, as plain functions over bytes: the targets
+//! in `fuzz_targets/` call them, and so can a debugger or a test replaying a crash.
+//! Every function must return for any input; a panic (or an abort, a hang, an overflow
+//! in this overflow-checked build) is the bug the fuzzer looks for.
+
+// The harness may fail loudly when the repository's own examples do not load.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use lsp_server::Message;
+use warden::warden_change::UnknownFields;
+use warden::{Options, Policy, SourceText};
+
+fn acme() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/acme")
+}
+
+/// A budget well below the default: fuzzed policies loop over fuzzed changes, and an
+/// exhausted budget is a path worth exercising too.
+const BUDGET: u64 = 200_000;
+
+/// `warden_syntax::parse` on the input as UTF-8.
+pub fn parse(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = warden_syntax::parse(text, warden_syntax::FileId(0));
+    }
+}
+
+/// Parse and check the input as a one-file policy, then render its diagnostics (as
+/// `warden check` does, human and JSON), which reads every span against the text.
+pub fn check(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let sources = [SourceText {
+        path: "policy.warden".to_string(),
+        text: text.to_string(),
+    }];
+    let analysis = match warden::compile(&sources) {
+        Ok(mut policy) => {
+            policy.compile_all_regexes();
+            policy.analysis
+        }
+        Err(analysis) => *analysis,
+    };
+    let _ = warden::render::diagnostics(&analysis, false);
+    let _ = warden::render::diagnostics_json(&analysis);
+}
+
+/// Computes a value once per thread (the fuzzer runs one) and keeps it for the life of
+/// the process: the policy and inputs hold `Rc`s, so a `static` cannot.
+macro_rules! once {
+    ($ty:ty, $init:expr) => {{
+        thread_local! {
+            static VALUE: &'static $ty = Box::leak(Box::new($init));
+        }
+        VALUE.with(|value| *value)
+    }};
+}
+
+/// The acme policy, compiled once per process.
+fn acme_policy() -> &'static Policy {
+    once!(Policy, {
+        let sources = warden::read_policy(&acme().join("policy")).expect("examples/acme/policy");
+        warden::compile(&sources)
+            .ok()
+            .expect("examples/acme/policy checks")
+    })
+}
+
+/// The acme fact files, as `(path, text)`.
+fn acme_facts() -> &'static [(String, String)] {
+    once!(
+        Vec<(String, String)>,
+        ["org", "services", "calendar"]
+            .iter()
+            .map(|name| {
+                let path = acme().join("facts").join(format!("{name}.json"));
+                let text = warden::read(&path).expect("examples/acme/facts");
+                (path.display().to_string(), text)
+            })
+            .collect()
+    )
+}
+
+/// The three acme changes with their facts merged in.
+fn acme_inputs() -> &'static [warden::Input] {
+    once!(
+        Vec<warden::Input>,
+        [
+            "deploy-router-freeze",
+            "pr-ai-control-plane",
+            "range-bot-lockfiles"
+        ]
+        .iter()
+        .map(|name| {
+            let path = acme().join("changes").join(format!("{name}.json"));
+            let text = warden::read(&path).expect("examples/acme/changes");
+            warden::read_input(name, &text, acme_facts(), UnknownFields::Reject)
+                .ok()
+                .expect("the acme changes load")
+                .with_digest(&text, acme_facts())
+        })
+        .collect()
+    )
+}
+
+/// Evaluates a report both ways a user sees it.
+fn evaluate(policy: &Policy, input: &warden::Input) {
+    let options = Options {
+        explain: true,
+        budget: BUDGET,
+        ..Options::default()
+    };
+    let report = warden::evaluate(policy, input, options);
+    let _ = warden::report_json(&report);
+    let _ = warden::render::report(&report, false, true);
+}
+
+/// The input as a change (JSON), loaded with the acme facts — strictly, and with
+/// unknown fields allowed, which takes the parse that names them — and evaluated
+/// against the acme policy; a rejected change renders its errors.
+pub fn eval_change(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let policy = acme_policy();
+    for unknown in [UnknownFields::Reject, UnknownFields::Warn] {
+        match warden::read_input("change.json", text, acme_facts(), unknown) {
+            Ok(input) => evaluate(policy, &input.with_digest(text, acme_facts())),
+            Err(error) => {
+                let _ = error.to_string();
+            }
+        }
+    }
+}
+
+/// The input as a one-file policy, checked and, when it checks, evaluated on each acme
+/// change.
+pub fn eval_policy(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let sources = [SourceText {
+        path: "policy.warden".to_string(),
+        text: text.to_string(),
+    }];
+    let Ok(policy) = warden::compile(&sources) else {
+        return;
+    };
+    for input in acme_inputs() {
+        evaluate(&policy, input);
+    }
+}
+
+/// The input as LSP messages, one JSON object per line, handled in order by one server
+/// (after the handshake, which the connection does). Messages naming a `file://` URI are
+/// skipped: the server reads a file's policy directory from disk, and the fuzzer must not
+/// walk the machine's file system.
+pub fn lsp(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut server = warden_lsp::server::Server::default();
+    for line in text.lines() {
+        let Ok(message) = serde_json::from_str::<Message>(line) else {
+            continue;
+        };
+        let touches_disk =
+            serde_json::to_string(&message).map_or(true, |json| json.contains("file://"));
+        if touches_disk {
+            continue;
+        }
+        for outgoing in server.handle(message) {
+            let _ = serde_json::to_string(&outgoing);
+        }
+    }
+}
