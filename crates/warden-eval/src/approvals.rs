@@ -6,6 +6,10 @@
 //! not dismissed; on the head revision, else stale). Deployments take them from
 //! `deployment.approvals`, bound to the deployed artifact and not by the author or the
 //! initiator.
+//!
+//! A rule's approval demand is then grouped here: one group per approver set (or per
+//! team or user with `each`), each saying who counted, who did not and why, how many
+//! are missing and who could still approve.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +17,11 @@ use serde::Serialize;
 use warden_change::model::{PrincipalKind, ReviewState};
 use warden_change::view::{View, parse_person};
 use warden_change::{Change, ChangeKind, Time};
+use warden_check::ir;
+
+use crate::interp::{Ctx, EvalError, Frame};
+use crate::report::{ApprovalGroup, NotCounted};
+use crate::value::{ApproverSet, Value};
 
 /// An approval that counts (for stale ones: only where a requirement allows them).
 #[derive(Debug, Clone)]
@@ -229,4 +238,148 @@ pub fn last_push(change: &Change) -> Option<(Time, Option<&str>)> {
         .iter()
         .filter_map(|c| Some((c.pushed_at?, c.pushed_by.as_deref())))
         .max_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal))
+}
+
+/// The most approvers a group lists as able to approve; the report counts the rest.
+const MAX_LISTED_APPROVERS: usize = 10;
+
+pub fn approval_message(groups: &[ApprovalGroup]) -> String {
+    let parts: Vec<String> = groups
+        .iter()
+        .filter(|g| g.missing > 0)
+        .map(|g| {
+            let noun = if g.missing == 1 {
+                "approval"
+            } else {
+                "approvals"
+            };
+            format!("{} more {noun} from {}", g.missing, g.from)
+        })
+        .collect();
+    format!("needs {}", parts.join(", "))
+}
+
+/// Evaluates an approval requirement: one group, or one per team/user with `each`.
+pub fn approval_groups<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    req: &ir::ApprovalReq,
+    approvals: &Approvals<'a>,
+    frame: &mut Frame<'a>,
+) -> Result<Vec<ApprovalGroup>, Box<EvalError>> {
+    let sets: Vec<ApproverSet> = match &req.source {
+        ir::ApproverSource::Set(expr) => match ctx.eval(expr, frame)? {
+            Value::Approvers(set) => vec![(*set).clone()],
+            _ => Vec::new(),
+        },
+        ir::ApproverSource::EachTeam(expr) | ir::ApproverSource::EachUser(expr) => {
+            let team = matches!(req.source, ir::ApproverSource::EachTeam(_));
+            let mut names: Vec<String> = match ctx.eval(expr, frame)? {
+                Value::List(items) => items
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Str(s) => Some(s.as_str().to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            names.sort();
+            names.dedup();
+            names
+                .into_iter()
+                .map(|n| {
+                    if team {
+                        ApproverSet::Team(n)
+                    } else {
+                        ApproverSet::User(n)
+                    }
+                })
+                .collect()
+        }
+    };
+    sets.iter()
+        .map(|set| approval_group(ctx, req, set, approvals, frame))
+        .collect()
+}
+
+fn approval_group<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    req: &ir::ApprovalReq,
+    set: &ApproverSet,
+    approvals: &Approvals<'a>,
+    frame: &mut Frame<'a>,
+) -> Result<ApprovalGroup, Box<EvalError>> {
+    let mut counted: Vec<String> = Vec::new();
+    let mut not_counted = Vec::new();
+    for approval in approvals.usable(req.allow_stale) {
+        if !set.contains(&ctx.view, approval.approver)
+            || counted.iter().any(|c| c == approval.approver)
+        {
+            continue;
+        }
+        if approver_qualifies(ctx, req, approval.approver, frame)? {
+            counted.push(approval.approver.to_string());
+        } else if let Some(condition) = &req.condition {
+            not_counted.push(NotCounted {
+                approver: approval.approver.to_string(),
+                reason: format!("does not satisfy `{}`", ctx.snippet(condition)),
+            });
+        }
+    }
+    for dismissal in &approvals.dismissed {
+        let stale_allowed = req.allow_stale && dismissal.reason.starts_with("stale");
+        if set.contains(&ctx.view, &dismissal.approver)
+            && !stale_allowed
+            && !counted.contains(&dismissal.approver)
+        {
+            not_counted.push(NotCounted {
+                approver: dismissal.approver.clone(),
+                reason: dismissal.reason.clone(),
+            });
+        }
+    }
+    let required = req.count;
+    let missing = required.saturating_sub(counted.len() as u32);
+    let mut could_approve = Vec::new();
+    if missing > 0 {
+        let view = &ctx.view;
+        let candidates: Vec<&'a str> = set
+            .members(view)
+            .into_iter()
+            .filter(|id| !counted.iter().any(|c| c == id) && approvals.may_approve(view, id))
+            .collect();
+        for id in candidates {
+            if approver_qualifies(ctx, req, id, frame)? {
+                could_approve.push(id.to_string());
+            }
+        }
+    }
+    let more_could_approve = could_approve.len().saturating_sub(MAX_LISTED_APPROVERS);
+    could_approve.truncate(MAX_LISTED_APPROVERS);
+    Ok(ApprovalGroup {
+        from: set.to_string(),
+        required,
+        counted,
+        missing,
+        not_counted,
+        could_approve,
+        more_could_approve,
+    })
+}
+
+/// Whether a principal satisfies the requirement's `where` condition.
+fn approver_qualifies<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    req: &ir::ApprovalReq,
+    id: &'a str,
+    frame: &mut Frame<'a>,
+) -> Result<bool, Box<EvalError>> {
+    let Some(condition) = &req.condition else {
+        return Ok(true);
+    };
+    let principal = ctx.view.principal(id);
+    if let Some(place) = frame.get_mut(req.approver_slot.0 as usize) {
+        *place = Value::Node(principal);
+    }
+    ctx.bool(condition, frame)
 }

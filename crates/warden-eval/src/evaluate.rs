@@ -3,16 +3,16 @@
 //! over all non-advisory rules, whatever their order.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use warden_change::Change;
-use warden_change::view::{Datum, Node, field_index, record_index};
 use warden_check::ir::{self, Demand};
 
-use crate::approvals::{self, Approvals};
-use crate::interp::{Compiled, Ctx, EvalError, Frame, RuleLabel};
+use crate::approvals::{self, Approvals, approval_groups, approval_message};
+use crate::compiled::{Compiled, RuleLabel};
+use crate::interp::{Ctx, EvalError, Frame};
+use crate::overrides::apply_overrides;
 use crate::report::*;
-use crate::value::{ApproverSet, Value, write_joined};
+use crate::value::{Value, write_joined};
 
 /// The name of the rule `require approval after last push` produces.
 pub const LAST_PUSH_RULE: &str = "approval_after_last_push";
@@ -33,8 +33,6 @@ impl Default for Options {
         }
     }
 }
-
-const MAX_LISTED_APPROVERS: usize = 10;
 
 /// Evaluates a compiled policy on a change (with its facts merged in).
 pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Report {
@@ -369,147 +367,6 @@ fn run_demand<'a>(
     ))
 }
 
-fn approval_message(groups: &[ApprovalGroup]) -> String {
-    let parts: Vec<String> = groups
-        .iter()
-        .filter(|g| g.missing > 0)
-        .map(|g| {
-            let noun = if g.missing == 1 {
-                "approval"
-            } else {
-                "approvals"
-            };
-            format!("{} more {noun} from {}", g.missing, g.from)
-        })
-        .collect();
-    format!("needs {}", parts.join(", "))
-}
-
-/// Evaluates an approval requirement: one group, or one per team/user with `each`.
-fn approval_groups<'a>(
-    ctx: &mut Ctx<'a, '_>,
-    req: &ir::ApprovalReq,
-    approvals: &Approvals<'a>,
-    frame: &mut Frame<'a>,
-) -> Result<Vec<ApprovalGroup>, Box<EvalError>> {
-    let sets: Vec<ApproverSet> = match &req.source {
-        ir::ApproverSource::Set(expr) => match ctx.eval(expr, frame)? {
-            Value::Approvers(set) => vec![(*set).clone()],
-            _ => Vec::new(),
-        },
-        ir::ApproverSource::EachTeam(expr) | ir::ApproverSource::EachUser(expr) => {
-            let team = matches!(req.source, ir::ApproverSource::EachTeam(_));
-            let mut names: Vec<String> = match ctx.eval(expr, frame)? {
-                Value::List(items) => items
-                    .iter()
-                    .filter_map(|v| match v {
-                        Value::Str(s) => Some(s.as_str().to_string()),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            names.sort();
-            names.dedup();
-            names
-                .into_iter()
-                .map(|n| {
-                    if team {
-                        ApproverSet::Team(n)
-                    } else {
-                        ApproverSet::User(n)
-                    }
-                })
-                .collect()
-        }
-    };
-    sets.iter()
-        .map(|set| approval_group(ctx, req, set, approvals, frame))
-        .collect()
-}
-
-fn approval_group<'a>(
-    ctx: &mut Ctx<'a, '_>,
-    req: &ir::ApprovalReq,
-    set: &ApproverSet,
-    approvals: &Approvals<'a>,
-    frame: &mut Frame<'a>,
-) -> Result<ApprovalGroup, Box<EvalError>> {
-    let mut counted: Vec<String> = Vec::new();
-    let mut not_counted = Vec::new();
-    for approval in approvals.usable(req.allow_stale) {
-        if !set.contains(&ctx.view, approval.approver)
-            || counted.iter().any(|c| c == approval.approver)
-        {
-            continue;
-        }
-        if approver_qualifies(ctx, req, approval.approver, frame)? {
-            counted.push(approval.approver.to_string());
-        } else if let Some(condition) = &req.condition {
-            not_counted.push(NotCounted {
-                approver: approval.approver.to_string(),
-                reason: format!("does not satisfy `{}`", ctx.snippet(condition)),
-            });
-        }
-    }
-    for dismissal in &approvals.dismissed {
-        let stale_allowed = req.allow_stale && dismissal.reason.starts_with("stale");
-        if set.contains(&ctx.view, &dismissal.approver)
-            && !stale_allowed
-            && !counted.contains(&dismissal.approver)
-        {
-            not_counted.push(NotCounted {
-                approver: dismissal.approver.clone(),
-                reason: dismissal.reason.clone(),
-            });
-        }
-    }
-    let required = req.count;
-    let missing = required.saturating_sub(counted.len() as u32);
-    let mut could_approve = Vec::new();
-    if missing > 0 {
-        let view = &ctx.view;
-        let candidates: Vec<&'a str> = set
-            .members(view)
-            .into_iter()
-            .filter(|id| !counted.iter().any(|c| c == id) && approvals.may_approve(view, id))
-            .collect();
-        for id in candidates {
-            if approver_qualifies(ctx, req, id, frame)? {
-                could_approve.push(id.to_string());
-            }
-        }
-    }
-    let more_could_approve = could_approve.len().saturating_sub(MAX_LISTED_APPROVERS);
-    could_approve.truncate(MAX_LISTED_APPROVERS);
-    Ok(ApprovalGroup {
-        from: set.to_string(),
-        required,
-        counted,
-        missing,
-        not_counted,
-        could_approve,
-        more_could_approve,
-    })
-}
-
-/// Whether a principal satisfies the requirement's `where` condition.
-fn approver_qualifies<'a>(
-    ctx: &mut Ctx<'a, '_>,
-    req: &ir::ApprovalReq,
-    id: &'a str,
-    frame: &mut Frame<'a>,
-) -> Result<bool, Box<EvalError>> {
-    let Some(condition) = &req.condition else {
-        return Ok(true);
-    };
-    let principal = ctx.view.principal(id);
-    if let Some(place) = frame.get_mut(req.approver_slot.0 as usize) {
-        *place = Value::Node(principal);
-    }
-    ctx.bool(condition, frame)
-}
-
 /// `require approval after last push` (R03): when some rule demands approvals, one
 /// counted approval must come after the latest push, from someone other than the pusher.
 fn last_push_rule(ctx: &Ctx<'_, '_>, approvals: &Approvals<'_>, demanded: bool) -> RuleReport {
@@ -561,156 +418,4 @@ fn last_push_rule(ctx: &Ctx<'_, '_>, approvals: &Approvals<'_>, demanded: bool) 
         }
     }
     report
-}
-
-/// Applies break-glass overrides to pending and violated rules.
-fn apply_overrides(ctx: &mut Ctx<'_, '_>, rules: &mut [RuleReport]) -> Vec<OverrideReport> {
-    let program = ctx.program();
-    let change = ctx.change;
-    let overrides_field = record_index("Change").and_then(|r| field_index(r, "overrides"));
-    let nodes: Vec<Node<'_>> = match overrides_field.map(|f| ctx.view.field(ctx.view.root(), f)) {
-        Some(Datum::List(items)) => items
-            .into_iter()
-            .filter_map(|d| match d {
-                Datum::Node(n) => Some(n),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let mut reports: Vec<OverrideReport> = change
-        .overrides
-        .iter()
-        .map(|o| OverrideReport {
-            by: o.by.clone(),
-            reason: o.reason.clone(),
-            incident: o.incident.clone(),
-            rules: o.rules.clone(),
-            applied_to: Vec::new(),
-            rejected: Vec::new(),
-        })
-        .collect();
-    for report in rules.iter_mut() {
-        if !matches!(report.outcome, Outcome::Pending | Outcome::Violated) {
-            continue;
-        }
-        let rule_override = if &*report.name == LAST_PUSH_RULE {
-            program.settings.default_override.as_ref()
-        } else {
-            program
-                .rules
-                .iter()
-                .find(|r| *r.name == *report.name)
-                .and_then(|r| r.overridable.as_ref())
-        };
-        for (index, entry) in change.overrides.iter().enumerate() {
-            if !entry.rules.is_empty() && !entry.rules.iter().any(|r| **r == *report.name) {
-                continue;
-            }
-            let verdict = match (rule_override, nodes.get(index)) {
-                (None, _) => Err(format!("rule `{}` cannot be overridden", report.name)),
-                (Some(rule), Some(node)) => override_counts(ctx, rule, entry, *node),
-                (Some(_), None) => Err("the override could not be read".to_string()),
-            };
-            match verdict {
-                Ok(()) => {
-                    report.outcome = Outcome::Overridden;
-                    report.overridden_by = Some(Box::new(OverrideUse {
-                        by: entry.by.clone(),
-                        reason: entry.reason.clone(),
-                        incident: entry.incident.clone(),
-                    }));
-                    if let Some(r) = reports.get_mut(index) {
-                        r.applied_to.push(report.name.to_string());
-                    }
-                    break;
-                }
-                Err(reason) => {
-                    if let Some(r) = reports.get_mut(index) {
-                        r.rejected.push(Rejection {
-                            rule: report.name.to_string(),
-                            reason,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    for (report, entry) in reports.iter_mut().zip(&change.overrides) {
-        for name in &entry.rules {
-            let known = name == LAST_PUSH_RULE || program.rules.iter().any(|r| r.name == *name);
-            if !known {
-                report.rejected.push(Rejection {
-                    rule: name.clone(),
-                    reason: format!("there is no rule `{name}` in this policy"),
-                });
-            }
-        }
-    }
-    reports
-}
-
-/// Whether an override entry counts for a rule; the reason when it does not.
-fn override_counts<'a>(
-    ctx: &mut Ctx<'a, '_>,
-    rule: &ir::OverrideRule,
-    entry: &warden_change::model::Override,
-    node: Node<'a>,
-) -> Result<(), String> {
-    ctx.in_frame(rule.frame.slots, &[], |ctx, frame| {
-        if let Some(place) = frame.get_mut(rule.slot.0 as usize) {
-            *place = Value::Node(node);
-        }
-        override_holds(ctx, rule, entry, frame)
-    })
-}
-
-/// [`override_counts`] with `override` bound in `frame`.
-fn override_holds<'a>(
-    ctx: &mut Ctx<'a, '_>,
-    rule: &ir::OverrideRule,
-    entry: &warden_change::model::Override,
-    frame: &mut Frame<'a>,
-) -> Result<(), String> {
-    let set = match ctx.eval(&rule.by, frame) {
-        Ok(Value::Approvers(set)) => set,
-        Ok(_) => Rc::new(ApproverSet::Union(Vec::new())),
-        Err(error) => {
-            return Err(format!(
-                "could not evaluate who may override: {}",
-                error.message
-            ));
-        }
-    };
-    match ctx.view.principal_facts(&entry.by) {
-        None => return Err(format!("`{}` is not in the org directory", entry.by)),
-        Some(facts) if facts.kind != warden_change::model::PrincipalKind::Human => {
-            return Err(format!(
-                "`{}` is a {}, not a person",
-                entry.by,
-                facts.kind.as_str()
-            ));
-        }
-        Some(_) => {}
-    }
-    if !set.contains(&ctx.view, &entry.by) {
-        return Err(format!("`{}` is not in {set}", entry.by));
-    }
-    if entry.reason.trim().is_empty() {
-        return Err("the override gives no reason".to_string());
-    }
-    for condition in &rule.conditions {
-        match ctx.bool(condition, frame) {
-            Ok(true) => {}
-            Ok(false) => {
-                let detail = match ctx.first_failure(condition, frame) {
-                    Ok(Some(w)) => format!("`{}` ({})", w.condition, w.detail),
-                    _ => format!("`{}`", ctx.snippet(condition)),
-                };
-                return Err(format!("the override condition {detail} does not hold"));
-            }
-            Err(error) => return Err(format!("the override condition failed: {}", error.message)),
-        }
-    }
-    Ok(())
 }

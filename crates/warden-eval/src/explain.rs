@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 
 use warden_check::ir::{self, BinOp, Builtin, ExprKind};
 
-use crate::interp::{Ctx, Frame, Result, binary_values};
+use crate::interp::operators::binary_values;
+use crate::interp::{Ctx, Frame, Result};
 use crate::report::Witness;
 use crate::value::{Value, write_joined};
 

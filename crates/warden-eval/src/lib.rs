@@ -3,16 +3,18 @@
 //! nothing but the change, and every evaluation terminates within its step budget.
 
 mod approvals;
+mod compiled;
 mod evaluate;
 mod explain;
 mod globs;
 mod interp;
+mod overrides;
 pub mod report;
 mod value;
 
 pub use approvals::Dismissal;
+pub use compiled::Compiled;
 pub use evaluate::{LAST_PUSH_RULE, Options, evaluate};
-pub use interp::Compiled;
 pub use report::{Outcome, Report, Verdict};
 
 /// The JSON Schema of the report (`schema/report.schema.json`).

@@ -1,0 +1,318 @@
+//! The built-in methods and functions: `team`/`user`/`principal`/`service`, and the
+//! methods of lists, strings, maps, times, durations and files. Lambdas are applied
+//! through the interpreter; `change.files` quantifiers over a glob go to the match
+//! lists (`file_matches`).
+
+use std::rc::Rc;
+
+use warden_check::ir::{self, Builtin};
+
+use super::{Ctx, Frame, Result};
+use crate::value::{ApproverSet, Str, Value};
+
+impl<'a> Ctx<'a, '_> {
+    pub(super) fn builtin(
+        &mut self,
+        op: Builtin,
+        args: &[ir::Expr],
+        optional: bool,
+        frame: &mut Frame<'a>,
+        expr: &ir::Expr,
+    ) -> Result<'a> {
+        let Some(receiver_expr) = args.first() else {
+            return Err(Self::error(expr, "missing receiver"));
+        };
+        let lambda = args.get(1);
+        match op {
+            Builtin::Team | Builtin::User => {
+                let name = self.text(receiver_expr, frame)?.as_str().to_string();
+                let set = if op == Builtin::Team {
+                    ApproverSet::Team(name)
+                } else {
+                    ApproverSet::User(name)
+                };
+                return Ok(Value::Approvers(Rc::new(set)));
+            }
+            Builtin::Principal => {
+                let id = self.text(receiver_expr, frame)?;
+                let known = self.change.principals.get_key_value(id.as_str());
+                return Ok(
+                    known.map_or(Value::Null, |(id, _)| Value::Node(self.view.principal(id)))
+                );
+            }
+            Builtin::Service => {
+                let name = self.text(receiver_expr, frame)?;
+                return Ok(self
+                    .view
+                    .service(name.as_str())
+                    .map_or(Value::Null, Value::Node));
+            }
+            _ => {}
+        }
+        let receiver = self.eval(receiver_expr, frame)?;
+        if receiver.is_null() && optional {
+            return Ok(Value::Null);
+        }
+        match receiver {
+            Value::List(items) => self.list_method(op, &items, lambda, frame, expr),
+            Value::Str(s) => self.string_method(op, s, lambda, frame, expr),
+            Value::Map(map) => {
+                let key = match lambda {
+                    Some(arg) => Some(self.text(arg, frame)?),
+                    None => None,
+                };
+                Ok(match (op, key) {
+                    (Builtin::MapGet, Some(key)) => map
+                        .get(key.as_str())
+                        .map_or(Value::Null, |v| Value::Str(Str::Borrowed(v))),
+                    (Builtin::MapContainsKey, Some(key)) => {
+                        Value::Bool(map.contains_key(key.as_str()))
+                    }
+                    _ => Value::List(map.keys().map(|k| Value::Str(Str::Borrowed(k))).collect()),
+                })
+            }
+            Value::Time(time) => {
+                let zone_name = match lambda {
+                    Some(arg) => self.text(arg, frame)?,
+                    None => return Err(Self::error(expr, "a time zone is required")),
+                };
+                let Some(zone) = warden_change::time_zone(zone_name.as_str()) else {
+                    return Err(Self::error(
+                        expr,
+                        format!(
+                            "`{}` is not a known time zone (an IANA name like `America/Los_Angeles`, or an offset like `+05:30`)",
+                            zone_name.as_str()
+                        ),
+                    ));
+                };
+                let local = time.timestamp().to_zoned_datetime(zone);
+                Ok(match op {
+                    Builtin::Weekday => Value::str(weekday_name(local.weekday())),
+                    Builtin::Hour => Value::Int(i64::from(local.hour())),
+                    _ => Value::Int(i64::from(local.minute())),
+                })
+            }
+            Value::Duration(seconds) => Ok(Value::Int(if op == Builtin::Hours {
+                seconds / 3600
+            } else {
+                seconds / 60
+            })),
+            Value::Node(node) => {
+                // `File.touches(glob)`: the path or the previous path matches.
+                let Some(Value::Glob(glob)) = lambda.map(|g| self.eval(g, frame)).transpose()?
+                else {
+                    return Err(Self::error(expr, "expected a glob"));
+                };
+                self.touches(node, glob, expr)
+            }
+            other => Err(Self::error(
+                expr,
+                format!("no method on `{}`", other.display(&self.view)),
+            )),
+        }
+    }
+
+    fn list_method(
+        &mut self,
+        op: Builtin,
+        items: &Rc<[Value<'a>]>,
+        arg: Option<&ir::Expr>,
+        frame: &mut Frame<'a>,
+        expr: &ir::Expr,
+    ) -> Result<'a> {
+        Ok(match op {
+            Builtin::Any | Builtin::All | Builtin::None | Builtin::Count | Builtin::Filter => {
+                let Some(lambda) = arg else {
+                    return Err(Self::error(expr, "missing lambda"));
+                };
+                if let Some(answer) = self.files_quantifier(op, items, lambda, frame)? {
+                    return Ok(answer);
+                }
+                let mut count = 0i64;
+                let mut kept = Vec::new();
+                for item in items.iter() {
+                    let hit = self.apply_bool(lambda, item.clone(), frame)?;
+                    match (op, hit) {
+                        (Builtin::Any, true) => return Ok(Value::Bool(true)),
+                        (Builtin::All, false) | (Builtin::None, true) => {
+                            return Ok(Value::Bool(false));
+                        }
+                        (Builtin::Count, true) => count += 1,
+                        (Builtin::Filter, true) => kept.push(item.clone()),
+                        _ => {}
+                    }
+                }
+                match op {
+                    Builtin::Any => Value::Bool(false),
+                    Builtin::All | Builtin::None => Value::Bool(true),
+                    Builtin::Count => Value::Int(count),
+                    _ => Value::List(kept.into()),
+                }
+            }
+            Builtin::Map | Builtin::FlatMap => {
+                let Some(lambda) = arg else {
+                    return Err(Self::error(expr, "missing lambda"));
+                };
+                let mut out = Vec::with_capacity(items.len());
+                for item in items.iter() {
+                    match (op, self.apply(lambda, item.clone(), frame)?) {
+                        (Builtin::FlatMap, Value::List(inner)) => out.extend(inner.iter().cloned()),
+                        (Builtin::FlatMap, _) => {}
+                        (_, value) => out.push(value),
+                    }
+                }
+                Value::List(out.into())
+            }
+            Builtin::Sum | Builtin::Min | Builtin::Max => {
+                let mut fold = Fold::new(op);
+                for item in items.iter() {
+                    let number = match arg {
+                        Some(lambda) => self.apply(lambda, item.clone(), frame)?,
+                        None => item.clone(),
+                    };
+                    fold.push(number, expr)?;
+                }
+                fold.finish()
+            }
+            Builtin::Len => Value::Int(items.len() as i64),
+            Builtin::IsEmpty => Value::Bool(items.is_empty()),
+            Builtin::Contains => {
+                let Some(needle) = arg else {
+                    return Err(Self::error(expr, "missing argument"));
+                };
+                let needle = self.eval(needle, frame)?;
+                Value::Bool(items.iter().any(|i| i.equals(&needle, &self.view)))
+            }
+            Builtin::First => items.first().cloned().unwrap_or(Value::Null),
+            Builtin::Last => items.last().cloned().unwrap_or(Value::Null),
+            Builtin::Distinct => {
+                let mut out: Vec<Value<'a>> = Vec::new();
+                for item in items.iter() {
+                    if !out.iter().any(|o| o.equals(item, &self.view)) {
+                        out.push(item.clone());
+                    }
+                }
+                Value::List(out.into())
+            }
+            Builtin::Sorted => {
+                let mut out = items.to_vec();
+                out.sort_by(|a, b| a.compare(b).unwrap_or(std::cmp::Ordering::Equal));
+                Value::List(out.into())
+            }
+            _ => return Err(Self::error(expr, "not a list method")),
+        })
+    }
+
+    fn string_method(
+        &mut self,
+        op: Builtin,
+        s: Str<'a>,
+        arg: Option<&ir::Expr>,
+        frame: &mut Frame<'a>,
+        expr: &ir::Expr,
+    ) -> Result<'a> {
+        // The common cases return the string itself: text that is already trimmed or
+        // already in the wanted case (checked for ASCII only) needs no new string.
+        let text = s.as_str();
+        let unchanged = match op {
+            Builtin::Trim => text.trim().len() == text.len(),
+            Builtin::Lower => text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()),
+            Builtin::Upper => text.is_ascii() && !text.bytes().any(|b| b.is_ascii_lowercase()),
+            _ => false,
+        };
+        if unchanged {
+            return Ok(Value::Str(s));
+        }
+        if let (Builtin::Trim, Str::Borrowed(borrowed)) = (op, &s) {
+            return Ok(Value::Str(Str::Borrowed(borrowed.trim())));
+        }
+        let other = match arg {
+            Some(arg) => Some(self.text(arg, frame)?),
+            None => None,
+        };
+        let other = other.as_ref().map(Str::as_str).unwrap_or("");
+        Ok(match op {
+            Builtin::StrLen => Value::Int(text.chars().count() as i64),
+            Builtin::StrContains => Value::Bool(text.contains(other)),
+            Builtin::StartsWith => Value::Bool(text.starts_with(other)),
+            Builtin::EndsWith => Value::Bool(text.ends_with(other)),
+            Builtin::Lower => Value::str(text.to_lowercase()),
+            Builtin::Upper => Value::str(text.to_uppercase()),
+            Builtin::Trim => Value::str(text.trim()),
+            Builtin::Split => Value::List(text.split(other).map(Value::str).collect()),
+            _ => return Err(Self::error(expr, "not a string method")),
+        })
+    }
+}
+
+/// `sum`, `min` or `max`, one value at a time. Values of other types are skipped;
+/// a sum with a duration in it is a duration.
+struct Fold<'a> {
+    op: Builtin,
+    total: i64,
+    duration: bool,
+    best: Option<Value<'a>>,
+}
+
+impl<'a> Fold<'a> {
+    fn new(op: Builtin) -> Fold<'a> {
+        Fold {
+            op,
+            total: 0,
+            duration: false,
+            best: None,
+        }
+    }
+
+    fn push(&mut self, n: Value<'a>, expr: &ir::Expr) -> Result<'a, ()> {
+        if self.op == Builtin::Sum {
+            let value = match n {
+                Value::Int(i) => i,
+                Value::Duration(d) => {
+                    self.duration = true;
+                    d
+                }
+                _ => return Ok(()),
+            };
+            self.total = self
+                .total
+                .checked_add(value)
+                .ok_or_else(|| Ctx::error(expr, "integer overflow in `sum`"))?;
+            return Ok(());
+        }
+        let wanted = if self.op == Builtin::Min {
+            std::cmp::Ordering::Less
+        } else {
+            std::cmp::Ordering::Greater
+        };
+        if self
+            .best
+            .as_ref()
+            .is_none_or(|current| n.compare(current) == Some(wanted))
+        {
+            self.best = Some(n);
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Value<'a> {
+        match self.op {
+            Builtin::Sum if self.duration => Value::Duration(self.total),
+            Builtin::Sum => Value::Int(self.total),
+            _ => self.best.unwrap_or(Value::Null),
+        }
+    }
+}
+
+fn weekday_name(day: jiff::civil::Weekday) -> &'static str {
+    use jiff::civil::Weekday::*;
+    match day {
+        Monday => "mon",
+        Tuesday => "tue",
+        Wednesday => "wed",
+        Thursday => "thu",
+        Friday => "fri",
+        Saturday => "sat",
+        Sunday => "sun",
+    }
+}

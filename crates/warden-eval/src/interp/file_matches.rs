@@ -1,0 +1,247 @@
+//! The per-glob match lists over `change.files`: every path (and previous path) is
+//! matched against all of the policy's globs once per evaluation, on first need, and
+//! `any`/`all`/`none`/`count`/`filter` of a glob test over the files, `f.path matches G`
+//! and `f.touches(G)` read the lists instead of matching again.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use warden_change::Change;
+use warden_change::view::Node;
+use warden_check::ir::{self, BinOp, Builtin, ExprKind, GlobId};
+
+use super::{Ctx, Frame, Result};
+use crate::globs::BuildResult;
+use crate::value::Value;
+
+/// For each glob, the files (indexes, ascending) whose path matches, and those whose
+/// path or previous path matches (`touches`). Built in one pass over the paths.
+pub(super) struct FileMatches {
+    path: Vec<Vec<u32>>,
+    /// `None` when no file has a previous path: `touches` is then `path`.
+    touch: Option<Vec<Vec<u32>>>,
+    /// A file's index by the address of its path, so that `f.path matches G` and
+    /// `f.touches(G)` inside any function read the table instead of matching again.
+    by_path: HashMap<usize, u32, foldhash::fast::FixedState>,
+}
+
+impl FileMatches {
+    /// The index of the file whose path is exactly this string (same memory).
+    fn file_of(&self, change: &Change, text: &str) -> Option<u32> {
+        let index = *self.by_path.get(&(text.as_ptr() as usize))?;
+        let file = change.files.get(index as usize)?;
+        (file.path.len() == text.len()).then_some(index)
+    }
+
+    /// The table of `f.path matches G` or of `f.touches(G)`.
+    fn table(&self, touches: bool) -> &[Vec<u32>] {
+        match &self.touch {
+            Some(touch) if touches => touch,
+            _ => &self.path,
+        }
+    }
+
+    fn has(table: &[Vec<u32>], glob: GlobId, file: u32) -> bool {
+        table
+            .get(glob.0 as usize)
+            .is_some_and(|files| files.binary_search(&file).is_ok())
+    }
+}
+
+impl<'a> Ctx<'a, '_> {
+    /// The files matching a glob (path only, or path or previous path), through the
+    /// policy-wide matcher that sees each path once per evaluation.
+    pub fn files_matching(
+        &mut self,
+        glob: GlobId,
+        touches: bool,
+        at: &ir::Expr,
+    ) -> Result<'a, &[u32]> {
+        if self.file_matches.is_none() {
+            let table = self.match_files().map_err(|e| {
+                Self::error(at, format!("the policy's globs could not be compiled: {e}"))
+            })?;
+            self.file_matches = Some(table);
+        }
+        let Some(matches) = &self.file_matches else {
+            return Ok(&[]);
+        };
+        let table = matches.table(touches);
+        Ok(table.get(glob.0 as usize).map_or(&[], Vec::as_slice))
+    }
+
+    /// Matches every path (and previous path) of the change against every glob once.
+    fn match_files(&self) -> BuildResult<FileMatches> {
+        let globs = &self.compiled.globs;
+        let mut path: Vec<Vec<u32>> = vec![Vec::new(); globs.len()];
+        let renamed = self.change.files.iter().any(|f| f.previous_path.is_some());
+        let mut touch = renamed.then(|| vec![Vec::new(); globs.len()]);
+        let paths = self.change.files.iter().flat_map(|file| {
+            std::iter::once(file.path.as_str()).chain(file.previous_path.as_deref())
+        });
+        let mut matcher = globs.matcher(paths)?;
+        // A glob with several matching patterns is reported once per pattern: a file
+        // is added when it is not already the last one.
+        let add = |table: &mut Vec<Vec<u32>>, glob: GlobId, index: u32| {
+            if let Some(files) = table.get_mut(glob.0 as usize)
+                && files.last() != Some(&index)
+            {
+                files.push(index);
+            }
+        };
+        for (index, file) in self.change.files.iter().enumerate() {
+            let index = index as u32;
+            matcher.matching(&file.path, |glob| {
+                add(&mut path, glob, index);
+                if let Some(touch) = &mut touch {
+                    add(touch, glob, index);
+                }
+            });
+            if let (Some(previous), Some(touch)) = (&file.previous_path, &mut touch) {
+                matcher.matching(previous, |glob| add(touch, glob, index));
+            }
+        }
+        let by_path = self
+            .change
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.as_ptr() as usize, i as u32))
+            .collect();
+        Ok(FileMatches {
+            path,
+            touch,
+            by_path,
+        })
+    }
+
+    /// Index of the first file matching a glob.
+    pub fn first_file_match(
+        &mut self,
+        glob: GlobId,
+        touches: bool,
+        at: &ir::Expr,
+    ) -> Result<'a, Option<usize>> {
+        Ok(self
+            .files_matching(glob, touches, at)?
+            .first()
+            .map(|i| *i as usize))
+    }
+
+    /// When `lambda` is a glob test on its parameter (`f => f.touches(G)` or
+    /// `f => f.path matches G`, `G` not depending on `f`), the glob and whether it
+    /// is `touches`.
+    fn file_glob_test(
+        &mut self,
+        lambda: &ir::Expr,
+        frame: &mut Frame<'a>,
+    ) -> Result<'a, Option<(GlobId, bool)>> {
+        let ExprKind::Lambda { param, body } = &lambda.kind else {
+            return Ok(None);
+        };
+        let is_param = |e: &ir::Expr| matches!(e.kind, ExprKind::Local(l) if l == *param);
+        let (pattern, touches) = match &body.kind {
+            ExprKind::Builtin {
+                op: Builtin::Touches,
+                args,
+                ..
+            } => match args.as_slice() {
+                [file, pattern] if is_param(file) => (pattern, true),
+                _ => return Ok(None),
+            },
+            ExprKind::Binary {
+                op: BinOp::Matches,
+                lhs,
+                rhs,
+            } => match &lhs.kind {
+                ExprKind::Field { base, field, .. }
+                    if is_param(base) && Some(*field) == self.fields.file_path =>
+                {
+                    (&**rhs, false)
+                }
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        if !matches!(
+            pattern.kind,
+            ExprKind::Glob(_) | ExprKind::Global(_) | ExprKind::Local(_)
+        ) || is_param(pattern)
+        {
+            return Ok(None);
+        }
+        Ok(match self.eval(pattern, frame)? {
+            Value::Glob(glob) => Some((glob, touches)),
+            _ => None,
+        })
+    }
+
+    /// `any`, `all`, `none`, `count` and `filter` of a glob test over `change.files`,
+    /// answered from the policy-wide matcher.
+    pub(super) fn files_quantifier(
+        &mut self,
+        op: Builtin,
+        items: &Rc<[Value<'a>]>,
+        lambda: &ir::Expr,
+        frame: &mut Frame<'a>,
+    ) -> Result<'a, Option<Value<'a>>> {
+        let files = self
+            .fields
+            .change_files
+            .and_then(|f| self.root_fields.get(f))
+            .and_then(Option::as_ref);
+        let is_files = matches!(files, Some(Value::List(files)) if Rc::ptr_eq(files, items));
+        if !is_files {
+            return Ok(None);
+        }
+        let Some((glob, touches)) = self.file_glob_test(lambda, frame)? else {
+            return Ok(None);
+        };
+        let total = items.len();
+        let hits = self.files_matching(glob, touches, lambda)?;
+        Ok(Some(match op {
+            Builtin::Any => Value::Bool(!hits.is_empty()),
+            Builtin::None => Value::Bool(hits.is_empty()),
+            Builtin::All => Value::Bool(hits.len() == total),
+            Builtin::Count => Value::Int(hits.len() as i64),
+            _ => Value::List(
+                hits.iter()
+                    .filter_map(|i| items.get(*i as usize).cloned())
+                    .collect(),
+            ),
+        }))
+    }
+
+    pub fn glob_matches(&self, glob: GlobId, text: &str, at: &ir::Expr) -> Result<'a, bool> {
+        if let Some(table) = &self.file_matches
+            && let Some(file) = table.file_of(self.change, text)
+        {
+            return Ok(FileMatches::has(&table.path, glob, file));
+        }
+        self.compiled
+            .globs
+            .is_match(glob, text)
+            .map_err(|e| Self::error(at, format!("the glob could not be compiled: {e}")))
+    }
+
+    /// `File.touches(glob)`: the path or the previous path matches.
+    pub(super) fn touches(&self, node: Node<'a>, glob: GlobId, expr: &ir::Expr) -> Result<'a> {
+        if let (Node::File(file), Some(table)) = (node, &self.file_matches)
+            && let Some(index) = table.file_of(self.change, &file.path)
+        {
+            return Ok(Value::Bool(FileMatches::has(
+                table.table(true),
+                glob,
+                index,
+            )));
+        }
+        let mut touched = false;
+        let fields = [self.fields.file_path, self.fields.file_previous_path];
+        for field in fields.into_iter().flatten() {
+            if let Value::Str(path) = Value::from_datum(self.view.field(node, field)) {
+                touched |= self.glob_matches(glob, path.as_str(), expr)?;
+            }
+        }
+        Ok(Value::Bool(touched))
+    }
+}
