@@ -3,9 +3,9 @@
 //! it (so globs mean exactly what globset documents).
 //!
 //! Patterns of a common shape (`a/**`, `a/*.rs`, `**/*.tf`, `**/Dockerfile`, …; see
-//! [`shape`]) become hash tables keyed by a path's parent directory, ancestors, segments
-//! and file name: a path costs a few look-ups however many such patterns a policy has,
-//! and the look-ups of a directory are made once for all the files in it. regex-automata
+//! [`shape`]) become hash tables keyed by a path's segments and file name, the
+//! directories a tree walked one segment at a time: a path costs a few look-ups of
+//! short keys however many such patterns a policy has. regex-automata
 //! compiles the translations of the other patterns together into one lazy DFA, which
 //! reads each path once and reports every pattern it matches, and each glob on its own
 //! for single tests.
@@ -26,7 +26,6 @@
 mod shape;
 
 use std::collections::HashMap;
-use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use regex_automata::hybrid::dfa::{self, DFA};
@@ -86,10 +85,9 @@ type Table<T> = HashMap<Box<str>, Vec<T>, foldhash::fast::FixedState>;
 struct Tables {
     /// [`Shape::Path`], by path.
     paths: Table<GlobId>,
-    /// [`Shape::Below`], by directory: looked up with each ancestor of a path.
-    below: Table<(Name, GlobId)>,
-    /// [`Shape::In`] with a directory, by that directory.
-    within: Table<(Name, GlobId)>,
+    /// [`Shape::Below`] and [`Shape::In`] with a directory, in a tree of directories
+    /// walked one segment of a path at a time.
+    directories: Directory,
     /// [`Shape::In`] without a directory.
     root: Vec<(Name, GlobId)>,
     /// [`Shape::BelowSegment`], by segment: looked up with each segment of a parent.
@@ -103,6 +101,25 @@ struct Tables {
     other_names: Vec<(Name, GlobId)>,
 }
 
+/// A directory some pattern names, and the directories below it that others name.
+#[derive(Default)]
+struct Directory {
+    children: HashMap<Box<str>, Directory, foldhash::fast::FixedState>,
+    /// The patterns of the files at any depth below it ([`Shape::Below`]).
+    below: Vec<(Name, GlobId)>,
+    /// The patterns of the files directly in it ([`Shape::In`]).
+    within: Vec<(Name, GlobId)>,
+}
+
+impl Directory {
+    /// The node of `dir` (a path without its file name), made if missing.
+    fn make(&mut self, dir: &str) -> &mut Directory {
+        dir.split('/').fold(self, |node, segment| {
+            node.children.entry(segment.into()).or_default()
+        })
+    }
+}
+
 impl Tables {
     fn add(&mut self, shape: &Shape, glob: GlobId) {
         fn entry<'t, T>(table: &'t mut Table<T>, key: &str) -> &'t mut Vec<T> {
@@ -110,11 +127,13 @@ impl Tables {
         }
         match shape {
             Shape::Path(path) => entry(&mut self.paths, path).push(glob),
-            Shape::Below { dir, name } => entry(&mut self.below, dir).push((name.clone(), glob)),
+            Shape::Below { dir, name } => {
+                self.directories.make(dir).below.push((name.clone(), glob));
+            }
             Shape::In {
                 dir: Some(dir),
                 name,
-            } => entry(&mut self.within, dir).push((name.clone(), glob)),
+            } => self.directories.make(dir).within.push((name.clone(), glob)),
             Shape::In { dir: None, name } => self.root.push((name.clone(), glob)),
             Shape::BelowSegment(segment) => entry(&mut self.segments, segment).push(glob),
             Shape::Anywhere(Name::Exact(name)) => entry(&mut self.names, name).push(glob),
@@ -176,7 +195,7 @@ impl Globs {
     pub fn matcher<'p>(
         &self,
         paths: impl Iterator<Item = &'p str> + Clone,
-    ) -> BuildResult<PathMatcher<'_, 'p>> {
+    ) -> BuildResult<PathMatcher<'_>> {
         let automaton = if !self.irregular {
             None
         } else if let Some(all) = self.all.get() {
@@ -196,9 +215,6 @@ impl Globs {
             globs: self,
             automaton,
             cache,
-            directories: HashMap::default(),
-            last: None,
-            candidates: Vec::new(),
         })
     }
 
@@ -213,7 +229,7 @@ impl Globs {
             let rest = self.patterns.get(first..).unwrap_or_default();
             rest.iter().take_while(|p| p.glob == glob)
         };
-        if !text.contains('\n') && patterns().all(|p| p.shape.is_some()) {
+        if patterns().all(|p| p.shape.is_some()) {
             return Ok(patterns().any(|p| p.shape.as_ref().is_some_and(|s| s.matches(text))));
         }
         let regex = cell
@@ -307,48 +323,62 @@ impl Globs {
     }
 }
 
-/// Any file name, for the segments of a [`Shape::BelowSegment`].
-static ANY_NAME: Name = Name::Any;
-
 /// Matches paths against every glob of a policy; see [`Globs::matcher`].
-pub struct PathMatcher<'g, 'p> {
+pub struct PathMatcher<'g> {
     globs: &'g Globs,
     /// For the patterns without a shape, if any.
     automaton: Option<Arc<Automaton>>,
     /// `Some` with the automaton until dropped.
     cache: Option<dfa::Cache>,
-    /// For each parent directory met, its range in `candidates`.
-    directories: HashMap<&'p str, Range<usize>, foldhash::fast::FixedState>,
-    /// The last parent directory (`None`: a path without `/`) and its range: files
-    /// usually come grouped by directory.
-    last: Option<(Option<&'p str>, Range<usize>)>,
-    /// The shaped patterns a directory's files can match, with what they require of
-    /// the file name.
-    candidates: Vec<(&'g Name, GlobId)>,
 }
 
-impl<'g, 'p> PathMatcher<'g, 'p> {
+impl PathMatcher<'_> {
     /// Calls `hit` with the glob of every pattern that matches `path` (a glob with
     /// several matching patterns is reported once per pattern).
-    pub fn matching(&mut self, path: &'p str, mut hit: impl FnMut(GlobId)) -> BuildResult<()> {
-        if path.contains('\n') {
-            // globset's `.*` stops at a line feed, which the shapes do not model.
-            for glob in 0..self.globs.len() {
-                let glob = GlobId(glob as u32);
-                if self.globs.is_match(glob, path)? {
-                    hit(glob);
+    pub fn matching(&mut self, path: &str, mut hit: impl FnMut(GlobId)) {
+        let tables = &self.globs.tables;
+        let each = |entries: &[(Name, GlobId)], name: &str, hit: &mut dyn FnMut(GlobId)| {
+            for (wanted, glob) in entries {
+                if wanted.matches(name) {
+                    hit(*glob);
                 }
             }
-            return Ok(());
-        }
+        };
         let (parent, name) = shape::split(path);
-        let range = self.directory(parent);
-        for &(wanted, glob) in self.candidates.get(range).unwrap_or_default() {
-            if wanted.matches(name) {
-                hit(glob);
+        match parent {
+            None => each(&tables.root, name, &mut hit),
+            Some(parent) => {
+                // Down the tree of named directories along the parent's segments: every
+                // node passed is an ancestor, the last one (if reached) the parent.
+                let mut node = &tables.directories;
+                let mut rest = parent;
+                let reached = loop {
+                    let (segment, after) = match rest.bytes().position(|b| b == b'/') {
+                        Some(slash) => (rest.get(..slash), rest.get(slash + 1..)),
+                        None => (Some(rest), None),
+                    };
+                    let Some(child) = segment.and_then(|s| node.children.get(s)) else {
+                        break false;
+                    };
+                    node = child;
+                    each(&node.below, name, &mut hit);
+                    match after {
+                        Some(after) => rest = after,
+                        None => break true,
+                    }
+                };
+                if reached {
+                    each(&node.within, name, &mut hit);
+                }
+                if !tables.segments.is_empty() {
+                    for segment in parent.split('/') {
+                        if let Some(globs) = tables.segments.get(segment) {
+                            globs.iter().for_each(|&glob| hit(glob));
+                        }
+                    }
+                }
             }
         }
-        let tables = &self.globs.tables;
         for (table, key) in [(&tables.paths, path), (&tables.names, name)] {
             if !table.is_empty()
                 && let Some(globs) = table.get(key)
@@ -357,7 +387,7 @@ impl<'g, 'p> PathMatcher<'g, 'p> {
             }
         }
         if !tables.extensions.is_empty()
-            && let Some(dot) = name.rfind('.')
+            && let Some(dot) = shape::last(name, b'.')
             && let Some(suffixes) = tables.extensions.get(name.get(dot..).unwrap_or_default())
         {
             for (suffix, glob) in suffixes {
@@ -366,69 +396,10 @@ impl<'g, 'p> PathMatcher<'g, 'p> {
                 }
             }
         }
-        for (wanted, glob) in &tables.other_names {
-            if wanted.matches(name) {
-                hit(*glob);
-            }
-        }
+        each(&tables.other_names, name, &mut hit);
         if self.automaton.is_some() {
             self.automaton_matching(path, hit);
         }
-        Ok(())
-    }
-
-    /// The range in `candidates` of the shaped patterns whose test of the parent
-    /// directory `parent` passes, found on the directory's first file.
-    fn directory(&mut self, parent: Option<&'p str>) -> Range<usize> {
-        if let Some((last, range)) = &self.last
-            && *last == parent
-        {
-            return range.clone();
-        }
-        let known = parent.and_then(|p| self.directories.get(p)).cloned();
-        let range = match known {
-            Some(range) => range,
-            None => {
-                let tables = &self.globs.tables;
-                let start = self.candidates.len();
-                let named = |entries: &'g Vec<(Name, GlobId)>| entries.iter().map(|(n, g)| (n, *g));
-                match parent {
-                    None => self.candidates.extend(tables.root.iter().map(|(n, g)| (n, *g))),
-                    Some(parent) => {
-                        // The ancestors of a path are its parent and each prefix of it
-                        // before a `/`.
-                        let ancestors = parent
-                            .match_indices('/')
-                            .filter_map(|(slash, _)| parent.get(..slash))
-                            .chain([parent]);
-                        if !tables.below.is_empty() {
-                            for ancestor in ancestors {
-                                if let Some(entries) = tables.below.get(ancestor) {
-                                    self.candidates.extend(named(entries));
-                                }
-                            }
-                        }
-                        if let Some(entries) = tables.within.get(parent) {
-                            self.candidates.extend(named(entries));
-                        }
-                        if !tables.segments.is_empty() {
-                            for segment in parent.split('/') {
-                                if let Some(globs) = tables.segments.get(segment) {
-                                    self.candidates.extend(globs.iter().map(|g| (&ANY_NAME, *g)));
-                                }
-                            }
-                        }
-                    }
-                }
-                let range = start..self.candidates.len();
-                if let Some(parent) = parent {
-                    self.directories.insert(parent, range.clone());
-                }
-                range
-            }
-        };
-        self.last = Some((parent, range.clone()));
-        range
     }
 
     /// The patterns without a shape that match `path`, through the lazy DFA.
@@ -492,7 +463,7 @@ fn matching_slowly(automaton: &Automaton, input: &Input<'_>, mut hit: impl FnMut
 }
 
 /// The DFA states built are kept for the next evaluation.
-impl Drop for PathMatcher<'_, '_> {
+impl Drop for PathMatcher<'_> {
     fn drop(&mut self) {
         if let Some(automaton) = &self.automaton {
             *lock(&automaton.cache) = self.cache.take();
@@ -520,9 +491,10 @@ fn required_literal(pattern: &str) -> Option<&str> {
         .filter(|run| !run.is_empty())
 }
 
-/// globset's regexes match bytes (`(?-u)`), so UTF-8 mode must be off.
+/// globset's regexes match bytes (`(?-u)`), so UTF-8 mode must be off; globset
+/// compiles them with `.` matching a line feed, and so do we.
 fn bytes() -> syntax::Config {
-    syntax::Config::new().utf8(false)
+    syntax::Config::new().utf8(false).dot_matches_new_line(true)
 }
 
 /// The translations start with `^` and end with `$`; saying so up front spares the
@@ -547,7 +519,7 @@ mod tests {
     fn matching(globs: &Globs, path: &str) -> Vec<u32> {
         let mut hits = Vec::new();
         let mut matcher = globs.matcher([path].into_iter()).unwrap();
-        matcher.matching(path, |g| hits.push(g.0)).unwrap();
+        matcher.matching(path, |g| hits.push(g.0));
         hits.sort();
         hits
     }
@@ -622,7 +594,7 @@ mod tests {
                 .iter()
                 .map(|path| {
                     let mut hits = Vec::new();
-                    matcher.matching(path, |g| hits.push(g.0)).unwrap();
+                    matcher.matching(path, |g| hits.push(g.0));
                     hits.sort();
                     hits
                 })
@@ -654,6 +626,145 @@ mod tests {
         assert_eq!(matching(&g, "docs/a.md"), [1]);
         assert!(g.all.get().is_some());
         assert_eq!(g.few.lock().unwrap().built, FEW_BUILDS);
+    }
+
+    /// The tables, the automaton and single tests together give globset's answers,
+    /// for every shape and its edge cases: root files against `**/x`, a directory
+    /// against `d/**` (`d` itself does not match, `d/` does), dots, case, absolute and
+    /// doubled slashes, line feeds (which globset's `**` matches).
+    #[test]
+    fn the_matcher_answers_as_globset_does() {
+        let sources = [
+            "Makefile",
+            "a/b.txt",
+            "payments/**",
+            "a.b/**",
+            "/abs/**",
+            "a//**",
+            "svc/**/*.proto",
+            "svc/**/BUILD",
+            "svc/**/*",
+            "db/migrations/*.sql",
+            "docs/*",
+            "/*.md",
+            "*.md",
+            "*",
+            "**",
+            "**/",
+            "**/*",
+            "**/*.tf",
+            "**/*.tar.gz",
+            "**/*_test",
+            "**/Dockerfile",
+            "**/migrations/**",
+            "**/a/b/**",
+            "a/**/b/**",
+            "src/?.rs",
+            "{a,b}/**",
+            "[ab]/**",
+            "a\\*b",
+            "PAYMENTS/**",
+            "**/.env",
+            ".*",
+        ];
+        let patterns: Vec<Vec<GlobPattern>> = sources
+            .iter()
+            .map(|s| vec![GlobPattern::new(s).unwrap()])
+            .collect();
+        let paths = [
+            "",
+            "Makefile",
+            "x/Makefile",
+            "a/b.txt",
+            "a/b.txtx",
+            "payments",
+            "payments/",
+            "payments/x",
+            "payments/a/b",
+            "Payments/x",
+            "xpayments/y",
+            "a.b/c",
+            "axb/c",
+            "/abs/x",
+            "abs/x",
+            "a//x",
+            "a/x",
+            "svc/a.proto",
+            "svc/x/y/a.proto",
+            "svc/.proto",
+            "svcx/a.proto",
+            "svc/BUILD",
+            "svc/x/BUILD",
+            "svc/BUILD.bazel",
+            "db/migrations/1.sql",
+            "db/migrations/x/1.sql",
+            "db/migrations/.sql",
+            "docs/a",
+            "docs/a/b",
+            "docs",
+            "/x.md",
+            "x.md",
+            "a/x.md",
+            ".md",
+            "main.tf",
+            "a/b/c.tf",
+            "a/.tf",
+            "x.tar.gz",
+            "a/x.gz",
+            "a/foo_test",
+            "foo_test.go",
+            "Dockerfile",
+            "a/Dockerfile",
+            "a/Dockerfile.dev",
+            "migrations/x",
+            "a/migrations/x",
+            "a/migrations",
+            "a/b/x",
+            "x/a/b/y",
+            "src/a.rs",
+            "src/ab.rs",
+            "a/x",
+            "b/y",
+            "a*b",
+            "axb",
+            "PAYMENTS/x",
+            ".env",
+            "a/.env",
+            "a\nb",
+            "payments/\nx",
+            "a\n/Dockerfile",
+            "x\n.tf",
+            "a/migrations/\n",
+            "svc/\n/a.proto",
+            "é/payments/ü",
+            "données/x.md",
+        ];
+        let g = Globs::new(&patterns);
+        let mut matcher = g.matcher(paths.into_iter()).unwrap();
+        for path in paths {
+            let mut hits = Vec::new();
+            matcher.matching(path, |glob| hits.push(glob.0));
+            hits.sort();
+            let expected: Vec<u32> = (0..sources.len() as u32)
+                .filter(|&i| {
+                    globset::GlobBuilder::new(sources[i as usize])
+                        .literal_separator(true)
+                        .build()
+                        .unwrap()
+                        .compile_matcher()
+                        .is_match(path)
+                })
+                .collect();
+            assert_eq!(hits, expected, "{path:?}");
+            for (index, source) in sources.iter().enumerate() {
+                let single = g.is_match(GlobId(index as u32), path).unwrap();
+                assert_eq!(
+                    single,
+                    expected.contains(&(index as u32)),
+                    "{source} on {path:?}"
+                );
+            }
+        }
     }
 
     #[test]
