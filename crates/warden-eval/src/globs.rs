@@ -7,8 +7,8 @@
 //! directories a tree walked one segment at a time: a path costs a few look-ups of
 //! short keys however many such patterns a policy has. regex-automata
 //! compiles the translations of the other patterns together into one lazy DFA, which
-//! reads each path once and reports every pattern it matches, and each glob on its own
-//! for single tests.
+//! reads each path once and reports every pattern it matches, and each pattern on its
+//! own for single tests.
 //!
 //! globset's own `GlobSet` was the first matcher; it runs several strategies and hash
 //! lookups per path and took two thirds of the evaluation of a 10,000-file change. One
@@ -57,8 +57,8 @@ pub struct Globs {
     irregular: bool,
     all: OnceLock<BuildResult<Arc<Automaton>>>,
     few: Mutex<Few>,
-    /// For each glob, the matcher of its patterns alone.
-    each: Vec<OnceLock<BuildResult<Regex>>>,
+    /// How many globs there are.
+    globs: usize,
 }
 
 /// The small automata built so far.
@@ -76,6 +76,24 @@ struct Pattern {
     shape: Option<Shape>,
     /// Text that every path the pattern matches contains, if the pattern has some.
     literal: Option<String>,
+    /// Without a shape, the pattern's own matcher for single tests, compiled on first
+    /// need.
+    regex: OnceLock<BuildResult<Regex>>,
+}
+
+impl Pattern {
+    fn regex(&self) -> BuildResult<&Regex> {
+        self.regex
+            .get_or_init(|| {
+                meta::Builder::new()
+                    .syntax(bytes())
+                    .configure(meta::Config::new().utf8_empty(false))
+                    .build(&self.pattern.regex()?)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
 }
 
 type Table<T> = HashMap<Box<str>, Vec<T>, foldhash::fast::FixedState>;
@@ -169,6 +187,7 @@ impl Globs {
                     pattern: pattern.clone(),
                     shape: Shape::of(&pattern.source),
                     literal: required_literal(&pattern.source).map(str::to_string),
+                    regex: OnceLock::new(),
                 })
             })
             .collect();
@@ -178,7 +197,7 @@ impl Globs {
             }
         }
         Globs {
-            each: globs.iter().map(|_| OnceLock::new()).collect(),
+            globs: globs.len(),
             irregular: patterns.iter().any(|p| p.shape.is_none()),
             patterns,
             tables,
@@ -188,7 +207,7 @@ impl Globs {
     }
 
     pub fn len(&self) -> usize {
-        self.each.len()
+        self.globs
     }
 
     /// A matcher against every glob, for `paths`: every path it will be asked about.
@@ -220,32 +239,31 @@ impl Globs {
 
     /// Whether any pattern of one glob matches `text`.
     pub fn is_match(&self, glob: GlobId, text: &str) -> BuildResult<bool> {
-        let Some(cell) = self.each.get(glob.0 as usize) else {
+        if glob.0 as usize >= self.globs {
             return Err(format!("unknown glob #{}", glob.0));
-        };
+        }
         // The patterns are in glob order: this glob's are one run.
         let first = self.patterns.partition_point(|p| p.glob < glob);
-        let patterns = || {
-            let rest = self.patterns.get(first..).unwrap_or_default();
-            rest.iter().take_while(|p| p.glob == glob)
-        };
-        if patterns().all(|p| p.shape.is_some()) {
-            return Ok(patterns().any(|p| p.shape.as_ref().is_some_and(|s| s.matches(text))));
+        let patterns = self.patterns.get(first..).unwrap_or_default();
+        for pattern in patterns.iter().take_while(|p| p.glob == glob) {
+            let matched = match &pattern.shape {
+                Some(shape) => shape.matches(text),
+                // Most tests end here, with nothing compiled: a pattern's literal run
+                // is in every text it matches.
+                None if pattern
+                    .literal
+                    .as_ref()
+                    .is_some_and(|literal| !text.contains(literal.as_str())) =>
+                {
+                    false
+                }
+                None => pattern.regex()?.is_match(anchored(text)),
+            };
+            if matched {
+                return Ok(true);
+            }
         }
-        let regex = cell
-            .get_or_init(|| {
-                let regexes = patterns()
-                    .map(|p| p.pattern.regex())
-                    .collect::<BuildResult<Vec<_>>>()?;
-                meta::Builder::new()
-                    .syntax(bytes())
-                    .configure(meta::Config::new().utf8_empty(false))
-                    .build_many(&regexes)
-                    .map_err(|e| e.to_string())
-            })
-            .as_ref()
-            .map_err(Clone::clone)?;
-        Ok(regex.is_match(anchored(text)))
+        Ok(false)
     }
 
     /// The automaton of every pattern without a shape.
