@@ -1,13 +1,20 @@
 //! Glob matching. globset parses each pattern and translates it to a regex when the
 //! checker checks it, or for a standard module's pattern when an automaton first needs
-//! it (so globs mean exactly what globset documents); regex-automata
-//! compiles the translations: the patterns together into one lazy DFA, which reads each
-//! path once and reports every pattern it matches, and each glob on its own for single
-//! tests.
+//! it (so globs mean exactly what globset documents).
+//!
+//! Patterns of a common shape (`a/**`, `a/*.rs`, `**/*.tf`, `**/Dockerfile`, …; see
+//! [`shape`]) become hash tables keyed by a path's segments and file name, the
+//! directories a tree walked one segment at a time: a path costs a few look-ups of
+//! short keys however many such patterns a policy has. regex-automata
+//! compiles the translations of the other patterns together into one lazy DFA, which
+//! reads each path once and reports every pattern it matches, and each pattern on its
+//! own for single tests.
 //!
 //! globset's own `GlobSet` was the first matcher; it runs several strategies and hash
 //! lookups per path and took two thirds of the evaluation of a 10,000-file change. One
-//! anchored lazy DFA does the same work three times faster. Its states are kept between
+//! anchored lazy DFA did the same work three times faster, until a policy of 173
+//! distinct directory globs over 20,000 files, where its cache of states thrashed and
+//! the time per file grew with the number of files. Its states are kept between
 //! evaluations (they only depend on the patterns), and the PikeVM over the same NFA
 //! answers should the DFA ever give up.
 //!
@@ -16,6 +23,9 @@
 //! longest literal run occurs in one of its paths, as no other can match. Matchers are
 //! built on first use, so a policy pays only for what a change makes it test.
 
+mod shape;
+
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use regex_automata::hybrid::dfa::{self, DFA};
@@ -24,6 +34,8 @@ use regex_automata::nfa::thompson::{self, pikevm::PikeVM};
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternSet};
 use warden_check::ir::{GlobId, GlobPattern};
+
+use shape::{Name, Shape};
 
 pub type BuildResult<T> = std::result::Result<T, String>;
 
@@ -39,10 +51,14 @@ const FEW_BUILDS: usize = 16;
 pub struct Globs {
     /// Every pattern of the policy, in glob order.
     patterns: Vec<Pattern>,
+    /// The patterns of a common shape.
+    tables: Tables,
+    /// Whether some pattern has no shape, so that matching a path needs the automaton.
+    irregular: bool,
     all: OnceLock<BuildResult<Arc<Automaton>>>,
     few: Mutex<Few>,
-    /// For each glob, the matcher of its patterns alone.
-    each: Vec<OnceLock<BuildResult<Regex>>>,
+    /// How many globs there are.
+    globs: usize,
 }
 
 /// The small automata built so far.
@@ -56,8 +72,97 @@ struct Few {
 struct Pattern {
     glob: GlobId,
     pattern: GlobPattern,
+    /// `None`: the pattern is matched by the automaton.
+    shape: Option<Shape>,
     /// Text that every path the pattern matches contains, if the pattern has some.
     literal: Option<String>,
+    /// Without a shape, the pattern's own matcher for single tests, compiled on first
+    /// need.
+    regex: OnceLock<BuildResult<Regex>>,
+}
+
+impl Pattern {
+    fn regex(&self) -> BuildResult<&Regex> {
+        self.regex
+            .get_or_init(|| {
+                meta::Builder::new()
+                    .syntax(bytes())
+                    .configure(meta::Config::new().utf8_empty(false))
+                    .build(&self.pattern.regex()?)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+type Table<T> = HashMap<Box<str>, Vec<T>, foldhash::fast::FixedState>;
+
+/// The patterns of a common shape, by the part of a path each one tests.
+#[derive(Default)]
+struct Tables {
+    /// [`Shape::Path`], by path.
+    paths: Table<GlobId>,
+    /// [`Shape::Below`] and [`Shape::In`] with a directory, in a tree of directories
+    /// walked one segment of a path at a time.
+    directories: Directory,
+    /// [`Shape::In`] without a directory.
+    root: Vec<(Name, GlobId)>,
+    /// [`Shape::BelowSegment`], by segment: looked up with each segment of a parent.
+    segments: Table<GlobId>,
+    /// [`Shape::Anywhere`] with an exact name, by name.
+    names: Table<GlobId>,
+    /// [`Shape::Anywhere`] with a suffix that has a `.`, by the suffix's extension (from
+    /// its last `.`): a file name ending with the suffix has the same extension.
+    extensions: Table<(Box<str>, GlobId)>,
+    /// The other [`Shape::Anywhere`]: tried on every file name.
+    other_names: Vec<(Name, GlobId)>,
+}
+
+/// A directory some pattern names, and the directories below it that others name.
+#[derive(Default)]
+struct Directory {
+    children: HashMap<Box<str>, Directory, foldhash::fast::FixedState>,
+    /// The patterns of the files at any depth below it ([`Shape::Below`]).
+    below: Vec<(Name, GlobId)>,
+    /// The patterns of the files directly in it ([`Shape::In`]).
+    within: Vec<(Name, GlobId)>,
+}
+
+impl Directory {
+    /// The node of `dir` (a path without its file name), made if missing.
+    fn make(&mut self, dir: &str) -> &mut Directory {
+        dir.split('/').fold(self, |node, segment| {
+            node.children.entry(segment.into()).or_default()
+        })
+    }
+}
+
+impl Tables {
+    fn add(&mut self, shape: &Shape, glob: GlobId) {
+        fn entry<'t, T>(table: &'t mut Table<T>, key: &str) -> &'t mut Vec<T> {
+            table.entry(key.into()).or_default()
+        }
+        match shape {
+            Shape::Path(path) => entry(&mut self.paths, path).push(glob),
+            Shape::Below { dir, name } => {
+                self.directories.make(dir).below.push((name.clone(), glob));
+            }
+            Shape::In {
+                dir: Some(dir),
+                name,
+            } => self.directories.make(dir).within.push((name.clone(), glob)),
+            Shape::In { dir: None, name } => self.root.push((name.clone(), glob)),
+            Shape::BelowSegment(segment) => entry(&mut self.segments, segment).push(glob),
+            Shape::Anywhere(Name::Exact(name)) => entry(&mut self.names, name).push(glob),
+            Shape::Anywhere(Name::Suffix(suffix)) => match suffix.rfind('.') {
+                Some(dot) => entry(&mut self.extensions, suffix.get(dot..).unwrap_or_default())
+                    .push((suffix.clone(), glob)),
+                None => self.other_names.push((Name::Suffix(suffix.clone()), glob)),
+            },
+            Shape::Anywhere(Name::Any) => self.other_names.push((Name::Any, glob)),
+        }
+    }
 }
 
 /// Patterns in one automaton, and the glob each of them belongs to.
@@ -70,76 +175,98 @@ struct Automaton {
 }
 
 impl Globs {
-    /// The globs of a checked program; nothing is compiled yet.
+    /// The globs of a checked program, their shapes in tables; nothing is compiled yet.
     pub fn new(globs: &[Vec<GlobPattern>]) -> Globs {
-        let patterns = globs
+        let mut tables = Tables::default();
+        let patterns: Vec<Pattern> = globs
             .iter()
             .enumerate()
             .flat_map(|(index, patterns)| {
                 patterns.iter().map(move |pattern| Pattern {
                     glob: GlobId(index as u32),
                     pattern: pattern.clone(),
+                    shape: Shape::of(&pattern.source),
                     literal: required_literal(&pattern.source).map(str::to_string),
+                    regex: OnceLock::new(),
                 })
             })
             .collect();
+        for pattern in &patterns {
+            if let Some(shape) = &pattern.shape {
+                tables.add(shape, pattern.glob);
+            }
+        }
         Globs {
-            each: globs.iter().map(|_| OnceLock::new()).collect(),
+            globs: globs.len(),
+            irregular: patterns.iter().any(|p| p.shape.is_none()),
             patterns,
+            tables,
             all: OnceLock::new(),
             few: Mutex::default(),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.each.len()
+        self.globs
     }
 
     /// A matcher against every glob, for `paths`: every path it will be asked about.
     pub fn matcher<'p>(
         &self,
         paths: impl Iterator<Item = &'p str> + Clone,
-    ) -> BuildResult<PathMatcher> {
-        let automaton = match self.all.get() {
-            Some(all) => Arc::clone(all.as_ref().map_err(Clone::clone)?),
-            None => match self.few(paths)? {
-                Some(automaton) => automaton,
-                None => Arc::clone(self.all()?),
-            },
+    ) -> BuildResult<PathMatcher<'_>> {
+        let automaton = if !self.irregular {
+            None
+        } else if let Some(all) = self.all.get() {
+            Some(Arc::clone(all.as_ref().map_err(Clone::clone)?))
+        } else {
+            match self.few(paths)? {
+                Some(automaton) => Some(automaton),
+                None => Some(Arc::clone(self.all()?)),
+            }
         };
-        let cache = lock(&automaton.cache).take();
+        let cache = automaton.as_ref().map(|automaton| {
+            lock(&automaton.cache)
+                .take()
+                .unwrap_or_else(|| automaton.dfa.create_cache())
+        });
         Ok(PathMatcher {
-            cache: Some(cache.unwrap_or_else(|| automaton.dfa.create_cache())),
+            globs: self,
             automaton,
+            cache,
         })
     }
 
     /// Whether any pattern of one glob matches `text`.
     pub fn is_match(&self, glob: GlobId, text: &str) -> BuildResult<bool> {
-        let Some(cell) = self.each.get(glob.0 as usize) else {
+        if glob.0 as usize >= self.globs {
             return Err(format!("unknown glob #{}", glob.0));
-        };
-        let regex = cell
-            .get_or_init(|| {
-                // The patterns are in glob order: this glob's are one run.
-                let first = self.patterns.partition_point(|p| p.glob < glob);
-                let regexes = self.patterns[first..]
-                    .iter()
-                    .take_while(|p| p.glob == glob)
-                    .map(|p| p.pattern.regex())
-                    .collect::<BuildResult<Vec<_>>>()?;
-                meta::Builder::new()
-                    .syntax(bytes())
-                    .configure(meta::Config::new().utf8_empty(false))
-                    .build_many(&regexes)
-                    .map_err(|e| e.to_string())
-            })
-            .as_ref()
-            .map_err(Clone::clone)?;
-        Ok(regex.is_match(anchored(text)))
+        }
+        // The patterns are in glob order: this glob's are one run.
+        let first = self.patterns.partition_point(|p| p.glob < glob);
+        let patterns = self.patterns.get(first..).unwrap_or_default();
+        for pattern in patterns.iter().take_while(|p| p.glob == glob) {
+            let matched = match &pattern.shape {
+                Some(shape) => shape.matches(text),
+                // Most tests end here, with nothing compiled: a pattern's literal run
+                // is in every text it matches.
+                None if pattern
+                    .literal
+                    .as_ref()
+                    .is_some_and(|literal| !text.contains(literal.as_str())) =>
+                {
+                    false
+                }
+                None => pattern.regex()?.is_match(anchored(text)),
+            };
+            if matched {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
-    /// The automaton of every pattern.
+    /// The automaton of every pattern without a shape.
     fn all(&self) -> BuildResult<&Arc<Automaton>> {
         self.all
             .get_or_init(|| self.automaton(|_| true).map(Arc::new))
@@ -175,10 +302,15 @@ impl Globs {
         Ok(Some(automaton))
     }
 
+    /// The automaton of the `wanted` patterns among those without a shape.
     fn automaton(&self, mut wanted: impl FnMut(&Pattern) -> bool) -> BuildResult<Automaton> {
         let mut regexes = Vec::new();
         let mut glob_of_pattern = Vec::new();
-        for pattern in self.patterns.iter().filter(|p| wanted(p)) {
+        for pattern in self
+            .patterns
+            .iter()
+            .filter(|p| p.shape.is_none() && wanted(p))
+        {
             regexes.push(pattern.pattern.regex()?);
             glob_of_pattern.push(pattern.glob);
         }
@@ -210,27 +342,98 @@ impl Globs {
 }
 
 /// Matches paths against every glob of a policy; see [`Globs::matcher`].
-pub struct PathMatcher {
-    automaton: Arc<Automaton>,
-    /// Always `Some` until dropped.
+pub struct PathMatcher<'g> {
+    globs: &'g Globs,
+    /// For the patterns without a shape, if any.
+    automaton: Option<Arc<Automaton>>,
+    /// `Some` with the automaton until dropped.
     cache: Option<dfa::Cache>,
 }
 
-impl PathMatcher {
+impl PathMatcher<'_> {
     /// Calls `hit` with the glob of every pattern that matches `path` (a glob with
     /// several matching patterns is reported once per pattern).
     pub fn matching(&mut self, path: &str, mut hit: impl FnMut(GlobId)) {
-        let input = anchored(path);
-        let dfa = &self.automaton.dfa;
-        let Some(cache) = self.cache.as_mut() else {
-            return self.matching_slowly(&input, hit);
+        let tables = &self.globs.tables;
+        let each = |entries: &[(Name, GlobId)], name: &str, hit: &mut dyn FnMut(GlobId)| {
+            for (wanted, glob) in entries {
+                if wanted.matches(name) {
+                    hit(*glob);
+                }
+            }
         };
+        let (parent, name) = shape::split(path);
+        match parent {
+            None => each(&tables.root, name, &mut hit),
+            Some(parent) => {
+                // Down the tree of named directories along the parent's segments: every
+                // node passed is an ancestor, the last one (if reached) the parent.
+                let mut node = &tables.directories;
+                let mut rest = parent;
+                let reached = loop {
+                    let (segment, after) = match rest.bytes().position(|b| b == b'/') {
+                        Some(slash) => (rest.get(..slash), rest.get(slash + 1..)),
+                        None => (Some(rest), None),
+                    };
+                    let Some(child) = segment.and_then(|s| node.children.get(s)) else {
+                        break false;
+                    };
+                    node = child;
+                    each(&node.below, name, &mut hit);
+                    match after {
+                        Some(after) => rest = after,
+                        None => break true,
+                    }
+                };
+                if reached {
+                    each(&node.within, name, &mut hit);
+                }
+                if !tables.segments.is_empty() {
+                    for segment in parent.split('/') {
+                        if let Some(globs) = tables.segments.get(segment) {
+                            globs.iter().for_each(|&glob| hit(glob));
+                        }
+                    }
+                }
+            }
+        }
+        for (table, key) in [(&tables.paths, path), (&tables.names, name)] {
+            if !table.is_empty()
+                && let Some(globs) = table.get(key)
+            {
+                globs.iter().for_each(|&glob| hit(glob));
+            }
+        }
+        if !tables.extensions.is_empty()
+            && let Some(dot) = shape::last(name, b'.')
+            && let Some(suffixes) = tables.extensions.get(name.get(dot..).unwrap_or_default())
+        {
+            for (suffix, glob) in suffixes {
+                if name.ends_with(&**suffix) {
+                    hit(*glob);
+                }
+            }
+        }
+        each(&tables.other_names, name, &mut hit);
+        if self.automaton.is_some() {
+            self.automaton_matching(path, hit);
+        }
+    }
+
+    /// The patterns without a shape that match `path`, through the lazy DFA.
+    fn automaton_matching(&mut self, path: &str, mut hit: impl FnMut(GlobId)) {
+        let input = anchored(path);
+        let (Some(automaton), Some(cache)) = (self.automaton.as_deref(), self.cache.as_mut())
+        else {
+            return;
+        };
+        let dfa = &automaton.dfa;
         // Every translation ends with `$`, so patterns match only at the end of the
         // path: the DFA is walked over the whole path, and the state after its end
         // holds every pattern that matches. (A general overlapping search, which
         // stops at each match, took a third longer.)
         let Ok(mut state) = dfa.start_state_forward(cache, &input) else {
-            return self.matching_slowly(&input, hit);
+            return matching_slowly(automaton, &input, hit);
         };
         for &byte in path.as_bytes() {
             // The usual step, between two ordinary states already built, costs one
@@ -246,41 +449,43 @@ impl PathMatcher {
             match dfa.next_state(cache, state, byte) {
                 Ok(next) if next.is_dead() => return,
                 Ok(next) if !next.is_quit() => state = next,
-                _ => return self.matching_slowly(&input, hit),
+                _ => return matching_slowly(automaton, &input, hit),
             }
         }
         match dfa.next_eoi_state(cache, state) {
             Ok(end) if end.is_match() => {
                 for index in 0..dfa.match_len(cache, end) {
                     let pattern = dfa.match_pattern(cache, end, index);
-                    if let Some(glob) = self.automaton.glob_of_pattern.get(pattern.as_usize()) {
+                    if let Some(glob) = automaton.glob_of_pattern.get(pattern.as_usize()) {
                         hit(*glob);
                     }
                 }
             }
             Ok(end) if !end.is_quit() => {}
-            _ => self.matching_slowly(&input, hit),
+            _ => matching_slowly(automaton, &input, hit),
         }
     }
+}
 
-    /// The same answer when the lazy DFA gives up (its cache keeps overflowing).
-    fn matching_slowly(&self, input: &Input<'_>, mut hit: impl FnMut(GlobId)) {
-        let fallback = &self.automaton.fallback;
-        let mut cache = fallback.create_cache();
-        let mut found = PatternSet::new(fallback.pattern_len());
-        fallback.which_overlapping_matches(&mut cache, input, &mut found);
-        for pattern in found.iter() {
-            if let Some(glob) = self.automaton.glob_of_pattern.get(pattern.as_usize()) {
-                hit(*glob);
-            }
+/// The automaton's answer when the lazy DFA gives up (its cache keeps overflowing).
+fn matching_slowly(automaton: &Automaton, input: &Input<'_>, mut hit: impl FnMut(GlobId)) {
+    let fallback = &automaton.fallback;
+    let mut cache = fallback.create_cache();
+    let mut found = PatternSet::new(fallback.pattern_len());
+    fallback.which_overlapping_matches(&mut cache, input, &mut found);
+    for pattern in found.iter() {
+        if let Some(glob) = automaton.glob_of_pattern.get(pattern.as_usize()) {
+            hit(*glob);
         }
     }
 }
 
 /// The DFA states built are kept for the next evaluation.
-impl Drop for PathMatcher {
+impl Drop for PathMatcher<'_> {
     fn drop(&mut self) {
-        *lock(&self.automaton.cache) = self.cache.take();
+        if let Some(automaton) = &self.automaton {
+            *lock(&automaton.cache) = self.cache.take();
+        }
     }
 }
 
@@ -304,9 +509,10 @@ fn required_literal(pattern: &str) -> Option<&str> {
         .filter(|run| !run.is_empty())
 }
 
-/// globset's regexes match bytes (`(?-u)`), so UTF-8 mode must be off.
+/// globset's regexes match bytes (`(?-u)`), so UTF-8 mode must be off; globset
+/// compiles them with `.` matching a line feed, and so do we.
 fn bytes() -> syntax::Config {
-    syntax::Config::new().utf8(false)
+    syntax::Config::new().utf8(false).dot_matches_new_line(true)
 }
 
 /// The translations start with `^` and end with `$`; saying so up front spares the
@@ -332,6 +538,7 @@ mod tests {
         let mut hits = Vec::new();
         let mut matcher = globs.matcher([path].into_iter()).unwrap();
         matcher.matching(path, |g| hits.push(g.0));
+        hits.sort();
         hits
     }
 
@@ -357,13 +564,18 @@ mod tests {
 
     #[test]
     fn the_fallback_gives_the_lazy_dfas_answers() {
-        let g = globs(&[&["src/*.rs", "**/*.md"], &["src/**"], &["{a,b}/[0-9]?.txt"]]);
+        let g = globs(&[
+            &["src/[a-z]*.rs", "**/*.[m]d"],
+            &["s?c/**"],
+            &["{a,b}/[0-9]?.txt"],
+        ]);
         let paths = ["src/main.rs", "src/a/README.md", "b/1x.txt", "other", ""];
         let mut matcher = g.matcher(paths.into_iter()).unwrap();
+        let automaton = Arc::clone(matcher.automaton.as_ref().unwrap());
         for path in paths {
             let (mut fast, mut slow) = (Vec::new(), Vec::new());
-            matcher.matching(path, |g| fast.push(g.0));
-            matcher.matching_slowly(&anchored(path), |g| slow.push(g.0));
+            matcher.automaton_matching(path, |g| fast.push(g.0));
+            matching_slowly(&automaton, &anchored(path), |g| slow.push(g.0));
             fast.sort();
             assert_eq!(fast, slow, "{path}");
         }
@@ -411,19 +623,20 @@ mod tests {
         let expected = hits(&mut whole.matcher(paths.into_iter()).unwrap());
         let few = globs(patterns);
         assert_eq!(hits(&mut few.matcher(paths.into_iter()).unwrap()), expected);
-        // Built for `Cargo.lock` alone, the automaton holds the patterns with its
-        // literal (`**/Cargo.lock`) or with none (`{a,b}/[0-9]?.txt`, `*`, `**`).
+        // Built for `Cargo.lock` alone, the automaton holds the patterns without a
+        // shape that have its literal or none (`{a,b}/[0-9]?.txt`); `**/Cargo.lock`,
+        // `*` and `**` are answered by the tables.
         let lock = globs(patterns);
         assert_eq!(matching(&lock, "Cargo.lock"), [4, 5, 7]);
         let few = lock.few.lock().unwrap();
-        assert_eq!(few.last.as_ref().unwrap().1.glob_of_pattern.len(), 4);
+        assert_eq!(few.last.as_ref().unwrap().1.glob_of_pattern.len(), 1);
         drop(few);
         assert!(lock.all.get().is_none());
     }
 
     #[test]
     fn many_distinct_small_changes_get_the_automaton_of_every_pattern() {
-        let g = globs(&[&["src/*.rs"], &["**/*.md"]]);
+        let g = globs(&[&["src/[0-9]*.rs"], &["**/*.[m]d"]]);
         for n in 0..FEW_BUILDS {
             assert_eq!(matching(&g, &format!("src/{n}.rs")), [0]);
         }
@@ -431,6 +644,145 @@ mod tests {
         assert_eq!(matching(&g, "docs/a.md"), [1]);
         assert!(g.all.get().is_some());
         assert_eq!(g.few.lock().unwrap().built, FEW_BUILDS);
+    }
+
+    /// The tables, the automaton and single tests together give globset's answers,
+    /// for every shape and its edge cases: root files against `**/x`, a directory
+    /// against `d/**` (`d` itself does not match, `d/` does), dots, case, absolute and
+    /// doubled slashes, line feeds (which globset's `**` matches).
+    #[test]
+    fn the_matcher_answers_as_globset_does() {
+        let sources = [
+            "Makefile",
+            "a/b.txt",
+            "payments/**",
+            "a.b/**",
+            "/abs/**",
+            "a//**",
+            "svc/**/*.proto",
+            "svc/**/BUILD",
+            "svc/**/*",
+            "db/migrations/*.sql",
+            "docs/*",
+            "/*.md",
+            "*.md",
+            "*",
+            "**",
+            "**/",
+            "**/*",
+            "**/*.tf",
+            "**/*.tar.gz",
+            "**/*_test",
+            "**/Dockerfile",
+            "**/migrations/**",
+            "**/a/b/**",
+            "a/**/b/**",
+            "src/?.rs",
+            "{a,b}/**",
+            "[ab]/**",
+            "a\\*b",
+            "PAYMENTS/**",
+            "**/.env",
+            ".*",
+        ];
+        let patterns: Vec<Vec<GlobPattern>> = sources
+            .iter()
+            .map(|s| vec![GlobPattern::new(s).unwrap()])
+            .collect();
+        let paths = [
+            "",
+            "Makefile",
+            "x/Makefile",
+            "a/b.txt",
+            "a/b.txtx",
+            "payments",
+            "payments/",
+            "payments/x",
+            "payments/a/b",
+            "Payments/x",
+            "xpayments/y",
+            "a.b/c",
+            "axb/c",
+            "/abs/x",
+            "abs/x",
+            "a//x",
+            "a/x",
+            "svc/a.proto",
+            "svc/x/y/a.proto",
+            "svc/.proto",
+            "svcx/a.proto",
+            "svc/BUILD",
+            "svc/x/BUILD",
+            "svc/BUILD.bazel",
+            "db/migrations/1.sql",
+            "db/migrations/x/1.sql",
+            "db/migrations/.sql",
+            "docs/a",
+            "docs/a/b",
+            "docs",
+            "/x.md",
+            "x.md",
+            "a/x.md",
+            ".md",
+            "main.tf",
+            "a/b/c.tf",
+            "a/.tf",
+            "x.tar.gz",
+            "a/x.gz",
+            "a/foo_test",
+            "foo_test.go",
+            "Dockerfile",
+            "a/Dockerfile",
+            "a/Dockerfile.dev",
+            "migrations/x",
+            "a/migrations/x",
+            "a/migrations",
+            "a/b/x",
+            "x/a/b/y",
+            "src/a.rs",
+            "src/ab.rs",
+            "a/x",
+            "b/y",
+            "a*b",
+            "axb",
+            "PAYMENTS/x",
+            ".env",
+            "a/.env",
+            "a\nb",
+            "payments/\nx",
+            "a\n/Dockerfile",
+            "x\n.tf",
+            "a/migrations/\n",
+            "svc/\n/a.proto",
+            "é/payments/ü",
+            "données/x.md",
+        ];
+        let g = Globs::new(&patterns);
+        let mut matcher = g.matcher(paths.into_iter()).unwrap();
+        for path in paths {
+            let mut hits = Vec::new();
+            matcher.matching(path, |glob| hits.push(glob.0));
+            hits.sort();
+            let expected: Vec<u32> = (0..sources.len() as u32)
+                .filter(|&i| {
+                    globset::GlobBuilder::new(sources[i as usize])
+                        .literal_separator(true)
+                        .build()
+                        .unwrap()
+                        .compile_matcher()
+                        .is_match(path)
+                })
+                .collect();
+            assert_eq!(hits, expected, "{path:?}");
+            for (index, source) in sources.iter().enumerate() {
+                let single = g.is_match(GlobId(index as u32), path).unwrap();
+                assert_eq!(
+                    single,
+                    expected.contains(&(index as u32)),
+                    "{source} on {path:?}"
+                );
+            }
+        }
     }
 
     #[test]

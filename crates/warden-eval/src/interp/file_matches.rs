@@ -1,12 +1,12 @@
 //! The per-glob match lists over `change.files`: every path (and previous path) is
 //! matched against all of the policy's globs once per evaluation, on first need, and
-//! `any`/`all`/`none`/`count`/`filter` of a glob test over the files, `f.path matches G`
-//! and `f.touches(G)` read the lists instead of matching again.
+//! `any`/`all`/`none`/`count`/`filter` of a glob test over the files and `f.touches(G)`
+//! read the lists instead of matching again. The lists hold file indexes; a file node
+//! finds its index from its place in the change's list of files.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
-use warden_change::Change;
+use warden_change::model::File;
 use warden_change::view::Node;
 use warden_check::ir::{self, BinOp, Builtin, ExprKind, GlobId};
 
@@ -20,19 +20,20 @@ pub(super) struct FileMatches {
     path: Vec<Vec<u32>>,
     /// `None` when no file has a previous path: `touches` is then `path`.
     touch: Option<Vec<Vec<u32>>>,
-    /// A file's index by the address of its path, so that `f.path matches G` and
-    /// `f.touches(G)` inside any function read the table instead of matching again.
-    by_path: HashMap<usize, u32, foldhash::fast::FixedState>,
+}
+
+/// The index of `file` in `files`, if it is one of them: a file node refers to its
+/// element of the list.
+fn index_of(files: &[File], file: &File) -> Option<u32> {
+    let offset = std::ptr::from_ref(file)
+        .addr()
+        .checked_sub(files.as_ptr().addr())?;
+    let index = offset / size_of::<File>().max(1);
+    let element = files.get(index)?;
+    std::ptr::eq(element, file).then_some(index as u32)
 }
 
 impl FileMatches {
-    /// The index of the file whose path is exactly this string (same memory).
-    fn file_of(&self, change: &Change, text: &str) -> Option<u32> {
-        let index = *self.by_path.get(&(text.as_ptr() as usize))?;
-        let file = change.files.get(index as usize)?;
-        (file.path.len() == text.len()).then_some(index)
-    }
-
     /// The table of `f.path matches G` or of `f.touches(G)`.
     fn table(&self, touches: bool) -> &[Vec<u32>] {
         match &self.touch {
@@ -101,18 +102,7 @@ impl<'a> Ctx<'a, '_> {
                 matcher.matching(previous, |glob| add(touch, glob, index));
             }
         }
-        let by_path = self
-            .change
-            .files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.path.as_ptr() as usize, i as u32))
-            .collect();
-        Ok(FileMatches {
-            path,
-            touch,
-            by_path,
-        })
+        Ok(FileMatches { path, touch })
     }
 
     /// Index of the first file matching a glob.
@@ -212,12 +202,9 @@ impl<'a> Ctx<'a, '_> {
         }))
     }
 
+    /// Whether `text` matches a glob: patterns of a common shape are tested directly,
+    /// as fast as a look-up in the lists would be.
     pub fn glob_matches(&self, glob: GlobId, text: &str, at: &ir::Expr) -> Result<'a, bool> {
-        if let Some(table) = &self.file_matches
-            && let Some(file) = table.file_of(self.change, text)
-        {
-            return Ok(FileMatches::has(&table.path, glob, file));
-        }
         self.compiled
             .globs
             .is_match(glob, text)
@@ -227,7 +214,7 @@ impl<'a> Ctx<'a, '_> {
     /// `File.touches(glob)`: the path or the previous path matches.
     pub(super) fn touches(&self, node: Node<'a>, glob: GlobId, expr: &ir::Expr) -> Result<'a> {
         if let (Node::File(file), Some(table)) = (node, &self.file_matches)
-            && let Some(index) = table.file_of(self.change, &file.path)
+            && let Some(index) = index_of(&self.change.files, file)
         {
             return Ok(Value::Bool(FileMatches::has(
                 table.table(true),
