@@ -1,12 +1,13 @@
 //! The checker's driver: builds module scopes, resolves imports, checks every item and
 //! assembles the `ir::Program`.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 
 use indexmap::IndexMap;
 use warden_change::Ids;
-use warden_syntax::{Diagnostic, FileId, LineIndex, Span, ast, suggest};
+use warden_syntax::{Diagnostic, FileId, LineIndex, Span, ast};
 
 use crate::SourceFile;
 use crate::ir::{self, GlobId, GlobalId, LocalId, RegexId};
@@ -129,7 +130,14 @@ pub(crate) struct Checker<'a> {
     pub regexes: Names<String, (RegexId, ir::RegexPattern)>,
     /// Dependency edges for recursion detection, with the place of the reference.
     pub deps: Vec<(Owner, Owner, usize, Span)>,
+    /// How many more "did you mean" searches this analysis may make (see `suggest`).
+    suggestions_left: Cell<usize>,
 }
+
+/// Each "did you mean" search reads every name in scope, so a policy of thousands of
+/// unknown names among thousands of `let`s would take minutes to check; past this many
+/// searches, diagnostics keep their general help instead.
+const MAX_SUGGESTIONS: usize = 200;
 
 impl<'a> Checker<'a> {
     pub fn new(files: &'a [SourceFile], std_modules: &'a [&'a str]) -> Self {
@@ -151,7 +159,23 @@ impl<'a> Checker<'a> {
             glob_patterns: HashMap::default(),
             regexes: Names::default(),
             deps: Vec::new(),
+            suggestions_left: Cell::new(MAX_SUGGESTIONS),
         }
+    }
+
+    /// "Did you mean": [`warden_syntax::suggest`], for the first `MAX_SUGGESTIONS`
+    /// searches of the analysis.
+    pub fn suggest<'c>(
+        &self,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'c str>,
+    ) -> Option<&'c str> {
+        let left = self.suggestions_left.get();
+        if left == 0 {
+            return None;
+        }
+        self.suggestions_left.set(left - 1);
+        warden_syntax::suggest(name, candidates)
     }
 
     pub fn file_id(file: usize) -> FileId {
@@ -423,7 +447,7 @@ impl<'a> Checker<'a> {
                 let found = files.iter().position(|f| f.std && f.path == path);
                 let Some(target) = found else {
                     let available = self.std_modules;
-                    let help = match suggest(&name, available.iter().copied()) {
+                    let help = match self.suggest(&name, available.iter().copied()) {
                         Some(close) => format!("did you mean `std.{}`?", close.replace('/', ".")),
                         None => format!(
                             "the standard modules are {}",
@@ -457,7 +481,7 @@ impl<'a> Checker<'a> {
                         .filter(|f| !f.std)
                         .map(|f| f.path.as_str())
                         .collect();
-                    let help = match suggest(&resolved, candidates.iter().copied()) {
+                    let help = match self.suggest(&resolved, candidates.iter().copied()) {
                         Some(close) => format!("did you mean `{close}`?"),
                         None => {
                             "the path is relative to the importing file's directory".to_string()
@@ -495,7 +519,7 @@ impl<'a> Checker<'a> {
             ast::TypeExprKind::Named(name) => match Type::named(name) {
                 Some(ty) => ty,
                 None => {
-                    let help = suggest(name, Type::all_names())
+                    let help = self.suggest(name, Type::all_names())
                         .map(|close| format!("did you mean `{close}`?"))
                         .unwrap_or_else(|| "types are `bool`, `int`, `string`, `timestamp`, `duration`, `glob`, `regex`, `approvers`, `list<T>`, `map<T>`, `T?` and the change-model records".to_string());
                     self.error(
@@ -1017,7 +1041,8 @@ impl<'a> Checker<'a> {
             match rule_names.iter().position(|r| *r == name.name) {
                 Some(index) => rules.push(index),
                 None => {
-                    let help = suggest(&name.name, rule_names.iter().copied())
+                    let help = self
+                        .suggest(&name.name, rule_names.iter().copied())
                         .map(|close| format!("did you mean `{close}`?"))
                         .unwrap_or_else(|| "an exemption names the rules it lifts".to_string());
                     self.error(
@@ -1212,6 +1237,39 @@ pub(crate) fn quoted_list(items: &[&str], prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// "Did you mean" reads every name in scope: past `MAX_SUGGESTIONS` searches an
+    /// analysis stops searching, so thousands of unknown names check in linear time.
+    #[test]
+    fn did_you_mean_is_searched_a_bounded_number_of_times() {
+        let count = MAX_SUGGESTIONS + 5;
+        let mut text: String = (0..count).map(|i| format!("let name{i} = 1\n")).collect();
+        text.extend((0..count).map(|i| format!("let use{i} = nam{i}\n")));
+        text.push_str("rule r {\n  deny \"x\"\n}\n");
+        let (module, parse_errors) = warden_syntax::parse(&text, FileId(0));
+        assert!(parse_errors.is_empty(), "{parse_errors:?}");
+        let files = [SourceFile {
+            path: "p.warden".to_owned(),
+            text: text.into(),
+            module,
+            std: false,
+        }];
+        let (_, diagnostics) = crate::check(&files, &[]);
+        let unknown: Vec<_> = diagnostics
+            .iter()
+            .filter(|d| d.message.starts_with("unknown name"))
+            .collect();
+        assert_eq!(unknown.len(), count);
+        let suggested = unknown
+            .iter()
+            .filter(|d| {
+                d.help
+                    .as_deref()
+                    .is_some_and(|h| h.starts_with("did you mean"))
+            })
+            .count();
+        assert_eq!(suggested, MAX_SUGGESTIONS);
+    }
 
     #[test]
     fn relative_imports_stay_inside_the_policy() {

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use warden_syntax::{Span, ast, suggest};
+use warden_syntax::{Span, ast};
 
 use crate::builtins::{self, LambdaBody, Param, Returns};
 use crate::checker::{Body, Checker, FAILED_IMPORT, Owner};
@@ -253,7 +253,7 @@ impl Checker<'_> {
             if let Some(scope) = scope {
                 candidates.extend(scope.lets.keys().map(String::as_str));
             }
-            let help = match suggest(&ident.name, candidates) {
+            let help = match self.suggest(&ident.name, candidates) {
                 Some(close) => format!("did you mean `{close}`?"),
                 None => "names are `change`, locals bound with `let`, lambda parameters, and top-level `let`s".to_string(),
             };
@@ -297,7 +297,7 @@ impl Checker<'_> {
                         .collect()
                 })
                 .unwrap_or_default();
-            let help = match suggest(&name.name, candidates.iter().copied()) {
+            let help = match self.suggest(&name.name, candidates.iter().copied()) {
                 Some(close) => format!("did you mean `{close}`?"),
                 None => format!(
                     "the module defines {}",
@@ -372,7 +372,7 @@ impl Checker<'_> {
         let fields = self.fields.get(record).cloned().unwrap_or_default();
         let Some(index) = fields.iter().position(|(field, _)| *field == name.name) else {
             let names: Vec<&str> = fields.iter().map(|(field, _)| *field).collect();
-            let help = match suggest(&name.name, names.iter().copied()) {
+            let help = match self.suggest(&name.name, names.iter().copied()) {
                 Some(close) => format!("did you mean `{close}`?"),
                 None if builtins::method(&receiver, &name.name).is_some() => format!(
                     "`{}` is a method: call it with `.{}(…)`",
@@ -565,7 +565,7 @@ impl Checker<'_> {
         if let Some(scope) = self.modules.get(body.file) {
             candidates.extend(scope.fns.keys().map(String::as_str));
         }
-        let help = match suggest(name, candidates.iter().copied()) {
+        let help = match self.suggest(name, candidates.iter().copied()) {
             Some(close) => format!("did you mean `{close}`?"),
             None => "methods are called on a value (`xs.any(…)`); functions of a module with `module.name(…)`".to_string(),
         };
@@ -773,7 +773,7 @@ impl Checker<'_> {
         };
         let Some(sig) = builtins::method(&receiver, &name.name) else {
             let names = builtins::method_names(&receiver);
-            let help = match suggest(&name.name, names.iter().copied()) {
+            let help = match self.suggest(&name.name, names.iter().copied()) {
                 Some(close) => format!("did you mean `{close}`?"),
                 None if names.is_empty() => format!("`{receiver}` has no methods"),
                 None => format!(
@@ -924,7 +924,7 @@ impl Checker<'_> {
                 .available()
                 .map(|z| z.as_str().to_string())
                 .collect();
-            let help = match suggest(name, zones.iter().map(String::as_str)) {
+            let help = match self.suggest(name, zones.iter().map(String::as_str)) {
                 Some(close) => format!("did you mean `{close}`?"),
                 None => "write an IANA zone such as `America/Los_Angeles` or `Europe/Dublin`, or a fixed offset such as `+05:30`".to_string(),
             };
@@ -1330,7 +1330,7 @@ impl Checker<'_> {
             return;
         }
         let names: Vec<&str> = variants.iter().map(String::as_str).collect();
-        let help = match suggest(text, names.iter().copied()) {
+        let help = match self.suggest(text, names.iter().copied()) {
             Some(close) => format!("did you mean `\"{close}\"`?"),
             None => format!(
                 "the possible values are {}",
