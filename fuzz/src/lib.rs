@@ -33,10 +33,7 @@ pub fn check(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let sources = [SourceText {
-        path: "policy.warden".to_string(),
-        text: text.to_string(),
-    }];
+    let sources = one_file(text);
     let analysis = match warden::compile(&sources) {
         Ok(mut policy) => {
             policy.compile_all_regexes();
@@ -142,10 +139,7 @@ pub fn eval_policy(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let sources = [SourceText {
-        path: "policy.warden".to_string(),
-        text: text.to_string(),
-    }];
+    let sources = one_file(text);
     let Ok(policy) = warden::compile(&sources) else {
         return;
     };
@@ -176,4 +170,12 @@ pub fn lsp(data: &[u8]) {
             let _ = serde_json::to_string(&outgoing);
         }
     }
+}
+
+/// The input as the one file of a policy.
+fn one_file(text: &str) -> [SourceText; 1] {
+    [SourceText {
+        path: "policy.warden".to_string(),
+        text: text.to_string(),
+    }]
 }

@@ -286,32 +286,27 @@ mod tests {
         Some(glob.compile_matcher())
     }
 
+    /// Every string of at most `most` pieces, sorted, without repeats.
+    fn sequences(pieces: &[&str], most: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        for _ in 0..most {
+            let longer: Vec<String> = all
+                .iter()
+                .flat_map(|s| pieces.iter().map(move |p| format!("{s}{p}")))
+                .collect();
+            all.extend(longer);
+        }
+        all.sort();
+        all.dedup();
+        all
+    }
+
     /// Every glob of up to four pieces and every path of up to five: whenever a glob
     /// has a shape, the shape matches exactly the paths globset matches.
     #[test]
     fn every_small_glob_with_a_shape_matches_as_globset_does() {
-        let pieces = ["a", "b.c", ".", "/", "*", "**", "?"];
-        let mut globs = vec![String::new()];
-        for _ in 0..4 {
-            let longer: Vec<String> = globs
-                .iter()
-                .flat_map(|g| pieces.iter().map(move |p| format!("{g}{p}")))
-                .collect();
-            globs.extend(longer);
-        }
-        globs.sort();
-        globs.dedup();
-        let letters = ["a", "b", ".", "/", "\n", "c"];
-        let mut paths = vec![String::new()];
-        for _ in 0..5 {
-            let longer: Vec<String> = paths
-                .iter()
-                .flat_map(|p| letters.iter().map(move |l| format!("{p}{l}")))
-                .collect();
-            paths.extend(longer);
-        }
-        paths.sort();
-        paths.dedup();
+        let globs = sequences(&["a", "b.c", ".", "/", "*", "**", "?"], 4);
+        let paths = sequences(&["a", "b", ".", "/", "\n", "c"], 5);
         let mut shaped = 0;
         for glob in &globs {
             let Some(shape) = Shape::of(glob) else {
