@@ -756,15 +756,21 @@ mod tests {
         assert!(super::read_policy(Path::new("/nonexistent/warden-policy")).is_err());
     }
 
+    /// A directory path under the system's temporary directory that no other test
+    /// (or earlier run) uses.
+    #[cfg(unix)]
+    fn unique_temp_dir(prefix: &str) -> std::path::PathBuf {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        std::env::temp_dir().join(format!("{prefix}-{}-{nanos}", std::process::id()))
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_policy_walk_reads_linked_files_and_does_not_follow_linked_directories() {
         use std::os::unix::fs::symlink;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let root =
-            std::env::temp_dir().join(format!("warden-links-{}-{nanos}", std::process::id()));
+        let root = unique_temp_dir("warden-links");
         std::fs::create_dir_all(root.join("sub")).unwrap();
         std::fs::write(root.join("a.warden"), "// a\n").unwrap();
         // Two links to the policy's own directory: followed, they would make the walk
@@ -792,11 +798,7 @@ mod tests {
     #[test]
     fn a_policy_walk_refuses_entries_that_leave_the_directory_or_are_not_files() {
         use std::os::unix::fs::symlink;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let base =
-            std::env::temp_dir().join(format!("warden-refused-{}-{nanos}", std::process::id()));
+        let base = unique_temp_dir("warden-refused");
         let root = base.join("policy");
         std::fs::create_dir_all(root.join("sub/dir")).unwrap();
         std::fs::write(base.join("secret.txt"), "TOKEN=hunter2\n").unwrap();
