@@ -12,6 +12,8 @@
 mod load;
 mod locate;
 pub mod model;
+/// The date-time library of [`Time`], for producers that build one.
+pub use jiff;
 mod strict;
 mod time;
 pub mod view;

@@ -12,6 +12,7 @@ use warden::{ByteSize, LoadError, Options, Verdict, exit};
 
 mod bench;
 mod generate;
+mod source;
 
 #[derive(Parser)]
 #[command(
@@ -41,9 +42,10 @@ enum Command {
         /// The policy file or directory.
         #[arg(long)]
         policy: PathBuf,
-        /// The change description (JSON); `-` reads standard input.
-        #[arg(long)]
-        change: PathBuf,
+        #[command(flatten)]
+        source: source::EvalSource,
+        #[command(flatten)]
+        source_options: source::EvalSourceOptions,
         /// A fact file (principals, services, calendar) to merge in; repeatable.
         #[arg(long)]
         facts: Vec<PathBuf>,
@@ -65,6 +67,12 @@ enum Command {
         /// running when it is spent is an `error` (and the verdict deny), never an abort.
         #[arg(long, default_value_t = Options::default().max_memory)]
         max_memory: ByteSize,
+    },
+    /// Build a change description (`warden.change/v1`) from git, GitHub or GitLab, with
+    /// Terraform plans and CODEOWNERS; prints it (or writes `--output`).
+    Change {
+        #[command(subcommand)]
+        source: source::ChangeSource,
     },
     /// Time loading a policy, evaluating a change, and parsing plus evaluating it.
     Bench {
@@ -139,7 +147,8 @@ fn main() -> ExitCode {
         } => check(&policy, error_format),
         Command::Eval {
             policy,
-            change,
+            source,
+            source_options,
             facts,
             format,
             explain,
@@ -148,7 +157,8 @@ fn main() -> ExitCode {
             max_memory,
         } => eval(
             &policy,
-            &change,
+            &source,
+            &source_options,
             &facts,
             format,
             Options {
@@ -177,6 +187,7 @@ fn main() -> ExitCode {
             unknown: unknown_fields(allow_unknown_fields),
             max_memory,
         }),
+        Command::Change { source } => change(&source),
         Command::Generate {
             rules,
             files,
@@ -185,6 +196,43 @@ fn main() -> ExitCode {
         } => generate::run(rules, files, seed, &out),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Reads the change named on the command line (`-`: standard input): its name and text.
+fn read_change(path: &Path) -> Result<(String, String), LoadError> {
+    if path == Path::new("-") {
+        warden::read_text(std::io::stdin().lock(), 0)
+            .map(|text| ("-".to_owned(), text))
+            .map_err(|message| LoadError::Io {
+                path: PathBuf::from("standard input"),
+                message,
+            })
+    } else {
+        warden::read(path).map(|text| (path.display().to_string(), text))
+    }
+}
+
+/// `warden change`: builds the change, checks it as `eval` would read it, and writes it.
+fn change(source: &source::ChangeSource) -> i32 {
+    let (from, name, common) = source.resolve();
+    let text = match warden::build_input(
+        &name,
+        &from,
+        source::now_or(common.evaluated_at),
+        &common.additions.additions(),
+        &[],
+    ) {
+        Ok((_, text)) => text,
+        Err(error @ LoadError::Input { .. }) => return input_error(&error),
+        Err(error) => return fail(error),
+    };
+    match &common.output {
+        None => print("the change", &text).err().unwrap_or(exit::ALLOW),
+        Some(path) => match warden::write_whole(path, &text) {
+            Ok(()) => exit::ALLOW,
+            Err(error) => fail(format!("cannot write `{}`: {error}", path.display())),
+        },
+    }
 }
 
 /// `--allow-unknown-fields`: warnings instead of errors.
@@ -303,7 +351,8 @@ fn check(policy: &Path, error_format: ErrorFormat) -> i32 {
 
 fn eval(
     policy: &Path,
-    change: &Path,
+    source: &source::EvalSource,
+    source_options: &source::EvalSourceOptions,
     facts: &[PathBuf],
     format: Format,
     options: Options,
@@ -313,19 +362,28 @@ fn eval(
         Ok(policy) => policy,
         Err(code) => return code,
     };
-    let stdin = if change == Path::new("-") {
-        match warden::read_text(std::io::stdin().lock(), 0) {
-            Ok(text) => Some(text),
-            Err(error) => {
-                return fail(format!(
-                    "cannot read the change from standard input: {error}"
-                ));
-            }
+    let additions = source_options.additions.additions();
+    let loaded = match (source.resolve(source_options), &source.change) {
+        (Some((from, name)), _) => warden::build_input(
+            &name,
+            &from,
+            source::now_or(source_options.evaluated_at),
+            &additions,
+            facts,
+        )
+        .map(|(input, _)| input),
+        (None, Some(change)) => read_change(change).and_then(|(name, text)| {
+            let text = warden::add_to_change(&name, &text, &additions, unknown)?;
+            warden::load_input(&name, &text, facts, unknown)
+        }),
+        // clap requires one source.
+        (None, None) => {
+            return fail(
+                "no change given: use `--change`, `--git`, `--github-event` or `--gitlab-event`",
+            );
         }
-    } else {
-        None
     };
-    let input = match warden::load_input(change, stdin.as_deref(), facts, unknown) {
+    let input = match loaded {
         Ok(input) => input,
         Err(error @ LoadError::Input { .. }) => return input_error(&error),
         Err(error) => return fail(error),

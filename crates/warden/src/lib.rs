@@ -19,6 +19,8 @@ pub use warden_change;
 pub use warden_check::ir::Program;
 pub use warden_eval::report::{self, Digest, Outcome, Report, Verdict};
 pub use warden_eval::{ByteSize, Compiled, Options, report_schema};
+pub use warden_sources;
+pub use warden_sources::read::{MAX_READ_BYTES, read_text};
 pub use warden_syntax::{Diagnostic as PolicyDiagnostic, Severity};
 
 /// The standard library, embedded at build time.
@@ -211,6 +213,8 @@ pub enum LoadError {
     },
     /// The policy has errors (rendered from the analysis).
     Policy,
+    /// A change could not be built from its source (git, a forge, a plan).
+    Source(warden_sources::SourceError),
     /// A compiled pattern failed (a bug: the checker validates them).
     Internal(String),
 }
@@ -238,68 +242,17 @@ impl fmt::Display for LoadError {
                 Ok(())
             }
             LoadError::Policy => f.write_str("the policy has errors"),
+            LoadError::Source(error) => write!(f, "cannot build the change: {error}"),
             LoadError::Internal(message) => write!(f, "internal error: {message}"),
         }
     }
 }
 
-/// The most Warden reads of one file (a policy file, a change, a fact file) or of
-/// standard input. A change of 10,000 files with their patches is tens of MiB; the
-/// limit makes a wrong path such as `/dev/zero` an error instead of a read that ends
-/// only when memory does.
-pub const MAX_READ_BYTES: u64 = 256 << 20;
-
-/// U+FEFF in UTF-8.
-const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
-
 /// Reads a file as UTF-8 text of at most [`MAX_READ_BYTES`].
 pub fn read(path: &Path) -> Result<String, LoadError> {
-    let io_error = |message: String| LoadError::Io {
+    warden_sources::read::read_file(path).map_err(|message| LoadError::Io {
         path: path.to_path_buf(),
         message,
-    };
-    let file = std::fs::File::open(path).map_err(|e| io_error(e.to_string()))?;
-    let size = file.metadata().map_or(0, |m| m.len());
-    read_text(file, size).map_err(io_error)
-}
-
-/// Reads UTF-8 text of at most [`MAX_READ_BYTES`] from `reader`; `expected` is a hint
-/// of its size. A leading byte-order mark, which some editors write, is dropped. The
-/// error says what is wrong, and where for text that is not UTF-8.
-pub fn read_text(reader: impl std::io::Read, expected: u64) -> Result<String, String> {
-    use std::io::Read as _;
-    let capacity = expected.min(MAX_READ_BYTES) as usize;
-    let mut bytes = Vec::with_capacity(capacity.saturating_add(1));
-    reader
-        .take(MAX_READ_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_READ_BYTES {
-        return Err(format!(
-            "it is larger than {} MiB, the most Warden reads",
-            MAX_READ_BYTES >> 20
-        ));
-    }
-    if bytes.starts_with(BYTE_ORDER_MARK) {
-        bytes.drain(..BYTE_ORDER_MARK.len());
-    }
-    String::from_utf8(bytes).map_err(|error| {
-        let offset = error.utf8_error().valid_up_to();
-        let before = &error.as_bytes()[..offset];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        // Columns count characters, as in every other location Warden reports.
-        let column = String::from_utf8_lossy(&before[line_start..])
-            .chars()
-            .count()
-            + 1;
-        format!(
-            "it is not UTF-8 text: the byte at line {line}, column {column} (offset {offset}) \
-             is not valid UTF-8; save the file as UTF-8"
-        )
     })
 }
 
@@ -624,23 +577,99 @@ pub fn read_input(
     })
 }
 
-/// Reads the change (a path, or `-` for the given standard input) and fact files, and
-/// stamps the input with their digest.
+/// Reads the fact files, merges them into the change `text` (named `name` in
+/// messages), and stamps the input with their digest.
 pub fn load_input(
-    change: &Path,
-    stdin: Option<&str>,
+    name: &str,
+    text: &str,
     facts: &[PathBuf],
     unknown: UnknownFields,
 ) -> Result<Input, LoadError> {
-    let (name, text) = match stdin {
-        Some(text) => ("-".to_string(), text.to_string()),
-        None => (change.display().to_string(), read(change)?),
-    };
-    let facts = facts
+    let facts = read_facts(facts)?;
+    Ok(read_input(name, text, &facts, unknown)?.with_digest(text, &facts))
+}
+
+/// Writes `text` to `path` whole or not at all: into a temporary file beside it, then
+/// renamed over it, so a reader never sees half a file and a failed write leaves the
+/// old file (or none).
+pub fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let file_name = path.file_name().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path names no file")
+    })?;
+    let mut temporary_name = std::ffi::OsString::from(".");
+    temporary_name.push(file_name);
+    temporary_name.push(format!(".{}.tmp", std::process::id()));
+    let temporary = path.with_file_name(temporary_name);
+    let written = std::fs::File::create(&temporary).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&temporary, path)) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(error)
+        }
+    }
+}
+
+/// A change description as JSON text (`warden.change/v1`), pretty-printed, with a
+/// final newline: what `warden change` writes and what the input digest covers.
+pub fn change_json(change: &Change) -> Result<String, LoadError> {
+    serde_json::to_string_pretty(change)
+        .map(|mut text| {
+            text.push('\n');
+            text
+        })
+        .map_err(|error| LoadError::Internal(format!("cannot serialize the change: {error}")))
+}
+
+/// Builds the change from a source (git, GitHub, GitLab), adds plans and owners, and
+/// reads it back through the strict loader with the fact files, exactly as
+/// `warden eval --change` would read the output of `warden change`. `name` names the
+/// change in messages. Returns the input (stamped with its digest) and the change text.
+pub fn build_input(
+    name: &str,
+    source: &warden_sources::Source,
+    evaluated_at: warden_change::Time,
+    additions: &warden_sources::Additions,
+    facts: &[PathBuf],
+) -> Result<(Input, String), LoadError> {
+    let change =
+        warden_sources::build(source, evaluated_at, additions).map_err(LoadError::Source)?;
+    let text = change_json(&change)?;
+    let facts = read_facts(facts)?;
+    let input = read_input(name, &text, &facts, UnknownFields::Reject)?.with_digest(&text, &facts);
+    Ok((input, text))
+}
+
+/// Adds plans and owners to a change read from text: the text of the change with them.
+pub fn add_to_change(
+    name: &str,
+    text: &str,
+    additions: &warden_sources::Additions,
+    unknown: UnknownFields,
+) -> Result<String, LoadError> {
+    if additions.is_empty() {
+        return Ok(text.to_string());
+    }
+    let mut change = warden_change::parse_change(text, unknown)
+        .map_err(|error| LoadError::Input {
+            path: name.to_string(),
+            errors: vec![error],
+        })?
+        .value;
+    additions.apply(&mut change).map_err(LoadError::Source)?;
+    change_json(&change)
+}
+
+/// Reads fact files: each path with its text.
+fn read_facts(facts: &[PathBuf]) -> Result<Vec<(String, String)>, LoadError> {
+    facts
         .iter()
         .map(|path| Ok((path.display().to_string(), read(path)?)))
-        .collect::<Result<Vec<_>, LoadError>>()?;
-    Ok(read_input(&name, &text, &facts, unknown)?.with_digest(&text, &facts))
+        .collect()
 }
 
 /// Evaluates a change and, when the input has a digest, stamps the report with the
