@@ -93,9 +93,9 @@ where
     let name = path.display().to_string();
     let text = read_file(path).map_err(|message| SourceError::new(&name, message))?;
     let mut all = Vec::new();
-    let mut stream = serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>();
+    let stream = serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>();
     let mut page_number = 0;
-    while let Some(page) = stream.next() {
+    for page in stream {
         let page = page.map_err(|error| SourceError::new(&name, error.to_string()))?;
         page_number += 1;
         // `--slurp`: an array whose items are pages (arrays or objects).
