@@ -423,6 +423,9 @@ pub struct Person {
     #[serde(default)]
     pub name: Option<String>,
     pub email: String,
+    /// When they authored or committed (git's author and committer dates).
+    #[serde(default)]
+    pub time: Option<Time>,
 }
 
 /// A git trailer (`Key: value`) of a commit message.
@@ -439,9 +442,14 @@ pub struct Signature {
     /// `gpg`, `ssh`, `x509`, …
     #[serde(rename = "type")]
     pub kind: String,
-    /// Principal id of the signer.
+    /// Principal id of the signer; when absent, the principal whose `signing_keys`
+    /// holds `key`.
     #[serde(default)]
     pub signer: Option<String>,
+    /// The signing key: an SSH key's `SHA256:…` fingerprint, a GPG key id or
+    /// fingerprint.
+    #[serde(default)]
+    pub key: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -512,6 +520,13 @@ pub struct ResourceChange {
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub actions: Vec<String>,
+    /// Why the action was planned (Terraform's `action_reason`, e.g.
+    /// `replace_because_cannot_update`).
+    #[serde(default)]
+    pub action_reason: Option<String>,
+    /// The module the resource is in (`module.db`); `null` in the root module.
+    #[serde(default)]
+    pub module: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -537,6 +552,12 @@ pub struct Deployment {
     pub approvals: Vec<DeploymentApproval>,
     #[serde(default)]
     pub last_deploy_at: Option<Time>,
+    /// When the deployment is scheduled to start.
+    #[serde(default)]
+    pub scheduled_at: Option<Time>,
+    /// When the deployment started.
+    #[serde(default)]
+    pub started_at: Option<Time>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -677,6 +698,10 @@ pub struct PrincipalFacts {
     /// IANA time zone (`America/Los_Angeles`) or fixed offset (`+05:30`).
     #[serde(default)]
     pub timezone: Option<String>,
+    /// The keys the principal signs commits with (see `Signature.key`).
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub signing_keys: Vec<String>,
 }
 
 string_enum! {
@@ -708,6 +733,11 @@ pub struct ServiceFacts {
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub regions: Vec<String>,
+    /// Globs of the repository paths that belong to the service: a changed file they
+    /// match names the service in its `services`.
+    #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub paths: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]

@@ -237,6 +237,11 @@ pub static RECORDS: &[RecordDef] = &[
             ),
             f("name", "string?", "The name."),
             f("email", "string", "The e-mail address."),
+            f(
+                "time",
+                "timestamp?",
+                "When they authored or committed; null for co-authors.",
+            ),
         ],
     },
     RecordDef {
@@ -253,7 +258,16 @@ pub static RECORDS: &[RecordDef] = &[
         fields: &[
             f("state", "string", "`verified`, `unverified`, …"),
             f("type", "string", "`gpg`, `ssh`, `x509`, …"),
-            f("signer", "Principal?", "Who signed."),
+            f(
+                "signer",
+                "Principal?",
+                "Who signed: the `signer` given, else the principal whose `signing_keys` hold `key`.",
+            ),
+            f(
+                "key",
+                "string?",
+                "The signing key (an SSH `SHA256:` fingerprint, a GPG key id).",
+            ),
         ],
     },
     RecordDef {
@@ -325,6 +339,16 @@ pub static RECORDS: &[RecordDef] = &[
                 "`create`, `update`, `delete`, `read`, `no-op`; a replace is \
                  `[\"delete\", \"create\"]`.",
             ),
+            f(
+                "action_reason",
+                "string?",
+                "Why (Terraform's `action_reason`, e.g. `replace_because_cannot_update`).",
+            ),
+            f(
+                "module",
+                "string?",
+                "The module address (`module.db`); null in the root module.",
+            ),
         ],
     },
     RecordDef {
@@ -356,6 +380,12 @@ pub static RECORDS: &[RecordDef] = &[
                 "timestamp?",
                 "When the services were last deployed.",
             ),
+            f(
+                "scheduled_at",
+                "timestamp?",
+                "When the deployment is scheduled to start.",
+            ),
+            f("started_at", "timestamp?", "When the deployment started."),
         ],
     },
     RecordDef {
@@ -478,6 +508,11 @@ pub static RECORDS: &[RecordDef] = &[
             f("teams", "list<string>", "Teams."),
             f("level", "int?", "Seniority level."),
             f("timezone", "string?", "Time zone."),
+            f(
+                "signing_keys",
+                "list<string>",
+                "The keys the principal signs commits with.",
+            ),
         ],
     },
     RecordDef {
@@ -492,6 +527,11 @@ pub static RECORDS: &[RecordDef] = &[
             f("timezone", "string", "Time zone."),
             f("stateful", "bool", "Whether the service keeps state."),
             f("regions", "list<string>", "Regions it runs in."),
+            f(
+                "paths",
+                "list<string>",
+                "Globs of the repository paths that belong to it.",
+            ),
         ],
     },
     RecordDef {
@@ -540,6 +580,7 @@ pub struct PersonRef<'a> {
     pub principal: Option<&'a str>,
     pub name: Option<&'a str>,
     pub email: &'a str,
+    pub time: Option<Time>,
 }
 
 impl<'a> PersonRef<'a> {
@@ -548,6 +589,7 @@ impl<'a> PersonRef<'a> {
             principal: person.principal.as_deref(),
             name: person.name.as_deref(),
             email: &person.email,
+            time: person.time,
         }
     }
 }
@@ -888,6 +930,7 @@ impl<'a> View<'a> {
                 },
                 (1, p) => p.name.map_or(Datum::Null, Datum::Str),
                 (2, p) => Datum::Str(p.email),
+                (3, p) => opt_time(p.time),
                 _ => Datum::Null,
             },
             Node::Trailer(t) => match field {
@@ -898,7 +941,11 @@ impl<'a> View<'a> {
             Node::Signature(s) => match field {
                 0 => Datum::Str(&s.state),
                 1 => Datum::Str(&s.kind),
-                2 => self.opt_principal(&s.signer),
+                2 => match (&s.signer, &s.key) {
+                    (Some(_), _) | (None, None) => self.opt_principal(&s.signer),
+                    (None, Some(key)) => self.principal_by_key(key).unwrap_or(Datum::Null),
+                },
+                3 => opt_str(&s.key),
                 _ => Datum::Null,
             },
             Node::Review(r) => match field {
@@ -932,6 +979,8 @@ impl<'a> View<'a> {
                 0 => Datum::Str(&r.address),
                 1 => Datum::Str(&r.kind),
                 2 => strs(&r.actions),
+                3 => opt_str(&r.action_reason),
+                4 => opt_str(&r.module),
                 _ => Datum::Null,
             },
             Node::Deployment(d) => match field {
@@ -947,6 +996,8 @@ impl<'a> View<'a> {
                     .map_or(Datum::Null, |c| Datum::Node(Node::ConfigChange(c))),
                 7 => nodes(&d.approvals, Node::DeploymentApproval),
                 8 => opt_time(d.last_deploy_at),
+                9 => opt_time(d.scheduled_at),
+                10 => opt_time(d.started_at),
                 _ => Datum::Null,
             },
             Node::Artifact(a) => match field {
@@ -1024,6 +1075,9 @@ impl<'a> View<'a> {
                     .and_then(|f| f.level)
                     .map_or(Datum::Null, Datum::Int),
                 6 => p.facts.map_or(Datum::Null, |f| opt_str(&f.timezone)),
+                7 => p
+                    .facts
+                    .map_or(Datum::List(Vec::new()), |f| strs(&f.signing_keys)),
                 _ => Datum::Null,
             },
             Node::Service(s) => match field {
@@ -1035,6 +1089,7 @@ impl<'a> View<'a> {
                 5 => Datum::Str(&s.facts.timezone),
                 6 => Datum::Bool(s.facts.stateful),
                 7 => strs(&s.facts.regions),
+                8 => strs(&s.facts.paths),
                 _ => Datum::Null,
             },
             Node::Calendar(c) => match field {
@@ -1149,6 +1204,16 @@ impl<'a> View<'a> {
     fn opt_principal(&self, id: &'a Option<String>) -> Datum<'a> {
         id.as_deref()
             .map_or(Datum::Null, |id| Datum::Node(self.principal(id)))
+    }
+
+    /// The principal whose `signing_keys` hold `key` (the first in the directory).
+    fn principal_by_key(&self, key: &str) -> Option<Datum<'a>> {
+        let (id, _) = self
+            .change
+            .principals
+            .iter()
+            .find(|(_, facts)| facts.signing_keys.iter().any(|k| k == key))?;
+        Some(Datum::Node(self.principal(id)))
     }
 
     /// The linked incident whose key is the override's `incident`.
@@ -1306,12 +1371,14 @@ pub fn parse_person(value: &str) -> PersonRef<'_> {
             principal: None,
             name: (!name.is_empty()).then_some(name),
             email: email.trim(),
+            time: None,
         };
     }
     PersonRef {
         principal: None,
         name: None,
         email: value,
+        time: None,
     }
 }
 
