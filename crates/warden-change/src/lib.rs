@@ -12,6 +12,7 @@
 mod load;
 mod locate;
 pub mod model;
+mod records;
 /// The date-time library of [`Time`], for producers that build one.
 pub use jiff;
 mod strict;
@@ -22,8 +23,8 @@ pub use load::{InputError, InputWarning, Loaded, UnknownFields, parse_change, pa
 pub use model::{Change, ChangeKind, Facts, Given, Ids, SCHEMA_VERSION};
 pub use time::{Time, TimeError, time_zone};
 pub use view::{
-    Datum, FieldDef, Node, PersonRef, PersonSource, PrincipalRef, RECORDS, RecordDef, ServiceRef,
-    View, field_index, record_index,
+    Datum, FieldDef, INPUTS, InputFields, Node, PersonRef, PersonSource, PrincipalRef, RECORDS,
+    RecordDef, ServiceRef, View, field_index, record_index,
 };
 
 /// The JSON Schema of a change description (`schema/change.schema.json`).

@@ -18,11 +18,13 @@ use serde_with::{As, DefaultOnNull, MapPreventDuplicates, Same};
 
 use crate::time::Time;
 
-/// A Rust enum for a closed set of strings: `as_str`, `Serialize`, `JsonSchema`, and a
-/// `Deserialize` that reads any string first, so that a wrong value or a wrong type
-/// gets a message listing the accepted values.
+/// A Rust enum for a closed set of strings: `as_str`, `Serialize`, `JsonSchema`, the
+/// Warden type policies see (`WARDEN_TYPE`, `"a" | "b"`), and a `Deserialize` that
+/// reads any string first, so that a wrong value or a wrong type gets a message listing
+/// the accepted values. A value may have aliases (`Removed => "removed" | "deleted"`):
+/// other spellings read as it, never written.
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal,)+ }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal $(| $alias:literal)*,)+ }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, JsonSchema)]
         pub enum $name {
@@ -32,6 +34,13 @@ macro_rules! string_enum {
         impl $name {
             /// Every value, in order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The Warden type of the value as policies see it: `"a" | "b" | …`.
+            pub const WARDEN_TYPE: &'static str = warden_type!($($text),+);
+
+            /// Other spellings read as a value: (alias, value).
+            pub const ALIASES: &'static [(&'static str, &'static str)] =
+                &[$($(($alias, $text),)*)+];
 
             /// The JSON name.
             pub fn as_str(self) -> &'static str {
@@ -52,7 +61,8 @@ macro_rules! string_enum {
                     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$name, E> {
                         // Forges spell these in either case (`APPROVED`, `approved`).
                         match v {
-                            $(_ if v.eq_ignore_ascii_case($text) => Ok($name::$variant),)+
+                            $(_ if v.eq_ignore_ascii_case($text)
+                                $(|| v.eq_ignore_ascii_case($alias))* => Ok($name::$variant),)+
                             _ => Err(E::custom(format!(
                                 "expected {}, found {}",
                                 one_of(&[$($text),+]),
@@ -64,6 +74,13 @@ macro_rules! string_enum {
                 deserializer.deserialize_str(V)
             }
         }
+    };
+}
+
+/// `"a" | "b" | "c"`, at compile time: a closed set of strings as a Warden type.
+macro_rules! warden_type {
+    ($first:literal $(, $rest:literal)*) => {
+        concat!("\"", $first, "\"" $(, " | \"", $rest, "\"")*)
     };
 }
 
@@ -350,7 +367,9 @@ string_enum! {
     FileStatus {
         Added => "added",
         Modified => "modified",
-        Removed => "removed",
+        // `git diff --name-status` and `git log --raw` print `D`, which tools spell
+        // `deleted`.
+        Removed => "removed" | "deleted",
         Renamed => "renamed",
         Copied => "copied",
         Changed => "changed",
@@ -386,6 +405,24 @@ pub struct Commit {
 }
 
 impl Commit {
+    /// A commit with no parents, body, trailers, signature or push, for producers to
+    /// fill in (the other fields are public; `message` is derived, on first use).
+    pub fn new(sha: String, author: Person, committer: Person, subject: String) -> Commit {
+        Commit {
+            sha,
+            parents: Vec::new(),
+            author,
+            committer,
+            subject,
+            body: String::new(),
+            trailers: Vec::new(),
+            signature: None,
+            pushed_at: None,
+            pushed_by: None,
+            message: OnceLock::new(),
+        }
+    }
+
     /// The full message: the subject, a blank line and the body (just the subject when
     /// the body is empty).
     pub fn message(&self) -> &str {
