@@ -29,12 +29,47 @@ pub use view::{
 
 /// The JSON Schema of a change description (`schema/change.schema.json`).
 pub fn change_schema() -> schemars::Schema {
-    closed_schema_for::<Change>()
+    let mut schema = closed_schema_for::<Change>();
+    describe(&mut schema, "Change");
+    schema
 }
 
 /// The JSON Schema of a fact file (`schema/facts.schema.json`).
 pub fn facts_schema() -> schemars::Schema {
-    closed_schema_for::<Facts>()
+    let mut schema = closed_schema_for::<Facts>();
+    describe(&mut schema, "Facts");
+    schema
+}
+
+/// Gives each property that is a field policies see the field's doc from the
+/// declaration (`records.rs`), unless the serde field has a doc of its own — kept for
+/// what only the JSON says (`author` is a principal id). `root` names the type of the
+/// root schema; the others are in `$defs` under their Rust names.
+fn describe(schema: &mut schemars::Schema, root: &str) {
+    use serde_json::Value;
+    for (record, input) in RECORDS.iter().zip(INPUTS) {
+        let def = if input.input == root {
+            schema.as_object_mut()
+        } else {
+            schema
+                .get_mut("$defs")
+                .and_then(|defs| defs.get_mut(input.input))
+                .and_then(Value::as_object_mut)
+        };
+        let Some(properties) = def
+            .and_then(|def| def.get_mut("properties"))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        for (field, json) in record.fields.iter().zip(input.fields) {
+            if let Some(Value::Object(property)) = json.and_then(|json| properties.get_mut(json)) {
+                property
+                    .entry("description")
+                    .or_insert_with(|| field.doc.into());
+            }
+        }
+    }
 }
 
 /// The schema of `T` with no fields beyond the listed ones in any record, as parsing

@@ -2,7 +2,10 @@
 //! (`schema: "warden.change/v1"`); see `docs/change-model.md`.
 //!
 //! These are the *input* types: principals are ids, services are names. The resolved,
-//! typed records policies see are built on top of them by [`crate::view`].
+//! typed records policies see are built on top of them by [`crate::view`], from the
+//! declaration in `records.rs`, which also holds the docs of the fields policies see
+//! (the JSON Schema's descriptions): a doc comment here says only what the JSON alone
+//! says (an id, where policies see the principal).
 //!
 //! Lists default to empty and optional fields to `None`; `null` is accepted wherever a
 //! field may be omitted (a `null` list is an empty list), except for the lists a kind
@@ -209,32 +212,25 @@ pub type Ids = foldhash::fast::FixedState;
     }
 ]))]
 pub struct Change {
-    /// Always `"warden.change/v1"`.
     #[serde(deserialize_with = "schema_version")]
     #[schemars(extend("const" = "warden.change/v1"))]
     pub schema: String,
     pub kind: ChangeKind,
-    /// A stable identifier, e.g. `github:acme/shop#4812`.
     pub id: String,
-    /// "Now" for every time rule.
     pub evaluated_at: Time,
     pub repository: Repository,
     pub title: String,
-    /// `""` when absent.
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<String>")]
     pub description: String,
-    /// `false` when absent.
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<bool>")]
     pub draft: bool,
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub labels: Given<Vec<String>>,
-    /// The source branch (pull requests).
     #[serde(default)]
     pub source: Option<Ref>,
-    /// The target branch.
     #[serde(default)]
     pub target: Option<Ref>,
     /// Base and head revisions (required for pull requests and commit ranges).
@@ -305,9 +301,7 @@ string_enum! {
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Repository {
-    /// `owner/name`.
     pub name: String,
-    /// Repository properties (custom properties, topics, …) as strings.
     #[serde(default, deserialize_with = "unique_keys")]
     #[schemars(with = "Option<IndexMap<String, String>>")]
     pub properties: IndexMap<String, String>,
@@ -336,7 +330,6 @@ pub struct Revisions {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct File {
     pub path: String,
-    /// The path before a rename.
     #[serde(default)]
     pub previous_path: Option<String>,
     pub status: FileStatus,
@@ -348,16 +341,12 @@ pub struct File {
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<bool>")]
     pub generated: bool,
-    /// Owning teams (from CODEOWNERS or similar).
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub owners: Vec<String>,
-    /// Names of the services the file belongs to.
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub services: Vec<String>,
-    /// The unified diff of the file, when the producer includes it (content rules
-    /// such as destructive DDL in a migration).
     #[serde(default)]
     pub patch: Option<String>,
 }
@@ -474,17 +463,13 @@ pub struct Trailer {
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Signature {
-    /// `verified`, `unverified`, …
     pub state: String,
-    /// `gpg`, `ssh`, `x509`, …
     #[serde(rename = "type")]
     pub kind: String,
     /// Principal id of the signer; when absent, the principal whose `signing_keys`
     /// holds `key`.
     #[serde(default)]
     pub signer: Option<String>,
-    /// The signing key: an SSH key's `SHA256:…` fingerprint, a GPG key id or
-    /// fingerprint.
     #[serde(default)]
     pub key: Option<String>,
 }
@@ -494,7 +479,6 @@ pub struct Review {
     /// Principal id of the reviewer.
     pub reviewer: String,
     pub state: ReviewState,
-    /// The commit the review was given on.
     pub commit: String,
     pub submitted_at: Time,
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
@@ -518,7 +502,6 @@ string_enum! {
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Threads {
-    /// Unresolved review threads.
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<i64>")]
     pub unresolved: i64,
@@ -530,9 +513,7 @@ pub struct Check {
     pub name: String,
     pub app: String,
     pub commit: String,
-    /// `queued`, `in_progress`, `completed`, …
     pub status: String,
-    /// `success`, `failure`, …; `null` until completed.
     #[serde(default)]
     pub conclusion: Option<String>,
 }
@@ -553,15 +534,11 @@ pub struct ResourceChange {
     pub address: String,
     #[serde(rename = "type")]
     pub kind: String,
-    /// `create`, `update`, `delete`, `read`, `no-op`; a replace is `["delete", "create"]`.
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub actions: Vec<String>,
-    /// Why the action was planned (Terraform's `action_reason`, e.g.
-    /// `replace_because_cannot_update`).
     #[serde(default)]
     pub action_reason: Option<String>,
-    /// The module the resource is in (`module.db`); `null` in the root module.
     #[serde(default)]
     pub module: Option<String>,
 }
@@ -569,16 +546,13 @@ pub struct ResourceChange {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Deployment {
     pub environment: String,
-    /// Names of the services deployed.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub services: Given<Vec<String>>,
     /// Principal id of who started the deployment.
     pub initiator: String,
-    /// `manual`, `pipeline`, `schedule`, …
     pub trigger: String,
     pub artifact: Artifact,
-    /// The rollout waves, in order.
     #[serde(default)]
     #[schemars(with = "Vec<Wave>")]
     pub plan: Given<Vec<Wave>>,
@@ -589,10 +563,8 @@ pub struct Deployment {
     pub approvals: Vec<DeploymentApproval>,
     #[serde(default)]
     pub last_deploy_at: Option<Time>,
-    /// When the deployment is scheduled to start.
     #[serde(default)]
     pub scheduled_at: Option<Time>,
-    /// When the deployment started.
     #[serde(default)]
     pub started_at: Option<Time>,
 }
@@ -605,25 +577,20 @@ pub struct Artifact {
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<bool>")]
     pub provenance_verified: bool,
-    /// The change the artifact was built from, e.g. `github:acme/shop#4815`.
     #[serde(default)]
     pub source_change: Option<String>,
-    /// Warden's verdict on that change.
     #[serde(default)]
     pub source_verdict: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct Wave {
-    /// The wave's number, from 1.
     pub wave: i64,
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub regions: Vec<String>,
     #[serde(default)]
     pub cells: Option<i64>,
-    /// A share of traffic; a fraction rounds up (`2.5` reads as 3), so a limit such as
-    /// "more than 5 %" is never undercounted.
     #[serde(deserialize_with = "percent_rounded_up")]
     #[schemars(with = "f64")]
     pub traffic_percent: i64,
@@ -645,7 +612,6 @@ pub struct DeploymentApproval {
     /// Principal id of the approver.
     pub approver: String,
     pub at: Time,
-    /// The artifact digest approved.
     pub artifact: String,
 }
 
@@ -693,12 +659,10 @@ pub struct Override {
     /// Principal id of who overrode.
     pub by: String,
     pub reason: String,
-    /// Key of the linked incident (`links.incidents[].key`) that justifies it.
     #[serde(default)]
     pub incident: Option<String>,
     #[serde(default)]
     pub at: Option<Time>,
-    /// Names of the rules overridden.
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub rules: Vec<String>,
@@ -729,13 +693,10 @@ pub struct PrincipalFacts {
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub teams: Vec<String>,
-    /// Seniority level.
     #[serde(default)]
     pub level: Option<i64>,
-    /// IANA time zone (`America/Los_Angeles`) or fixed offset (`+05:30`).
     #[serde(default)]
     pub timezone: Option<String>,
-    /// The keys the principal signs commits with (see `Signature.key`).
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub signing_keys: Vec<String>,
@@ -754,15 +715,10 @@ string_enum! {
 /// A service of the catalogue (the name is its key).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct ServiceFacts {
-    /// 0 is the most critical.
     pub tier: i64,
-    /// `control` or `data`.
     pub plane: String,
-    /// Owning team.
     pub owner: String,
-    /// On-call team.
     pub oncall: String,
-    /// IANA time zone or fixed offset.
     pub timezone: String,
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<bool>")]
@@ -770,8 +726,6 @@ pub struct ServiceFacts {
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub regions: Vec<String>,
-    /// Globs of the repository paths that belong to the service: a changed file they
-    /// match names the service in its `services`.
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub paths: Vec<String>,
@@ -796,11 +750,9 @@ pub struct Freeze {
 /// What a freeze applies to.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 pub struct FreezeScope {
-    /// Service tiers.
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<i64>>")]
     pub tiers: Vec<i64>,
-    /// Deployment environments.
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub environments: Vec<String>,

@@ -207,7 +207,9 @@ records! {
             => strs(&file.owners);
         "services": "list<string>", "Names of the services the file belongs to."
             => strs(&file.services);
-        "patch": "string?", "The unified diff of the file, when the producer includes it."
+        "patch": "string?",
+            "The unified diff of the file, when the producer includes it (content rules \
+             such as destructive DDL in a migration)."
             => opt_str(&file.patch);
     }
 

@@ -1,5 +1,6 @@
 //! Tests of the change model: malformed inputs (snapshots), the example changes and
-//! facts, fact merging, the committed JSON Schemas, and the view against `RECORDS`.
+//! facts, fact merging, the committed JSON Schemas, the view against `RECORDS`, and the
+//! declaration (`records.rs`) against the serde types and `docs/change-model.md`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -7,9 +8,10 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
 
+use warden_change::model::{ChangeKind, FileStatus, PrincipalKind, ReviewState};
 use warden_change::{
-    Change, Datum, InputError, Node, RECORDS, Time, UnknownFields, View, field_index, parse_change,
-    parse_facts, record_index,
+    Change, Datum, INPUTS, InputError, Node, RECORDS, Time, UnknownFields, View, field_index,
+    parse_change, parse_facts, record_index,
 };
 
 const STRICT: UnknownFields = UnknownFields::Reject;
@@ -514,76 +516,140 @@ fn records_table_is_consistent() {
     }
 }
 
-/// `docs/change-model.md` lists the same records and fields, with the same types, in
-/// the same order as `RECORDS`.
-#[test]
-fn records_match_the_docs() {
-    let docs = fs::read_to_string(crate_dir().join("../../docs/change-model.md")).unwrap();
-    let mut documented: Vec<(String, Vec<(String, String)>)> = Vec::new();
-    let mut change_fields = Vec::new();
-    let mut in_change = false;
-    // The record tables are those of "What policies see" (earlier tables are about input).
-    let records = docs
-        .split_once("## What policies see")
-        .map_or("", |(_, records)| records);
-    for line in records.lines() {
-        if line.starts_with("### ") {
-            in_change = line.contains("Change");
-        }
-        let cells: Vec<&str> = split_row(line);
-        if cells.len() < 2 || cells[0] == "field" || cells[0] == "record" || cells[0] == "---" {
-            continue;
-        }
-        if in_change {
-            let name = cells[0].trim_matches('`').to_owned();
-            let ty = cells[1].trim_matches('`').replace("\\|", "|");
-            change_fields.push((name, ty));
-        } else {
-            let mut fields = Vec::new();
-            for item in cells[1].split('`').skip(1).step_by(2) {
-                if let Some((name, ty)) = item.split_once(": ") {
-                    fields.push((name.to_owned(), ty.replace("\\|", "|")));
-                }
-            }
-            documented.push((cells[0].to_owned(), fields));
+/// The record tables of `docs/change-model.md` ("What policies see"), rendered from
+/// `RECORDS`, and the other spellings the closed value sets read.
+fn records_markdown() -> String {
+    /// A table cell: a `|` of a type or doc must not split it.
+    fn cell(text: &str) -> String {
+        text.replace('|', "\\|")
+    }
+    let mut out = String::new();
+    for record in RECORDS {
+        out += &format!("\n### {}\n\n{}\n\n", record.name, record.doc);
+        out += "| field | type | notes |\n|---|---|---|\n";
+        for field in record.fields {
+            out += &format!(
+                "| `{}` | `{}` | {} |\n",
+                field.name,
+                cell(field.ty),
+                cell(field.doc)
+            );
         }
     }
-    documented.insert(0, ("Change".to_owned(), change_fields));
-    let actual: Vec<(String, Vec<(String, String)>)> = RECORDS
+    let enums = [
+        ("change `kind`", ChangeKind::ALIASES),
+        ("file `status`", FileStatus::ALIASES),
+        ("review `state`", ReviewState::ALIASES),
+        ("principal `kind`", PrincipalKind::ALIASES),
+    ];
+    let aliases: Vec<String> = enums
         .iter()
-        .map(|r| {
-            (
-                r.name.to_owned(),
-                r.fields
-                    .iter()
-                    .map(|f| (f.name.to_owned(), f.ty.to_owned()))
-                    .collect(),
-            )
+        .flat_map(|(field, aliases)| {
+            aliases
+                .iter()
+                .map(move |(alias, value)| format!("a {field} `{alias}` reads as `{value}`"))
         })
         .collect();
-    assert_eq!(documented, actual);
+    if !aliases.is_empty() {
+        out += &format!("\nOther spellings: {}.\n", aliases.join("; "));
+    }
+    out
 }
 
-/// The cells of a markdown table row; `\|` does not split.
-fn split_row(line: &str) -> Vec<&str> {
-    let Some(inner) = line
-        .trim()
-        .strip_prefix('|')
-        .and_then(|l| l.strip_suffix('|'))
-    else {
-        return Vec::new();
-    };
-    let mut cells = Vec::new();
-    let mut start = 0;
-    let bytes = inner.as_bytes();
-    for (i, b) in bytes.iter().enumerate() {
-        if *b == b'|' && (i == 0 || bytes[i - 1] != b'\\') {
-            cells.push(inner[start..i].trim());
-            start = i + 1;
-        }
+/// The record tables of `docs/change-model.md` are those `RECORDS` gives, between
+/// the markers; `WARDEN_BLESS=1` rewrites them.
+#[test]
+fn docs_list_the_records() {
+    const START: &str = "<!-- generated: records -->\n";
+    const END: &str = "<!-- end: records -->";
+    let path = crate_dir().join("../../docs/change-model.md");
+    let docs = fs::read_to_string(&path).unwrap();
+    let (before, rest) = docs.split_once(START).expect("the start marker");
+    let (committed, after) = rest.split_once(END).expect("the end marker");
+    let generated = format!("{}\n", records_markdown());
+    if std::env::var_os("WARDEN_BLESS").is_some_and(|v| v == "1") {
+        fs::write(&path, format!("{before}{START}{generated}{END}{after}")).unwrap();
+        return;
     }
-    cells.push(inner[start..].trim());
-    cells
+    assert!(
+        committed == generated,
+        "the record tables of docs/change-model.md are out of date with the declaration \
+         in crates/warden-change/src/records.rs; regenerate them with \
+         `WARDEN_BLESS=1 cargo test -p warden-change --test input docs`"
+    );
+}
+
+/// The serde types and the declaration agree: every JSON field of a record's input
+/// type is read by a field of the record or listed as input-only, and every JSON
+/// field the declaration names exists. Every record type of the JSON is the input of
+/// a record (or the fact file, whose fields are the change's).
+#[test]
+fn inputs_match_the_serde_types() {
+    let schema = serde_json::to_value(warden_change::change_schema()).unwrap();
+    let facts = serde_json::to_value(warden_change::facts_schema()).unwrap();
+    let properties = |schema: &serde_json::Value| -> BTreeSet<String> {
+        schema["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(INPUTS.len(), RECORDS.len());
+    let mut inputs = BTreeSet::new();
+    for (record, input) in RECORDS.iter().zip(INPUTS) {
+        assert_eq!(input.fields.len(), record.fields.len(), "{}", record.name);
+        let def = if input.input == "Change" {
+            &schema
+        } else {
+            &schema["$defs"][input.input]
+        };
+        let declared: BTreeSet<String> = input
+            .fields
+            .iter()
+            .flatten()
+            .chain(input.input_only)
+            .map(|name| (*name).to_owned())
+            .collect();
+        assert_eq!(
+            properties(def),
+            declared,
+            "{} from {}",
+            record.name,
+            input.input
+        );
+        inputs.insert(input.input.to_owned());
+    }
+    let records_of_the_json: BTreeSet<String> = schema["$defs"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, def)| def.get("properties").is_some())
+        .map(|(name, _)| name.clone())
+        .chain(["Change".to_owned()])
+        .collect();
+    assert_eq!(records_of_the_json, inputs);
+    assert!(properties(&facts).is_subset(&properties(&schema)));
+}
+
+/// Git tools spell a removed file `deleted`; the alias reads as `removed`.
+#[test]
+fn aliases_read_as_their_value() {
+    let (_, json) = CHANGES[0];
+    for spelling in ["deleted", "DELETED", "removed"] {
+        let json = json.replacen(
+            "\"status\": \"modified\"",
+            &format!("\"status\": \"{spelling}\""),
+            1,
+        );
+        let change = parse_change(&json, STRICT).unwrap().value;
+        assert_eq!(change.files[0].status, FileStatus::Removed);
+        assert_eq!(change.files[0].status.as_str(), "removed");
+    }
+    assert_eq!(FileStatus::ALIASES, [("deleted", "removed")]);
+    let error = parse_change(&json.replacen("\"modified\"", "\"gone\"", 1), STRICT).unwrap_err();
+    assert!(
+        error.message.starts_with("expected one of `added`, "),
+        "{error}"
+    );
 }
 
 fn get<'a>(view: &View<'a>, node: Node<'a>, name: &str) -> Datum<'a> {
