@@ -390,8 +390,8 @@ fn check_schema(file: &str, schema: schemars::Schema) {
     let committed = fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "schema/{file} is out of date with the Rust types in crates/warden-change; \
-         regenerate it with `WARDEN_BLESS=1 cargo test -p warden-change --test input schemas`"
+        "schema/{file} is out of date with crates/warden-change (the serde types of \
+         model.rs, the docs of records.rs); regenerate it with `WARDEN_BLESS=1 cargo test -p warden-change --test input schemas`"
     );
 }
 
@@ -609,12 +609,17 @@ fn inputs_match_the_serde_types() {
             .chain(input.input_only)
             .map(|name| (*name).to_owned())
             .collect();
-        assert_eq!(
-            properties(def),
-            declared,
-            "{} from {}",
+        let json = properties(def);
+        assert!(
+            json == declared,
+            "{} is read from `{}`: JSON fields no field of the record reads (declare \
+             them in records.rs, or list them after `also`): {:?}; JSON fields the \
+             declaration names that `{}` does not have: {:?}",
             record.name,
-            input.input
+            input.input,
+            json.difference(&declared).collect::<Vec<_>>(),
+            input.input,
+            declared.difference(&json).collect::<Vec<_>>(),
         );
         inputs.insert(input.input.to_owned());
     }

@@ -1285,6 +1285,18 @@ mod tests {
         assert_eq!(resolve_relative("b.warden", "/etc/passwd"), None);
     }
 
+    /// The checker reads each field's type from its text in the change model's
+    /// declaration: every one is a Warden type, which prints back as written.
+    #[test]
+    fn every_field_type_of_the_model_is_a_warden_type() {
+        for record in warden_change::view::RECORDS {
+            for field in record.fields {
+                let ty = Type::parse_model(field.ty);
+                assert_eq!(ty.to_string(), field.ty, "{}.{}", record.name, field.name);
+            }
+        }
+    }
+
     #[test]
     fn the_keys_of_identified_records_are_string_fields_of_the_model() {
         let mut identified = 0;
