@@ -27,12 +27,7 @@ pub fn optimize(mut program: ir::Program) -> ir::Program {
 }
 
 fn field_index(record: &str, field: &str) -> Option<usize> {
-    let index = warden_change::view::record_index(record)?;
-    warden_change::view::RECORDS
-        .get(index)?
-        .fields
-        .iter()
-        .position(|f| f.name == field)
+    warden_change::view::field_index(warden_change::view::record_index(record)?, field)
 }
 
 /// Calls `f` on every top-level expression of the program.
