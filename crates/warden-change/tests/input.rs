@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
 
-use warden_change::model::{ChangeKind, FileStatus, PrincipalKind, ReviewState};
+use warden_change::model::{ChangeKind, Commit, FileStatus, Person, PrincipalKind, ReviewState};
 use warden_change::{
     Change, Datum, INPUTS, InputError, Node, RECORDS, Time, UnknownFields, View, field_index,
     parse_change, parse_facts, record_index,
@@ -633,6 +633,28 @@ fn inputs_match_the_serde_types() {
         .collect();
     assert_eq!(records_of_the_json, inputs);
     assert!(properties(&facts).is_subset(&properties(&schema)));
+}
+
+/// A source builds a commit with `Commit::new` and fills in the rest; the message is
+/// derived when first read.
+#[test]
+fn sources_build_commits() {
+    let person = |email: &str| Person {
+        principal: None,
+        name: None,
+        email: email.to_owned(),
+        time: None,
+    };
+    let mut commit = Commit::new(
+        "a41e8b03".to_owned(),
+        person("ann@example.com"),
+        person("bob@example.com"),
+        "Subject".to_owned(),
+    );
+    commit.body = "Body".to_owned();
+    assert_eq!(commit.message(), "Subject\n\nBody");
+    let json = serde_json::to_string(&commit).unwrap();
+    assert_eq!(serde_json::from_str::<Commit>(&json).unwrap(), commit);
 }
 
 /// Git tools spell a removed file `deleted`; the alias reads as `removed`.
