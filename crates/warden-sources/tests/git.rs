@@ -95,3 +95,46 @@ fn changes_built_from_git_repositories() {
         insta::assert_snapshot!(rendered);
     });
 }
+
+/// Whether `ssh-keygen` is on the PATH; when it is not, the signing tests say so and
+/// skip.
+fn has_ssh_keygen() -> bool {
+    let found = Command::new("ssh-keygen").arg("-?").output().is_ok();
+    if !found {
+        eprintln!("note: ssh-keygen is not installed; the SSH signing test is skipped");
+    }
+    found
+}
+
+/// SSH-signed commits: a key the allowed-signers file trusts is `verified`, another
+/// one is `untrusted`, both with their fingerprint as `key`; an unsigned commit has no
+/// signature.
+#[test]
+fn ssh_signatures_have_a_state_a_type_and_the_key() {
+    if !has_ssh_keygen() {
+        return;
+    }
+    let dir = TempDir::new("signed");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/git-signed.sh");
+    let arguments = run_script(&script, &dir.0);
+    let change = git::build(&options(&arguments, &dir.0), evaluated_at()).unwrap();
+    let alice = std::fs::read_to_string(dir.0.join("alice.fingerprint")).unwrap();
+    let signatures: Vec<_> = change
+        .commits
+        .iter()
+        .map(|c| {
+            c.signature
+                .as_ref()
+                .map(|s| (s.state.as_str(), s.kind.as_str(), s.key.clone().unwrap()))
+        })
+        .collect();
+    assert_eq!(signatures.len(), 3, "{signatures:?}");
+    assert_eq!(
+        signatures[0],
+        Some(("verified", "ssh", alice.trim().to_string()))
+    );
+    let (state, kind, key) = signatures[1].clone().unwrap();
+    assert_eq!((state, kind), ("untrusted", "ssh"));
+    assert!(key.starts_with("SHA256:") && key != alice.trim(), "{key}");
+    assert_eq!(signatures[2], None);
+}
