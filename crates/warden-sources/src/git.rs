@@ -92,7 +92,7 @@ pub fn build(options: &Options, evaluated_at: Time) -> Result<Change, SourceErro
     let log_text = git.text(&log_args)?;
     let log = parse::log(&log_text)
         .map_err(|message| SourceError::new(git.describe(&log_args), message))?;
-    let Some(head_commit) = log.last() else {
+    let Some(head_commit) = log.iter().find(|commit| commit.sha == head) else {
         return Err(SourceError::new(
             format!("git {}", options.range),
             format!(
