@@ -60,9 +60,20 @@ pub const LOCK_FILES: &[&str] = &[
     ".terraform.lock.hcl",
 ];
 
-/// Rename and copy detection, the same whatever the user's configuration: `-M`/`-C`
-/// at git's default similarity (50 %), considering up to 1,000 candidate files.
-const RENAMES: &[&str] = &["-M", "-C", "-l1000"];
+/// The options of both diffs, the same whatever the user's configuration: no external
+/// diff drivers or text conversion, paths from the top, git's default algorithm, and
+/// rename and copy detection `-M`/`-C` at git's default similarity
+/// (50 %), considering up to 1,000 candidate files.
+const DIFF_OPTIONS: &[&str] = &[
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-color",
+    "--no-relative",
+    "--diff-algorithm=myers",
+    "-M",
+    "-C",
+    "-l1000",
+];
 
 /// Builds the change of the range.
 pub fn build(options: &Options, evaluated_at: Time) -> Result<Change, SourceError> {
@@ -286,17 +297,8 @@ fn origin_repository(git: &Git) -> Result<String, SourceError> {
 
 /// The files changed from `from` to `to`, with their line counts.
 fn diff(git: &Git, from: &str, to: &str) -> Result<Vec<DiffFile>, SourceError> {
-    let mut args = vec![
-        "diff",
-        "-z",
-        "--raw",
-        "--numstat",
-        "--no-ext-diff",
-        "--no-textconv",
-        "--no-color",
-        "--no-relative",
-    ];
-    args.extend_from_slice(RENAMES);
+    let mut args = vec!["diff", "-z", "--raw", "--numstat"];
+    args.extend_from_slice(DIFF_OPTIONS);
     args.extend_from_slice(&["--end-of-options", from, to]);
     let output = git.run(&args, None)?;
     parse::diff(&output).map_err(|message| SourceError::new(git.describe(&args), message))
@@ -304,15 +306,8 @@ fn diff(git: &Git, from: &str, to: &str) -> Result<Vec<DiffFile>, SourceError> {
 
 /// Each file's unified diff, in the order of [`diff`].
 fn patches(git: &Git, from: &str, to: &str, count: usize) -> Result<Vec<String>, SourceError> {
-    let mut args = vec![
-        "diff",
-        "--patch",
-        "--no-ext-diff",
-        "--no-textconv",
-        "--no-color",
-        "--no-relative",
-    ];
-    args.extend_from_slice(RENAMES);
+    let mut args = vec!["diff", "--patch", "--unified=3"];
+    args.extend_from_slice(DIFF_OPTIONS);
     args.extend_from_slice(&["--end-of-options", from, to]);
     let output = git.run(&args, None)?;
     // A file in another encoding than UTF-8 keeps its lines, with U+FFFD for the bytes
@@ -402,7 +397,7 @@ fn signature_types<'a>(
 ) -> Result<indexmap::IndexMap<&'a str, &'static str>, SourceError> {
     let signed: Vec<&str> = log
         .iter()
-        .filter(|c| c.signature_state != "N")
+        .filter(|c| c.signature_state.is_some())
         .map(|c| c.sha)
         .collect();
     let mut types = indexmap::IndexMap::new();
@@ -439,29 +434,15 @@ fn signature_types<'a>(
     Ok(types)
 }
 
-/// `%G?` → the `state` of a signature; `N` (no signature) → none.
-fn signature_state(letter: &str) -> Option<&'static str> {
-    Some(match letter {
-        "G" => "verified",
-        "B" => "bad",
-        "U" => "untrusted",
-        "X" => "expired_signature",
-        "Y" => "expired_key",
-        "R" => "revoked_key",
-        "E" => "unverifiable",
-        _ => return None,
-    })
-}
-
 fn commit_value(commit: &LogCommit, signature_type: Option<&str>) -> Value {
     let person = |p: &parse::LogPerson| {
         json!({
-            "name": p.name,
+            "name": (!p.name.is_empty()).then_some(p.name),
             "email": p.email,
             "time": p.time,
         })
     };
-    let signature = signature_state(commit.signature_state).map(|state| {
+    let signature = commit.signature_state.map(|state| {
         json!({
             "state": state,
             "type": signature_type.unwrap_or("unknown"),

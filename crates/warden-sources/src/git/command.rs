@@ -24,7 +24,8 @@ const CLEARED_VARIABLES: &[&str] = &[
 
 /// Configuration given to every command: paths unquoted (non-ASCII paths are read as
 /// written), no colour, no signature display mixed into the log, `:` as the only
-/// trailer separator (git's default), and messages printed in UTF-8.
+/// trailer separator (git's default), messages printed in UTF-8, paths from the top,
+/// and no attributes file of the user's (the head commit's `.gitattributes` decide).
 const CONFIG: &[&str] = &[
     "core.quotepath=off",
     "color.ui=false",
@@ -32,6 +33,7 @@ const CONFIG: &[&str] = &[
     "trailer.separators=:",
     "i18n.logOutputEncoding=UTF-8",
     "diff.relative=false",
+    "core.attributesFile=",
 ];
 
 /// One repository, and the git commands run in it.

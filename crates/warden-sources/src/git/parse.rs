@@ -20,8 +20,8 @@ pub struct LogCommit<'a> {
     pub parents: Vec<&'a str>,
     pub author: LogPerson<'a>,
     pub committer: LogPerson<'a>,
-    /// `%G?`: `G`, `B`, `U`, `X`, `Y`, `R`, `E` or `N`.
-    pub signature_state: &'a str,
+    /// The signature's state from `%G?`; `None` when the commit is not signed.
+    pub signature_state: Option<&'static str>,
     /// The signing key's fingerprint (`%GF`), else its id (`%GK`).
     pub key: &'a str,
     pub trailers: Vec<(&'a str, &'a str)>,
@@ -87,7 +87,8 @@ pub fn log(text: &str) -> Result<Vec<LogCommit<'_>>, String> {
                     email: commit[6],
                     time: commit[7],
                 },
-                signature_state: commit[8],
+                signature_state: signature_state(commit[8])
+                    .map_err(|m| format!("commit {sha}: {m}"))?,
                 key,
                 trailers,
                 subject: commit[12],
@@ -95,6 +96,22 @@ pub fn log(text: &str) -> Result<Vec<LogCommit<'_>>, String> {
             })
         })
         .collect()
+}
+
+/// `%G?` → the `state` of a signature; `N` (no signature) → none; a letter git does
+/// not document → an error.
+pub fn signature_state(letter: &str) -> Result<Option<&'static str>, String> {
+    Ok(Some(match letter {
+        "G" => "verified",
+        "B" => "bad",
+        "U" => "untrusted",
+        "X" => "expired_signature",
+        "Y" => "expired_key",
+        "R" => "revoked_key",
+        "E" => "unverifiable",
+        "N" => return Ok(None),
+        _ => return Err(format!("unknown signature status `{letter}`")),
+    }))
 }
 
 /// A full SHA-1 or SHA-256 object id.
