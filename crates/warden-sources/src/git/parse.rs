@@ -226,7 +226,7 @@ fn next_path<'a>(
 fn utf8_path(bytes: &[u8]) -> Result<String, String> {
     String::from_utf8(bytes.to_vec()).map_err(|_| {
         format!(
-            "the path `{}` is not UTF-8; Warden's change model holds UTF-8 paths",
+            "the path `{}` is not UTF-8, which Warden's change model needs; rename the file",
             String::from_utf8_lossy(bytes)
         )
     })
