@@ -74,6 +74,9 @@ impl<'a> Git<'a> {
             .env("GIT_TERMINAL_PROMPT", "0")
             .env("GIT_NO_REPLACE_OBJECTS", "1")
             .env("GIT_OPTIONAL_LOCKS", "0")
+            // A partial clone would fetch missing objects from its remote: the source
+            // stays offline, and a missing object is git's error instead.
+            .env("GIT_NO_LAZY_FETCH", "1")
             .stdin(if stdin.is_some() {
                 Stdio::piped()
             } else {
