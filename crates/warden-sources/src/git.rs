@@ -114,33 +114,14 @@ pub fn build(options: &Options, evaluated_at: Time) -> Result<Change, SourceErro
     };
     let signature_types = signature_types(&git, &log)?;
 
-    let mut files = diff(&git, &merge_base, &head)?;
+    let files = diff(&git, &merge_base, &head)?;
     let generated = generated(&git, &head, &files)?;
     let patches = if options.patch {
         patches(&git, &merge_base, &head, files.len())?
     } else {
         Vec::new()
     };
-    let mut file_values: Vec<(String, Value)> = files
-        .drain(..)
-        .enumerate()
-        .map(|(i, file)| {
-            let (additions, deletions) = file.lines.unwrap_or((0, 0));
-            let value = json!({
-                "path": file.path,
-                "previous_path": file.previous_path,
-                "status": file.status.as_str(),
-                "additions": additions,
-                "deletions": deletions,
-                "binary": file.lines.is_none(),
-                "generated": generated[i],
-                "patch": patches.get(i),
-            });
-            (file.path, value)
-        })
-        .collect();
-    // Path order whatever `diff.orderFile` says.
-    file_values.sort_by(|a, b| a.0.cmp(&b.0));
+    let files = file_values(files, &generated, &patches);
 
     let commits: Vec<Value> = log
         .iter()
@@ -155,7 +136,7 @@ pub fn build(options: &Options, evaluated_at: Time) -> Result<Change, SourceErro
         "title": head_commit.subject,
         "revisions": { "base": base, "head": head },
         "author": head_commit.author.email,
-        "files": file_values.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
+        "files": files,
         "commits": commits,
     });
     serde_json::from_value(change).map_err(|error| {
@@ -432,6 +413,33 @@ fn signature_types<'a>(
         rest = rest.get(header_end + 2 + size..).unwrap_or_default();
     }
     Ok(types)
+}
+
+/// The files as the change model has them, in path order (whatever `diff.orderFile`
+/// says). `generated` has one entry per file (checked by [`generated`]); `patches` one
+/// per file, or none without `--patch`.
+fn file_values(files: Vec<DiffFile>, generated: &[bool], patches: &[String]) -> Vec<Value> {
+    let mut values: Vec<(String, Value)> = files
+        .into_iter()
+        .zip(generated)
+        .enumerate()
+        .map(|(i, (file, &generated))| {
+            let (additions, deletions) = file.lines.unwrap_or((0, 0));
+            let value = json!({
+                "path": file.path,
+                "previous_path": file.previous_path,
+                "status": file.status.as_str(),
+                "additions": additions,
+                "deletions": deletions,
+                "binary": file.lines.is_none(),
+                "generated": generated,
+                "patch": patches.get(i),
+            });
+            (file.path, value)
+        })
+        .collect();
+    values.sort_by(|a, b| a.0.cmp(&b.0));
+    values.into_iter().map(|(_, value)| value).collect()
 }
 
 fn commit_value(commit: &LogCommit, signature_type: Option<&str>) -> Value {
