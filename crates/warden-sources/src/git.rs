@@ -112,6 +112,9 @@ pub fn build(options: &Options, evaluated_at: Time) -> Result<Change, SourceErro
             ),
         ));
     };
+    if shallow {
+        check_history_complete(&git, &log)?;
+    }
     let signature_types = signature_types(&git, &log)?;
 
     let files = diff(&git, &merge_base, &head)?;
@@ -224,6 +227,38 @@ fn shallow_error(git: &Git, args: &[&str], role: &str, spec: &str) -> SourceErro
              `git fetch --unshallow`)"
         ),
     )
+}
+
+/// In a shallow clone, that no commit of the range is cut from its parents: git would
+/// print it as a root commit, and the log would silently miss the commits behind it.
+fn check_history_complete(git: &Git, log: &[LogCommit]) -> Result<(), SourceError> {
+    let args = [
+        "rev-parse",
+        "--path-format=absolute",
+        "--git-path",
+        "shallow",
+    ];
+    let path = git.text(&args)?;
+    let path = path.trim();
+    let shallow = std::fs::read_to_string(path).map_err(|error| {
+        SourceError::new(
+            path,
+            format!("cannot read the shallow clone's boundary: {error}"),
+        )
+    })?;
+    let edge: std::collections::HashSet<&str> = shallow.lines().map(str::trim).collect();
+    match log.iter().find(|commit| edge.contains(commit.sha)) {
+        Some(commit) => Err(SourceError::new(
+            git.describe(&args),
+            format!(
+                "commit `{}` of the range is at the edge of this shallow clone, without its \
+                 parents; fetch the history (`actions/checkout` with `fetch-depth: 0`, \
+                 `GIT_DEPTH: 0` on GitLab, or `git fetch --unshallow`)",
+                commit.sha
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The best common ancestor of base and head: the files of the range are those
