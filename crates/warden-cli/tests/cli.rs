@@ -757,3 +757,21 @@ fn eval_git_in_a_shallow_clone_says_how_to_fetch_the_base() {
     assert!(stderr.contains("is not in this shallow clone"), "{stderr}");
     assert!(stderr.contains("`fetch-depth: 0`"), "{stderr}");
 }
+
+/// The git source names the change's author by the head commit's e-mail; policies see
+/// the directory's principal with that e-mail.
+#[test]
+fn eval_git_resolves_the_author_by_e_mail() {
+    let dir = TempDir::new("git-author");
+    let git = git_repository(&dir, "git/ai-control-plane.sh");
+    let policy = dir.write(
+        "author.warden",
+        "rule author {\n  deny \"{change.author.id} of level {change.author.level ?? 0}\"\n}\n",
+    );
+    let org = acme("facts/org.json");
+    let mut args = vec!["eval", "--policy", &policy, "--git", git.last().unwrap()];
+    args.extend(git[..git.len() - 1].iter().map(String::as_str));
+    args.extend(["--facts", &org, "--evaluated-at", "2026-11-24T03:00:00Z"]);
+    let (stdout, _) = warden_exits(&args, 4);
+    assert!(stdout.contains("dave of level 4"), "{stdout}");
+}
