@@ -144,7 +144,10 @@ records! {
         "target": "Ref?", "The target branch." => opt_node(&c.target, Node::Ref);
         "revisions": "Revisions?", "Base and head revisions."
             => opt_node(&c.revisions, Node::Revisions);
-        "author": "Principal", "The author." => Datum::Node(view.principal(&c.author));
+        "author": "Principal",
+            "The author: the principal of the id given, else the principal whose e-mail it is \
+             (the git source gives the head commit author's e-mail)."
+            => Datum::Node(view.principal(view.author_id()));
         "files": "list<File>", "Changed files." => nodes(&c.files, Node::File);
         "commits": "list<Commit>", "Commits." => nodes(&c.commits, Node::Commit);
         "reviews": "list<Review>", "Reviews, as given." => nodes(&c.reviews, Node::Review);
@@ -249,7 +252,10 @@ records! {
     }
 
     Signature(s: &'a Signature), "A commit signature.", from Signature {
-        "state": "string", "`verified`, `unverified`, …" => Datum::Str(&s.state);
+        "state": "string",
+            "`verified`, `unverified`, …; the git source's states are in `docs/ci.md`, \
+             \"From git\"."
+            => Datum::Str(&s.state);
         "type": "string", "`gpg`, `ssh`, `x509`, …" => Datum::Str(&s.kind);
         "signer": "Principal?",
             "Who signed: the `signer` given, else the principal whose `signing_keys` hold \

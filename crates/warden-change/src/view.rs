@@ -289,6 +289,20 @@ impl<'a> View<'a> {
         self.change.principals.get(id)
     }
 
+    /// The principal id of the change's author: `author` itself, else — for a producer
+    /// that knows only an e-mail, such as the git source — the id of the principal with
+    /// that e-mail.
+    pub fn author_id(&self) -> &'a str {
+        let author = self.change.author.as_str();
+        if self.change.principals.contains_key(author) {
+            return author;
+        }
+        self.by_email()
+            .get(&author.to_ascii_lowercase())
+            .copied()
+            .unwrap_or(author)
+    }
+
     /// The principal whose e-mail is `email` (ASCII case-insensitive).
     pub fn principal_by_email(&self, email: &str) -> Option<Node<'a>> {
         let id = *self.by_email().get(&email.to_ascii_lowercase())?;

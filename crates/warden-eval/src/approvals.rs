@@ -56,7 +56,7 @@ impl<'a> Approvals<'a> {
         let mut approvals = Approvals::default();
         approvals
             .ineligible
-            .insert(change.author.as_str(), "is the change's author".to_string());
+            .insert(view.author_id(), "is the change's author".to_string());
         match (&change.kind, &change.deployment) {
             (ChangeKind::Deployment, Some(deployment)) => {
                 approvals

@@ -1,0 +1,3 @@
+# A range without `..`.
+commit "First"
+echo "--repository acme/shop main"
