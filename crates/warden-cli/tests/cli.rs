@@ -1171,6 +1171,142 @@ mod in_ci {
         }
     }
 
+    /// The template's script, run by `sh` (POSIX; dash here) the way a GitLab runner
+    /// runs it, against a fake `curl` serving recorded GitLab API responses: it saves
+    /// every page of each endpoint with the token, then builds and evaluates the change.
+    #[test]
+    fn the_gitlab_template_gathers_the_merge_request_with_curl_and_evaluates_it() {
+        let dir = TempDir::new("gitlab");
+        let template = yaml("ci/gitlab/warden.gitlab-ci.yml");
+        let job = &template[".warden"];
+        let script: Vec<&str> = job["script"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|line| line.as_str().unwrap())
+            .collect();
+        std::fs::copy(data("workspace/policy.warden"), dir.path("policy.warden")).unwrap();
+        let warden_dir = Path::new(env!("CARGO_BIN_EXE_warden")).parent().unwrap();
+        let gitlab = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/gitlab");
+        let head = "e82eb4a098e32c796079ca3915e07487fc4db24c";
+        let mut command = Command::new("sh");
+        command.arg("-c").arg(script.join("\n")).current_dir(&dir.0);
+        for (key, value) in job["variables"].as_object().unwrap() {
+            command.env(key, value.as_str().unwrap());
+        }
+        let output = command
+            .env("WARDEN_POLICY", "policy.warden")
+            .env("WARDEN_CODEOWNERS", "none")
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}:{}",
+                    gitlab.join("bin").display(),
+                    warden_dir.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("FAKE_CURL_LOG", dir.path("curl.log"))
+            .env("FAKE_CURL_RESPONSES", gitlab.join("responses"))
+            .env("WARDEN_GITLAB_TOKEN", "glpat-recorded")
+            .env("CI_API_V4_URL", "https://gitlab.com/api/v4")
+            .env("CI_PROJECT_ID", "15513260")
+            .env("CI_PROJECT_PATH", "marcel.amirault/test-project")
+            .env("CI_PIPELINE_ID", "541838920")
+            .env("CI_PIPELINE_SOURCE", "merge_request_event")
+            .env("CI_COMMIT_SHA", head)
+            .env("CI_MERGE_REQUEST_IID", "133")
+            .env(
+                "CI_MERGE_REQUEST_PROJECT_PATH",
+                "marcel.amirault/test-project",
+            )
+            .env(
+                "CI_MERGE_REQUEST_SOURCE_PROJECT_PATH",
+                "marcel.amirault/test-project",
+            )
+            .env("CI_MERGE_REQUEST_TITLE", "Manual job rules")
+            .env("CI_MERGE_REQUEST_DESCRIPTION", "")
+            .env("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "manual-job-rules")
+            .env("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main")
+            .env("CI_MERGE_REQUEST_DRAFT", "false")
+            .env("CI_MERGE_REQUEST_LABELS", "")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let log = format!("{}{}", text(&output.stdout), text(&output.stderr));
+
+        let mr = "https://gitlab.com/api/v4/projects/15513260/merge_requests/133";
+        let calls = std::fs::read_to_string(dir.path("curl.log")).unwrap();
+        let expected = [
+            format!("{mr} token=true"),
+            format!("{mr}/diffs?per_page=100&page=1 token=true"),
+            format!("{mr}/commits?per_page=100&page=1 token=true"),
+            format!("{mr}/commits?per_page=100&page=2 token=true"),
+            format!("{mr}/versions?per_page=100&page=1 token=true"),
+            format!("{mr}/approvals token=true"),
+            format!("{mr}/pipelines?per_page=100&page=1 token=true"),
+            "https://gitlab.com/api/v4/projects/15513260/pipelines/541838920/jobs?per_page=100&page=1 token=true".to_owned(),
+        ];
+        assert_eq!(calls.lines().collect::<Vec<_>>(), expected, "{log}");
+        let responses = gitlab.join("responses");
+        let read = |path: PathBuf| std::fs::read(path).unwrap();
+        for name in [
+            "merge_request",
+            "diffs",
+            "versions",
+            "approvals",
+            "pipelines",
+            "jobs",
+        ] {
+            assert_eq!(
+                read(dir.0.join(format!("warden/api/{name}.json"))),
+                read(responses.join(format!("{name}.json"))),
+                "{name}.json"
+            );
+        }
+        // The pages one after the other, as the source reads them.
+        let mut commits = read(responses.join("commits.json"));
+        commits.extend(read(responses.join("commits.page2.json")));
+        assert_eq!(read(dir.0.join("warden/api/commits.json")), commits);
+        let mut saved: Vec<_> = std::fs::read_dir(dir.0.join("warden/api"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        saved.sort();
+        assert_eq!(
+            saved,
+            [
+                "approvals.json",
+                "commits.json",
+                "diffs.json",
+                "jobs.json",
+                "merge_request.json",
+                "pipelines.json",
+                "versions.json"
+            ]
+        );
+        let variables = std::fs::read_to_string(dir.path("warden/merge-request.env")).unwrap();
+        assert!(
+            variables.contains("CI_MERGE_REQUEST_IID=133\n"),
+            "{variables}"
+        );
+
+        let code = output.status.code();
+        if log.contains("the GitLab source is being built") {
+            // Before the GitLab source is merged: the job fails, nothing evaluated.
+            assert_eq!(code, Some(5), "{log}");
+            assert!(!dir.0.join("warden/change.json").exists());
+            return;
+        }
+        assert!(matches!(code, Some(0 | 3 | 4)), "{code:?}\n{log}");
+        let change = json(&dir.0.join("warden/change.json"));
+        assert_eq!(change["revisions"]["head"], head);
+        let report = json(&dir.0.join("warden/report.json"));
+        let verdict = ["allow", "", "", "require-approval", "deny"][code.unwrap() as usize];
+        assert_eq!(report["verdict"], verdict);
+        assert!(dir.0.join("warden/report.junit.xml").is_file());
+    }
+
     #[test]
     fn the_pre_commit_hook_checks_the_policy() {
         let hooks = yaml(".pre-commit-hooks.yaml");
