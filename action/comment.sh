@@ -7,23 +7,22 @@
 # Environment: WARDEN_REPORT (the Markdown report), GITHUB_EVENT_PATH,
 # GITHUB_REPOSITORY; GH_TOKEN for gh.
 set -euo pipefail
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
 # The first line of the comment; the Markdown report starts with it (docs/ci.md).
 readonly marker='<!-- warden:report -->'
 
 report=${WARDEN_REPORT:?WARDEN_REPORT is unset: the Markdown report to post}
 repo=${GITHUB_REPOSITORY:?GITHUB_REPOSITORY is unset (run this in a GitHub Actions job)}
-number=$(jq -r '.pull_request.number // empty' "${GITHUB_EVENT_PATH:?GITHUB_EVENT_PATH is unset}")
+: "${GITHUB_EVENT_PATH:?GITHUB_EVENT_PATH is unset (run this in a GitHub Actions job)}"
+number=$(pull_request_number)
 [[ $number =~ ^[0-9]+$ ]] || {
-  printf '::error title=Warden::the event has no pull request to comment on\n'
+  annotate error "the event has no pull request to comment on"
   exit 1
 }
-if [[ -n ${GITHUB_SERVER_URL-} && $GITHUB_SERVER_URL != https://github.com ]]; then
-  export GH_HOST=${GITHUB_SERVER_URL#*://}
-fi
 
 warn() {
-  printf '::warning title=Warden::%s\n' "$*"
+  annotate warning "$1"
   exit 0
 }
 

@@ -11,6 +11,7 @@
 # WARDEN_REPORTS (more formats: markdown, sarif, junit), WARDEN (the binary, default
 # `warden`), GITHUB_OUTPUT, GITHUB_STEP_SUMMARY.
 set -euo pipefail
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
 warden=${WARDEN:-warden}
 dir=${WARDEN_DIR:?WARDEN_DIR is unset: run gather.sh first}
@@ -64,7 +65,7 @@ code=0
   --output "$change" 2>"$dir/change.log" || code=$?
 cat -- "$dir/change.log" >&2
 if ((code != 0)); then
-  printf '::error title=Warden::the change could not be built (exit code %s); nothing was evaluated\n' "$code"
+  annotate error "the change could not be built (exit code $code); nothing was evaluated"
   summarize_failure "the change could not be built; nothing was evaluated" "$dir/change.log"
   output exit-code "$code"
   exit 0
@@ -79,7 +80,7 @@ cat -- "$dir/eval.log" >&2
 case $code in
   0 | 3 | 4) ;;
   *)
-    printf '::error title=Warden::the evaluation failed (exit code %s)\n' "$code"
+    annotate error "the evaluation failed (exit code $code)"
     summarize_failure "the evaluation failed (exit code $code)" "$dir/eval.log"
     output exit-code "$code"
     exit 0
@@ -93,8 +94,7 @@ report() {
   local format=$1 file=$2 again=0
   env -u GITHUB_STEP_SUMMARY "${evaluate[@]}" --format "$format" >"$file" || again=$?
   if ((again != code)); then
-    printf '::error title=Warden::the %s report was not written (exit code %s, the verdict %s)\n' \
-      "$format" "$again" "$code"
+    annotate error "the $format report was not written (exit code $again, the verdict $code)"
     code=5
   fi
 }
@@ -109,7 +109,7 @@ for format in $(printf '%s\n' "${wanted[@]+"${wanted[@]}"}" | sort -u); do
     junit) file=$dir/report.junit.xml ;;
     json) continue ;;
     *)
-      printf '::error title=Warden::unknown report format `%s` (expected markdown, sarif, junit or json)\n' "$format"
+      annotate error "unknown report format \`$format\` (expected markdown, sarif, junit or json)"
       code=5
       continue
       ;;

@@ -8,9 +8,10 @@
 # GITHUB_OUTPUT; GH_TOKEN for gh. WARDEN_DIR: where to write (default
 # $RUNNER_TEMP/warden). Writes the outputs `dir`, `event` and `api`.
 set -euo pipefail
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
 fail() {
-  printf '::error title=Warden::%s\n' "$*" >&2
+  annotate error "$1" >&2
   exit 1
 }
 
@@ -21,18 +22,13 @@ fail() {
 
 # The event's pull request: `pull_request`, `pull_request_target` and
 # `pull_request_review` events carry it; any other event is a mistake in the workflow.
-number=$(jq -r '.pull_request.number // empty' "$GITHUB_EVENT_PATH")
+number=$(pull_request_number)
 head_sha=$(jq -r '.pull_request.head.sha // empty' "$GITHUB_EVENT_PATH")
 [[ $number =~ ^[0-9]+$ && $head_sha =~ ^[0-9a-f]{40}$ ]] ||
   fail "the event ${GITHUB_EVENT_NAME:-in $GITHUB_EVENT_PATH} has no pull request (\`.pull_request.number\` and \`.pull_request.head.sha\`): run Warden on \`pull_request\`, \`pull_request_target\` or \`pull_request_review\` events"
 repo=$GITHUB_REPOSITORY
 owner=${repo%%/*}
 name=${repo#*/}
-
-# On GitHub Enterprise Server, gh must be told the host.
-if [[ -n ${GITHUB_SERVER_URL-} && $GITHUB_SERVER_URL != https://github.com ]]; then
-  export GH_HOST=${GITHUB_SERVER_URL#*://}
-fi
 
 dir=${WARDEN_DIR:-${RUNNER_TEMP:?RUNNER_TEMP is unset; set WARDEN_DIR}/warden}
 mkdir -p -- "$dir/api"
@@ -45,7 +41,7 @@ save() {
   shift
   gh "$@" >"$file.part" || {
     rm -f -- "$file.part"
-    fail "\`gh $*\` failed (see above); nothing was evaluated"
+    fail "\`gh ${*:1:3}\` failed (see above); nothing was evaluated"
   }
   mv -- "$file.part" "$file"
 }

@@ -5,6 +5,7 @@
 # An invalid run (a bad policy or input, a report not written, Warden missing) fails
 # whatever FAIL_ON says: nothing was evaluated, so nothing may pass (fail-closed).
 set -euo pipefail
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
 code=${1-}
 fail_on=${2-}
@@ -22,7 +23,7 @@ case $fail_on in
   deny) threshold=2 ;;
   never) threshold=3 ;;
   *)
-    printf '::error title=Warden::`fail-on` is `%s`: expected `deny`, `require-approval` or `never`\n' "$fail_on"
+    annotate error "\`fail-on\` is \`$fail_on\`: expected \`deny\`, \`require-approval\` or \`never\`"
     threshold=0
     ;;
 esac
@@ -34,9 +35,9 @@ esac
 
 if ((rank >= threshold)); then
   if [[ $verdict == invalid ]]; then
-    printf '::error title=Warden::nothing was evaluated (exit code %s): see the evaluation step\n' "${code:-none}"
+    annotate error "nothing was evaluated (exit code ${code:-none}): see the evaluation step"
   else
-    printf '::error title=Warden::the verdict is %s (the step fails on %s)\n' "$verdict" "$fail_on"
+    annotate error "the verdict is $verdict (the step fails on $fail_on)"
   fi
   exit 1
 fi
