@@ -1316,6 +1316,18 @@ mod in_ci {
         assert_eq!(hook["files"], "\\.warden$");
         assert_eq!(hook["pass_filenames"], false);
         assert_eq!(hooks.as_array().unwrap().len(), 1);
+        // What pre-commit runs: the entry, then the hook's `args` (here the policy).
+        let entry: Vec<&str> = hook["entry"].as_str().unwrap().split(' ').collect();
+        assert_eq!(entry[0], "warden");
+        let policy = data("workspace/policy.warden").display().to_string();
+        let mut args = entry[1..].to_vec();
+        args.push(&policy);
+        warden_exits(&args, 0);
+        let dir = TempDir::new("pre-commit");
+        let broken = dir.write("broken.warden", "rule r { when }");
+        args.pop();
+        args.push(&broken);
+        warden_exits(&args, 5);
     }
 
     /// Every input the action declares is used by a step, and every script it runs
