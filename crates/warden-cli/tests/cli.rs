@@ -964,6 +964,9 @@ mod in_ci {
         );
         let report = json(&gathered.join("report.json"));
         assert_eq!(report["verdict"], verdict);
+        assert_eq!(report["change"]["id"], "github:Codertocat/Hello-World#2");
+        let summary = std::fs::read_to_string(dir.path("summary.md")).unwrap_or_default();
+        assert!(!summary.is_empty(), "no job summary\n{logs}");
         assert!(gathered.join("report.sarif").is_file());
         assert!(gathered.join("report.junit.xml").is_file());
         assert_eq!(
