@@ -28,6 +28,11 @@ warn() {
 
 body=$(cat -- "$report")
 [[ $body == *"$marker"* ]] || body="$marker"$'\n'"$body"
+# GitHub refuses a comment over 65,536 characters.
+readonly limit=65000
+if ((${#body} > limit)); then
+  body="${body:0:limit}"$'\n\n'"… (cut: the whole report is in the job summary and the saved reports)"
+fi
 
 comments=$(gh api --paginate "repos/$repo/issues/$number/comments?per_page=100") ||
   warn "could not list the pull request's comments; the report is in the job summary"

@@ -1138,6 +1138,20 @@ mod in_ci {
                 "-"
             ]
         );
+
+        // A report too long for a comment is cut, and says so.
+        let long = fresh.write("long.md", format!("{}\n", "x".repeat(70_000)));
+        env.pop();
+        env.push(("WARDEN_REPORT".to_owned(), long));
+        let (output, _) = script("comment.sh", &[], &env, &fresh);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let calls = gh_calls(&fresh);
+        let sent = calls[3]["body"]["body"].as_str().unwrap();
+        assert!(sent.starts_with("<!-- warden:report -->\nxxx"));
+        assert!(sent.chars().count() < 65_536, "{}", sent.len());
+        assert!(
+            sent.ends_with("(cut: the whole report is in the job summary and the saved reports)")
+        );
     }
 
     /// The template parses, runs on merge-request pipelines, and lets require-approval
