@@ -636,6 +636,12 @@ mod in_ci {
     /// A runner's environment for a pull request of `event`, with the fake `gh` first
     /// on PATH; `gh` calls are logged to `gh.log` in `dir`.
     fn runner_env(dir: &TempDir, event: &Path, responses: &Path) -> Vec<(String, String)> {
+        // The action's scripts (and the fake gh) need jq, as GitHub's runners have it.
+        let jq = Command::new("jq").arg("--version").output();
+        assert!(
+            jq.is_ok_and(|out| out.status.success()),
+            "these tests need `jq` on PATH, as the action does"
+        );
         let path = format!(
             "{}:{}",
             data("bin").display(),
