@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use warden::warden_change::UnknownFields;
 use warden::{ByteSize, LoadError, Options, Verdict, exit};
 
@@ -116,6 +116,12 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Print the shell completion script for `warden` (e.g. `warden completions bash
+    /// > /etc/bash_completion.d/warden`; see `docs/cli.md`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The exit codes of `warden::exit`, for `--help` (a test keeps them in step).
@@ -194,6 +200,7 @@ fn main() -> ExitCode {
             seed,
             out,
         } => generate::run(rules, files, seed, &out),
+        Command::Completions { shell } => completions(shell),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
@@ -233,6 +240,16 @@ fn change(source: &source::ChangeSource) -> i32 {
             Err(error) => fail(format!("cannot write `{}`: {error}", path.display())),
         },
     }
+}
+
+/// `warden completions <shell>`: the script clap generates from the command definition,
+/// so it always knows every subcommand and flag.
+fn completions(shell: clap_complete::Shell) -> i32 {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "warden", &mut script);
+    print("the completion script", &String::from_utf8_lossy(&script))
+        .err()
+        .unwrap_or(exit::ALLOW)
 }
 
 /// `--allow-unknown-fields`: warnings instead of errors.

@@ -775,3 +775,814 @@ fn eval_git_resolves_the_author_by_e_mail() {
     let (stdout, _) = warden_exits(&args, 4);
     assert!(stdout.contains("dave of level 4"), "{stdout}");
 }
+
+// ---- In CI in one step: the GitHub Action (action.yml and action/*.sh, run against a
+// fake `gh` serving recorded API responses), the GitLab template, the pre-commit hook,
+// and `warden completions`.
+
+mod in_ci {
+    use super::{TempDir, text, warden_exits};
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Output};
+
+    /// The repository root: the action's own checkout (`github.action_path`).
+    fn root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .canonicalize()
+            .unwrap()
+    }
+
+    /// The test data of the action: the event, the recorded responses, the fake `gh`.
+    fn data(relative: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/action")
+            .join(relative)
+    }
+
+    fn yaml(relative: &str) -> Value {
+        let path = root().join(relative);
+        let source = std::fs::read_to_string(&path).unwrap();
+        serde_norway::from_str(&source).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn json(path: &Path) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// The `key=value` lines a step wrote to `$GITHUB_OUTPUT`.
+    fn outputs(file: &Path) -> BTreeMap<String, String> {
+        std::fs::read_to_string(file)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| {
+                let (key, value) = line.split_once('=').unwrap_or_else(|| panic!("{line}"));
+                (key.to_owned(), value.to_owned())
+            })
+            .collect()
+    }
+
+    /// A runner's environment for a pull request of `event`, with the fake `gh` first
+    /// on PATH; `gh` calls are logged to `gh.log` in `dir`.
+    fn runner_env(dir: &TempDir, event: &Path, responses: &Path) -> Vec<(String, String)> {
+        // The action's scripts (and the fake gh) need jq, as GitHub's runners have it.
+        let jq = Command::new("jq").arg("--version").output();
+        assert!(
+            jq.is_ok_and(|out| out.status.success()),
+            "these tests need `jq` on PATH, as the action does"
+        );
+        let path = format!(
+            "{}:{}",
+            data("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        std::fs::create_dir_all(dir.path("runner-temp")).unwrap();
+        [
+            ("PATH", path),
+            ("GITHUB_EVENT_PATH", event.display().to_string()),
+            ("GITHUB_EVENT_NAME", "pull_request".to_owned()),
+            ("GITHUB_REPOSITORY", "Codertocat/Hello-World".to_owned()),
+            ("GITHUB_SERVER_URL", "https://github.com".to_owned()),
+            ("GITHUB_STEP_SUMMARY", dir.path("summary.md")),
+            ("RUNNER_TEMP", dir.path("runner-temp")),
+            ("FAKE_GH_LOG", dir.path("gh.log")),
+            ("FAKE_GH_RESPONSES", responses.display().to_string()),
+            ("NO_COLOR", "1".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    /// Runs one of the action's scripts as a step: its output, and what it wrote to
+    /// `$GITHUB_OUTPUT`.
+    fn script(
+        name: &str,
+        args: &[&str],
+        env: &[(String, String)],
+        dir: &TempDir,
+    ) -> (Output, BTreeMap<String, String>) {
+        let output_file = dir.path(&format!("{name}.output"));
+        let _ = std::fs::remove_file(&output_file);
+        let output = Command::new("bash")
+            .arg(root().join("action").join(name))
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("GITHUB_OUTPUT", &output_file)
+            .output()
+            .unwrap();
+        (output, outputs(Path::new(&output_file)))
+    }
+
+    /// The calls made to the fake `gh`: each one's arguments and request body.
+    fn gh_calls(dir: &TempDir) -> Vec<Value> {
+        std::fs::read_to_string(dir.path("gh.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+
+    fn args_of(call: &Value) -> Vec<&str> {
+        call["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect()
+    }
+
+    /// What a composite action's step sees: `inputs`, the outputs of earlier steps,
+    /// and the few `github` fields the action uses. Expressions outside these fail the
+    /// test, so the action stays within what is tested here.
+    struct Context<'a> {
+        action: &'a Value,
+        inputs: &'a BTreeMap<&'a str, &'a str>,
+        steps: BTreeMap<String, BTreeMap<String, String>>,
+    }
+
+    impl Context<'_> {
+        fn value(&self, expression: &str) -> String {
+            let expression = expression.trim();
+            if let Some(name) = expression.strip_prefix("inputs.") {
+                let declared = &self.action["inputs"][name];
+                assert!(
+                    declared.is_object(),
+                    "action.yml uses the undeclared input `{name}`"
+                );
+                return match self.inputs.get(name) {
+                    Some(value) => (*value).to_owned(),
+                    None => self.substitute(declared["default"].as_str().unwrap_or("")),
+                };
+            }
+            if let Some(rest) = expression.strip_prefix("steps.") {
+                let (step, output) = rest.split_once(".outputs.").unwrap();
+                return self
+                    .steps
+                    .get(step)
+                    .and_then(|outputs| outputs.get(output))
+                    .cloned()
+                    .unwrap_or_default();
+            }
+            match expression {
+                "github.action_path" => root().display().to_string(),
+                "github.token" => "fake-token".to_owned(),
+                _ => panic!("action.yml uses `{expression}`, which this test does not know"),
+            }
+        }
+
+        /// `${{ … }}` replaced by its value.
+        fn substitute(&self, text: &str) -> String {
+            let mut out = String::new();
+            let mut rest = text;
+            while let Some(start) = rest.find("${{") {
+                out.push_str(&rest[..start]);
+                let end = rest[start..].find("}}").unwrap() + start;
+                out.push_str(&self.value(&rest[start + 3..end]));
+                rest = &rest[end + 2..];
+            }
+            out.push_str(rest);
+            out
+        }
+
+        /// A step's `if:`, of the form `A == 'x' && B != ''`.
+        fn condition(&self, condition: &str) -> bool {
+            condition.split("&&").all(|term| {
+                let (left, negated, right) = match term.split_once("!=") {
+                    Some((left, right)) => (left, true, right),
+                    None => {
+                        let (left, right) = term.split_once("==").unwrap();
+                        (left, false, right)
+                    }
+                };
+                let literal = right.trim().trim_matches('\'');
+                (self.value(left) == literal) != negated
+            })
+        }
+    }
+
+    /// What running the action did: each step's id, exit code and output, and the
+    /// action's outputs.
+    struct ActionRun {
+        steps: Vec<(String, i32, String)>,
+        outputs: BTreeMap<String, String>,
+    }
+
+    /// Runs `action.yml`'s steps the way the runner does (bash, `-eo pipefail`, the
+    /// step's `env`, its own `$GITHUB_OUTPUT`), stopping at the first that fails.
+    fn run_action(
+        inputs: &BTreeMap<&str, &str>,
+        env: &[(String, String)],
+        dir: &TempDir,
+        workspace: &Path,
+    ) -> ActionRun {
+        let action = yaml("action.yml");
+        assert_eq!(action["runs"]["using"], "composite");
+        let mut context = Context {
+            action: &action,
+            inputs,
+            steps: BTreeMap::new(),
+        };
+        let mut steps = Vec::new();
+        for (index, step) in action["runs"]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            let id = step["id"].as_str().map_or(index.to_string(), str::to_owned);
+            if let Some(condition) = step["if"].as_str()
+                && !context.condition(condition)
+            {
+                continue;
+            }
+            assert_eq!(step["shell"], "bash", "step {id}");
+            let output_file = dir.path(&format!("step-{id}.output"));
+            let mut command = Command::new("bash");
+            command
+                .args(["--noprofile", "--norc", "-eo", "pipefail", "-c"])
+                .arg(context.substitute(step["run"].as_str().unwrap()))
+                .current_dir(workspace)
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .env("GITHUB_OUTPUT", &output_file)
+                .env("GITHUB_ACTION_PATH", root());
+            for (key, value) in step["env"].as_object().into_iter().flatten() {
+                command.env(key, context.substitute(value.as_str().unwrap()));
+            }
+            let output = command.output().unwrap();
+            let code = output.status.code().unwrap();
+            let log = format!("{}{}", text(&output.stdout), text(&output.stderr));
+            context
+                .steps
+                .insert(id.clone(), outputs(Path::new(&output_file)));
+            steps.push((id, code, log));
+            if code != 0 {
+                break;
+            }
+        }
+        let outputs = action["outputs"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(name, output)| {
+                let value = context.substitute(output["value"].as_str().unwrap());
+                (name.clone(), value)
+            })
+            .collect();
+        ActionRun { steps, outputs }
+    }
+
+    /// The calls `gather.sh` makes for the pull request of `event.json`.
+    fn assert_gathered(dir: &TempDir, gathered: &Path) {
+        let calls = gh_calls(dir);
+        let endpoints: Vec<Vec<&str>> = calls.iter().take(5).map(args_of).collect();
+        assert_eq!(
+            endpoints[..4],
+            [
+                [
+                    "api",
+                    "--paginate",
+                    "repos/Codertocat/Hello-World/pulls/2/files?per_page=100"
+                ],
+                [
+                    "api",
+                    "--paginate",
+                    "repos/Codertocat/Hello-World/pulls/2/commits?per_page=100"
+                ],
+                [
+                    "api",
+                    "--paginate",
+                    "repos/Codertocat/Hello-World/pulls/2/reviews?per_page=100"
+                ],
+                [
+                    "api",
+                    "--paginate",
+                    "repos/Codertocat/Hello-World/commits/ec26c3e57ca3a959ca5aad62de7213c562f8c821/check-runs?per_page=100"
+                ],
+            ]
+        );
+        let graphql = &endpoints[4];
+        assert_eq!(graphql[..4], ["api", "graphql", "--paginate", "-f"]);
+        assert!(graphql[4].starts_with(
+            "query=query($owner: String!, $name: String!, $number: Int!, $endCursor: String)"
+        ));
+        assert!(graphql[4].contains("reviewThreads(first: 100, after: $endCursor)"));
+        assert!(graphql[4].contains("pageInfo { hasNextPage endCursor }"));
+        assert_eq!(
+            graphql[5..],
+            [
+                "-f",
+                "owner=Codertocat",
+                "-f",
+                "name=Hello-World",
+                "-F",
+                "number=2"
+            ]
+        );
+        // Saved as served, in the layout `--api` reads.
+        for file in ["files", "commits", "reviews", "check-runs", "threads"] {
+            let saved = gathered.join(format!("api/{file}.json"));
+            assert_eq!(
+                std::fs::read(&saved).unwrap(),
+                std::fs::read(data(&format!("responses/{file}.json"))).unwrap(),
+                "{file}.json"
+            );
+        }
+        assert_eq!(
+            std::fs::read(gathered.join("event.json")).unwrap(),
+            std::fs::read(data("event.json")).unwrap()
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(gathered.join("api"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .filter(|name| name.to_string_lossy().ends_with(".part"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    /// Done-means of "In CI in one step": action.yml gathers the pull request with `gh`
+    /// (here the fake one), builds the change, evaluates it, comments, and sets its
+    /// outputs.
+    #[test]
+    fn the_action_gathers_the_pull_request_with_gh_and_evaluates_it() {
+        let dir = TempDir::new("action");
+        let env = runner_env(&dir, &data("event.json"), &data("responses"));
+        let warden = env!("CARGO_BIN_EXE_warden");
+        let inputs = BTreeMap::from([
+            ("policy", "policy.warden"),
+            ("warden-path", warden),
+            ("comment", "true"),
+            ("reports", "sarif, junit"),
+            ("codeowners", "none"),
+        ]);
+        let run = run_action(&inputs, &env, &dir, &data("workspace"));
+        let ids: Vec<&str> = run.steps.iter().map(|(id, _, _)| id.as_str()).collect();
+        let logs: String = run.steps.iter().map(|(_, _, log)| log.as_str()).collect();
+        let gathered = PathBuf::from(dir.path("runner-temp/warden"));
+        assert_eq!(run.outputs["dir"], gathered.display().to_string());
+        assert_gathered(&dir, &gathered);
+
+        let change_log = std::fs::read_to_string(gathered.join("change.log")).unwrap();
+        if change_log.contains("the GitHub source is being built") {
+            // Before the GitHub source is merged: nothing evaluated, and the action fails
+            // closed whatever `fail-on` says.
+            assert_eq!(ids, ["install", "gather", "evaluate", "verdict"], "{logs}");
+            assert_eq!(run.outputs["verdict"], "invalid");
+            assert_eq!(run.outputs["exit-code"], "5");
+            assert_eq!(run.steps.last().unwrap().1, 1, "{logs}");
+            let summary = std::fs::read_to_string(dir.path("summary.md")).unwrap();
+            assert!(
+                summary.contains("the change could not be built"),
+                "{summary}"
+            );
+            return;
+        }
+        // With the GitHub source: a verdict, the reports, the comment posted.
+        let verdict = run.outputs["verdict"].as_str();
+        let code = run.outputs["exit-code"].as_str();
+        assert!(
+            matches!(
+                (verdict, code),
+                ("allow", "0") | ("require-approval", "3") | ("deny", "4")
+            ),
+            "{verdict} {code}\n{logs}"
+        );
+        assert_eq!(
+            run.outputs["change"],
+            gathered.join("change.json").display().to_string()
+        );
+        let change = json(&gathered.join("change.json"));
+        assert_eq!(change["kind"], "pull_request");
+        assert_eq!(
+            change["revisions"]["head"],
+            "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+        );
+        let report = json(&gathered.join("report.json"));
+        assert_eq!(report["verdict"], verdict);
+        assert_eq!(report["change"]["id"], "github:Codertocat/Hello-World#2");
+        let summary = std::fs::read_to_string(dir.path("summary.md")).unwrap_or_default();
+        assert!(!summary.is_empty(), "no job summary\n{logs}");
+        assert!(gathered.join("report.sarif").is_file());
+        assert!(gathered.join("report.junit.xml").is_file());
+        assert_eq!(
+            run.outputs["sarif"],
+            gathered.join("report.sarif").display().to_string()
+        );
+        let calls = gh_calls(&dir);
+        let comment = calls.last().unwrap();
+        assert_eq!(
+            args_of(comment),
+            [
+                "api",
+                "--method",
+                "PATCH",
+                "repos/Codertocat/Hello-World/issues/comments/1348",
+                "--input",
+                "-"
+            ]
+        );
+        assert!(
+            comment["body"]["body"]
+                .as_str()
+                .unwrap()
+                .starts_with("<!-- warden:report -->")
+        );
+        // `fail-on: require-approval`, the default: only allow passes.
+        assert_eq!(
+            run.steps.last().unwrap().1,
+            i32::from(verdict != "allow"),
+            "{logs}"
+        );
+    }
+
+    #[test]
+    fn gather_refuses_an_event_without_a_pull_request() {
+        let dir = TempDir::new("gather-push");
+        let push = dir.write(
+            "push.json",
+            r#"{"ref": "refs/heads/main", "before": "f95f852bd8fca8fcc58a9a2d6c842781e32a215e", "after": "ec26c3e57ca3a959ca5aad62de7213c562f8c821", "pusher": {"name": "Codertocat", "email": "21031067+Codertocat@users.noreply.github.com"}}"#,
+        );
+        let mut env = runner_env(&dir, Path::new(&push), &data("responses"));
+        env.push(("GITHUB_EVENT_NAME".to_owned(), "push".to_owned()));
+        let (output, written) = script("gather.sh", &[], &env, &dir);
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("::error title=Warden::the event push has no pull request"),
+            "{stderr}"
+        );
+        assert!(gh_calls(&dir).is_empty());
+        assert!(written.is_empty());
+    }
+
+    /// A `gh` call that fails stops the gathering and leaves no file behind that could
+    /// pass for a smaller answer.
+    #[test]
+    fn gather_stops_at_a_failed_call_and_leaves_no_partial_file() {
+        let dir = TempDir::new("gather-fails");
+        let responses = PathBuf::from(dir.path("responses"));
+        std::fs::create_dir_all(&responses).unwrap();
+        for file in ["files.json", "commits.json"] {
+            std::fs::copy(data("responses").join(file), responses.join(file)).unwrap();
+        }
+        let env = runner_env(&dir, &data("event.json"), &responses);
+        let (output, written) = script("gather.sh", &[], &env, &dir);
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("`gh api --paginate repos/Codertocat/Hello-World/pulls/2/reviews?per_page=100` failed"),
+            "{stderr}"
+        );
+        let api = PathBuf::from(dir.path("runner-temp/warden/api"));
+        let mut saved: Vec<_> = std::fs::read_dir(&api)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        saved.sort();
+        assert_eq!(saved, ["commits.json", "files.json"]);
+        assert_eq!(gh_calls(&dir).len(), 3);
+        assert!(written.is_empty());
+    }
+
+    #[test]
+    fn verdict_maps_exit_codes_and_fails_per_fail_on() {
+        let dir = TempDir::new("verdict");
+        // (exit code, fail-on, verdict, the step fails)
+        let cases = [
+            ("0", "require-approval", "allow", false),
+            ("3", "require-approval", "require-approval", true),
+            ("4", "require-approval", "deny", true),
+            ("0", "deny", "allow", false),
+            ("3", "deny", "require-approval", false),
+            ("4", "deny", "deny", true),
+            ("3", "never", "require-approval", false),
+            ("4", "never", "deny", false),
+            // Nothing evaluated fails whatever fail-on says.
+            ("5", "never", "invalid", true),
+            ("2", "never", "invalid", true),
+            ("", "never", "invalid", true),
+            // A misspelt fail-on is an error, not a pass.
+            ("0", "denied", "allow", true),
+        ];
+        for (code, fail_on, verdict, fails) in cases {
+            let (output, written) = script("verdict.sh", &[code, fail_on], &[], &dir);
+            let case = format!("{code} {fail_on}: {}", text(&output.stdout));
+            assert_eq!(output.status.code(), Some(i32::from(fails)), "{case}");
+            assert_eq!(written["verdict"], verdict, "{case}");
+            assert_eq!(
+                written["exit-code"],
+                if code.is_empty() { "none" } else { code }
+            );
+        }
+    }
+
+    /// The comment a previous run posted (a bot's, with the marker) is updated; a
+    /// person's comment quoting the marker is left alone; without one, a comment is
+    /// posted.
+    #[test]
+    fn comment_updates_the_previous_report_or_posts_one() {
+        let dir = TempDir::new("comment");
+        let report = dir.write("report.md", "## require-approval\n");
+        let mut env = runner_env(&dir, &data("event.json"), &data("responses"));
+        env.push(("WARDEN_REPORT".to_owned(), report.clone()));
+        let (output, _) = script("comment.sh", &[], &env, &dir);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let calls = gh_calls(&dir);
+        assert_eq!(calls.len(), 2);
+        assert_eq!(
+            args_of(&calls[0]),
+            [
+                "api",
+                "--paginate",
+                "repos/Codertocat/Hello-World/issues/2/comments?per_page=100"
+            ]
+        );
+        assert_eq!(
+            args_of(&calls[1]),
+            [
+                "api",
+                "--method",
+                "PATCH",
+                "repos/Codertocat/Hello-World/issues/comments/1348",
+                "--input",
+                "-"
+            ]
+        );
+        assert_eq!(
+            calls[1]["body"]["body"],
+            "<!-- warden:report -->\n## require-approval"
+        );
+
+        let fresh = TempDir::new("comment-fresh");
+        let responses = PathBuf::from(fresh.path("responses"));
+        std::fs::create_dir_all(&responses).unwrap();
+        std::fs::write(responses.join("comments.json"), "[]").unwrap();
+        let mut env = runner_env(&fresh, &data("event.json"), &responses);
+        env.push(("WARDEN_REPORT".to_owned(), report));
+        let (output, _) = script("comment.sh", &[], &env, &fresh);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let calls = gh_calls(&fresh);
+        assert_eq!(
+            args_of(&calls[1]),
+            [
+                "api",
+                "--method",
+                "POST",
+                "repos/Codertocat/Hello-World/issues/2/comments",
+                "--input",
+                "-"
+            ]
+        );
+
+        // A report too long for a comment is cut, and says so.
+        let long = fresh.write("long.md", format!("{}\n", "x".repeat(70_000)));
+        env.pop();
+        env.push(("WARDEN_REPORT".to_owned(), long));
+        let (output, _) = script("comment.sh", &[], &env, &fresh);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let calls = gh_calls(&fresh);
+        let sent = calls[3]["body"]["body"].as_str().unwrap();
+        assert!(sent.starts_with("<!-- warden:report -->\nxxx"));
+        assert!(sent.chars().count() < 65_536, "{}", sent.len());
+        assert!(
+            sent.ends_with("(cut: the whole report is in the job summary and the saved reports)")
+        );
+    }
+
+    /// The template parses, runs on merge-request pipelines, and lets require-approval
+    /// (exit code 3) pass with a warning while deny and invalid fail.
+    #[test]
+    fn the_gitlab_template_is_an_includable_merge_request_job() {
+        let template = yaml("ci/gitlab/warden.gitlab-ci.yml");
+        let job = &template[".warden"];
+        assert_eq!(template["warden"]["extends"], ".warden");
+        assert_eq!(
+            job["rules"][0]["if"],
+            "$CI_PIPELINE_SOURCE == \"merge_request_event\""
+        );
+        assert_eq!(job["allow_failure"]["exit_codes"], serde_json::json!([3]));
+        assert_eq!(job["artifacts"]["when"], "always");
+        assert_eq!(
+            job["artifacts"]["reports"]["junit"],
+            "warden/report.junit.xml"
+        );
+        let script: String = job["script"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|line| line.as_str().unwrap())
+            .collect();
+        for needed in [
+            "warden change gitlab --api",
+            "warden eval --policy",
+            "\"$mr/diffs\" \"$api/diffs.json\" paged",
+            "\"$mr/commits\" \"$api/commits.json\" paged",
+            "\"$mr/approvals\" \"$api/approvals.json\"",
+        ] {
+            assert!(script.contains(needed), "the template lacks `{needed}`");
+        }
+    }
+
+    /// The template's script, run by `sh` (POSIX; dash here) the way a GitLab runner
+    /// runs it, against a fake `curl` serving recorded GitLab API responses: it saves
+    /// every page of each endpoint with the token, then builds and evaluates the change.
+    #[test]
+    fn the_gitlab_template_gathers_the_merge_request_with_curl_and_evaluates_it() {
+        let dir = TempDir::new("gitlab");
+        let template = yaml("ci/gitlab/warden.gitlab-ci.yml");
+        let job = &template[".warden"];
+        let script: Vec<&str> = job["script"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|line| line.as_str().unwrap())
+            .collect();
+        std::fs::copy(data("workspace/policy.warden"), dir.path("policy.warden")).unwrap();
+        let warden_dir = Path::new(env!("CARGO_BIN_EXE_warden")).parent().unwrap();
+        let gitlab = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/gitlab");
+        let head = "e82eb4a098e32c796079ca3915e07487fc4db24c";
+        let mut command = Command::new("sh");
+        command.arg("-c").arg(script.join("\n")).current_dir(&dir.0);
+        for (key, value) in job["variables"].as_object().unwrap() {
+            command.env(key, value.as_str().unwrap());
+        }
+        let output = command
+            .env("WARDEN_POLICY", "policy.warden")
+            .env("WARDEN_CODEOWNERS", "none")
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}:{}",
+                    gitlab.join("bin").display(),
+                    warden_dir.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("FAKE_CURL_LOG", dir.path("curl.log"))
+            .env("FAKE_CURL_RESPONSES", gitlab.join("responses"))
+            .env("WARDEN_GITLAB_TOKEN", "glpat-recorded")
+            .env("CI_API_V4_URL", "https://gitlab.com/api/v4")
+            .env("CI_PROJECT_ID", "15513260")
+            .env("CI_PROJECT_PATH", "marcel.amirault/test-project")
+            .env("CI_PIPELINE_ID", "541838920")
+            .env("CI_PIPELINE_SOURCE", "merge_request_event")
+            .env("CI_COMMIT_SHA", head)
+            .env("CI_MERGE_REQUEST_IID", "133")
+            .env(
+                "CI_MERGE_REQUEST_PROJECT_PATH",
+                "marcel.amirault/test-project",
+            )
+            .env(
+                "CI_MERGE_REQUEST_SOURCE_PROJECT_PATH",
+                "marcel.amirault/test-project",
+            )
+            .env("CI_MERGE_REQUEST_TITLE", "Manual job rules")
+            .env("CI_MERGE_REQUEST_DESCRIPTION", "")
+            .env("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "manual-job-rules")
+            .env("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main")
+            .env("CI_MERGE_REQUEST_DRAFT", "false")
+            .env("CI_MERGE_REQUEST_LABELS", "")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let log = format!("{}{}", text(&output.stdout), text(&output.stderr));
+
+        let mr = "https://gitlab.com/api/v4/projects/15513260/merge_requests/133";
+        let calls = std::fs::read_to_string(dir.path("curl.log")).unwrap();
+        let expected = [
+            format!("{mr} token=true"),
+            format!("{mr}/diffs?per_page=100&page=1 token=true"),
+            format!("{mr}/commits?per_page=100&page=1 token=true"),
+            format!("{mr}/commits?per_page=100&page=2 token=true"),
+            format!("{mr}/versions?per_page=100&page=1 token=true"),
+            format!("{mr}/approvals token=true"),
+            format!("{mr}/pipelines?per_page=100&page=1 token=true"),
+            "https://gitlab.com/api/v4/projects/15513260/pipelines/541838920/jobs?per_page=100&page=1 token=true".to_owned(),
+        ];
+        assert_eq!(calls.lines().collect::<Vec<_>>(), expected, "{log}");
+        let responses = gitlab.join("responses");
+        let read = |path: PathBuf| std::fs::read(path).unwrap();
+        for name in [
+            "merge_request",
+            "diffs",
+            "versions",
+            "approvals",
+            "pipelines",
+            "jobs",
+        ] {
+            assert_eq!(
+                read(dir.0.join(format!("warden/api/{name}.json"))),
+                read(responses.join(format!("{name}.json"))),
+                "{name}.json"
+            );
+        }
+        // The pages one after the other, as the source reads them.
+        let mut commits = read(responses.join("commits.json"));
+        commits.extend(read(responses.join("commits.page2.json")));
+        assert_eq!(read(dir.0.join("warden/api/commits.json")), commits);
+        let mut saved: Vec<_> = std::fs::read_dir(dir.0.join("warden/api"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        saved.sort();
+        assert_eq!(
+            saved,
+            [
+                "approvals.json",
+                "commits.json",
+                "diffs.json",
+                "jobs.json",
+                "merge_request.json",
+                "pipelines.json",
+                "versions.json"
+            ]
+        );
+        let variables = std::fs::read_to_string(dir.path("warden/merge-request.env")).unwrap();
+        assert!(
+            variables.contains("CI_MERGE_REQUEST_IID=133\n"),
+            "{variables}"
+        );
+
+        let code = output.status.code();
+        if log.contains("the GitLab source is being built") {
+            // Before the GitLab source is merged: the job fails, nothing evaluated.
+            assert_eq!(code, Some(5), "{log}");
+            assert!(!dir.0.join("warden/change.json").exists());
+            return;
+        }
+        assert!(matches!(code, Some(0 | 3 | 4)), "{code:?}\n{log}");
+        let change = json(&dir.0.join("warden/change.json"));
+        assert_eq!(change["revisions"]["head"], head);
+        let report = json(&dir.0.join("warden/report.json"));
+        let verdict = ["allow", "", "", "require-approval", "deny"][code.unwrap() as usize];
+        assert_eq!(report["verdict"], verdict);
+        assert!(dir.0.join("warden/report.junit.xml").is_file());
+    }
+
+    #[test]
+    fn the_pre_commit_hook_checks_the_policy() {
+        let hooks = yaml(".pre-commit-hooks.yaml");
+        let hook = &hooks[0];
+        assert_eq!(hook["id"], "warden-check");
+        assert_eq!(hook["entry"], "warden check");
+        assert_eq!(hook["files"], "\\.warden$");
+        assert_eq!(hook["pass_filenames"], false);
+        assert_eq!(hooks.as_array().unwrap().len(), 1);
+        // What pre-commit runs: the entry, then the hook's `args` (here the policy).
+        let entry: Vec<&str> = hook["entry"].as_str().unwrap().split(' ').collect();
+        assert_eq!(entry[0], "warden");
+        let policy = data("workspace/policy.warden").display().to_string();
+        let mut args = entry[1..].to_vec();
+        args.push(&policy);
+        warden_exits(&args, 0);
+        let dir = TempDir::new("pre-commit");
+        let broken = dir.write("broken.warden", "rule r { when }");
+        args.pop();
+        args.push(&broken);
+        warden_exits(&args, 5);
+    }
+
+    /// Every input the action declares is used by a step, and every path it names
+    /// in its checkout (scripts, the crate it builds) is there.
+    #[test]
+    fn the_action_uses_every_input_it_declares() {
+        let action = yaml("action.yml");
+        let source = std::fs::read_to_string(root().join("action.yml")).unwrap();
+        for name in action["inputs"].as_object().unwrap().keys() {
+            assert!(
+                source.contains(&format!("inputs.{name} ")),
+                "input `{name}` is unused"
+            );
+        }
+        for step in action["runs"]["steps"].as_array().unwrap() {
+            let run = step["run"].as_str().unwrap();
+            for path in run.split("$GITHUB_ACTION_PATH/").skip(1) {
+                let path = path.split('"').next().unwrap();
+                assert!(root().join(path).exists(), "{path}");
+            }
+        }
+    }
+
+    #[test]
+    fn completions_cover_every_subcommand_for_each_shell() {
+        for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+            let (script, _) = warden_exits(&["completions", shell], 0);
+            for subcommand in [
+                "check",
+                "eval",
+                "change",
+                "bench",
+                "generate",
+                "completions",
+            ] {
+                assert!(script.contains(subcommand), "{shell}: {subcommand}");
+            }
+            assert!(script.contains("policy"), "{shell}");
+        }
+        let (_, stderr) = warden_exits(&["completions", "tcsh"], 2);
+        assert!(stderr.contains("invalid value 'tcsh'"), "{stderr}");
+    }
+}
