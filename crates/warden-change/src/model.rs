@@ -524,7 +524,8 @@ pub struct ResourceChange {
     pub address: String,
     #[serde(rename = "type")]
     pub kind: String,
-    /// `create`, `update`, `delete`, `read`, `no-op`; a replace is `["delete", "create"]`.
+    /// `create`, `update`, `delete`, `read`, `no-op`; a replace is `["delete", "create"]`,
+    /// or `["create", "delete"]` when the new object is created first.
     #[serde(default, deserialize_with = "As::<DefaultOnNull>::deserialize")]
     #[schemars(with = "Option<Vec<String>>")]
     pub actions: Vec<String>,

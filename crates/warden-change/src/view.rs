@@ -337,7 +337,8 @@ pub static RECORDS: &[RecordDef] = &[
                 "actions",
                 "list<string>",
                 "`create`, `update`, `delete`, `read`, `no-op`; a replace is \
-                 `[\"delete\", \"create\"]`.",
+                 `[\"delete\", \"create\"]`, or `[\"create\", \"delete\"]` when the new \
+                 object is created first.",
             ),
             f(
                 "action_reason",
