@@ -43,6 +43,16 @@ struct Plan {
     planned_values: Option<IgnoredAny>,
     #[serde(default)]
     resource_changes: Option<Vec<PlannedChange>>,
+    /// Terraform 1.5 and later: planning failed, and the plan holds what was planned
+    /// before the error (often nothing).
+    #[serde(default)]
+    errored: bool,
+    /// Terraform 1.8 and later: `false` for a plan of some resources only (`-target`)
+    /// or with changes deferred to a later round (`deferred_changes`).
+    #[serde(default)]
+    complete: Option<bool>,
+    #[serde(default)]
+    deferred_changes: Option<Vec<IgnoredAny>>,
 }
 
 #[derive(Deserialize)]
@@ -103,6 +113,24 @@ pub fn parse_plan(name: &str, text: &str) -> Result<InfraPlan, SourceError> {
     };
     check_format_version(name, header.format_version.as_deref())?;
     let plan: Plan = read::json_text(name, text)?;
+    // A partial plan would read as a smaller change than the one to be applied.
+    if plan.errored {
+        return Err(SourceError::at(
+            name,
+            "$.errored",
+            "planning failed, so the plan is not what would be applied: fix the errors \
+             `terraform plan` reported and plan again",
+        ));
+    }
+    if plan.complete == Some(false) || plan.deferred_changes.is_some_and(|d| !d.is_empty()) {
+        return Err(SourceError::at(
+            name,
+            "$.complete",
+            "the plan is incomplete (made with `-target`, or with changes deferred to a \
+             later plan), so it does not show all that the change will apply: plan the \
+             whole configuration",
+        ));
+    }
     let changes = match (plan.resource_changes, plan.planned_values) {
         (Some(changes), _) => changes,
         (None, Some(_)) => Vec::new(),
