@@ -85,7 +85,7 @@ impl Codeowners {
 
     /// Parses the text of a `CODEOWNERS` file named `name` in errors; `gitlab` says it
     /// is GitLab's even without a section or an exclusion.
-    pub fn parse(name: &str, text: &str, gitlab: bool) -> Result<Codeowners, SourceError> {
+    fn parse(name: &str, text: &str, gitlab: bool) -> Result<Codeowners, SourceError> {
         let mut lines = Vec::new();
         for (index, line) in text.lines().enumerate() {
             let number = index + 1;
@@ -99,12 +99,7 @@ impl Codeowners {
                 .iter()
                 .any(|(_, line)| !matches!(line, Line::Rule { .. }));
 
-        let mut drafts = vec![Draft {
-            key: String::new(),
-            optional: false,
-            rules: Vec::new(),
-            exclusions: Vec::new(),
-        }];
+        let mut drafts = vec![Draft::new(String::new(), false)];
         let mut current = 0;
         let mut defaults: Vec<String> = Vec::new();
         for (number, line) in lines {
@@ -124,12 +119,7 @@ impl Codeowners {
                             index
                         }
                         None => {
-                            drafts.push(Draft {
-                                key,
-                                optional,
-                                rules: Vec::new(),
-                                exclusions: Vec::new(),
-                            });
+                            drafts.push(Draft::new(key, optional));
                             drafts.len() - 1
                         }
                     };
@@ -194,6 +184,17 @@ impl Codeowners {
             file.owners = owners;
         }
         Ok(())
+    }
+}
+
+impl Draft {
+    fn new(key: String, optional: bool) -> Draft {
+        Draft {
+            key,
+            optional,
+            rules: Vec::new(),
+            exclusions: Vec::new(),
+        }
     }
 }
 

@@ -97,7 +97,7 @@ pub fn read_plan(path: &Path) -> Result<InfraPlan, SourceError> {
 }
 
 /// Parses the JSON of a plan, named `name` in errors.
-pub fn parse_plan(name: &str, text: &str) -> Result<InfraPlan, SourceError> {
+fn parse_plan(name: &str, text: &str) -> Result<InfraPlan, SourceError> {
     let header = match serde_json::from_str::<Header>(text) {
         Ok(header) => header,
         Err(error) if error.is_data() => {
