@@ -5,7 +5,8 @@
 //! ```text
 //! let mut change = parse_change(&text, UnknownFields::Reject)?.value;
 //! change.merge_facts(parse_facts(&facts, UnknownFields::Reject)?.value, "facts/org.json")?;
-//! let errors = change.validate();          // reject the change if not empty
+//! let mut errors = change.assign_services(); // files' services from the catalogue's paths
+//! errors.extend(change.validate());         // reject the change if not empty
 //! let view = View::new(&change);
 //! ```
 
@@ -13,6 +14,7 @@ mod load;
 mod locate;
 pub mod model;
 mod records;
+mod services;
 /// The date-time library of [`Time`], for producers that build one.
 pub use jiff;
 mod strict;

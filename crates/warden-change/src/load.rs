@@ -526,7 +526,7 @@ pub(crate) fn push_key(out: &mut String, key: &str) {
     }
 }
 
-fn key_path(prefix: &str, key: &str) -> String {
+pub(crate) fn key_path(prefix: &str, key: &str) -> String {
     let mut out = prefix.to_owned();
     push_key(&mut out, key);
     out

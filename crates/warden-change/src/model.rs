@@ -136,6 +136,14 @@ impl<T> std::ops::Deref for Given<T> {
     }
 }
 
+/// Changing what a given field holds keeps it given (sources fill each file's owners
+/// and services).
+impl<T> std::ops::DerefMut for Given<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
 impl<'a, T> IntoIterator for &'a Given<T>
 where
     &'a T: IntoIterator,

@@ -300,8 +300,10 @@ records! {
         "address": "string", "The resource address." => Datum::Str(&r.address);
         "type": "string", "The resource type." => Datum::Str(&r.kind);
         "actions": "list<string>",
-            "`create`, `update`, `delete`, `read`, `no-op`; a replace is \
-             `[\"delete\", \"create\"]`."
+            "`create`, `update`, `delete`, `read`, `no-op`, as Terraform plans them; a \
+             replace is `[\"delete\", \"create\"]`, or `[\"create\", \"delete\"]` with \
+             `create_before_destroy`: test it with `\"delete\" in r.actions and \"create\" in \
+             r.actions`."
             => strs(&r.actions);
         "action_reason": "string?",
             "Why (Terraform's `action_reason`, e.g. `replace_because_cannot_update`)."

@@ -63,7 +63,8 @@ fn load(json: &str) -> Change {
             .merge_facts(facts.value, source)
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    let errors = change.validate();
+    let mut errors = change.assign_services();
+    errors.extend(change.validate());
     assert!(errors.is_empty(), "{errors:?}");
     change
 }
@@ -271,6 +272,53 @@ fn examples_parse_merge_and_validate() {
         assert_eq!(change.services.len(), 5);
         assert_eq!(change.calendar.as_ref().map(|c| c.freezes.len()), Some(2));
     }
+}
+
+/// A catalogue's `paths` name the services of the files they match (by the path or
+/// the previous path), added to those the producer gave, sorted and without
+/// duplicates; an invalid glob is an error at its place in the facts.
+#[test]
+fn service_paths_fill_files_services() {
+    let everything = change("pr-everything");
+    let services: Vec<(&str, Vec<&str>)> = everything
+        .files
+        .iter()
+        .map(|f| {
+            let names = f.services.iter().map(String::as_str).collect();
+            (f.path.as_str(), names)
+        })
+        .collect();
+    insta::assert_debug_snapshot!(services);
+
+    let mut moved = parse_change(include_str!("data/valid/pr-ai-control-plane.json"), STRICT)
+        .unwrap()
+        .value;
+    let file = &mut moved.files[0];
+    file.previous_path = Some("services/orders/src/old_name.rs".to_owned());
+    file.services = vec!["traffic-router".to_owned(), "checkout".to_owned()];
+    moved
+        .merge_facts(parse_facts(FACTS[1].1, STRICT).unwrap().value, FACTS[1].0)
+        .unwrap();
+    assert_eq!(moved.assign_services(), vec![]);
+    assert_eq!(
+        moved.files[0].services,
+        ["checkout", "orders", "traffic-router"]
+    );
+
+    let bad = r#"{ "services": { "search": { "tier": 2, "plane": "data", "owner": "checkout",
+        "oncall": "oncall", "timezone": "UTC", "paths": ["services/search/**", "services/{search"] } } }"#;
+    let mut change = parse_change(include_str!("data/valid/pr-everything.json"), STRICT)
+        .unwrap()
+        .value;
+    change
+        .merge_facts(parse_facts(bad, STRICT).unwrap().value, "bad.json")
+        .unwrap();
+    let before = change.files.clone();
+    assert_eq!(
+        render(&change.assign_services()),
+        "$.services.search.paths[1]: `\"services/{search\"` is not a valid glob: unclosed alternate group; missing '}' (maybe escape '{' with '[{]'?)"
+    );
+    assert_eq!(*change.files, *before, "nothing is assigned on an error");
 }
 
 #[test]

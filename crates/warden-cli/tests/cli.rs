@@ -1586,3 +1586,170 @@ mod in_ci {
         assert!(stderr.contains("invalid value 'tcsh'"), "{stderr}");
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Terraform and OpenTofu plans, CODEOWNERS (`--plan`, `--codeowners`)
+
+/// A fixture of `crates/warden-sources/tests/data`.
+fn sources_data(relative: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../warden-sources/tests/data")
+        .join(relative)
+        .display()
+        .to_string()
+}
+
+/// The acme pull request of R12 (it changes `infra/terraform/orders/main.tf`) without
+/// its plan, and with `edit` applied to its one file; written to `dir`.
+fn acme_infra_pull_request(
+    dir: &TempDir,
+    edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> String {
+    let text = std::fs::read_to_string(acme("cases/r12-trigger.json")).unwrap();
+    let case: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut change = case["change"].clone();
+    change.as_object_mut().unwrap().remove("infra_plans");
+    edit(change["files"][0].as_object_mut().unwrap());
+    dir.write(
+        "change.json",
+        serde_json::to_string_pretty(&change).unwrap(),
+    )
+}
+
+/// `warden eval --format json` of acme with its facts and `extra` arguments: the
+/// report, after asserting the exit code.
+fn acme_eval_json(change: &str, extra: &[&str], code: i32) -> serde_json::Value {
+    let (policy, org, services, calendar) = (
+        acme("policy"),
+        acme("facts/org.json"),
+        acme("facts/services.json"),
+        acme("facts/calendar.json"),
+    );
+    let mut args = vec![
+        "eval", "--policy", &policy, "--change", change, "--facts", &org, "--facts", &services,
+        "--facts", &calendar, "--format", "json",
+    ];
+    args.extend(extra);
+    let (stdout, _) = warden_exits(&args, code);
+    serde_json::from_str(&stdout).unwrap()
+}
+
+fn rule<'r>(report: &'r serde_json::Value, name: &str) -> &'r serde_json::Value {
+    report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|rule| rule["name"] == name)
+        .unwrap_or_else(|| panic!("no rule {name}"))
+}
+
+/// A real `terraform show -json` plan that replaces the orders database is denied by
+/// R12 (`infra_stateful_delete`); the same plan updating the database in place is
+/// not; `--plan` is repeatable; a plan of another format version is an input error.
+#[test]
+fn a_plan_that_replaces_a_database_is_denied_by_r12() {
+    let dir = TempDir::new("plans");
+    let change = acme_infra_pull_request(&dir, |_| {});
+    let replace = sources_data("terraform/aws-replace-db-instance.json");
+    let update = sources_data("terraform/aws-update-db-instance.json");
+
+    let report = acme_eval_json(&change, &["--plan", &replace], 4);
+    let r12 = rule(&report, "infra_stateful_delete");
+    assert_eq!(r12["outcome"], "violated", "{r12}");
+    assert!(
+        r12["message"]
+            .as_str()
+            .unwrap()
+            .contains("aws_db_instance.orders"),
+        "{r12}"
+    );
+
+    let report = acme_eval_json(&change, &["--plan", &update], 3);
+    assert_eq!(report["verdict"], "require-approval");
+    assert_eq!(
+        rule(&report, "infra_stateful_delete")["outcome"],
+        "not_applicable"
+    );
+
+    // Both plans: the replace in the second still denies.
+    let report = acme_eval_json(&change, &["--plan", &update, "--plan", &replace], 4);
+    assert_eq!(
+        rule(&report, "infra_stateful_delete")["outcome"],
+        "violated"
+    );
+
+    // The create-before-destroy replace of a cache (`["create", "delete"]`) too.
+    let report = acme_eval_json(
+        &change,
+        &[
+            "--plan",
+            &sources_data("terraform/aws-create-before-destroy-in-modules.json"),
+        ],
+        4,
+    );
+    let r12 = rule(&report, "infra_stateful_delete");
+    assert!(
+        r12["message"]
+            .as_str()
+            .unwrap()
+            .contains("module.cache.aws_elasticache_replication_group.sessions"),
+        "{r12}"
+    );
+
+    let future = sources_data("terraform/error-format-version-2.0.json");
+    let policy = acme("policy");
+    let (_, stderr) = warden_exits(
+        &[
+            "eval", "--policy", &policy, "--change", &change, "--plan", &future,
+        ],
+        5,
+    );
+    assert!(
+        stderr.contains("plan JSON format `2.0` is not supported"),
+        "{stderr}"
+    );
+}
+
+/// `--codeowners` fills each file's owners, which R07 (`owners_approve`) reads: a file
+/// with no owners given is owned by `infra` and `dba` under acme's CODEOWNERS. A bad
+/// line is an input error naming the file and line.
+#[test]
+fn codeowners_fill_the_owners_that_rules_read() {
+    let dir = TempDir::new("codeowners");
+    let change = acme_infra_pull_request(&dir, |file| {
+        file.insert("owners".to_owned(), serde_json::json!([]));
+    });
+    let report = acme_eval_json(&change, &[], 0);
+    assert_eq!(rule(&report, "owners_approve")["outcome"], "not_applicable");
+
+    let codeowners = sources_data("codeowners/acme/CODEOWNERS");
+    let report = acme_eval_json(&change, &["--codeowners", &codeowners], 3);
+    let owners = rule(&report, "owners_approve");
+    assert_eq!(owners["outcome"], "pending", "{owners}");
+    let groups: Vec<&str> = owners["requirements"][0]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|group| group["from"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["team `dba`", "team `infra`"]);
+
+    let bad = dir.write("CODEOWNERS", "/infra/ @acme/infra\n/docs/ docs-team\n");
+    let policy = acme("policy");
+    let (_, stderr) = warden_exits(
+        &[
+            "eval",
+            "--policy",
+            &policy,
+            "--change",
+            &change,
+            "--codeowners",
+            &bad,
+        ],
+        5,
+    );
+    assert!(
+        stderr.contains(&format!("{bad}:2: `docs-team` is not an owner")),
+        "{stderr}"
+    );
+}

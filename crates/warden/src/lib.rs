@@ -566,7 +566,8 @@ pub fn read_input(
             .merge_facts(facts.value, path)
             .map_err(|e| input_error(path, vec![e]))?;
     }
-    let errors = change.validate();
+    let mut errors = change.assign_services();
+    errors.extend(change.validate());
     if !errors.is_empty() {
         return Err(input_error(change_name, errors));
     }
