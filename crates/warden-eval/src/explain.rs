@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use warden_change::view::Node;
 use warden_check::ir::{self, BinOp, Builtin, ExprKind};
 
 use crate::interp::operators::binary_values;
@@ -48,6 +49,7 @@ impl<'a> Ctx<'a, '_> {
         Witness {
             condition: self.snippet(expr),
             detail,
+            file: None,
         }
     }
 
@@ -139,7 +141,10 @@ impl<'a> Ctx<'a, '_> {
                         }
                         _ => format!("`{}` matches `{patterns}`", file.path),
                     };
-                    out.push(self.witness(expr, detail));
+                    out.push(Witness {
+                        file: Some(file.path.to_string()),
+                        ..self.witness(expr, detail)
+                    });
                 }
                 true
             }
@@ -229,11 +234,23 @@ impl<'a> Ctx<'a, '_> {
                     other.display(&self.view)
                 }
             };
+            // The facts about one changed file point at it, unless a nested one already
+            // names a file of its own.
+            let file = match item {
+                Value::Node(Node::File(file)) => Some(file.path.as_str()),
+                _ => None,
+            };
             if out.len() == before {
-                out.push(self.witness(expr, format!("true for {label}")));
+                out.push(Witness {
+                    file: file.map(str::to_string),
+                    ..self.witness(expr, format!("true for {label}"))
+                });
             } else if let Some(nested) = out.get_mut(before..) {
                 for witness in nested {
                     witness.detail = format!("{label} › {}", witness.detail);
+                    if witness.file.is_none() {
+                        witness.file = file.map(str::to_string);
+                    }
                 }
             }
             return Ok(true);
