@@ -660,6 +660,8 @@ fn mutated_policies_and_changes_never_panic() {
         }
         let _ = warden::render::diagnostics(&analysis, false);
         let _ = warden::render::diagnostics_json(&analysis);
+        let _ = warden::render::github::diagnostics(&analysis, "policy");
+        let _ = warden::render::sarif::diagnostics(&analysis, "policy");
         if let Ok(compiled) = warden::compile(&mutant) {
             let input = warden::read_input("change.json", &change, &facts, STRICT)
                 .unwrap_or_else(|e| panic!("{e}"));
@@ -676,6 +678,10 @@ fn mutated_policies_and_changes_never_panic() {
                 let report = warden::evaluate(&policy, &input, Options::default());
                 let _ = warden::report_json(&report);
                 let _ = warden::render::report(&report, false, true);
+                let _ = warden::render::github::report(&report, "policy");
+                let _ = warden::render::markdown::report(&report, "policy");
+                let _ = warden::render::sarif::report(&report, "policy");
+                let _ = warden::render::junit::report(&report, "policy");
                 accepted += 1;
             }
             Err(error) => assert!(

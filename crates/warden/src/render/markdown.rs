@@ -88,27 +88,23 @@ pub fn report(report: &Report, policy_dir: &str) -> String {
     join_within_limit(&blocks)
 }
 
-/// The blocks separated by blank lines, as many as fit in [`MAX_CHARS`] (the header
-/// always does), and a last line that says how many were left out.
+/// The blocks separated by blank lines, up to the first that would pass
+/// [`MAX_CHARS`] (the header always fits), then a line that says how many were left out.
 fn join_within_limit(blocks: &[String]) -> String {
     let mut out = String::new();
-    let mut left_out = 0;
-    for block in blocks {
-        if out.is_empty() || out.len() + block.len() < MAX_CHARS {
-            if !out.is_empty() {
-                out.push('\n');
-            }
-            out.push_str(block);
-        } else {
-            left_out += 1;
+    for (index, block) in blocks.iter().enumerate() {
+        if !out.is_empty() && out.len() + block.len() >= MAX_CHARS {
+            let _ = writeln!(
+                out,
+                "\n_{} left out to fit a comment; the job log has the whole report._",
+                plural(blocks.len() - index, "section")
+            );
+            break;
         }
-    }
-    if left_out > 0 {
-        let _ = writeln!(
-            out,
-            "\n_{} left out to fit a comment; the job log has the whole report._",
-            plural(left_out, "section")
-        );
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(block);
     }
     out
 }
@@ -379,6 +375,52 @@ mod tests {
     fn inline_turns_backticked_parts_into_code() {
         assert_eq!(inline("`alice` is the author"), "`alice` is the author");
         assert_eq!(inline("a `b` c `d"), "a `b` c \\`d");
+    }
+
+    /// A report of many rules with long messages stays a comment GitHub accepts, and
+    /// says what it left out.
+    #[test]
+    fn a_long_report_fits_a_comment() {
+        use crate::report::{ApprovalsReport, ChangeSummary};
+        let rule = |index: usize| RuleReport {
+            name: format!("rule_{index}").into(),
+            location: format!("policy.warden:{index}:6").into(),
+            doc: None,
+            outcome: Outcome::Violated,
+            advisory: false,
+            message: Some("m".repeat(MAX_TEXT_CHARS * 2)),
+            witnesses: Vec::new(),
+            requirements: Vec::new(),
+            exempted_by: None,
+            overridden_by: None,
+            error: None,
+            failed_condition: None,
+        };
+        let report = Report {
+            schema: "warden.report/v1",
+            verdict: Verdict::Deny,
+            change: ChangeSummary {
+                id: "github:acme/shop#1".to_string(),
+                kind: "pull_request".to_string(),
+                title: "t".repeat(MAX_CHARS),
+            },
+            digest: None,
+            rules: (0..200).map(rule).collect(),
+            approvals: ApprovalsReport::default(),
+            overrides: Vec::new(),
+            exemptions: Vec::new(),
+        };
+        let body = super::report(&report, "policy");
+        assert!(body.len() < 65_536, "{} characters", body.len());
+        assert!(body.starts_with(MARKER), "{body}");
+        assert!(body.contains("rule_10"), "{body}");
+        assert!(!body.contains("rule_199"), "{body}");
+        assert!(
+            body.ends_with(
+                "sections left out to fit a comment; the job log has the whole report._\n"
+            ),
+            "{body}"
+        );
     }
 
     #[test]
