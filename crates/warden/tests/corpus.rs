@@ -385,6 +385,7 @@ fn warden_eval_schema() -> String {
 #[test]
 fn ci_formats() {
     let sarif = sarif_validator();
+    let mut annotated_files = 0;
     insta::glob!(
         "../../../tests",
         "eval/{advisory-rule-does-not-change-verdict,could-approve-lists-eligible-members-of-a-union,deny-unless-approval-violated,rule-error-unknown-time-zone-denies,override-without-rule-list-covers-every-overridable-rule,ci-formats-escape-hostile-text}/policy.warden",
@@ -400,6 +401,27 @@ fn ci_formats() {
             assert!(!dir.is_empty(), "{what}: not in the repository");
             let github = warden::render::github::report(&report, &dir);
             assert_workflow_commands(&github, &what);
+            // Each annotation's file, decoded, is a changed file a witness names or
+            // the policy: escaping loses nothing.
+            let policy_file = format!("{dir}/policy.warden");
+            let files = github.lines().filter_map(|line| {
+                let (_, properties) = line.split_once(' ')?;
+                let (properties, _) = properties.split_once("::")?;
+                properties.split(',').find_map(|p| p.strip_prefix("file="))
+            });
+            for file in files {
+                annotated_files += 1;
+                let file = decode_property(file);
+                assert!(
+                    file == policy_file
+                        || report
+                            .rules
+                            .iter()
+                            .flat_map(|r| &r.witnesses)
+                            .any(|w| w.file.as_deref() == Some(&*file)),
+                    "{what}: an annotation on `{file}`"
+                );
+            }
             let markdown = warden::render::markdown::report(&report, &dir);
             assert!(
                 markdown.starts_with(&format!("{}\n", warden::render::markdown::MARKER)),
@@ -417,6 +439,7 @@ fn ci_formats() {
             });
         }
     );
+    assert!(annotated_files > 0, "no annotation names a file");
     insta::glob!(
         "../../../tests",
         "check/{three-broken-rules,unused-import}.warden",
@@ -478,6 +501,16 @@ fn assert_workflow_commands(output: &str, what: &str) {
             }
         }
     }
+}
+
+/// A workflow command's property value as the runner reads it.
+fn decode_property(value: &str) -> String {
+    value
+        .replace("%2C", ",")
+        .replace("%3A", ":")
+        .replace("%0A", "\n")
+        .replace("%0D", "\r")
+        .replace("%25", "%")
 }
 
 /// The JUnit XML parses; one suite holds one test case per rule, in order; a case

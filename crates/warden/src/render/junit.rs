@@ -37,9 +37,8 @@ pub fn report(report: &Report, policy_dir: &str) -> String {
                     "error" => errors += 1,
                     _ => skipped += 1,
                 }
-                // `skipped` has no `type` in the common JUnit schema.
                 let _ = write!(cases, ">\n      <{element}");
-                if element != "skipped" {
+                if let Some(kind) = kind {
                     let _ = write!(cases, " type=\"{kind}\"");
                 }
                 let _ = write!(cases, " message=\"{}\"", attribute(&message));
@@ -85,8 +84,9 @@ pub fn report(report: &Report, policy_dir: &str) -> String {
 }
 
 /// The element inside a rule's test case (`failure`, `error` or `skipped`), its
-/// `type` (the outcome), and its message; `None` for a rule that passes.
-fn outcome_element(rule: &RuleReport) -> Option<(&'static str, &'static str, String)> {
+/// `type` (the outcome; `skipped` has none in the common JUnit schema), and its
+/// message; `None` for a rule that passes.
+fn outcome_element(rule: &RuleReport) -> Option<(&'static str, Option<&'static str>, String)> {
     let message = || {
         rule.message
             .clone()
@@ -94,16 +94,14 @@ fn outcome_element(rule: &RuleReport) -> Option<(&'static str, &'static str, Str
     };
     Some(match rule.outcome {
         Outcome::Satisfied => return None,
-        Outcome::NotApplicable => ("skipped", "not_applicable", "did not apply".to_string()),
-        Outcome::Overridden | Outcome::Exempted => {
-            ("skipped", rule.outcome.as_str(), ci::title(rule))
-        }
-        _ if rule.advisory => ("skipped", "advisory", message()),
-        Outcome::Pending => ("failure", "pending", message()),
-        Outcome::Violated => ("failure", "violated", message()),
+        Outcome::NotApplicable => ("skipped", None, "did not apply".to_string()),
+        Outcome::Overridden | Outcome::Exempted => ("skipped", None, ci::title(rule)),
+        _ if rule.advisory => ("skipped", None, ci::title(rule)),
+        Outcome::Pending => ("failure", Some("pending"), message()),
+        Outcome::Violated => ("failure", Some("violated"), message()),
         Outcome::Error => (
             "error",
-            "error",
+            Some("error"),
             rule.error
                 .as_ref()
                 .map_or_else(message, |e| e.message.clone()),
