@@ -103,7 +103,7 @@ fn acme_inputs() -> &'static [warden::Input] {
     )
 }
 
-/// Evaluates a report both ways a user sees it.
+/// Evaluates a report and renders it every way a user or CI sees it.
 fn evaluate(policy: &Policy, input: &warden::Input) {
     let options = Options {
         explain: true,
@@ -113,6 +113,10 @@ fn evaluate(policy: &Policy, input: &warden::Input) {
     let report = warden::evaluate(policy, input, options);
     let _ = warden::report_json(&report);
     let _ = warden::render::report(&report, false, true);
+    let _ = warden::render::github::report(&report, "policy");
+    let _ = warden::render::markdown::report(&report, "policy");
+    let _ = warden::render::sarif::report(&report, "policy");
+    let _ = warden::render::junit::report(&report, "policy");
 }
 
 /// The input as a change (JSON), loaded with the acme facts — strictly, and with

@@ -32,7 +32,8 @@ enum Command {
     Check {
         /// The policy file or directory.
         policy: PathBuf,
-        /// How to print diagnostics.
+        /// How to print diagnostics: `human` on standard error; `json`, `github`
+        /// (workflow commands that annotate the policy) or `sarif` on standard output.
         #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
         error_format: ErrorFormat,
     },
@@ -49,9 +50,20 @@ enum Command {
         /// A fact file (principals, services, calendar) to merge in; repeatable.
         #[arg(long)]
         facts: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        /// Report format: `human`, `json` (`warden.report/v1`), `github` (workflow
+        /// commands that annotate the changed files, and a job summary), `markdown` (a
+        /// pull-request comment), `sarif` (code scanning) or `junit` (test reports).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+        format: ReportFormat,
+        /// How to print the policy's diagnostics, on standard error (standard output
+        /// carries only the report); by default `github` with `--format github`, else
+        /// `human`.
+        #[arg(long, value_enum)]
+        error_format: Option<ErrorFormat>,
+        /// Also append the report as Markdown to FILE (with `--format github`, to
+        /// `$GITHUB_STEP_SUMMARY` when it is set and this is not given).
+        #[arg(long, value_name = "FILE")]
+        summary: Option<PathBuf>,
         /// Also explain the rules that did not apply, with the first condition that failed.
         #[arg(long)]
         explain: bool,
@@ -132,16 +144,31 @@ const CHECK_EXIT_CODES: &str = "Exit codes: 0 no error (warnings allowed), \
     5 the policy has errors or cannot be read, or the diagnostics not written, \
     2 wrong usage.";
 
-#[derive(Clone, Copy, ValueEnum)]
+/// How policy diagnostics are printed.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ErrorFormat {
     Human,
     Json,
+    Github,
+    Sarif,
 }
 
+/// The output of `warden bench`.
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Human,
     Json,
+}
+
+/// The report of `warden eval`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Human,
+    Json,
+    Github,
+    Markdown,
+    Sarif,
+    Junit,
 }
 
 fn main() -> ExitCode {
@@ -157,6 +184,8 @@ fn main() -> ExitCode {
             source_options,
             facts,
             format,
+            error_format,
+            summary,
             explain,
             budget,
             allow_unknown_fields,
@@ -166,7 +195,15 @@ fn main() -> ExitCode {
             &source,
             &source_options,
             &facts,
-            format,
+            &Output {
+                format,
+                error_format: error_format.unwrap_or(if format == ReportFormat::Github {
+                    ErrorFormat::Github
+                } else {
+                    ErrorFormat::Human
+                }),
+                summary: summary.or_else(|| step_summary(format)),
+            },
             Options {
                 explain,
                 budget,
@@ -323,22 +360,27 @@ enum Purpose {
     Evaluate,
 }
 
-/// Reads a policy and checks it, printing diagnostics on stderr (human) or stdout (json).
+/// Reads a policy and checks it, printing diagnostics: on standard error, or for
+/// `warden check` in a format for machines, on standard output.
 fn load_policy(
     path: &Path,
     error_format: ErrorFormat,
     purpose: Purpose,
 ) -> Result<warden::Policy, i32> {
     let sources = warden::read_policy(path).map_err(fail)?;
-    let print_analysis = |analysis: &warden::Analysis| match error_format {
-        ErrorFormat::Human => eprint(&warden::render::diagnostics(
-            analysis,
-            color(&std::io::stderr()),
-        )),
-        ErrorFormat::Json => print(
-            "the diagnostics",
-            &warden::render::diagnostics_json(analysis),
-        ),
+    let dir = policy_dir(path);
+    let print_analysis = |analysis: &warden::Analysis| {
+        let text = match error_format {
+            ErrorFormat::Human => warden::render::diagnostics(analysis, color(&std::io::stderr())),
+            ErrorFormat::Json => warden::render::diagnostics_json(analysis),
+            ErrorFormat::Github => warden::render::github::diagnostics(analysis, &dir),
+            ErrorFormat::Sarif => warden::render::sarif::diagnostics(analysis, &dir),
+        };
+        if purpose == Purpose::Check && error_format != ErrorFormat::Human {
+            print("the diagnostics", &text)
+        } else {
+            eprint(&text)
+        }
     };
     match warden::compile(&sources) {
         Ok(mut policy) => {
@@ -366,16 +408,74 @@ fn check(policy: &Path, error_format: ErrorFormat) -> i32 {
     }
 }
 
+/// The directory the paths of a policy's files are relative to, as a path relative
+/// to the working directory (the repository's root in CI), with `/` separators: where
+/// annotations and SARIF locations on the policy point.
+fn policy_dir(path: &Path) -> String {
+    let dir = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(Path::new(""))
+    };
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| dir.strip_prefix(cwd).ok())
+        .unwrap_or(dir);
+    if relative.is_absolute() {
+        return relative.to_string_lossy().into_owned();
+    }
+    relative
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy())
+        .filter(|part| part != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// What `warden eval` prints, and where.
+struct Output {
+    format: ReportFormat,
+    error_format: ErrorFormat,
+    /// The file the Markdown report is appended to.
+    summary: Option<PathBuf>,
+}
+
+/// With `--format github`, the job summary file GitHub Actions names in
+/// `$GITHUB_STEP_SUMMARY`.
+fn step_summary(format: ReportFormat) -> Option<PathBuf> {
+    if format != ReportFormat::Github {
+        return None;
+    }
+    std::env::var_os("GITHUB_STEP_SUMMARY")
+        .filter(|path| !path.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Appends `text` to `path` (created if missing), as GitHub expects of a job summary.
+fn append(path: &Path, text: &str) -> Result<(), i32> {
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|error| {
+            fail(format!(
+                "cannot write the summary to `{}`: {error}",
+                path.display()
+            ))
+        })
+}
+
 fn eval(
-    policy: &Path,
+    policy_path: &Path,
     source: &source::EvalSource,
     source_options: &source::EvalSourceOptions,
     facts: &[PathBuf],
-    format: Format,
+    output: &Output,
     options: Options,
     unknown: UnknownFields,
 ) -> i32 {
-    let policy = match load_policy(policy, ErrorFormat::Human, Purpose::Evaluate) {
+    let policy = match load_policy(policy_path, output.error_format, Purpose::Evaluate) {
         Ok(policy) => policy,
         Err(code) => return code,
     };
@@ -409,13 +509,23 @@ fn eval(
         return code;
     }
     let report = warden::evaluate(&policy, &input, options);
-    let output = match format {
-        Format::Json => warden::report_json(&report),
-        Format::Human => {
+    let dir = policy_dir(policy_path);
+    let text = match output.format {
+        ReportFormat::Json => warden::report_json(&report),
+        ReportFormat::Human => {
             warden::render::report(&report, color(&std::io::stdout()), options.explain)
         }
+        ReportFormat::Github => warden::render::github::report(&report, &dir),
+        ReportFormat::Markdown => warden::render::markdown::report(&report, &dir),
+        ReportFormat::Sarif => warden::render::sarif::report(&report, &dir),
+        ReportFormat::Junit => warden::render::junit::report(&report, &dir),
     };
-    if let Err(code) = print("the report", &output) {
+    if let Err(code) = print("the report", &text) {
+        return code;
+    }
+    if let Some(path) = &output.summary
+        && let Err(code) = append(path, &warden::render::markdown::report(&report, &dir))
+    {
         return code;
     }
     let code = match report.verdict {

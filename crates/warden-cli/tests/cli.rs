@@ -1753,3 +1753,141 @@ fn codeowners_fill_the_owners_that_rules_read() {
         "{stderr}"
     );
 }
+
+// ---- Reports in CI: `--format github|markdown|sarif|junit`, `--summary`,
+// `$GITHUB_STEP_SUMMARY`, `--error-format` on `eval` and `check`.
+
+/// `warden eval` of the acme pull request (require-approval) with `extra` arguments,
+/// and `GITHUB_STEP_SUMMARY` set to `summary` (or unset).
+fn eval_acme(extra: &[&str], summary: Option<&str>) -> Output {
+    let (policy, change) = (acme("policy"), acme("changes/pr-ai-control-plane.json"));
+    let facts = ["org", "services", "calendar"].map(|f| acme(&format!("facts/{f}.json")));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_warden"));
+    command
+        .args(["eval", "--policy", &policy, "--change", &change])
+        .args(facts.iter().flat_map(|f| ["--facts", f.as_str()]))
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_STEP_SUMMARY");
+    if let Some(summary) = summary {
+        command.env("GITHUB_STEP_SUMMARY", summary);
+    }
+    command.output().expect("the warden binary runs")
+}
+
+/// With `--format github`, annotations go to standard output and the Markdown report
+/// is appended to `$GITHUB_STEP_SUMMARY`, after what earlier steps wrote; the exit
+/// code is the verdict's.
+#[test]
+fn github_format_annotates_and_appends_the_job_summary() {
+    let dir = TempDir::new("step-summary");
+    let summary = dir.write("summary.md", "## an earlier step\n");
+    let output = eval_acme(&["--format", "github"], Some(&summary));
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.starts_with("::warning file=") && stdout.contains("title=warden%3A owners_approve"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with(
+            "warden: require-approval — 2 rules need action, 5 satisfied, 20 did not apply\n"
+        ),
+        "{stdout}"
+    );
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        written.starts_with(
+            "## an earlier step\n<!-- warden:report -->\n### ⏳ Warden: require-approval"
+        ),
+        "{written}"
+    );
+    // Other formats leave `$GITHUB_STEP_SUMMARY` alone; `--summary` writes anyway.
+    let other = dir.path("other.md");
+    let output = eval_acme(&["--format", "json", "--summary", &other], Some(&summary));
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(std::fs::read_to_string(&summary).unwrap(), written);
+    assert!(
+        std::fs::read_to_string(&other)
+            .unwrap()
+            .starts_with("<!-- warden:report -->\n")
+    );
+}
+
+/// A summary that cannot be written is exit code 5, saying which file.
+#[test]
+fn an_unwritable_summary_is_exit_code_5() {
+    let dir = TempDir::new("summary-unwritable");
+    let missing = dir.path("no-such-dir/summary.md");
+    let output = eval_acme(&["--format", "github"], Some(&missing));
+    assert_eq!(output.status.code(), Some(5));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!("error: cannot write the summary to `{missing}`")),
+        "{stderr}"
+    );
+}
+
+/// Every report format prints and exits with the verdict's code.
+#[test]
+fn every_report_format_exits_with_the_verdict() {
+    for (format, start) in [
+        ("markdown", "<!-- warden:report -->\n"),
+        (
+            "sarif",
+            "{\n  \"$schema\": \"https://docs.oasis-open.org/sarif/",
+        ),
+        (
+            "junit",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites",
+        ),
+    ] {
+        let output = eval_acme(&["--format", format], None);
+        assert_eq!(output.status.code(), Some(3), "{format}");
+        let stdout = text(&output.stdout);
+        assert!(stdout.starts_with(start), "{format}: {stdout}");
+    }
+}
+
+/// `--error-format` on `eval` prints the policy's diagnostics on standard error in
+/// that format (standard output is the report's); on `check`, a machine format goes
+/// to standard output. `github` annotates the policy file, `sarif` is a SARIF log.
+#[test]
+fn error_formats_for_eval_and_check() {
+    let dir = TempDir::new("error-format");
+    let policy = dir.write(
+        "broken.warden",
+        "rule r {\n  when change.files.any(f => f.pth == \"x\")\n  deny \"no\"\n}\n",
+    );
+    let change = dir.write("change.json", acme_pull_request(|_| {}));
+    let eval = |format: &str| {
+        warden_exits(
+            &[
+                "eval",
+                "--policy",
+                &policy,
+                "--change",
+                &change,
+                "--error-format",
+                format,
+            ],
+            5,
+        )
+    };
+    let (stdout, stderr) = eval("json");
+    assert_eq!(stdout, "");
+    let diagnostics: serde_json::Value = serde_json::from_str(&stderr).unwrap();
+    assert_eq!(diagnostics[0]["code"], "unknown-field", "{stderr}");
+    let (stdout, stderr) = eval("github");
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.starts_with("::error file=") && stderr.contains("broken.warden,line=2,col="),
+        "{stderr}"
+    );
+    let (stdout, _) = warden_exits(&["check", "--error-format", "sarif", &policy], 5);
+    let log: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    assert_eq!(log["runs"][0]["results"][0]["ruleId"], "unknown-field");
+    let (stdout, _) = warden_exits(&["check", "--error-format", "github", &policy], 5);
+    assert!(stdout.ends_with("1 error, 0 warnings\n"), "{stdout}");
+}

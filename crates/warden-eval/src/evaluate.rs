@@ -428,6 +428,7 @@ fn last_push_rule(ctx: &Ctx<'_, '_>, approvals: &Approvals<'_>, demanded: bool) 
     report.witnesses.push(Witness {
         condition: "the last push".to_string(),
         detail: format!("at {pushed_at} by {pusher_text}"),
+        file: None,
     });
     match fresh {
         Some(approval) => {
@@ -435,6 +436,7 @@ fn last_push_rule(ctx: &Ctx<'_, '_>, approvals: &Approvals<'_>, demanded: bool) 
             report.witnesses.push(Witness {
                 condition: "an approval after it".to_string(),
                 detail: format!("{} at {}", approval.approver, approval.at),
+                file: None,
             });
         }
         None => {

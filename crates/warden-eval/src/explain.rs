@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use warden_change::view::Node;
 use warden_check::ir::{self, BinOp, Builtin, ExprKind};
 
 use crate::interp::operators::binary_values;
@@ -48,6 +49,7 @@ impl<'a> Ctx<'a, '_> {
         Witness {
             condition: self.snippet(expr),
             detail,
+            file: None,
         }
     }
 
@@ -139,7 +141,10 @@ impl<'a> Ctx<'a, '_> {
                         }
                         _ => format!("`{}` matches `{patterns}`", file.path),
                     };
-                    out.push(self.witness(expr, detail));
+                    out.push(Witness {
+                        file: Some(file.path.clone()),
+                        ..self.witness(expr, detail)
+                    });
                 }
                 true
             }
@@ -178,8 +183,12 @@ impl<'a> Ctx<'a, '_> {
                 {
                     return Ok(false);
                 }
-                let detail = self.comparison(*op, (lhs, left), (rhs, right), true, frame)?;
-                out.push(self.witness(expr, detail));
+                let (detail, file) =
+                    self.comparison(*op, (lhs, left), (rhs, right), true, frame)?;
+                out.push(Witness {
+                    file,
+                    ..self.witness(expr, detail)
+                });
                 true
             }
             _ => {
@@ -229,11 +238,20 @@ impl<'a> Ctx<'a, '_> {
                     other.display(&self.view)
                 }
             };
+            // The facts about one changed file point at it, unless a nested one already
+            // names a file of its own.
+            let file = self.changed_file(item);
             if out.len() == before {
-                out.push(self.witness(expr, format!("true for {label}")));
+                out.push(Witness {
+                    file,
+                    ..self.witness(expr, format!("true for {label}"))
+                });
             } else if let Some(nested) = out.get_mut(before..) {
                 for witness in nested {
                     witness.detail = format!("{label} › {}", witness.detail);
+                    if witness.file.is_none() {
+                        witness.file.clone_from(&file);
+                    }
                 }
             }
             return Ok(true);
@@ -243,6 +261,7 @@ impl<'a> Ctx<'a, '_> {
 
     /// A comparison shown with the values of its operands: `6200 > 5000`, or when it
     /// does not hold `6200 > 9000 is false`; a count is followed by what it counts.
+    /// Also the changed file the first counted element is or names, if any.
     fn comparison(
         &mut self,
         op: BinOp,
@@ -250,7 +269,7 @@ impl<'a> Ctx<'a, '_> {
         (rhs, right): (&ir::Expr, Value<'a>),
         holds: bool,
         frame: &mut Frame<'a>,
-    ) -> Result<'a, String> {
+    ) -> Result<'a, (String, Option<String>)> {
         self.charge_copied(&left, lhs)?;
         self.charge_copied(&right, rhs)?;
         let mut detail = String::new();
@@ -264,7 +283,7 @@ impl<'a> Ctx<'a, '_> {
                 " is not within "
             });
             detail.push_str(&self.view.label(*window));
-            return Ok(detail);
+            return Ok((detail, None));
         }
         detail.push(' ');
         detail.push_str(op.symbol());
@@ -273,10 +292,27 @@ impl<'a> Ctx<'a, '_> {
         if !holds {
             detail.push_str(" is false");
         }
+        let mut file = None;
         for side in [lhs, rhs] {
-            self.write_counted_members(side, frame, &mut detail)?;
+            let counted = self.write_counted_members(side, frame, &mut detail)?;
+            file = file.or(counted);
         }
-        Ok(detail)
+        Ok((detail, file))
+    }
+
+    /// The changed file a value is or names: a file of the change, or a string that is
+    /// the path of one (`files.map(f => f.path)`).
+    fn changed_file(&self, value: &Value<'a>) -> Option<String> {
+        match value {
+            Value::Node(Node::File(file)) => Some(file.path.clone()),
+            Value::Str(text) => self
+                .change
+                .files
+                .iter()
+                .find(|file| file.path == text.as_str())
+                .map(|file| file.path.clone()),
+            _ => None,
+        }
     }
 
     /// An operand of a comparison: strings, globs and regexes quoted as written.
@@ -303,13 +339,14 @@ impl<'a> Ctx<'a, '_> {
     }
 
     /// For `xs.len()` in a comparison, appends the elements behind the number:
-    /// ` (vetoes: ivan's review of a41e8b03)`, so a count explains itself.
+    /// ` (vetoes: ivan's review of a41e8b03)`, so a count explains itself. Returns the
+    /// changed file the first element is or names, if it is or names one.
     fn write_counted_members(
         &mut self,
         expr: &ir::Expr,
         frame: &mut Frame<'a>,
         out: &mut String,
-    ) -> Result<'a, ()> {
+    ) -> Result<'a, Option<String>> {
         const SHOWN: usize = 5;
         let ExprKind::Builtin {
             op: Builtin::Len,
@@ -317,16 +354,16 @@ impl<'a> Ctx<'a, '_> {
             ..
         } = &expr.kind
         else {
-            return Ok(());
+            return Ok(None);
         };
         let Some(list) = args.first() else {
-            return Ok(());
+            return Ok(None);
         };
         let Value::List(items) = self.eval(list, frame)? else {
-            return Ok(());
+            return Ok(None);
         };
         if items.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let shown = items.get(..SHOWN).unwrap_or(&items);
         let bytes = list_held_bytes(shown, self.remaining_bytes());
@@ -339,7 +376,7 @@ impl<'a> Ctx<'a, '_> {
             let _ = write!(out, ", and {} more", items.len() - SHOWN);
         }
         out.push(')');
-        Ok(())
+        Ok(shown.first().and_then(|first| self.changed_file(first)))
     }
 
     /// The first part of a false condition that made it false, for `--explain`.
@@ -382,7 +419,7 @@ impl<'a> Ctx<'a, '_> {
             ExprKind::Binary { op, lhs, rhs } if !matches!(op, BinOp::Or | BinOp::Coalesce) => {
                 let left = self.eval(lhs, frame)?;
                 let right = self.eval(rhs, frame)?;
-                let detail = self.comparison(*op, (lhs, left), (rhs, right), false, frame)?;
+                let (detail, _) = self.comparison(*op, (lhs, left), (rhs, right), false, frame)?;
                 Ok(Some(self.witness(expr, detail)))
             }
             ExprKind::Builtin {

@@ -1,6 +1,8 @@
 //! The result of an evaluation: the verdict and, for every rule, its outcome and the
 //! data that explains it. Serialized as the JSON report (`warden.report/v1`, documented
-//! in `docs/report.md`); the human rendering is built from the same data.
+//! in `docs/report.md`); the human rendering is built from the same data. Every list is
+//! serialized even when empty (the schema requires it); only absent optional values
+//! are left out.
 
 use std::rc::Rc;
 
@@ -105,9 +107,7 @@ pub struct RuleReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Why the rule applied: the facts that made its `when` true.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub witnesses: Vec<Witness>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requirements: Vec<Requirement>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exempted_by: Option<String>,
@@ -126,6 +126,10 @@ pub struct RuleReport {
 pub struct Witness {
     pub condition: String,
     pub detail: String,
+    /// The changed file the fact is about (`change.files`' path), when it is about one:
+    /// where CI annotations point.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -145,7 +149,6 @@ pub struct Requirement {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Approval requirements, one per approver group (one group unless `each`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<ApprovalGroup>,
 }
 
@@ -157,18 +160,11 @@ pub struct ApprovalGroup {
     pub counted: Vec<String>,
     pub missing: u32,
     /// Approvals by people of this group that did not count, with the reason.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_counted: Vec<NotCounted>,
     /// People who could still approve (at most 10 listed).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub could_approve: Vec<String>,
     /// How many more could approve than are listed.
-    #[serde(skip_serializing_if = "is_zero")]
     pub more_could_approve: usize,
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
@@ -213,7 +209,6 @@ pub struct OverrideReport {
     /// The rules the override names; empty means every overridable rule.
     pub rules: Vec<String>,
     pub applied_to: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<Rejection>,
 }
 
@@ -229,7 +224,6 @@ pub struct ExemptionReport {
     pub location: String,
     pub applied: bool,
     pub rules: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub witnesses: Vec<Witness>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReport>,

@@ -1,7 +1,13 @@
-//! Renderings for people and machines: policy diagnostics through miette (graphical, or
-//! JSON), and the evaluation report as terminal text.
+//! Renderings for people and machines: policy diagnostics through miette (graphical),
+//! as JSON, GitHub annotations or SARIF; the evaluation report as terminal text, and
+//! for CI as GitHub annotations, Markdown, SARIF or JUnit XML.
 
+mod ci;
 mod excerpt;
+pub mod github;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -478,14 +484,21 @@ fn rule_details(out: &mut String, rule: &RuleReport, s: &Style) {
         "  {outcome}{label}{outcome:#} {}{}{:#}  {}{}{:#}",
         s.bold, rule.name, s.bold, s.dim, rule.location, s.dim
     );
+    explanation(out, rule, s, "    ");
+}
+
+/// Why a rule has its outcome and what would change it, one fact a line, each line
+/// starting with `indent`: the human report's rule details, and the text of a CI
+/// annotation or a test failure.
+fn explanation(out: &mut String, rule: &RuleReport, s: &Style, indent: &str) {
     if rule.advisory {
         let _ = writeln!(
             out,
-            "    advisory: reported only, does not change the verdict"
+            "{indent}advisory: reported only, does not change the verdict"
         );
     }
     if let Some(message) = &rule.message {
-        let _ = writeln!(out, "    {}", one_line(message));
+        let _ = writeln!(out, "{indent}{}", one_line(message));
     }
     if let Some(by) = &rule.overridden_by {
         let incident = by
@@ -495,17 +508,24 @@ fn rule_details(out: &mut String, rule: &RuleReport, s: &Style) {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "    {}overridden by {}{incident}{:#}: “{}”",
+            "{indent}{}overridden by {}{incident}{:#}: “{}”",
             s.magenta,
             by.by,
             s.magenta,
             one_line(&by.reason)
         );
     }
+    if let Some(exemption) = &rule.exempted_by {
+        let _ = writeln!(
+            out,
+            "{indent}{}exempted by {exemption}{:#}",
+            s.magenta, s.magenta
+        );
+    }
     if let Some(error) = &rule.error {
         let _ = writeln!(
             out,
-            "    {}error{:#} at {}: {} in `{}`",
+            "{indent}{}error{:#} at {}: {} in `{}`",
             s.red,
             s.red,
             error.location,
@@ -514,11 +534,11 @@ fn rule_details(out: &mut String, rule: &RuleReport, s: &Style) {
         );
     }
     if !rule.witnesses.is_empty() {
-        let _ = writeln!(out, "    because");
+        let _ = writeln!(out, "{indent}because");
         for witness in &rule.witnesses {
             let _ = writeln!(
                 out,
-                "      • `{}`: {}",
+                "{indent}  • `{}`: {}",
                 quoted(&witness.condition),
                 one_line(&witness.detail)
             );
@@ -530,7 +550,7 @@ fn rule_details(out: &mut String, rule: &RuleReport, s: &Style) {
         } else {
             format!("{}✘{:#}", s.red, s.red)
         };
-        let _ = writeln!(out, "    {mark} {}", quoted(&requirement.text));
+        let _ = writeln!(out, "{indent}{mark} {}", quoted(&requirement.text));
         let vacuous = requirement.met
             && requirement.groups.is_empty()
             && requirement.kind == crate::report::RequirementKind::Approval;
@@ -538,15 +558,15 @@ fn rule_details(out: &mut String, rule: &RuleReport, s: &Style) {
             && (!requirement.met || vacuous)
             && rule.message.as_deref() != Some(message.as_str())
         {
-            let _ = writeln!(out, "        {}", one_line(message));
+            let _ = writeln!(out, "{indent}    {}", one_line(message));
         }
         for group in &requirement.groups {
-            group_details(out, group);
+            group_details(out, group, indent);
         }
     }
 }
 
-fn group_details(out: &mut String, group: &ApprovalGroup) {
+fn group_details(out: &mut String, group: &ApprovalGroup, indent: &str) {
     let counted = if group.counted.is_empty() {
         "none".to_string()
     } else {
@@ -554,7 +574,7 @@ fn group_details(out: &mut String, group: &ApprovalGroup) {
     };
     let _ = writeln!(
         out,
-        "        {} of {} from {}: {counted}",
+        "{indent}    {} of {} from {}: {counted}",
         group.counted.len().min(group.required as usize),
         group.required,
         group.from
@@ -562,7 +582,7 @@ fn group_details(out: &mut String, group: &ApprovalGroup) {
     for not in &group.not_counted {
         let _ = writeln!(
             out,
-            "          not counted: {} — {}",
+            "{indent}      not counted: {} — {}",
             not.approver,
             one_line(&not.reason)
         );
@@ -570,23 +590,28 @@ fn group_details(out: &mut String, group: &ApprovalGroup) {
     if group.missing > 0 {
         let _ = writeln!(
             out,
-            "          missing {}",
+            "{indent}      missing {}",
             plural(group.missing as usize, "approval")
         );
         if group.could_approve.is_empty() {
-            let _ = writeln!(out, "          no one in the directory can give it");
+            let _ = writeln!(out, "{indent}      no one in the directory can give it");
         } else {
-            let more = if group.more_could_approve > 0 {
-                format!(" and {} more", group.more_could_approve)
-            } else {
-                String::new()
-            };
             let _ = writeln!(
                 out,
-                "          could approve: {}{more}",
-                group.could_approve.join(", ")
+                "{indent}      could approve: {}{}",
+                group.could_approve.join(", "),
+                more_could_approve(group)
             );
         }
+    }
+}
+
+/// ` and 3 more` when more people could approve than the group lists.
+fn more_could_approve(group: &ApprovalGroup) -> String {
+    if group.more_could_approve > 0 {
+        format!(" and {} more", group.more_could_approve)
+    } else {
+        String::new()
     }
 }
 

@@ -9,6 +9,10 @@
 //! - `examples/*/cases/*.json`: a change with its facts and expected outcomes, against
 //!   the example's policy; asserted, then snapshotted;
 //! - every example policy and the standard library check with no diagnostic at all;
+//! - every JSON report above validates against `schema/report.schema.json`; a few eval
+//!   fixtures (and check fixtures) are also rendered in the CI formats — GitHub
+//!   workflow commands, Markdown, SARIF (validated against the SARIF 2.1.0 schema) and
+//!   JUnit XML (parsed, its counts checked) — one snapshot per fixture;
 //! - seeded random edits of the acme policy and change never make Warden panic.
 
 #![expect(
@@ -83,6 +87,7 @@ fn snapshot_settings(dir: &Path) -> insta::Settings {
 
 #[test]
 fn check_fixtures() {
+    let sarif = sarif_validator();
     insta::glob!("../../../tests", "check/*.warden", |path| {
         let text = read(path);
         let name = path
@@ -97,6 +102,18 @@ fn check_fixtures() {
             "{} is a check fixture but gives no diagnostic",
             path.display()
         );
+        // Every fixture's diagnostics are valid in the CI formats too; a few are
+        // snapshotted in them by `ci_formats`.
+        let what = path.display().to_string();
+        assert_workflow_commands(
+            &warden::render::github::diagnostics(&analysis, "tests/check"),
+            &what,
+        );
+        assert_valid(
+            &sarif,
+            &warden::render::sarif::diagnostics(&analysis, "tests/check"),
+            &what,
+        );
         let rendered = warden::render::diagnostics(&analysis, false);
         snapshot_settings(&root().join("tests/check")).bind(|| {
             insta::assert_snapshot!(format!("{text}\n----- diagnostics -----\n{rendered}"));
@@ -104,44 +121,100 @@ fn check_fixtures() {
     });
 }
 
+/// A JSON Schema of the repository, compiled (formats checked too).
+fn validator(relative: &str) -> jsonschema::Validator {
+    compile_schema(&read(&root().join(relative)), relative)
+}
+
+/// The vendored SARIF 2.1.0 schema. Its `language` pattern has a stray `]`, a literal
+/// in ECMAScript's regexes but an error for the validator's check of the schema: it
+/// is escaped here, which matches the same strings.
+fn sarif_validator() -> jsonschema::Validator {
+    const STRAY: &str = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
+    const ESCAPED: &str = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$""#;
+    let relative = "schema/vendor/sarif-schema-2.1.0.json";
+    let text = read(&root().join(relative));
+    assert!(
+        text.contains(STRAY),
+        "{relative}: the stray `]` is gone; drop the fix"
+    );
+    compile_schema(&text.replace(STRAY, ESCAPED), relative)
+}
+
+fn compile_schema(text: &str, relative: &str) -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{relative}: {e}"));
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
+/// Asserts that `json` parses and validates, listing every error with its JSON path.
+fn assert_valid(validator: &jsonschema::Validator, json: &str, what: &str) {
+    let instance: Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{what}: not JSON: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|error| format!("{} at `{}`", error, error.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not validate:\n  {}",
+        errors.join("\n  ")
+    );
+}
+
+/// The report validates against `schema/report.schema.json`.
+fn assert_report_valid(schema: &jsonschema::Validator, report: &warden::Report, what: &str) {
+    assert_valid(schema, &warden::report_json(report), what);
+}
+
+/// A fixture of `tests/eval`, evaluated with `--explain`: the report, the policy
+/// source and the change text.
+fn evaluate_fixture(path: &Path) -> (warden::Report, String, String) {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let policy = policy(path);
+    let facts_path = dir.join("facts.json");
+    let facts: Vec<(String, String)> = if facts_path.exists() {
+        vec![("facts.json".to_string(), read(&facts_path))]
+    } else {
+        Vec::new()
+    };
+    let change = read(&dir.join("change.json"));
+    let input = warden::read_input("change.json", &change, &facts, STRICT)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let expect: Value = serde_json::from_str(&read(&dir.join("expect.json")))
+        .unwrap_or_else(|e| panic!("expect.json: {e}"));
+    // `"budget": N` and `"max_memory": "1MiB"` in expect.json evaluate with a
+    // smaller budget or memory cap.
+    let defaults = Options::default();
+    let budget = expect["budget"].as_u64().unwrap_or(defaults.budget);
+    let max_memory = expect["max_memory"]
+        .as_str()
+        .map_or(defaults.max_memory, |size| {
+            size.parse()
+                .unwrap_or_else(|e| panic!("{}: max_memory: {e}", dir.display()))
+        });
+    let report = warden::evaluate(
+        &policy,
+        &input,
+        Options {
+            explain: true,
+            budget,
+            max_memory,
+        },
+    );
+    assert_expected(&report, &expect, &dir.display().to_string());
+    (report, read(path), change)
+}
+
 #[test]
 fn eval_fixtures() {
+    let schema = validator("schema/report.schema.json");
     insta::glob!("../../../tests", "eval/*/policy.warden", |path| {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let policy = policy(path);
-        let facts_path = dir.join("facts.json");
-        let facts: Vec<(String, String)> = if facts_path.exists() {
-            vec![("facts.json".to_string(), read(&facts_path))]
-        } else {
-            Vec::new()
-        };
-        let change = read(&dir.join("change.json"));
-        let input = warden::read_input("change.json", &change, &facts, STRICT)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-        let expect: Value = serde_json::from_str(&read(&dir.join("expect.json")))
-            .unwrap_or_else(|e| panic!("expect.json: {e}"));
-        // `"budget": N` and `"max_memory": "1MiB"` in expect.json evaluate with a
-        // smaller budget or memory cap.
-        let defaults = Options::default();
-        let budget = expect["budget"].as_u64().unwrap_or(defaults.budget);
-        let max_memory = expect["max_memory"]
-            .as_str()
-            .map_or(defaults.max_memory, |size| {
-                size.parse()
-                    .unwrap_or_else(|e| panic!("{}: max_memory: {e}", dir.display()))
-            });
-        let report = warden::evaluate(
-            &policy,
-            &input,
-            Options {
-                explain: true,
-                budget,
-                max_memory,
-            },
-        );
-        assert_expected(&report, &expect, &dir.display().to_string());
+        let (report, source, change) = evaluate_fixture(path);
+        assert_report_valid(&schema, &report, &path.display().to_string());
         let rendered = warden::render::report(&report, false, true);
-        let source = read(path);
         snapshot_settings(&root().join("tests/eval")).bind(|| {
             insta::assert_snapshot!(format!(
                 "{source}\n----- change.json -----\n{change}\n----- report -----\n{rendered}"
@@ -152,6 +225,7 @@ fn eval_fixtures() {
 
 #[test]
 fn example_cases() {
+    let schema = validator("schema/report.schema.json");
     let mut policies = BTreeMap::new();
     insta::glob!("../../../examples", "*/cases/*.json", |path| {
         let case_dir = path.parent().unwrap_or(Path::new("."));
@@ -177,6 +251,7 @@ fn example_cases() {
         // determinism test covers them.
         let report = warden::evaluate(policy, &input, Options::default());
         assert_expected(&report, &case["expect"], &path.display().to_string());
+        assert_report_valid(&schema, &report, &path.display().to_string());
         let description = case["description"].as_str().unwrap_or("");
         let rendered = warden::render::report(&report, false, false);
         snapshot_settings(case_dir).bind(|| {
@@ -232,9 +307,10 @@ fn examples_and_stdlib_are_clean() {
     assert!(checked > 0, "no example found");
 }
 
-/// The same input gives byte-identical JSON.
+/// The same input gives byte-identical JSON, valid against its schema (with digests).
 #[test]
 fn evaluation_is_deterministic() {
+    let schema = validator("schema/report.schema.json");
     let example = root().join("examples/acme");
     let facts: Vec<(String, String)> = ["org", "services", "calendar"]
         .iter()
@@ -268,6 +344,7 @@ fn evaluation_is_deterministic() {
             })
             .collect();
         assert_eq!(runs[0], runs[1], "{change}: two evaluations differ");
+        assert_valid(&schema, &runs[0], change);
         assert!(
             runs[0].contains("\"input\": \"sha256:"),
             "{change}: no input digest"
@@ -298,6 +375,201 @@ fn warden_eval_schema() -> String {
         "{}\n",
         serde_json::to_string_pretty(&schema).unwrap_or_default()
     )
+}
+
+/// A few eval fixtures — allow with an advisory finding, pending approvals with who
+/// could give them, a deny whose witness names a changed file, a rule error,
+/// overrides, and hostile text — in every CI format; each output is checked (workflow
+/// command syntax, the Markdown marker and size, SARIF against its schema, JUnit XML
+/// parsed and counted), then snapshotted together.
+#[test]
+fn ci_formats() {
+    let sarif = sarif_validator();
+    let mut annotated_files = 0;
+    insta::glob!(
+        "../../../tests",
+        "eval/{advisory-rule-does-not-change-verdict,could-approve-lists-eligible-members-of-a-union,deny-unless-approval-violated,rule-error-unknown-time-zone-denies,override-without-rule-list-covers-every-overridable-rule,ci-formats-escape-hostile-text}/policy.warden",
+        |path| {
+            let (report, source, _) = evaluate_fixture(path);
+            let what = path.display().to_string();
+            // The fixture's directory relative to the repository, as CI would name it.
+            let repository = root().canonicalize().unwrap_or_else(|e| panic!("{e}"));
+            let dir = path
+                .parent()
+                .and_then(|d| d.strip_prefix(&repository).ok())
+                .map_or_else(String::new, |d| d.display().to_string());
+            assert!(!dir.is_empty(), "{what}: not in the repository");
+            let github = warden::render::github::report(&report, &dir);
+            assert_workflow_commands(&github, &what);
+            // Each annotation's file, decoded, is a changed file a witness names or
+            // the policy: escaping loses nothing.
+            let policy_file = format!("{dir}/policy.warden");
+            let files = github.lines().filter_map(|line| {
+                let (_, properties) = line.split_once(' ')?;
+                let (properties, _) = properties.split_once("::")?;
+                properties.split(',').find_map(|p| p.strip_prefix("file="))
+            });
+            for file in files {
+                annotated_files += 1;
+                let file = decode_property(file);
+                assert!(
+                    file == policy_file
+                        || report
+                            .rules
+                            .iter()
+                            .flat_map(|r| &r.witnesses)
+                            .any(|w| w.file.as_deref() == Some(&*file)),
+                    "{what}: an annotation on `{file}`"
+                );
+            }
+            let markdown = warden::render::markdown::report(&report, &dir);
+            assert!(
+                markdown.starts_with(&format!("{}\n", warden::render::markdown::MARKER)),
+                "{what}: the comment does not start with the marker"
+            );
+            assert!(markdown.len() < 65_536, "{what}: the comment is too long");
+            let sarif_log = warden::render::sarif::report(&report, &dir);
+            assert_valid(&sarif, &sarif_log, &what);
+            let junit = warden::render::junit::report(&report, &dir);
+            assert_junit(&junit, &report, &what);
+            snapshot_settings(&root().join("tests/eval")).bind(|| {
+                insta::assert_snapshot!(format!(
+                    "{source}\n----- github -----\n{github}\n----- markdown -----\n{markdown}\n----- sarif -----\n{sarif_log}\n----- junit -----\n{junit}"
+                ));
+            });
+        }
+    );
+    assert!(annotated_files > 0, "no annotation names a file");
+    insta::glob!(
+        "../../../tests",
+        "check/{three-broken-rules,unused-import}.warden",
+        |path| {
+            let text = read(path);
+            let analysis = warden::analyze(&[SourceText {
+                path: "policy.warden".to_string(),
+                text: text.clone(),
+            }]);
+            let github = warden::render::github::diagnostics(&analysis, "policy");
+            let sarif_log = warden::render::sarif::diagnostics(&analysis, "policy");
+            snapshot_settings(&root().join("tests/check")).bind(|| {
+                insta::assert_snapshot!(format!(
+                    "{text}\n----- github -----\n{github}\n----- sarif -----\n{sarif_log}"
+                ));
+            });
+        }
+    );
+}
+
+/// Every line but the last is a workflow command — `::error`, `::warning` or
+/// `::notice`, then `key=value` properties of known keys (so no value holds a raw `,`),
+/// positive numbers for positions, `::` and a message; the last line is plain text.
+fn assert_workflow_commands(output: &str, what: &str) {
+    let lines: Vec<&str> = output.lines().collect();
+    let Some((last, commands)) = lines.split_last() else {
+        panic!("{what}: no output");
+    };
+    assert!(!last.starts_with("::"), "{what}: no closing line");
+    for line in commands {
+        let rest = line
+            .strip_prefix("::")
+            .unwrap_or_else(|| panic!("{what}: not a command: {line}"));
+        let (command, rest) = rest
+            .split_once(' ')
+            .unwrap_or_else(|| panic!("{what}: no properties: {line}"));
+        assert!(
+            ["error", "warning", "notice"].contains(&command),
+            "{what}: `{command}`"
+        );
+        let (properties, message) = rest
+            .split_once("::")
+            .unwrap_or_else(|| panic!("{what}: no message: {line}"));
+        assert!(!message.is_empty(), "{what}: empty message: {line}");
+        for property in properties.split(',') {
+            let (key, value) = property
+                .split_once('=')
+                .unwrap_or_else(|| panic!("{what}: `{property}` is not key=value"));
+            assert!(
+                ["file", "line", "col", "endLine", "endColumn", "title"].contains(&key),
+                "{what}: unknown property `{key}`"
+            );
+            assert!(!value.is_empty(), "{what}: `{key}` is empty");
+            if ["line", "col", "endLine", "endColumn"].contains(&key) {
+                assert!(
+                    value.parse::<usize>().is_ok_and(|n| n > 0),
+                    "{what}: {key}={value}"
+                );
+            }
+        }
+    }
+}
+
+/// A workflow command's property value as the runner reads it.
+fn decode_property(value: &str) -> String {
+    value
+        .replace("%2C", ",")
+        .replace("%3A", ":")
+        .replace("%0A", "\n")
+        .replace("%0D", "\r")
+        .replace("%25", "%")
+}
+
+/// The JUnit XML parses; one suite holds one test case per rule, in order; a case
+/// holds at most one `failure`, `error` or `skipped`; the counts are the suite's and
+/// the root's attributes.
+fn assert_junit(xml: &str, report: &warden::Report, what: &str) {
+    let document =
+        roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("{what}: not XML: {e}"));
+    let root = document.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites", "{what}");
+    let suites: Vec<_> = root
+        .children()
+        .filter(roxmltree::Node::is_element)
+        .collect();
+    assert_eq!(suites.len(), 1, "{what}: one test suite");
+    let suite = suites[0];
+    assert_eq!(suite.tag_name().name(), "testsuite", "{what}");
+    let mut names = Vec::new();
+    let mut counts = BTreeMap::from([("failure", 0), ("error", 0), ("skipped", 0)]);
+    for child in suite.children().filter(roxmltree::Node::is_element) {
+        match child.tag_name().name() {
+            "properties" => continue,
+            "testcase" => {}
+            other => panic!("{what}: `{other}` in a test suite"),
+        }
+        names.push(child.attribute("name").unwrap_or_default().to_string());
+        assert!(
+            child.attribute("classname").is_some(),
+            "{what}: no classname"
+        );
+        let outcomes: Vec<_> = child
+            .children()
+            .filter(roxmltree::Node::is_element)
+            .collect();
+        assert!(
+            outcomes.len() <= 1,
+            "{what}: a test case with several outcomes"
+        );
+        if let Some(outcome) = outcomes.first() {
+            let name = outcome.tag_name().name();
+            *counts
+                .get_mut(name)
+                .unwrap_or_else(|| panic!("{what}: `{name}` in a test case")) += 1;
+        }
+    }
+    let rules: Vec<String> = report.rules.iter().map(|r| r.name.to_string()).collect();
+    assert_eq!(names, rules, "{what}: one test case per rule");
+    for element in [root, suite] {
+        let attribute = |name: &str| {
+            element
+                .attribute(name)
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or_else(|| panic!("{what}: no `{name}` count"))
+        };
+        assert_eq!(attribute("tests"), rules.len(), "{what}: tests");
+        assert_eq!(attribute("failures"), counts["failure"], "{what}: failures");
+        assert_eq!(attribute("errors"), counts["error"], "{what}: errors");
+        assert_eq!(attribute("skipped"), counts["skipped"], "{what}: skipped");
+    }
 }
 
 /// Every ```warden block of the docs is a policy that checks without a diagnostic, so
@@ -421,6 +693,8 @@ fn mutated_policies_and_changes_never_panic() {
         }
         let _ = warden::render::diagnostics(&analysis, false);
         let _ = warden::render::diagnostics_json(&analysis);
+        let _ = warden::render::github::diagnostics(&analysis, "policy");
+        let _ = warden::render::sarif::diagnostics(&analysis, "policy");
         if let Ok(compiled) = warden::compile(&mutant) {
             let input = warden::read_input("change.json", &change, &facts, STRICT)
                 .unwrap_or_else(|e| panic!("{e}"));
@@ -437,6 +711,10 @@ fn mutated_policies_and_changes_never_panic() {
                 let report = warden::evaluate(&policy, &input, Options::default());
                 let _ = warden::report_json(&report);
                 let _ = warden::render::report(&report, false, true);
+                let _ = warden::render::github::report(&report, "policy");
+                let _ = warden::render::markdown::report(&report, "policy");
+                let _ = warden::render::sarif::report(&report, "policy");
+                let _ = warden::render::junit::report(&report, "policy");
                 accepted += 1;
             }
             Err(error) => assert!(
