@@ -127,6 +127,8 @@ fn json_error<E: std::fmt::Display>(
     let path = error.path().to_string();
     let at = if path == "." {
         "$".to_owned()
+    } else if path.starts_with('[') {
+        format!("${path}")
     } else {
         format!("$.{path}")
     };
