@@ -112,6 +112,17 @@ fn trailers(paragraph: &str) -> Option<Vec<(String, String)>> {
     (!trailers.is_empty()).then_some(trailers)
 }
 
+/// A JSON object of `fields`, moved in (`json!` would copy every value it is given,
+/// and a change holds megabytes of patches).
+pub(crate) fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
+    )
+}
+
 /// Reads the change a source built as JSON through the model's types. What does not
 /// fit is a fault of the source's mapping (every input field it copies was read with
 /// its type), reported against the input.

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
-use warden_change::model::ReviewState;
+use warden_change::model::{ReviewState, SCHEMA_VERSION};
 use warden_change::{Change, Time};
 
 use crate::SourceError;
-use crate::forge::{self, Message};
+use crate::forge::{self, Message, object};
 use crate::read;
 use payload::{
     ApiCommit, ApiFile, ApiReview, CheckRunPage, DeploymentEvent, PullRequestEvent, PushEvent,
@@ -176,27 +176,36 @@ fn pull_request(
             Some(&head.full_name) != pr.base.repo.as_ref().map(|b| &b.full_name)
         });
     let reviews = github_reviews(&reviews_path, reviews, &mut bots)?;
-    Ok(json!({
-        "schema": warden_change::model::SCHEMA_VERSION,
-        "kind": "pull_request",
-        "id": format!("github:{repo}#{}", pr.number),
-        "evaluated_at": evaluated_at.to_string(),
-        "repository": repository(&payload.repository),
-        "title": pr.title,
-        "description": pr.body.clone().unwrap_or_default(),
-        "draft": pr.draft.unwrap_or(false),
-        "labels": pr.labels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
-        "source": { "ref": pr.head.name, "fork": fork },
-        "target": { "ref": pr.base.name },
-        "revisions": { "base": pr.base.sha, "head": pr.head.sha },
-        "author": pr.user.login,
-        "files": files.into_iter().map(api_file_json).collect::<Vec<_>>(),
-        "commits": commits,
-        "reviews": reviews,
-        "threads": threads,
-        "checks": checks.into_iter().map(|(_, check)| check).collect::<Vec<_>>(),
-        "principals": bots.principals(),
-    }))
+    Ok(object([
+        ("schema", SCHEMA_VERSION.into()),
+        ("kind", "pull_request".into()),
+        ("id", format!("github:{repo}#{}", pr.number).into()),
+        ("evaluated_at", evaluated_at.to_string().into()),
+        ("repository", repository(&payload.repository)),
+        ("title", pr.title.clone().into()),
+        ("description", pr.body.clone().unwrap_or_default().into()),
+        ("draft", pr.draft.unwrap_or(false).into()),
+        (
+            "labels",
+            pr.labels.iter().map(|l| l.name.as_str()).collect(),
+        ),
+        ("source", json!({ "ref": pr.head.name, "fork": fork })),
+        ("target", json!({ "ref": pr.base.name })),
+        (
+            "revisions",
+            json!({ "base": pr.base.sha, "head": pr.head.sha }),
+        ),
+        ("author", pr.user.login.clone().into()),
+        ("files", files.into_iter().map(api_file_json).collect()),
+        ("commits", commits.into()),
+        ("reviews", reviews.into()),
+        ("threads", threads),
+        (
+            "checks",
+            checks.into_iter().map(|(_, check)| check).collect(),
+        ),
+        ("principals", bots.principals()),
+    ]))
 }
 
 /// Fails unless a list read from the API is whole: as long as the event says
@@ -246,13 +255,13 @@ fn checks(
     Ok(runs
         .into_iter()
         .map(|run| {
-            let check = json!({
-                "name": run.name,
-                "app": run.app.slug,
-                "commit": run.head_sha,
-                "status": run.status,
-                "conclusion": run.conclusion,
-            });
+            let check = object([
+                ("name", run.name.into()),
+                ("app", run.app.slug.into()),
+                ("commit", run.head_sha.into()),
+                ("status", run.status.into()),
+                ("conclusion", run.conclusion.into()),
+            ]);
             (run.started_at, check)
         })
         .collect())
@@ -299,14 +308,14 @@ fn github_reviews(
             with_verdict.insert(reviewer.clone());
         }
         let dismissed = review.state == ReviewState::Dismissed;
-        out.push(json!({
-            "reviewer": reviewer,
-            "state": review.state.as_str(),
-            "commit": review.commit_id,
-            "submitted_at": submitted_at.to_string(),
-            "dismissed": dismissed,
-            "body": review.body.unwrap_or_default(),
-        }));
+        out.push(object([
+            ("reviewer", reviewer.into()),
+            ("state", review.state.as_str().into()),
+            ("commit", review.commit_id.into()),
+            ("submitted_at", submitted_at.to_string().into()),
+            ("dismissed", dismissed.into()),
+            ("body", review.body.unwrap_or_default().into()),
+        ]));
     }
     Ok(out)
 }
@@ -321,15 +330,15 @@ fn api_file_json(file: ApiFile) -> Value {
         && file.additions == 0
         && file.deletions == 0
         && !matches!(file.status.as_str(), "renamed" | "unchanged");
-    json!({
-        "path": file.filename,
-        "previous_path": file.previous_filename,
-        "status": file.status.as_str(),
-        "additions": file.additions,
-        "deletions": file.deletions,
-        "binary": binary,
-        "patch": file.patch,
-    })
+    object([
+        ("path", file.filename.into()),
+        ("previous_path", file.previous_filename.into()),
+        ("status", file.status.as_str().into()),
+        ("additions", file.additions.into()),
+        ("deletions", file.deletions.into()),
+        ("binary", binary.into()),
+        ("patch", file.patch.into()),
+    ])
 }
 
 /// A commit of `pulls/{n}/commits` (or of a comparison).
@@ -509,20 +518,26 @@ fn push(
         .git_ref
         .strip_prefix("refs/heads/")
         .unwrap_or(&payload.git_ref);
-    Ok(json!({
-        "schema": warden_change::model::SCHEMA_VERSION,
-        "kind": "commit_range",
-        "id": format!("github:{repo}@{}..{}", payload.before, payload.after),
-        "evaluated_at": evaluated_at.to_string(),
-        "repository": repository(&payload.repository.repository),
-        "title": format!("push to {branch}"),
-        "target": { "ref": branch },
-        "revisions": { "base": payload.before, "head": payload.after },
-        "author": payload.sender.login,
-        "files": files.into_iter().map(api_file_json).collect::<Vec<_>>(),
-        "commits": commits,
-        "principals": bots.principals(),
-    }))
+    Ok(object([
+        ("schema", SCHEMA_VERSION.into()),
+        ("kind", "commit_range".into()),
+        (
+            "id",
+            format!("github:{repo}@{}..{}", payload.before, payload.after).into(),
+        ),
+        ("evaluated_at", evaluated_at.to_string().into()),
+        ("repository", repository(&payload.repository.repository)),
+        ("title", format!("push to {branch}").into()),
+        ("target", json!({ "ref": branch })),
+        (
+            "revisions",
+            json!({ "base": payload.before, "head": payload.after }),
+        ),
+        ("author", payload.sender.login.clone().into()),
+        ("files", files.into_iter().map(api_file_json).collect()),
+        ("commits", commits.into()),
+        ("principals", bots.principals()),
+    ]))
 }
 
 /// A deployment: its environment, creator and commit; the services and rollout plan
@@ -545,7 +560,7 @@ fn deployment(payload: DeploymentEvent, evaluated_at: Time) -> Value {
         .filter(|status| status.state == "in_progress")
         .map(|status| status.created_at.to_string());
     json!({
-        "schema": warden_change::model::SCHEMA_VERSION,
+        "schema": SCHEMA_VERSION,
         "kind": "deployment",
         "id": format!("github:{repo}/deployments/{}", deployment.id),
         "evaluated_at": evaluated_at.to_string(),

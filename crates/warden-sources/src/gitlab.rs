@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
+use warden_change::model::SCHEMA_VERSION;
 use warden_change::{Change, Time};
 
 use crate::SourceError;
-use crate::forge::{self, Message};
+use crate::forge::{self, Message, object};
 use crate::read;
 use payload::{Changes, Diff, MergeRequest, MergeRequestEvent, Status};
 
@@ -259,25 +260,35 @@ fn merge_request(
         })
         .collect();
 
-    Ok(json!({
-        "schema": warden_change::model::SCHEMA_VERSION,
-        "kind": "pull_request",
-        "id": format!("gitlab:{}!{}", request.project, request.iid),
-        "evaluated_at": evaluated_at.to_string(),
-        "repository": { "name": request.project },
-        "title": request.title,
-        "description": request.description,
-        "draft": request.draft,
-        "labels": request.labels,
-        "source": { "ref": request.source, "fork": request.fork },
-        "target": { "ref": request.target },
-        "revisions": { "base": merge_request.diff_refs.base_sha, "head": request.head },
-        "author": merge_request.author.username,
-        "files": files,
-        "commits": commits,
-        "reviews": approvals(request, api, evaluated_at)?,
-        "checks": checks(api)?,
-    }))
+    let reviews = approvals(request, api, evaluated_at)?;
+    Ok(object([
+        ("schema", SCHEMA_VERSION.into()),
+        ("kind", "pull_request".into()),
+        (
+            "id",
+            format!("gitlab:{}!{}", request.project, request.iid).into(),
+        ),
+        ("evaluated_at", evaluated_at.to_string().into()),
+        ("repository", json!({ "name": request.project })),
+        ("title", request.title.clone().into()),
+        ("description", request.description.clone().into()),
+        ("draft", request.draft.into()),
+        ("labels", request.labels.clone().into()),
+        (
+            "source",
+            json!({ "ref": request.source, "fork": request.fork }),
+        ),
+        ("target", json!({ "ref": request.target })),
+        (
+            "revisions",
+            json!({ "base": merge_request.diff_refs.base_sha, "head": request.head }),
+        ),
+        ("author", merge_request.author.username.into()),
+        ("files", files.into()),
+        ("commits", commits.into()),
+        ("reviews", reviews.into()),
+        ("checks", checks(api)?.into()),
+    ]))
 }
 
 fn file(path: &Path, diff: Diff) -> Result<Value, SourceError> {
@@ -308,15 +319,19 @@ fn file(path: &Path, diff: Diff) -> Result<Value, SourceError> {
     } else {
         forge::diff_lines(&diff.diff)
     };
-    Ok(json!({
-        "path": diff.new_path,
-        "previous_path": diff.renamed_file.then_some(diff.old_path),
-        "status": status,
-        "additions": additions,
-        "deletions": deletions,
-        "binary": binary,
-        "patch": (!binary && !diff.diff.is_empty()).then_some(diff.diff),
-    }))
+    let patch = (!binary && !diff.diff.is_empty()).then_some(diff.diff);
+    Ok(object([
+        ("path", diff.new_path.into()),
+        (
+            "previous_path",
+            diff.renamed_file.then_some(diff.old_path).into(),
+        ),
+        ("status", status.into()),
+        ("additions", additions.into()),
+        ("deletions", deletions.into()),
+        ("binary", binary.into()),
+        ("patch", patch.into()),
+    ]))
 }
 
 /// The approvals that stand, as `approved` reviews of the head. GitLab records no
