@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
-use warden_change::model::{ReviewState, SCHEMA_VERSION};
+use warden_change::model::{Artifact, ReviewState, SCHEMA_VERSION};
 use warden_change::{Change, Time};
 
 use crate::SourceError;
@@ -573,9 +573,9 @@ fn deployment(payload: DeploymentEvent, evaluated_at: Time) -> Value {
             "services": extra.services,
             "initiator": deployment.creator.login,
             "trigger": trigger,
-            "artifact": {
-                "digest": extra.artifact.clone().unwrap_or_else(|| deployment.sha.clone()),
-                "source_commit": deployment.sha,
+            "artifact": Artifact {
+                source_commit: Some(deployment.sha.clone()),
+                ..extra.artifact.clone()
             },
             "plan": extra.plan,
             "config_change": extra.config_change,

@@ -5,7 +5,7 @@
 use indexmap::IndexMap;
 use serde::Deserialize;
 use warden_change::Time;
-use warden_change::model::{ConfigChange, FileStatus, ReviewState, Wave};
+use warden_change::model::{Artifact, ConfigChange, FileStatus, ReviewState, Wave};
 
 #[derive(Deserialize)]
 pub struct User {
@@ -260,9 +260,9 @@ pub struct DeploymentPayload {
     pub plan: Vec<Wave>,
     #[serde(default)]
     pub config_change: Option<ConfigChange>,
-    /// The artifact's digest; the commit when absent.
-    #[serde(default)]
-    pub artifact: Option<String>,
+    /// The artifact deployed (the model's `Artifact`: `digest`, `provenance_verified`,
+    /// `source_change`, `source_verdict`); its `source_commit` is the deployment's.
+    pub artifact: Artifact,
 }
 
 #[derive(Deserialize)]
