@@ -455,6 +455,26 @@ fn push(
     evaluated_at: Time,
 ) -> Result<Value, SourceError> {
     let repo = &payload.repository.repository.full_name;
+    // GitHub writes forty zeros for the side of a push that has no commit.
+    let no_commit = |sha: &str| sha.bytes().all(|b| b == b'0');
+    if no_commit(&payload.before) || no_commit(&payload.after) {
+        let (field, what) = if no_commit(&payload.before) {
+            (
+                "$.before",
+                "creates the branch: it has no base to compare with",
+            )
+        } else {
+            ("$.after", "deletes the branch: it has no commits")
+        };
+        return Err(SourceError::at(
+            event.display(),
+            field,
+            format!(
+                "the push {what}; evaluate the pull request, or the commit range with \
+                 `warden change git BASE..HEAD`"
+            ),
+        ));
+    }
     let compare_path = api_file(
         event,
         api,
