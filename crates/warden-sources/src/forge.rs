@@ -20,8 +20,9 @@ pub(crate) fn required(
         return Err(SourceError::new(
             input.display(),
             format!(
-                "this change needs the saved API responses: pass `--api DIR` and save {how} \
-                 (docs/ci.md lists every file)"
+                "this change needs the saved API responses: save {how} (docs/ci.md lists \
+                 every file) and pass the directory (`--api DIR`; `--github-api` or \
+                 `--gitlab-api` with `warden eval`)"
             ),
         ));
     };
