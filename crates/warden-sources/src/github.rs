@@ -298,9 +298,11 @@ fn github_reviews(
             return Err(SourceError::new(
                 path.display(),
                 format!(
-                    "review {} (the {}th listed) has no `submitted_at`; a submitted review has one",
+                    "review {} ({} of the list) is `{}` without `submitted_at`; only a \
+                     `PENDING` review has none",
                     review.id,
-                    index + 1
+                    index + 1,
+                    review.state.as_str().to_uppercase()
                 ),
             ));
         };
