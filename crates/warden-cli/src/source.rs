@@ -145,10 +145,10 @@ impl ChangeSource {
                 common,
             ),
             ChangeSource::Gitlab { event, api, common } => (
-                Source::GitLab(gitlab::Options {
-                    event: event.clone(),
-                    api: api.clone(),
-                }),
+                Source::GitLab(gitlab::Options::from_environment(
+                    event.clone(),
+                    api.clone(),
+                )),
                 event
                     .as_ref()
                     .map_or_else(|| "gitlab".to_owned(), |e| e.display().to_string()),
@@ -175,10 +175,10 @@ impl EvalSource {
         }
         self.gitlab_event.as_ref().map(|event| {
             (
-                Source::GitLab(gitlab::Options {
-                    event: Some(event.clone()),
-                    api: options.gitlab_api.clone(),
-                }),
+                Source::GitLab(gitlab::Options::from_environment(
+                    Some(event.clone()),
+                    options.gitlab_api.clone(),
+                )),
                 event.display().to_string(),
             )
         })

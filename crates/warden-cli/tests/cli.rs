@@ -1891,3 +1891,121 @@ fn error_formats_for_eval_and_check() {
     let (stdout, _) = warden_exits(&["check", "--error-format", "github", &policy], 5);
     assert!(stdout.ends_with("1 error, 0 warnings\n"), "{stdout}");
 }
+
+// ---------------------------------------------------------------- GitHub and GitLab sources
+
+/// A case directory of the GitHub and GitLab sources' tests.
+fn forge_case(relative: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../warden-sources/tests/data")
+        .join(relative)
+        .display()
+        .to_string()
+}
+
+/// The verdict and every rule's outcome of a JSON report.
+fn verdict_and_outcomes(report: &str) -> (String, Vec<(String, String)>) {
+    let report: serde_json::Value = serde_json::from_str(report).unwrap();
+    let rules = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| {
+            let field = |name: &str| rule[name].as_str().unwrap().to_owned();
+            (field("name"), field("outcome"))
+        })
+        .collect();
+    (report["verdict"].as_str().unwrap().to_owned(), rules)
+}
+
+/// The `pull_request` event and saved API responses of acme/shop#4812 give the
+/// verdict, and every rule the outcome, of the hand-written change
+/// `examples/acme/changes/pr-ai-control-plane.json`. Files' `owners` and `services`
+/// are not GitHub's to give (CODEOWNERS and the service catalogue add them), so they
+/// are left out of the hand-written change for the comparison.
+#[test]
+fn a_github_pull_request_evaluates_as_the_hand_written_change() {
+    let dir = TempDir::new("github-equivalence");
+    let facts = ["org", "services", "calendar"].map(|name| acme(&format!("facts/{name}.json")));
+    let policy = acme("policy");
+    let eval = |source: &[&str]| {
+        let mut args = vec!["eval", "--policy", &policy, "--format", "json"];
+        args.extend_from_slice(source);
+        for fact in &facts {
+            args.extend(["--facts", fact]);
+        }
+        let (stdout, _) = warden_exits(&args, 3);
+        verdict_and_outcomes(&stdout)
+    };
+    let case = forge_case("github/pr-ai-control-plane");
+    let from_github = eval(&[
+        "--github-event",
+        &format!("{case}/event.json"),
+        "--github-api",
+        &format!("{case}/api"),
+        "--evaluated-at",
+        "2026-11-25T18:04:00Z",
+    ]);
+    let hand_written = dir.write(
+        "change.json",
+        acme_pull_request(|change| {
+            for file in change["files"].as_array_mut().unwrap() {
+                let file = file.as_object_mut().unwrap();
+                file.remove("owners");
+                file.remove("services");
+            }
+        }),
+    );
+    let from_hand = eval(&["--change", &hand_written]);
+    assert_eq!(from_github, from_hand);
+    let fired: Vec<_> = from_github
+        .1
+        .iter()
+        .filter(|(_, outcome)| outcome != "not_applicable")
+        .collect();
+    assert_eq!(
+        format!("{fired:?}"),
+        r#"[("ai_control_plane", "pending"), ("ticket_trailer", "satisfied"), ("required_checks", "satisfied"), ("approval_after_last_push", "satisfied")]"#
+    );
+}
+
+/// A source that cannot read its input exits 5, naming the file and what to do, and
+/// writes no change.
+#[test]
+fn forge_sources_fail_closed_with_the_file_and_what_to_save() {
+    let dir = TempDir::new("forge-errors");
+    let out = dir.path("change.json");
+    let case = forge_case("github/error-truncated-files");
+    let (_, stderr) = warden_exits(
+        &[
+            "change",
+            "github",
+            "--event",
+            &format!("{case}/event.json"),
+            "--api",
+            &format!("{case}/api"),
+            "-o",
+            &out,
+        ],
+        5,
+    );
+    assert!(
+        stderr.contains("files.json: it lists 2 files but the pull request has 3200"),
+        "{stderr}"
+    );
+    assert!(!Path::new(&out).exists());
+    // Without `--event`, `warden change gitlab` reads the merge request pipeline's
+    // variables; outside one it says which is missing.
+    let output = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["change", "gitlab"])
+        .env_remove("CI_MERGE_REQUEST_IID")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5));
+    assert!(
+        text(&output.stderr).contains("`CI_MERGE_REQUEST_IID` is not set"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -12,6 +12,7 @@
 
 pub mod codeowners;
 mod error;
+mod forge;
 pub mod git;
 pub mod github;
 pub mod gitlab;

@@ -93,30 +93,85 @@ where
     let name = path.display().to_string();
     let text = read_file(path).map_err(|message| SourceError::new(&name, message))?;
     let mut all = Vec::new();
-    let stream = serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>();
+    let mut start = 0;
     let mut page_number = 0;
-    for page in stream {
-        let page = page.map_err(|error| SourceError::new(&name, error.to_string()))?;
-        page_number += 1;
-        // `--slurp`: an array whose items are pages (arrays or objects).
-        let slurped = matches!(&page, serde_json::Value::Array(items)
-            if !items.is_empty() && items.iter().all(|item| item.is_array()));
-        let parts = match page {
-            serde_json::Value::Array(parts) if slurped => parts,
-            page => vec![page],
-        };
-        for (index, part) in parts.into_iter().enumerate() {
-            let label = if slurped {
-                format!("{name} (page {})", index + 1)
-            } else {
-                format!("{name} (page {page_number})")
-            };
-            let page: P = serde_path_to_error::deserialize(part)
-                .map_err(|error| json_error(&label, &error))?;
-            all.extend(items(page));
+    loop {
+        let rest = &text[start..];
+        if rest.trim_start().is_empty() {
+            break;
         }
+        page_number += 1;
+        let label = format!("{name} (page {page_number})");
+        if is_slurped(rest) {
+            // `--slurp`: an array whose items are pages (arrays).
+            let mut stream = serde_json::Deserializer::from_str(rest).into_iter();
+            let parts: Vec<serde_json::Value> = match stream.next() {
+                Some(Ok(parts)) => parts,
+                _ => {
+                    return Err(json_page::<Vec<serde_json::Value>>(
+                        &label,
+                        &text[..start],
+                        rest,
+                    ));
+                }
+            };
+            start += stream.byte_offset();
+            for (index, part) in parts.into_iter().enumerate() {
+                let label = format!("{name} (page {})", index + 1);
+                let page: P = serde_path_to_error::deserialize(part)
+                    .map_err(|error| json_error(&label, &error))?;
+                all.extend(items(page));
+            }
+            continue;
+        }
+        // Straight into `P`, without tracking the JSON path: a file of 3,000 changed
+        // files with their patches is megabytes. Only a page that does not fit is read
+        // again, to say where.
+        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<P>();
+        match stream.next() {
+            Some(Ok(page)) => all.extend(items(page)),
+            _ => return Err(json_page::<P>(&label, &text[..start], rest)),
+        }
+        start += stream.byte_offset();
     }
     Ok(all)
+}
+
+/// Whether a page is `gh api --slurp`'s array of pages: an array whose first item is
+/// an array (a page of a list endpoint is an array of objects).
+fn is_slurped(page: &str) -> bool {
+    page.trim_start()
+        .strip_prefix('[')
+        .is_some_and(|rest| rest.trim_start().starts_with('['))
+}
+
+/// Why the first JSON value of `rest` is not a `P`, with its JSON path; `before` is
+/// the text of the file before it, so that the line and column are the file's.
+fn json_page<P: DeserializeOwned>(label: &str, before: &str, rest: &str) -> SourceError {
+    let mut deserializer = serde_json::Deserializer::from_str(rest);
+    let error = match serde_path_to_error::deserialize::<_, P>(&mut deserializer) {
+        Ok(_) => return SourceError::new(label, "the page could not be read twice alike"),
+        Err(error) => error,
+    };
+    let inner = error.inner();
+    let mut message = inner.to_string();
+    if inner.line() > 0 {
+        let in_page = format!(" at line {} column {}", inner.line(), inner.column());
+        message.truncate(
+            message
+                .strip_suffix(&in_page)
+                .map_or(message.len(), str::len),
+        );
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line = before.matches('\n').count() + inner.line();
+        let column = if inner.line() == 1 {
+            before.len() - line_start + inner.column()
+        } else {
+            inner.column()
+        };
+        message = format!("{message} at line {line} column {column}");
+    }
+    SourceError::at(label, json_path(&error), message)
 }
 
 /// A serde error with its JSON path.
@@ -124,11 +179,17 @@ fn json_error<E: std::fmt::Display>(
     name: &str,
     error: &serde_path_to_error::Error<E>,
 ) -> SourceError {
+    SourceError::at(name, json_path(error), error.inner().to_string())
+}
+
+/// The JSON path of a serde error: `$`, `$.a.b`, `$[0].a`.
+fn json_path<E>(error: &serde_path_to_error::Error<E>) -> String {
     let path = error.path().to_string();
-    let at = if path == "." {
+    if path == "." {
         "$".to_owned()
+    } else if path.starts_with('[') {
+        format!("${path}")
     } else {
         format!("$.{path}")
-    };
-    SourceError::at(name, at, error.inner().to_string())
+    }
 }
