@@ -1920,12 +1920,25 @@ fn verdict_and_outcomes(report: &str) -> (String, Vec<(String, String)>) {
 /// The `pull_request` event and saved API responses of acme/shop#4812 give the
 /// verdict, and every rule the outcome, of the hand-written change
 /// `examples/acme/changes/pr-ai-control-plane.json`. Files' `owners` and `services`
-/// are not GitHub's to give (CODEOWNERS and the service catalogue add them), so they
-/// are left out of the hand-written change for the comparison.
+/// are not GitHub's to give: a CODEOWNERS file and the catalogue's `paths` add them.
 #[test]
 fn a_github_pull_request_evaluates_as_the_hand_written_change() {
     let dir = TempDir::new("github-equivalence");
-    let facts = ["org", "services", "calendar"].map(|name| acme(&format!("facts/{name}.json")));
+    let mut services: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(acme("facts/services.json")).unwrap())
+            .unwrap();
+    services["services"]["traffic-router"]["paths"] =
+        serde_json::json!(["control-plane/router/**"]);
+    services["services"]["checkout"]["paths"] = serde_json::json!(["services/checkout/**"]);
+    let facts = [
+        acme("facts/org.json"),
+        dir.write("services.json", services.to_string()),
+        acme("facts/calendar.json"),
+    ];
+    let codeowners = dir.write(
+        "CODEOWNERS",
+        "/control-plane/ @acme/control-plane-sre\n/services/checkout/ @acme/checkout\n",
+    );
     let policy = acme("policy");
     let eval = |source: &[&str]| {
         let mut args = vec!["eval", "--policy", &policy, "--format", "json"];
@@ -1944,17 +1957,10 @@ fn a_github_pull_request_evaluates_as_the_hand_written_change() {
         &format!("{case}/api"),
         "--evaluated-at",
         "2026-11-25T18:04:00Z",
+        "--codeowners",
+        &codeowners,
     ]);
-    let hand_written = dir.write(
-        "change.json",
-        acme_pull_request(|change| {
-            for file in change["files"].as_array_mut().unwrap() {
-                let file = file.as_object_mut().unwrap();
-                file.remove("owners");
-                file.remove("services");
-            }
-        }),
-    );
+    let hand_written = acme("changes/pr-ai-control-plane.json");
     let from_hand = eval(&["--change", &hand_written]);
     assert_eq!(from_github, from_hand);
     let fired: Vec<_> = from_github
@@ -1964,7 +1970,7 @@ fn a_github_pull_request_evaluates_as_the_hand_written_change() {
         .collect();
     assert_eq!(
         format!("{fired:?}"),
-        r#"[("ai_control_plane", "pending"), ("ticket_trailer", "satisfied"), ("required_checks", "satisfied"), ("approval_after_last_push", "satisfied")]"#
+        r#"[("ai_control_plane", "pending"), ("ai_senior_signoff", "satisfied"), ("ticket_trailer", "satisfied"), ("owners_approve", "pending"), ("two_person_rule", "satisfied"), ("required_checks", "satisfied"), ("approval_after_last_push", "satisfied")]"#
     );
 }
 
