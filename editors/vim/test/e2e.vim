@@ -46,7 +46,7 @@ function s:Run() abort
   call ch_sendexpr(l:channel, #{method: 'textDocument/didOpen', params: #{textDocument: #{
         \ uri: l:uri, languageId: 'warden', version: 1,
         \ text: join(readfile($WARDEN_E2E_DIR . '/main.warden'), "\n") . "\n"}}})
-  call s:WaitFor('!empty(s:published)')
+  call s:WaitFor('!empty(filter(copy(s:published), "!empty(v:val.diagnostics)"))')
   let s:result.published = s:published
   let l:shutdown = ch_evalexpr(l:channel, #{method: 'shutdown'}, #{timeout: 30000})
   let s:result.shutdown = has_key(l:shutdown, 'result') ? l:shutdown.result : l:shutdown

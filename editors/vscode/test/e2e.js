@@ -1,7 +1,8 @@
-// End-to-end: drives `warden-lsp` over stdio with the protocol layer of
-// `vscode-languageclient` (`vscode-languageserver-protocol`, the library the extension's
-// client sends every message through): initialize, open a document with an error, wait
-// for its diagnostics, hover, fix the document, see the diagnostics cleared, shut down.
+// End-to-end: loads the extension (see loadExtension), then drives `warden-lsp` over
+// stdio with the protocol layer of `vscode-languageclient` (`vscode-languageserver-protocol`,
+// the library the extension's client sends every message through): initialize, open a
+// document with an error, wait for its diagnostics, hover, fix the document, see the
+// diagnostics cleared, shut down.
 //
 //   node test/e2e.js PATH/TO/warden-lsp
 //
@@ -35,7 +36,34 @@ const TIMEOUT_MS = 60_000;
 const BROKEN = 'rule r {\n  when change.filez.len() > 0\n  deny "too many: {change.author.name}"\n}\n';
 const FIXED = 'rule r {\n  when change.files.len() > 0\n  deny "too many: {change.author.name}"\n}\n';
 
+/**
+ * Loads extension.js outside VS Code, the `vscode` module replaced by a stand-in whose
+ * every member is another stand-in: this checks that the extension's own requires
+ * (the client library included) resolve and that it exports its entry points.
+ */
+function loadExtension() {
+  const stub = (name) =>
+    new Proxy(function () {}, {
+      get: (target, key) => (key in target ? target[key] : stub(`${name}.${String(key)}`)),
+      construct: () => stub(`new ${name}`),
+      apply: () => stub(`${name}()`),
+    });
+  const Module = require("module");
+  const load = Module._load;
+  Module._load = function (request, ...rest) {
+    return request === "vscode" ? stub("vscode") : load.call(this, request, ...rest);
+  };
+  try {
+    const extension = require("../extension.js");
+    assert.equal(typeof extension.activate, "function", "extension.js exports activate");
+    assert.equal(typeof extension.deactivate, "function", "extension.js exports deactivate");
+  } finally {
+    Module._load = load;
+  }
+}
+
 async function main() {
+  loadExtension();
   const server = process.argv[2];
   if (!server) {
     throw new Error("usage: node test/e2e.js PATH/TO/warden-lsp");
@@ -116,7 +144,7 @@ async function main() {
     const { code, signal } = await exited;
     assert.equal(signal, null, "the server exits by itself");
     assert.equal(code, 0, "the server exits with 0 after shutdown");
-    console.log("e2e: diagnostics, hover, fix and shutdown through vscode-languageserver-protocol: ok");
+    console.log("e2e: extension loaded; diagnostics, hover, fix and shutdown through vscode-languageserver-protocol: ok");
   } finally {
     connection.dispose();
     child.kill();
