@@ -1,0 +1,2 @@
+" Warden policies (docs/editors.md).
+autocmd BufRead,BufNewFile *.warden setfiletype warden
