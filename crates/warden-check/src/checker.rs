@@ -953,10 +953,12 @@ impl<'a> Checker<'a> {
             ast::Demand::Condition {
                 condition,
                 message,
+                deny,
                 span,
             } => ir::Demand::Condition {
                 condition: self.condition(body, condition, format_args!("a requirement")),
                 message: self.template(body, message),
+                deny: *deny,
                 span: *span,
             },
         }
@@ -964,16 +966,27 @@ impl<'a> Checker<'a> {
 
     fn approval(&mut self, body: &mut Body, req: &ast::ApprovalReq) -> ir::ApprovalReq {
         let file = body.file;
-        if req.count == 0 {
-            self.error(
-                file,
-                req.count_span,
-                "zero-approvals",
-                "a requirement of 0 approvals is always met".to_string(),
-                "0 approvals",
-                Some("ask for at least 1 approval, or remove the requirement".to_string()),
-            );
-        }
+        let count = match req.count.kind {
+            ast::ExprKind::Int(n) => {
+                if n == 0 {
+                    self.error(
+                        file,
+                        req.count.span,
+                        "zero-approvals",
+                        "a requirement of 0 approvals is always met".to_string(),
+                        "0 approvals",
+                        Some("ask for at least 1 approval, or remove the requirement".to_string()),
+                    );
+                }
+                // The parser admits only literals that fit.
+                ir::ApprovalCount::Fixed(u32::try_from(n).unwrap_or(u32::MAX))
+            }
+            _ => {
+                let count = self.expr(body, &req.count);
+                self.expect_type(file, &count, &Type::Int, format_args!("an approval count"));
+                ir::ApprovalCount::Computed(count)
+            }
+        };
         let list_of_names = Type::list(Type::Str);
         let source = match &req.source {
             ast::ApproverSource::Set(set) => {
@@ -1020,7 +1033,7 @@ impl<'a> Checker<'a> {
             .collect::<Vec<_>>()
             .join(" ");
         ir::ApprovalReq {
-            count: req.count,
+            count,
             source,
             condition,
             approver_slot,
