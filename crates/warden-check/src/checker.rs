@@ -132,6 +132,9 @@ pub(crate) struct Checker<'a> {
     pub deps: Vec<(Owner, Owner, usize, Span)>,
     /// How many more "did you mean" searches this analysis may make (see `suggest`).
     suggestions_left: Cell<usize>,
+    /// Literals already reported as `impossible-value`: one reached through a `let`
+    /// is reported once, however many places use it.
+    pub impossible_reported: std::collections::HashSet<(usize, usize), Ids>,
 }
 
 /// Each "did you mean" search reads every name in scope, so a policy of thousands of
@@ -160,6 +163,7 @@ impl<'a> Checker<'a> {
             regexes: Names::default(),
             deps: Vec::new(),
             suggestions_left: Cell::new(MAX_SUGGESTIONS),
+            impossible_reported: Default::default(),
         }
     }
 
@@ -681,6 +685,10 @@ impl<'a> Checker<'a> {
         what: fmt::Arguments<'_>,
     ) -> bool {
         if expr.ty.fits(expected) {
+            // A string literal passed where a closed value set is wanted must be in it.
+            if let Type::Enum(variants) = expected.unwrap_optional() {
+                self.enum_member(file, variants, &format!("`{expected}`"), expr);
+            }
             return true;
         }
         let help = if expr.ty.is_optional() && expr.ty.unwrap_optional().fits(expected) {

@@ -882,13 +882,6 @@ impl Checker<'_> {
             return self.invalid(body, span);
         }
         let element = receiver.element();
-        // `days.contains("Sat")`, with `days: list<"mon" | …>`.
-        if let (ir::Builtin::Contains, Type::Enum(variants), Some(arg)) =
-            (sig.op, &element, lowered.get(1))
-        {
-            let subject = format!("an element of `{}`", self.snippet(body.file, base.span));
-            self.enum_member(body.file, variants, &subject, arg);
-        }
         let mut ty = match sig.returns {
             Returns::Fixed(ty) => ty,
             Returns::ElementOptional => Type::optional(element),
@@ -1337,7 +1330,13 @@ impl Checker<'_> {
 
     /// Reports `literal` (a string literal, or a `let` bound to one) when it is not
     /// one of `variants`; `subject` says what can never be it.
-    fn enum_member(&mut self, file: usize, variants: &[String], subject: &str, literal: &ir::Expr) {
+    pub(crate) fn enum_member(
+        &mut self,
+        file: usize,
+        variants: &[String],
+        subject: &str,
+        literal: &ir::Expr,
+    ) {
         let (file, span, text) = match self.static_expr(file, literal) {
             (
                 file,
@@ -1349,7 +1348,9 @@ impl Checker<'_> {
             ) => (file, *span, text.clone()),
             _ => return,
         };
-        if variants.iter().any(|v| v.as_str() == &*text) {
+        if variants.iter().any(|v| v.as_str() == &*text)
+            || !self.impossible_reported.insert((file, span.start))
+        {
             return;
         }
         let names: Vec<&str> = variants.iter().map(String::as_str).collect();
