@@ -686,8 +686,17 @@ impl<'a> Checker<'a> {
     ) -> bool {
         if expr.ty.fits(expected) {
             // A string literal passed where a closed value set is wanted must be in it.
-            if let Type::Enum(variants) = expected.unwrap_optional() {
-                self.enum_member(file, variants, &format!("`{expected}`"), expr);
+            match expected.unwrap_optional() {
+                Type::Enum(variants) => {
+                    self.enum_member(file, variants, &format!("`{expected}`"), expr);
+                }
+                Type::List(element) => {
+                    if let Type::Enum(variants) = &**element {
+                        let subject = format!("an element of `{expected}`");
+                        self.enum_items(file, variants, &subject, expr);
+                    }
+                }
+                _ => {}
             }
             return true;
         }

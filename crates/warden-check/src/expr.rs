@@ -1401,10 +1401,22 @@ impl Checker<'_> {
     /// The string literals of a list literal (or a `let` bound to one), checked against
     /// the enum `value` is.
     fn enum_list(&mut self, body: &Body, value: &ir::Expr, list: &ir::Expr) {
-        let Type::Enum(variants) = value.ty.unwrap_optional() else {
-            return;
-        };
-        let (file, items) = match self.static_expr(body.file, list) {
+        if let Type::Enum(variants) = value.ty.unwrap_optional() {
+            let subject = format!("`{}`", self.snippet(body.file, value.span));
+            self.enum_items(body.file, variants, &subject, list);
+        }
+    }
+
+    /// Each string literal of a list literal (or of a `let` bound to one) that is not
+    /// one of `variants`.
+    pub(crate) fn enum_items(
+        &mut self,
+        file: usize,
+        variants: &[String],
+        subject: &str,
+        list: &ir::Expr,
+    ) {
+        let (file, items) = match self.static_expr(file, list) {
             (
                 file,
                 ir::Expr {
@@ -1414,9 +1426,8 @@ impl Checker<'_> {
             ) => (file, items.clone()),
             _ => return,
         };
-        let subject = format!("`{}`", self.snippet(body.file, value.span));
         for item in &items {
-            self.enum_member(file, variants, &subject, item);
+            self.enum_member(file, variants, subject, item);
         }
     }
 
