@@ -138,7 +138,13 @@ pub fn method(receiver: &Type, name: &str) -> Option<MethodSig> {
             _ => return None,
         },
         Type::Timestamp => match name {
-            "weekday" => sig(Builtin::Weekday, vec![Value(Type::Str)], Fixed(Type::Str)),
+            "weekday" => sig(
+                Builtin::Weekday,
+                vec![Value(Type::Str)],
+                Fixed(Type::Enum(
+                    crate::ir::WEEKDAYS.map(String::from).to_vec().into(),
+                )),
+            ),
             "hour" => sig(Builtin::Hour, vec![Value(Type::Str)], Fixed(Type::Int)),
             "minute" => sig(Builtin::Minute, vec![Value(Type::Str)], Fixed(Type::Int)),
             _ => return None,

@@ -132,6 +132,9 @@ pub(crate) struct Checker<'a> {
     pub deps: Vec<(Owner, Owner, usize, Span)>,
     /// How many more "did you mean" searches this analysis may make (see `suggest`).
     suggestions_left: Cell<usize>,
+    /// Literals already reported as `impossible-value`: one reached through a `let`
+    /// is reported once, however many places use it.
+    pub impossible_reported: std::collections::HashSet<(usize, usize), Ids>,
 }
 
 /// Each "did you mean" search reads every name in scope, so a policy of thousands of
@@ -160,6 +163,7 @@ impl<'a> Checker<'a> {
             regexes: Names::default(),
             deps: Vec::new(),
             suggestions_left: Cell::new(MAX_SUGGESTIONS),
+            impossible_reported: Default::default(),
         }
     }
 
@@ -681,6 +685,19 @@ impl<'a> Checker<'a> {
         what: fmt::Arguments<'_>,
     ) -> bool {
         if expr.ty.fits(expected) {
+            // A string literal passed where a closed value set is wanted must be in it.
+            match expected.unwrap_optional() {
+                Type::Enum(variants) => {
+                    self.enum_member(file, variants, &format!("`{expected}`"), expr);
+                }
+                Type::List(element) => {
+                    if let Type::Enum(variants) = &**element {
+                        let subject = format!("an element of `{expected}`");
+                        self.enum_items(file, variants, &subject, expr);
+                    }
+                }
+                _ => {}
+            }
             return true;
         }
         let help = if expr.ty.is_optional() && expr.ty.unwrap_optional().fits(expected) {
@@ -953,10 +970,12 @@ impl<'a> Checker<'a> {
             ast::Demand::Condition {
                 condition,
                 message,
+                deny,
                 span,
             } => ir::Demand::Condition {
                 condition: self.condition(body, condition, format_args!("a requirement")),
                 message: self.template(body, message),
+                deny: *deny,
                 span: *span,
             },
         }
@@ -964,16 +983,27 @@ impl<'a> Checker<'a> {
 
     fn approval(&mut self, body: &mut Body, req: &ast::ApprovalReq) -> ir::ApprovalReq {
         let file = body.file;
-        if req.count == 0 {
-            self.error(
-                file,
-                req.count_span,
-                "zero-approvals",
-                "a requirement of 0 approvals is always met".to_string(),
-                "0 approvals",
-                Some("ask for at least 1 approval, or remove the requirement".to_string()),
-            );
-        }
+        let count = match req.count.kind {
+            ast::ExprKind::Int(n) => {
+                if n == 0 {
+                    self.error(
+                        file,
+                        req.count.span,
+                        "zero-approvals",
+                        "a requirement of 0 approvals is always met".to_string(),
+                        "0 approvals",
+                        Some("ask for at least 1 approval, or remove the requirement".to_string()),
+                    );
+                }
+                // The parser admits only literals that fit.
+                ir::ApprovalCount::Fixed(u32::try_from(n).unwrap_or(u32::MAX))
+            }
+            _ => {
+                let count = self.expr(body, &req.count);
+                self.expect_type(file, &count, &Type::Int, format_args!("an approval count"));
+                ir::ApprovalCount::Computed(count)
+            }
+        };
         let list_of_names = Type::list(Type::Str);
         let source = match &req.source {
             ast::ApproverSource::Set(set) => {
@@ -1020,7 +1050,7 @@ impl<'a> Checker<'a> {
             .collect::<Vec<_>>()
             .join(" ");
         ir::ApprovalReq {
-            count: req.count,
+            count,
             source,
             condition,
             approver_slot,

@@ -1319,18 +1319,49 @@ impl Checker<'_> {
     }
 
     /// Reports a string literal compared with an enum-typed value it can never equal
-    /// (`change.kind == "deploy"`).
+    /// (`change.kind == "deploy"`, `t.weekday(tz) == "Sat"`). The literal may also be
+    /// the value of a top-level `let`.
     fn enum_literal(&mut self, body: &Body, value: &ir::Expr, literal: &ir::Expr) {
-        let (Type::Enum(variants), ExprKind::Str(text)) =
-            (value.ty.unwrap_optional(), &literal.kind)
-        else {
-            return;
+        if let Type::Enum(variants) = value.ty.unwrap_optional() {
+            let subject = format!("`{}`", self.snippet(body.file, value.span));
+            self.enum_member(body.file, variants, &subject, literal);
+        }
+    }
+
+    /// Reports `literal` (a string literal, or a `let` bound to one) when it is not
+    /// one of `variants`; `subject` says what can never be it.
+    pub(crate) fn enum_member(
+        &mut self,
+        file: usize,
+        variants: &[String],
+        subject: &str,
+        literal: &ir::Expr,
+    ) {
+        let (file, span, text) = match self.static_expr(file, literal) {
+            (
+                file,
+                ir::Expr {
+                    kind: ExprKind::Str(text),
+                    span,
+                    ..
+                },
+            ) => (file, *span, text.clone()),
+            _ => return,
         };
-        if variants.iter().any(|v| v.as_str() == &**text) {
+        if variants.iter().any(|v| v.as_str() == &*text)
+            || !self.impossible_reported.insert((file, span.start))
+        {
             return;
         }
         let names: Vec<&str> = variants.iter().map(String::as_str).collect();
-        let help = match self.suggest(text, names.iter().copied()) {
+        // `Sat` → `sat`, and a word the value abbreviates (`Saturday` → `sat`), before
+        // spelling mistakes.
+        let lower = text.to_lowercase();
+        let abbreviated = names
+            .iter()
+            .copied()
+            .find(|v| v.len() >= 3 && lower.starts_with(v));
+        let help = match abbreviated.or_else(|| self.suggest(&text, names.iter().copied())) {
             Some(close) => format!("did you mean `\"{close}\"`?"),
             None => format!(
                 "the possible values are {}",
@@ -1338,16 +1369,66 @@ impl Checker<'_> {
             ),
         };
         self.error(
-            body.file,
-            literal.span,
+            file,
+            span,
             "impossible-value",
-            format!(
-                "`{}` is never `\"{text}\"`",
-                self.snippet(body.file, value.span)
-            ),
+            format!("{subject} is never `\"{text}\"`"),
             "not a possible value",
             Some(help),
         );
+    }
+
+    /// What an expression always is when it names a top-level `let`: the `let`'s value
+    /// (and its file), followed through further `let`s; otherwise the expression itself.
+    fn static_expr<'e>(&'e self, file: usize, expr: &'e ir::Expr) -> (usize, &'e ir::Expr) {
+        let mut at = (file, expr);
+        // Bounded: `let`s cannot be cyclic, but the walk never relies on that.
+        for _ in 0..64 {
+            let ExprKind::Global(id) = &at.1.kind else {
+                break;
+            };
+            let Some(global) = self.globals.get(id.0 as usize) else {
+                break;
+            };
+            let Some(ir) = global.ir.as_ref() else {
+                break;
+            };
+            at = (global.file, &ir.value);
+        }
+        at
+    }
+
+    /// The string literals of a list literal (or a `let` bound to one), checked against
+    /// the enum `value` is.
+    fn enum_list(&mut self, body: &Body, value: &ir::Expr, list: &ir::Expr) {
+        if let Type::Enum(variants) = value.ty.unwrap_optional() {
+            let subject = format!("`{}`", self.snippet(body.file, value.span));
+            self.enum_items(body.file, variants, &subject, list);
+        }
+    }
+
+    /// Each string literal of a list literal (or of a `let` bound to one) that is not
+    /// one of `variants`.
+    pub(crate) fn enum_items(
+        &mut self,
+        file: usize,
+        variants: &[String],
+        subject: &str,
+        list: &ir::Expr,
+    ) {
+        let (file, items) = match self.static_expr(file, list) {
+            (
+                file,
+                ir::Expr {
+                    kind: ExprKind::List(items),
+                    ..
+                },
+            ) => (file, items.clone()),
+            _ => return,
+        };
+        for item in &items {
+            self.enum_member(file, variants, subject, item);
+        }
     }
 
     fn ordering(&mut self, body: &Body, lhs: &ir::Expr, rhs: &ir::Expr, symbol: &str) {
@@ -1388,10 +1469,11 @@ impl Checker<'_> {
         match &rhs.ty {
             Type::Error => {}
             Type::List(element) => {
-                if let ExprKind::List(items) = &rhs.kind {
-                    for item in items {
-                        self.enum_literal(body, lhs, item);
-                    }
+                self.enum_list(body, lhs, rhs);
+                // `"sat" in days`, with `days: list<"mon" | …>`.
+                if let Type::Enum(variants) = &**element {
+                    let subject = format!("an element of `{}`", self.snippet(body.file, rhs.span));
+                    self.enum_member(body.file, variants, &subject, lhs);
                 }
                 if lhs.ty.join(element).is_none() {
                     self.error(

@@ -208,13 +208,25 @@ pub enum Demand {
     Condition {
         condition: Expr,
         message: Template,
+        /// `else deny`: unmet is `violated` rather than `pending`.
+        deny: bool,
         span: Span,
     },
 }
 
+/// How many approvals a requirement asks for.
+#[derive(Debug, Clone)]
+pub enum ApprovalCount {
+    /// A literal, checked to be at least 1.
+    Fixed(u32),
+    /// An `int` expression, computed when the rule is evaluated: below 1 (or too large)
+    /// makes the rule an error, so a miscomputed count fails closed.
+    Computed(Expr),
+}
+
 #[derive(Debug, Clone)]
 pub struct ApprovalReq {
-    pub count: u32,
+    pub count: ApprovalCount,
     pub source: ApproverSource,
     /// `where COND` with the candidate approver in `approver_slot`.
     pub condition: Option<Expr>,
@@ -401,3 +413,7 @@ pub enum Builtin {
     // File
     Touches,
 }
+
+/// What `timestamp.weekday(tz)` returns, Monday first: the closed set of its type, so
+/// that `t.weekday(tz) == "Sat"` is a check-time error instead of a rule that never fires.
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];

@@ -92,6 +92,9 @@ fn template(template: &mut ir::Template, f: &mut dyn FnMut(&mut ir::Expr)) {
 }
 
 fn approval(req: &mut ir::ApprovalReq, f: &mut dyn FnMut(&mut ir::Expr)) {
+    if let ir::ApprovalCount::Computed(count) = &mut req.count {
+        f(count);
+    }
     match &mut req.source {
         ir::ApproverSource::Set(e)
         | ir::ApproverSource::EachTeam(e)

@@ -267,6 +267,7 @@ pub fn approval_groups<'a>(
     approvals: &Approvals<'a>,
     frame: &mut Frame<'a>,
 ) -> Result<Vec<ApprovalGroup>, Box<EvalError>> {
+    let required = required_count(ctx, req, frame)?;
     let (ir::ApproverSource::Set(source)
     | ir::ApproverSource::EachTeam(source)
     | ir::ApproverSource::EachUser(source)) = &req.source;
@@ -318,13 +319,45 @@ pub fn approval_groups<'a>(
     let group_bytes = std::mem::size_of::<ApprovalGroup>() as u64;
     ctx.charge_built_bytes(group_bytes.saturating_mul(groups), source)?;
     sets.iter()
-        .map(|set| approval_group(ctx, req, set, approvals, frame))
+        .map(|set| approval_group(ctx, req, required, set, approvals, frame))
         .collect()
+}
+
+/// The number of approvals a requirement asks for. A computed count below 1 (or beyond
+/// what any group could hold) is an error, never a requirement that is always met.
+fn required_count<'a>(
+    ctx: &mut Ctx<'a, '_>,
+    req: &ir::ApprovalReq,
+    frame: &mut Frame<'a>,
+) -> Result<u32, Box<EvalError>> {
+    let expr = match &req.count {
+        ir::ApprovalCount::Fixed(count) => return Ok(*count),
+        ir::ApprovalCount::Computed(expr) => expr,
+    };
+    let value = ctx.eval(expr, frame)?;
+    let problem = match value {
+        Value::Int(n) if n < 1 => "a requirement needs at least 1 approval",
+        Value::Int(n) => match u32::try_from(n) {
+            Ok(count) => return Ok(count),
+            Err(_) => "no requirement can ask for that many",
+        },
+        // The checker types the count `int`; anything else is a bug, reported closed.
+        _ => "a count must be an `int`",
+    };
+    Err(Box::new(EvalError {
+        message: format!(
+            "the approval count is {}, and {problem}",
+            value.display(&ctx.view)
+        ),
+        file: expr.file,
+        span: expr.span,
+    }))
 }
 
 fn approval_group<'a>(
     ctx: &mut Ctx<'a, '_>,
     req: &ir::ApprovalReq,
+    required: u32,
     set: &ApproverSet,
     approvals: &Approvals<'a>,
     frame: &mut Frame<'a>,
@@ -358,7 +391,6 @@ fn approval_group<'a>(
             });
         }
     }
-    let required = req.count;
     let missing = required.saturating_sub(counted.len() as u32);
     let mut could_approve = Vec::new();
     if missing > 0 {

@@ -316,6 +316,7 @@ fn run_demand<'a>(
 ) -> Result<(Requirement, Outcome), Box<EvalError>> {
     // Each demand gives: what it is, whether it is met, what it says, its approval
     // groups, and the outcome when it is not met.
+    let mut because = None;
     let (kind, met, text, message, groups, unmet) = match demand {
         Demand::Deny {
             message, unless, ..
@@ -362,22 +363,40 @@ fn run_demand<'a>(
             )
         }
         Demand::Condition {
-            condition, message, ..
+            condition,
+            message,
+            deny,
+            ..
         } => {
             let met = ctx.bool(condition, frame)?;
             let message = if met {
                 None
             } else {
+                // A bare "false" tells nothing the unmet mark does not.
+                because = ctx
+                    .first_failure(condition, frame)?
+                    .filter(|w| w.detail != "false")
+                    .map(Box::new);
                 Some(render(ctx, message, frame)?)
             };
-            let text = format!("require {}", ctx.snippet(condition));
+            let (text, unmet) = if *deny {
+                (
+                    format!("require {} else deny", ctx.snippet(condition)),
+                    Outcome::Violated,
+                )
+            } else {
+                (
+                    format!("require {}", ctx.snippet(condition)),
+                    Outcome::Pending,
+                )
+            };
             (
                 RequirementKind::Condition,
                 met,
                 text,
                 message,
                 Vec::new(),
-                Outcome::Pending,
+                unmet,
             )
         }
     };
@@ -389,6 +408,7 @@ fn run_demand<'a>(
             text,
             message,
             groups,
+            because,
         },
         outcome,
     ))

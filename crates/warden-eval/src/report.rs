@@ -150,6 +150,10 @@ pub struct Requirement {
     pub message: Option<String>,
     /// Approval requirements, one per approver group (one group unless `each`).
     pub groups: Vec<ApprovalGroup>,
+    /// For an unmet condition (`require COND else …`): the first part of it that was
+    /// false, with the values that made it so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub because: Option<Box<Witness>>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -53,7 +53,7 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ),
     (
         "require",
-        "`require APPROVAL` (pending until met) or `require EXPR else TEMPLATE` (pending with the message).",
+        "`require APPROVAL` (pending until met), `require EXPR else TEMPLATE` (pending with the message) or `require EXPR else deny TEMPLATE` (violated with the message).",
     ),
     (
         "deny",
@@ -65,15 +65,15 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ),
     (
         "else",
-        "`require EXPR else TEMPLATE` / `if … then … else …`: the alternative.",
+        "`require EXPR else [deny] TEMPLATE` / `if … then … else …`: the alternative.",
     ),
     (
         "approval",
-        "`N approval[s] from SET [where COND] [allow stale]`: an approval requirement.",
+        "`N approval[s] from SET [where COND] [allow stale]`: an approval requirement; N is a number or `(EXPR)`.",
     ),
     (
         "approvals",
-        "`N approvals from SET [where COND] [allow stale]`: an approval requirement.",
+        "`N approvals from SET [where COND] [allow stale]`: an approval requirement; N is a number or `(EXPR)`.",
     ),
     (
         "each",

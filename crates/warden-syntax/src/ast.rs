@@ -146,18 +146,21 @@ pub enum Demand {
     },
     /// `require APPROVAL`
     Approval(ApprovalReq),
-    /// `require EXPR else TEMPLATE`
+    /// `require EXPR else [deny] TEMPLATE`
     Condition {
         condition: Expr,
         message: Template,
+        /// `else deny`: unmet is a violation (deny), not a pending requirement.
+        deny: bool,
         span: Span,
     },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApprovalReq {
-    pub count: u32,
-    pub count_span: Span,
+    /// How many approvals: an integer literal, or a parenthesised expression
+    /// (`(if big then 2 else 1)`, an `ExprKind::Paren`).
+    pub count: Expr,
     pub source: ApproverSource,
     /// `where COND`, with `approver` bound.
     pub condition: Option<Expr>,

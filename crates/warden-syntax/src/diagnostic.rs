@@ -117,11 +117,20 @@ pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
 /// "Did you mean": the closest candidate, if it is close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
+    // A candidate that differs only in case (`Sat` for `sat`) beats every spelling
+    // mistake: it ranks as distance 0, the others one more than their distance.
     candidates
         .into_iter()
         .filter(|c| *c != name)
-        .map(|c| (strsim::damerau_levenshtein(name, c), c))
-        .filter(|(distance, _)| *distance <= limit)
+        .map(|c| {
+            let rank = if c.eq_ignore_ascii_case(name) {
+                0
+            } else {
+                strsim::damerau_levenshtein(name, c) + 1
+            };
+            (rank, c)
+        })
+        .filter(|(rank, _)| *rank <= limit + 1)
         .min()
         .map(|(_, c)| c)
 }

@@ -294,10 +294,12 @@ impl Printer<'_> {
             Demand::Condition {
                 condition,
                 message,
+                deny,
                 span,
             } => format!(
-                "(require {} else {}) {}",
+                "(require {} else{} {}) {}",
                 expr(condition),
+                if *deny { " deny" } else { "" },
                 template(message),
                 self.at(*span)
             ),
@@ -312,7 +314,7 @@ fn approval(a: &ApprovalReq) -> String {
         ApproverSource::EachTeam(e) => format!("(each-team {})", expr(e)),
         ApproverSource::EachUser(e) => format!("(each-user {})", expr(e)),
     };
-    let mut s = format!("(approvals {} from {source}", a.count);
+    let mut s = format!("(approvals {} from {source}", expr(&a.count));
     if let Some(c) = &a.condition {
         write!(s, " where {}", expr(c)).unwrap();
     }

@@ -560,6 +560,14 @@ fn explanation(out: &mut String, rule: &RuleReport, s: &Style, indent: &str) {
         {
             let _ = writeln!(out, "{indent}    {}", one_line(message));
         }
+        if let Some(because) = &requirement.because {
+            let _ = writeln!(
+                out,
+                "{indent}    because `{}`: {}",
+                quoted(&because.condition),
+                one_line(&because.detail)
+            );
+        }
         for group in &requirement.groups {
             group_details(out, group, indent);
         }

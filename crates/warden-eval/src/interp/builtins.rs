@@ -389,14 +389,7 @@ impl<'a> Fold<'a> {
 }
 
 fn weekday_name(day: jiff::civil::Weekday) -> &'static str {
-    use jiff::civil::Weekday::*;
-    match day {
-        Monday => "mon",
-        Tuesday => "tue",
-        Wednesday => "wed",
-        Thursday => "thu",
-        Friday => "fri",
-        Saturday => "sat",
-        Sunday => "sun",
-    }
+    // The checker types the result by the same table.
+    let monday_first = usize::try_from(day.to_monday_zero_offset()).unwrap_or_default();
+    ir::WEEKDAYS.get(monday_first).copied().unwrap_or_default()
 }

@@ -409,6 +409,10 @@ impl<'s> Cx<'s> {
             Rule::require_condition => Ok(Demand::Condition {
                 condition: self.expr(self.child(&pair, Rule::expr)?)?,
                 message: self.template(self.child(&pair, Rule::template)?)?,
+                deny: pair
+                    .clone()
+                    .into_inner()
+                    .any(|p| p.as_rule() == Rule::k_deny),
                 span,
             }),
             _ => Err(self.shape(span)),
@@ -423,7 +427,7 @@ impl<'s> Cx<'s> {
         let mut allow_stale = false;
         for p in pair.into_inner() {
             match p.as_rule() {
-                Rule::number => count = Some(self.count(&p)?),
+                Rule::approval_count => count = Some(self.count(p)?),
                 Rule::approver_set => {
                     source = Some(ApproverSource::Set(self.expr(self.child(&p, Rule::expr)?)?));
                 }
@@ -442,9 +446,8 @@ impl<'s> Cx<'s> {
             }
         }
         match (count, source) {
-            (Some((count, count_span)), Some(source)) => Ok(ApprovalReq {
+            (Some(count), Some(source)) => Ok(ApprovalReq {
                 count,
-                count_span,
                 source,
                 condition,
                 allow_stale,
@@ -878,22 +881,32 @@ impl<'s> Cx<'s> {
     }
 
     /// An approval count: a plain integer that fits `u32`.
-    fn count(&self, pair: &Pair<'_, Rule>) -> Res<(u32, Span)> {
-        let span = self.span(pair);
-        match self.number(pair)? {
-            Number::Int(n) => u32::try_from(n).map(|n| (n, span)).map_err(|_| {
-                self.bad_literal(
-                    span,
-                    format!("approval count `{}` is too large", pair.as_str()),
-                    "too many approvals",
-                    "an approval count must be at most 4_294_967_295",
-                )
+    /// An approval count: a literal (a plain integer that fits `u32`), or a
+    /// parenthesised expression whose value is checked when the rule is evaluated.
+    fn count(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
+        let span = self.span(&pair);
+        let Some(inner) = pair.into_inner().next() else {
+            return Err(self.shape(span));
+        };
+        if inner.as_rule() != Rule::number {
+            return self.primary(inner).map(|(e, _)| e);
+        }
+        match self.number(&inner)? {
+            Number::Int(n) if u32::try_from(n).is_ok() => Ok(Expr {
+                kind: ExprKind::Int(n),
+                span,
             }),
+            Number::Int(_) => Err(self.bad_literal(
+                span,
+                format!("approval count `{}` is too large", inner.as_str()),
+                "too many approvals",
+                "an approval count must be at most 4_294_967_295",
+            )),
             Number::Duration(_) => Err(self.bad_literal(
                 span,
                 format!(
                     "expected a number of approvals, found the duration `{}`",
-                    pair.as_str()
+                    inner.as_str()
                 ),
                 "a duration",
                 "write a plain count, e.g. `2 approvals from team(\"sre\")`",

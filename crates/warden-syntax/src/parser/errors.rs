@@ -123,7 +123,7 @@ fn expect_of(rule: Rule) -> Option<Expect> {
         Rule::param => Thing("a parameter (`name: type`)"),
         Rule::type_expr | Rule::type_name | Rule::enum_type => Thing("a type"),
         Rule::string | Rule::template | Rule::import_file => Thing("a string"),
-        Rule::number | Rule::approval => Thing("a number"),
+        Rule::number | Rule::approval | Rule::approval_count => Thing("a number"),
         Rule::expr
         | Rule::hole
         | Rule::approver_set
@@ -471,6 +471,23 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
             "keywords are reserved words of the language; choose another name, such as \
              `{found_text}_` or `my_{found_text}`"
         ));
+    }
+
+    // `require lines / 100 approvals from …`: a count that is neither a number nor in
+    // parentheses reads as the condition of `require CONDITION else …`,
+    // so `else` is what pest wanted where `approvals` stands.
+    if matches!(found_text.as_str(), "approvals" | "approval") && positives.contains(&Rule::k_else)
+    {
+        return Diagnostic::error(code, "a computed approval count must be in parentheses")
+            .with_label(
+                file,
+                found_span,
+                "the count before this is not a number or `(…)`",
+            )
+            .with_help(
+                "write `require (EXPR) approvals from …`, e.g. `require (if lines > 300 then 2 \
+                 else 1) approvals from team(\"sre\")`",
+            );
     }
 
     let mut expects: Vec<Expect> = positives

@@ -183,6 +183,14 @@ fn rule_block(finding: &ci::Finding<'_>) -> String {
         {
             let _ = write!(item, " — {}", inline(message));
         }
+        if let Some(because) = &requirement.because {
+            let _ = write!(
+                item,
+                " — because {}: {}",
+                code(&because.condition),
+                inline(&because.detail)
+            );
+        }
         for group in &requirement.groups {
             let _ = write!(item, "\n  - {}", group_line(group));
             for not in &group.not_counted {
