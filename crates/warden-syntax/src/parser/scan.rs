@@ -294,16 +294,12 @@ pub(super) fn split_items(src: &str) -> Vec<Chunk> {
     for (i, &line) in starts.iter().enumerate() {
         let next = starts.get(i + 1).copied().unwrap_or(lines.len());
         let range = to_offset(line)..to_offset(next);
-        let Some(code_start) = src
-            .get(range.clone())
-            .and_then(first_token)
-            .map(|offset| range.start + offset)
-        else {
+        // Whitespace and comments alone are no item.
+        if src.get(range.clone()).and_then(first_token).is_none() {
             continue;
-        };
+        }
         chunks.push(Chunk {
             range,
-            code_start,
             openers: lines
                 .get(line..next)
                 .unwrap_or_default()
@@ -319,8 +315,6 @@ pub(super) fn split_items(src: &str) -> Vec<Chunk> {
 pub(super) struct Chunk {
     /// Its byte range in the file.
     pub range: Range<usize>,
-    /// Where its first code (not whitespace or comment) is in the file.
-    pub code_start: usize,
     /// At least the number of nesting levels opened in it: brackets and `if`s outside
     /// strings and comments. [`nesting_violation`] cannot find anything when this is at
     /// most [`MAX_NESTING`].
