@@ -139,7 +139,7 @@ fn error_report(ctx: &Ctx<'_, '_>, error: &EvalError) -> ErrorReport {
     let location = program.location(error.file, error.span);
     ErrorReport {
         message: error.message.clone(),
-        location: location.to_string().into(),
+        location: location.to_string(),
         expression: program
             .snippet(error.file, error.span)
             .split_whitespace()
