@@ -20,7 +20,7 @@ use warden_syntax::{Diagnostic, FileId, Severity};
 use self::excerpt::Excerpt;
 use crate::Analysis;
 use crate::lines::Lines;
-use crate::report::{ApprovalGroup, Outcome, Report, RuleReport, Verdict};
+use crate::report::{ApprovalGroup, ExemptionReport, Outcome, Report, RuleReport, Verdict};
 
 /// A diagnostic in the shape miette renders.
 struct Rendered<'a> {
@@ -469,20 +469,26 @@ fn rules_in(report: &Report, wanted: Group) -> Vec<&RuleReport> {
     report.rules.iter().filter(|r| group(r) == wanted).collect()
 }
 
-/// The exemptions that did not apply, each with the first part of its condition that
-/// was false: those naming a rule that needs action or is advisory, or (`explain`) all.
-fn unapplied_exemptions(out: &mut String, s: &Style, report: &Report, explain: bool) {
+/// The exemptions that did not apply and were evaluated: those naming a rule that
+/// needs action or is advisory (what a reader wonders about), or with `all` every one.
+pub(crate) fn unapplied_exemptions_of_note(report: &Report, all: bool) -> Vec<&ExemptionReport> {
     let matters = |name: &String| {
         report.rules.iter().any(|rule| {
             *rule.name == **name && matches!(group(rule), Group::NeedsAction | Group::Advisory)
         })
     };
-    let shown: Vec<_> = report
+    report
         .exemptions
         .iter()
         .filter(|e| !e.applied && e.error.is_none())
-        .filter(|e| explain || e.rules.iter().any(matters))
-        .collect();
+        .filter(|e| all || e.rules.iter().any(matters))
+        .collect()
+}
+
+/// The exemptions of [`unapplied_exemptions_of_note`], each with the first part of its
+/// condition that was false.
+fn unapplied_exemptions(out: &mut String, s: &Style, report: &Report, explain: bool) {
+    let shown = unapplied_exemptions_of_note(report, explain);
     if shown.is_empty() {
         return;
     }

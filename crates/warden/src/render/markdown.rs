@@ -14,7 +14,7 @@
 use std::fmt::Write as _;
 
 use super::ci::{self, Level};
-use super::{Group, group, one_line};
+use super::{Group, group, one_line, unapplied_exemptions_of_note};
 use crate::report::{ApprovalGroup, Outcome, Report, RuleReport, Verdict};
 
 /// The first line of every comment Warden writes.
@@ -47,6 +47,24 @@ pub fn report(report: &Report, policy_dir: &str) -> String {
             blocks.push(heading.to_string());
             blocks.extend(in_group.map(rule_block));
         }
+    }
+    for exemption in unapplied_exemptions_of_note(report, false) {
+        let why = exemption
+            .failed_condition
+            .as_ref()
+            .map_or(String::new(), |failed| {
+                format!(": {} — {}", code(&failed.condition), inline(&failed.detail))
+            });
+        blocks.push(format!(
+            "ℹ️ exemption {} (for {}) did not apply{why}\n",
+            code(&exemption.name),
+            exemption
+                .rules
+                .iter()
+                .map(|rule| code(rule))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     if !report.overrides.is_empty() {
         blocks.push(overrides(report));
