@@ -147,6 +147,12 @@ pub fn method(receiver: &Type, name: &str) -> Option<MethodSig> {
             ),
             "hour" => sig(Builtin::Hour, vec![Value(Type::Str)], Fixed(Type::Int)),
             "minute" => sig(Builtin::Minute, vec![Value(Type::Str)], Fixed(Type::Int)),
+            // For messages: `t.format("Europe/Berlin")` is `"2026-11-28 14:05 CET"`.
+            "format" => sig(
+                Builtin::FormatTime,
+                vec![Value(Type::Str)],
+                Fixed(Type::Str),
+            ),
             _ => return None,
         },
         Type::Duration => match name {
@@ -194,6 +200,7 @@ pub fn method_names(receiver: &Type) -> Vec<&'static str> {
         "weekday",
         "hour",
         "minute",
+        "format",
         "minutes",
         "hours",
         "touches",

@@ -839,8 +839,8 @@ impl<'a> Checker<'a> {
                     settings.default_override =
                         Some(self.override_rule(*file, by, clause.condition.as_ref()));
                 }
-                ast::PolicyEntry::ApprovalAfterLastPush(_) => {
-                    settings.approval_after_last_push = true
+                ast::PolicyEntry::ApprovalAfterLastPush(span) => {
+                    settings.approval_after_last_push = Some(self.location(*file, *span));
                 }
             }
         }

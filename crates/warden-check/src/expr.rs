@@ -900,7 +900,10 @@ impl Checker<'_> {
         }
         if matches!(
             sig.op,
-            ir::Builtin::Weekday | ir::Builtin::Hour | ir::Builtin::Minute
+            ir::Builtin::Weekday
+                | ir::Builtin::Hour
+                | ir::Builtin::Minute
+                | ir::Builtin::FormatTime
         ) {
             self.time_zone_literal(body, lowered.get(1));
         }

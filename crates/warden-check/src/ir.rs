@@ -146,8 +146,8 @@ impl std::fmt::Display for Location {
 pub struct Settings {
     /// The `policy { overridable by … }` default.
     pub default_override: Option<OverrideRule>,
-    /// `require approval after last push`
-    pub approval_after_last_push: bool,
+    /// `require approval after last push`, where it is written (its rule's location).
+    pub approval_after_last_push: Option<Location>,
 }
 
 /// Who may override a rule, and what must hold for the override to count.
@@ -408,6 +408,8 @@ pub enum Builtin {
     Weekday,
     Hour,
     Minute,
+    /// `timestamp.format(tz)`: `YYYY-MM-DD HH:MM ZONE` in the zone, for messages.
+    FormatTime,
     Minutes,
     Hours,
     // File

@@ -71,8 +71,13 @@ pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Repor
         report.doc = label.doc.clone();
         rules.push(report);
     }
-    if program.settings.approval_after_last_push {
-        rules.push(last_push_rule(&ctx, &approvals, demanded_approvals));
+    if let Some(location) = &program.settings.approval_after_last_push {
+        rules.push(last_push_rule(
+            &ctx,
+            &approvals,
+            demanded_approvals,
+            location,
+        ));
     }
     let mut overrides = Overrides::new(&ctx);
     overrides.decide(&mut ctx, &rules, |rule| !rule.advisory);
@@ -151,11 +156,17 @@ fn run_exemptions(ctx: &mut Ctx<'_, '_>) -> (BTreeMap<usize, String>, Vec<Exempt
     let mut reports = Vec::new();
     for exemption in &program.exemptions {
         let mut witnesses = Vec::new();
+        // Exemptions are few: why one did not apply is always worth its evaluation.
+        let mut failed_condition = None;
         let result = ctx.in_frame(
             exemption.frame.slots,
             &exemption.lets,
             |ctx, frame| match ctx.bool(&exemption.when, frame) {
                 Ok(true) => ctx.witnesses(&exemption.when, frame, &mut witnesses),
+                Ok(false) => {
+                    failed_condition = ctx.first_failure(&exemption.when, frame)?;
+                    Ok(false)
+                }
                 other => other,
             },
         );
@@ -181,6 +192,7 @@ fn run_exemptions(ctx: &mut Ctx<'_, '_>) -> (BTreeMap<usize, String>, Vec<Exempt
                 .map(|r| r.name.clone())
                 .collect(),
             witnesses,
+            failed_condition,
             error,
         });
     }
@@ -416,10 +428,15 @@ fn run_demand<'a>(
 
 /// `require approval after last push` (R03): when some rule demands approvals, one
 /// counted approval must come after the latest push, from someone other than the pusher.
-fn last_push_rule(ctx: &Ctx<'_, '_>, approvals: &Approvals<'_>, demanded: bool) -> RuleReport {
+fn last_push_rule(
+    ctx: &Ctx<'_, '_>,
+    approvals: &Approvals<'_>,
+    demanded: bool,
+    location: &ir::Location,
+) -> RuleReport {
     let mut report = RuleReport {
         name: LAST_PUSH_RULE.into(),
-        location: "policy".into(),
+        location: location.to_string().into(),
         doc: Some("At least one counted approval must be newer than the last push and come from someone other than the last pusher.".into()),
         outcome: Outcome::NotApplicable,
         advisory: false,

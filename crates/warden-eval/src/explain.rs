@@ -231,13 +231,7 @@ impl<'a> Ctx<'a, '_> {
             if !self.witnesses(body, frame, out)? {
                 continue;
             }
-            let label = match item {
-                Value::Node(node) => self.view.element_label(*node),
-                other => {
-                    self.charge_copied(other, expr)?;
-                    other.display(&self.view)
-                }
-            };
+            let label = self.element_label(item, expr)?;
             // The facts about one changed file point at it, unless a nested one already
             // names a file of its own.
             let file = self.changed_file(item);
@@ -257,6 +251,50 @@ impl<'a> Ctx<'a, '_> {
             return Ok(true);
         }
         Ok(false)
+    }
+
+    /// How an element of a list is named in an explanation: `service checkout`, `42`.
+    fn element_label(&mut self, item: &Value<'a>, expr: &ir::Expr) -> Result<'a, String> {
+        Ok(match item {
+            Value::Node(node) => self.view.element_label(*node),
+            other => {
+                self.charge_copied(other, expr)?;
+                other.display(&self.view)
+            }
+        })
+    }
+
+    /// `xs.all(x => …)` that is false: the first element it fails for, and why
+    /// (`false for wave 2: \`w.traffic_percent <= 10\`: 100 <= 10 is false`).
+    fn first_counterexample(
+        &mut self,
+        expr: &ir::Expr,
+        args: &[ir::Expr],
+        frame: &mut Frame<'a>,
+    ) -> Result<'a, Option<String>> {
+        let (Some(list), Some(lambda)) = (args.first(), args.get(1)) else {
+            return Ok(None);
+        };
+        let ExprKind::Lambda { param, body } = &lambda.kind else {
+            return Ok(None);
+        };
+        let Value::List(items) = self.eval(list, frame)? else {
+            return Ok(None);
+        };
+        for item in items.iter() {
+            if let Some(place) = frame.get_mut(param.0 as usize) {
+                *place = item.clone();
+            }
+            if self.bool(body, frame)? {
+                continue;
+            }
+            let label = self.element_label(item, expr)?;
+            return Ok(Some(match self.first_failure(body, frame)? {
+                Some(why) => format!("false for {label}: `{}`: {}", why.condition, why.detail),
+                None => format!("false for {label}"),
+            }));
+        }
+        Ok(None)
     }
 
     /// A comparison shown with the values of its operands: `6200 > 5000`, or when it
@@ -423,15 +461,15 @@ impl<'a> Ctx<'a, '_> {
                 Ok(Some(self.witness(expr, detail)))
             }
             ExprKind::Builtin {
-                op: Builtin::Any,
-                args,
-                ..
-            }
-            | ExprKind::Builtin {
-                op: Builtin::All,
+                op: op @ (Builtin::Any | Builtin::All),
                 args,
                 ..
             } => {
+                if *op == Builtin::All
+                    && let Some(detail) = self.first_counterexample(expr, args, frame)?
+                {
+                    return Ok(Some(self.witness(expr, detail)));
+                }
                 let size = match args.first().map(|l| self.eval(l, frame)).transpose()? {
                     Some(Value::List(items)) => items.len(),
                     _ => 0,

@@ -229,6 +229,10 @@ pub struct ExemptionReport {
     pub applied: bool,
     pub rules: Vec<String>,
     pub witnesses: Vec<Witness>,
+    /// For an exemption that did not apply: the first part of its `when` that was
+    /// false, with the values compared (as `--explain` gives for a rule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_condition: Option<Witness>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReport>,
 }

@@ -186,7 +186,7 @@ const METHODS: &[(&str, &[&str])] = &[
         ],
     ),
     ("map", &["get", "keys", "contains_key"]),
-    ("timestamp", &["weekday", "hour", "minute"]),
+    ("timestamp", &["weekday", "hour", "minute", "format"]),
     ("duration", &["minutes", "hours"]),
     ("File", &["touches"]),
 ];

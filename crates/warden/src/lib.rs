@@ -151,7 +151,7 @@ fn analyze_with<'t>(policy: impl Iterator<Item = (String, &'t str)>, all_std: bo
     if !all_std
         && let Some(program) = &program
         && program.rules.is_empty()
-        && !program.settings.approval_after_last_push
+        && program.settings.approval_after_last_push.is_none()
         && !diagnostics.iter().any(Diagnostic::is_error)
     {
         diagnostics.push(no_rules());

@@ -20,7 +20,7 @@ use warden_syntax::{Diagnostic, FileId, Severity};
 use self::excerpt::Excerpt;
 use crate::Analysis;
 use crate::lines::Lines;
-use crate::report::{ApprovalGroup, Outcome, Report, RuleReport, Verdict};
+use crate::report::{ApprovalGroup, ExemptionReport, Outcome, Report, RuleReport, Verdict};
 
 /// A diagnostic in the shape miette renders.
 struct Rendered<'a> {
@@ -283,20 +283,19 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
     );
 
     // Most severe first: violated and errors, then pending.
-    let mut blocking = rules_with(
-        report,
-        &[Outcome::Violated, Outcome::Error, Outcome::Pending],
-    );
+    let mut blocking = rules_in(report, Group::NeedsAction);
     blocking.sort_by_key(|r| std::cmp::Reverse(r.outcome));
     detailed_section(&mut out, &s, "needs action", &blocking);
-    let set_aside = rules_with(report, &[Outcome::Overridden, Outcome::Exempted]);
-    detailed_section(&mut out, &s, "set aside", &set_aside);
+    detailed_section(&mut out, &s, "advisory", &rules_in(report, Group::Advisory));
+    detailed_section(
+        &mut out,
+        &s,
+        "set aside",
+        &rules_in(report, Group::SetAside),
+    );
+    unapplied_exemptions(&mut out, &s, report, explain);
 
-    let satisfied: Vec<&RuleReport> = report
-        .rules
-        .iter()
-        .filter(|r| r.outcome == Outcome::Satisfied)
-        .collect();
+    let satisfied = rules_in(report, Group::Satisfied);
     if !satisfied.is_empty() {
         let _ = writeln!(out, "\n{}satisfied{:#}", s.bold, s.bold);
         for rule in satisfied {
@@ -335,11 +334,7 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
         }
     }
 
-    let not_applicable: Vec<&RuleReport> = report
-        .rules
-        .iter()
-        .filter(|r| r.outcome == Outcome::NotApplicable)
-        .collect();
+    let not_applicable = rules_in(report, Group::DidNotApply);
     if explain && !not_applicable.is_empty() {
         let _ = writeln!(out, "\n{}did not apply{:#}", s.bold, s.bold);
         for rule in &not_applicable {
@@ -445,12 +440,80 @@ pub fn report(report: &Report, color: bool, explain: bool) -> String {
     out
 }
 
-fn rules_with<'r>(report: &'r Report, outcomes: &[Outcome]) -> Vec<&'r RuleReport> {
+/// Where a report lists a rule. The terminal report, the Markdown comment and the CI
+/// levels all group by this one function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Group {
+    /// Violated, pending or in error, and not advisory: what decides the verdict.
+    NeedsAction,
+    /// An advisory rule that is not satisfied: reported, never changes the verdict.
+    Advisory,
+    /// Overridden or exempted.
+    SetAside,
+    Satisfied,
+    DidNotApply,
+}
+
+pub(crate) fn group(rule: &RuleReport) -> Group {
+    match rule.outcome {
+        Outcome::Satisfied => Group::Satisfied,
+        Outcome::NotApplicable => Group::DidNotApply,
+        _ if rule.advisory => Group::Advisory,
+        Outcome::Overridden | Outcome::Exempted => Group::SetAside,
+        Outcome::Violated | Outcome::Error | Outcome::Pending => Group::NeedsAction,
+    }
+}
+
+/// The report's rules in `wanted`, in policy order.
+fn rules_in(report: &Report, wanted: Group) -> Vec<&RuleReport> {
+    report.rules.iter().filter(|r| group(r) == wanted).collect()
+}
+
+/// The exemptions that did not apply and were evaluated: those naming a rule that
+/// needs action or is advisory (what a reader wonders about), or with `all` every one.
+pub(crate) fn unapplied_exemptions_of_note(report: &Report, all: bool) -> Vec<&ExemptionReport> {
+    let matters = |name: &String| {
+        report.rules.iter().any(|rule| {
+            *rule.name == **name && matches!(group(rule), Group::NeedsAction | Group::Advisory)
+        })
+    };
     report
-        .rules
+        .exemptions
         .iter()
-        .filter(|r| outcomes.contains(&r.outcome))
+        .filter(|e| !e.applied && e.error.is_none())
+        .filter(|e| all || e.rules.iter().any(matters))
         .collect()
+}
+
+/// The exemptions of [`unapplied_exemptions_of_note`], each with the first part of its
+/// condition that was false.
+fn unapplied_exemptions(out: &mut String, s: &Style, report: &Report, explain: bool) {
+    let shown = unapplied_exemptions_of_note(report, explain);
+    if shown.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}exemptions that did not apply{:#}", s.bold, s.bold);
+    for exemption in shown {
+        let _ = writeln!(
+            out,
+            "  {}·{:#} {} (for {}) {}{}{:#}",
+            s.dim,
+            s.dim,
+            exemption.name,
+            exemption.rules.join(", "),
+            s.dim,
+            exemption.location,
+            s.dim
+        );
+        if let Some(failed) = &exemption.failed_condition {
+            let _ = writeln!(
+                out,
+                "      `{}`: {}",
+                quoted(&failed.condition),
+                one_line(&failed.detail)
+            );
+        }
+    }
 }
 
 /// A titled list of rules, each with its full explanation; nothing when empty.

@@ -388,7 +388,7 @@ fn ci_formats() {
     let mut annotated_files = 0;
     insta::glob!(
         "../../../tests",
-        "eval/{advisory-rule-does-not-change-verdict,could-approve-lists-eligible-members-of-a-union,deny-unless-approval-violated,rule-error-unknown-time-zone-denies,override-without-rule-list-covers-every-overridable-rule,ci-formats-escape-hostile-text}/policy.warden",
+        "eval/{advisory-rule-does-not-change-verdict,could-approve-lists-eligible-members-of-a-union,deny-unless-approval-violated,rule-error-unknown-time-zone-denies,override-without-rule-list-covers-every-overridable-rule,ci-formats-escape-hostile-text,exemption-not-applied-says-why,advisory-pending-listed-under-advisory}/policy.warden",
         |path| {
             let (report, source, _) = evaluate_fixture(path);
             let what = path.display().to_string();

@@ -102,6 +102,10 @@ impl<'a> Ctx<'a, '_> {
                 Ok(match op {
                     Builtin::Weekday => Value::str(weekday_name(local.weekday())),
                     Builtin::Hour => Value::Int(i64::from(local.hour())),
+                    // The zone's abbreviation (`CET`), or its offset when it has none.
+                    Builtin::FormatTime => {
+                        Value::str(local.strftime("%Y-%m-%d %H:%M %Z").to_string())
+                    }
                     _ => Value::Int(i64::from(local.minute())),
                 })
             }

@@ -252,10 +252,15 @@ fn leading_item_keyword(rest: &str) -> Option<&'static str> {
 
 /// Cuts `src` into chunks that each hold at most one top-level item (plus the doc
 /// comments in front of it); whitespace and comments between items are not a chunk.
-/// A line starting with `import`, `fn`, `rule`, `exempt` or `policy` always begins a
-/// new chunk — those words never occur inside items. `let` also occurs inside rules and
-/// function blocks, so it begins a chunk only outside brackets or at column 0 (which
-/// keeps recovery working after a rule with a missing `}`).
+/// Only the grammar's item keywords cut, whatever the indentation: a line starting with
+/// `import`, `fn`, `rule`, `exempt` or `policy` always begins a new chunk — those words
+/// never occur inside items (a field after `.` does not start a line). `let` also occurs
+/// inside rules and function blocks, so it begins a chunk only outside brackets. (So a
+/// top-level `let` right after an item missing its `}` is read as part of that item:
+/// one diagnostic for both; recovery resumes at the next other item keyword.)
+///
+/// The chunks only matter for a file the grammar rejects: one it accepts is built from
+/// its whole-file parse, however it is cut.
 pub(super) fn split_items(src: &str) -> Vec<Chunk> {
     // Each line with its offset and what `line_brackets` finds in it.
     let mut lines: Vec<(usize, &str, usize)> = Vec::new();
@@ -264,9 +269,8 @@ pub(super) fn split_items(src: &str) -> Vec<Chunk> {
     let mut depth: i64 = 0;
     for (index, line) in src.split_inclusive('\n').enumerate() {
         let rest = line.trim_start_matches([' ', '\t']);
-        let indent = line.len() - rest.len();
         if let Some(kw) = leading_item_keyword(rest)
-            && (kw != "let" || depth <= 0 || indent == 0)
+            && (kw != "let" || depth <= 0)
         {
             depth = 0;
             // Doc comments directly above belong to the item.
@@ -290,16 +294,12 @@ pub(super) fn split_items(src: &str) -> Vec<Chunk> {
     for (i, &line) in starts.iter().enumerate() {
         let next = starts.get(i + 1).copied().unwrap_or(lines.len());
         let range = to_offset(line)..to_offset(next);
-        let Some(code_start) = src
-            .get(range.clone())
-            .and_then(first_token)
-            .map(|offset| range.start + offset)
-        else {
+        // Whitespace and comments alone are no item.
+        if src.get(range.clone()).and_then(first_token).is_none() {
             continue;
-        };
+        }
         chunks.push(Chunk {
             range,
-            code_start,
             openers: lines
                 .get(line..next)
                 .unwrap_or_default()
@@ -315,8 +315,6 @@ pub(super) fn split_items(src: &str) -> Vec<Chunk> {
 pub(super) struct Chunk {
     /// Its byte range in the file.
     pub range: Range<usize>,
-    /// Where its first code (not whitespace or comment) is in the file.
-    pub code_start: usize,
     /// At least the number of nesting levels opened in it: brackets and `if`s outside
     /// strings and comments. [`nesting_violation`] cannot find anything when this is at
     /// most [`MAX_NESTING`].

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use warden_syntax::{Diagnostic, Severity};
 
-use super::{FileLines, Style, explanation};
+use super::{FileLines, Group, Style, explanation, group};
 use crate::Analysis;
 use crate::report::{Outcome, Report, RuleReport};
 
@@ -87,12 +87,11 @@ impl Place {
 
 /// The level of a rule's outcome; `None` when it needs no attention.
 pub(super) fn level(rule: &RuleReport) -> Option<Level> {
-    match rule.outcome {
-        Outcome::NotApplicable | Outcome::Satisfied => None,
-        _ if rule.advisory => Some(Level::Note),
-        Outcome::Violated | Outcome::Error => Some(Level::Error),
-        Outcome::Pending => Some(Level::Warning),
-        Outcome::Overridden | Outcome::Exempted => Some(Level::Note),
+    match group(rule) {
+        Group::Satisfied | Group::DidNotApply => None,
+        Group::Advisory | Group::SetAside => Some(Level::Note),
+        Group::NeedsAction if rule.outcome == Outcome::Pending => Some(Level::Warning),
+        Group::NeedsAction => Some(Level::Error),
     }
 }
 
@@ -119,25 +118,17 @@ pub(super) fn findings<'r>(report: &'r Report, policy_dir: &str) -> Vec<Finding<
 /// How many rules need action, and how many are advisory findings, set aside,
 /// satisfied or did not apply: `2 rules need action, 5 satisfied, 3 did not apply`.
 pub(super) fn counts(report: &Report) -> String {
-    let count =
-        |keep: &dyn Fn(&RuleReport) -> bool| report.rules.iter().filter(|r| keep(r)).count();
-    let needs_action = count(&|r| matches!(level(r), Some(Level::Error | Level::Warning)));
-    let mut parts = vec![match needs_action {
+    let count = |wanted: Group| report.rules.iter().filter(|r| group(r) == wanted).count();
+    let mut parts = vec![match count(Group::NeedsAction) {
         0 => "no rule needs action".to_string(),
         1 => "1 rule needs action".to_string(),
         n => format!("{n} rules need action"),
     }];
     for (n, what) in [
-        (count(&|r| r.advisory && level(r).is_some()), "advisory"),
-        (
-            count(&|r| !r.advisory && matches!(r.outcome, Outcome::Overridden | Outcome::Exempted)),
-            "set aside",
-        ),
-        (count(&|r| r.outcome == Outcome::Satisfied), "satisfied"),
-        (
-            count(&|r| r.outcome == Outcome::NotApplicable),
-            "did not apply",
-        ),
+        (count(Group::Advisory), "advisory"),
+        (count(Group::SetAside), "set aside"),
+        (count(Group::Satisfied), "satisfied"),
+        (count(Group::DidNotApply), "did not apply"),
     ] {
         if n > 0 {
             parts.push(format!("{n} {what}"));

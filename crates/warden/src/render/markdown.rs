@@ -14,7 +14,7 @@
 use std::fmt::Write as _;
 
 use super::ci::{self, Level};
-use super::one_line;
+use super::{Group, group, one_line, unapplied_exemptions_of_note};
 use crate::report::{ApprovalGroup, Outcome, Report, RuleReport, Verdict};
 
 /// The first line of every comment Warden writes.
@@ -29,24 +29,42 @@ pub const MAX_TEXT_CHARS: usize = 1_000;
 
 /// The comment body (and the job summary) for a report: the verdict, every rule that
 /// needs action with why it applied and what is missing — who could give a missing
-/// approval —, the rules set aside or advisory, the overrides, then the rest briefly.
+/// approval —, the advisory rules, the rules set aside, the overrides, then the rest
+/// briefly.
 pub fn report(report: &Report, policy_dir: &str) -> String {
     let mut blocks = vec![header(report)];
     let findings = ci::findings(report, policy_dir);
-    let (needs_action, also): (Vec<_>, Vec<_>) = findings
-        .iter()
-        .partition(|f| matches!(f.level, Level::Error | Level::Warning));
-    if !needs_action.is_empty() {
-        blocks.push("#### Needs action\n".to_string());
-        for finding in needs_action {
-            blocks.push(rule_block(finding));
+    for (wanted, heading) in [
+        (Group::NeedsAction, "#### Needs action\n"),
+        (Group::Advisory, "#### Advisory\n"),
+        (Group::SetAside, "#### Set aside\n"),
+    ] {
+        let mut in_group = findings
+            .iter()
+            .filter(|f| group(f.rule) == wanted)
+            .peekable();
+        if in_group.peek().is_some() {
+            blocks.push(heading.to_string());
+            blocks.extend(in_group.map(rule_block));
         }
     }
-    if !also.is_empty() {
-        blocks.push("#### Set aside or advisory\n".to_string());
-        for finding in also {
-            blocks.push(rule_block(finding));
-        }
+    for exemption in unapplied_exemptions_of_note(report, false) {
+        let why = exemption
+            .failed_condition
+            .as_ref()
+            .map_or(String::new(), |failed| {
+                format!(": {} — {}", code(&failed.condition), inline(&failed.detail))
+            });
+        blocks.push(format!(
+            "ℹ️ exemption {} (for {}) did not apply{why}\n",
+            code(&exemption.name),
+            exemption
+                .rules
+                .iter()
+                .map(|rule| code(rule))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     if !report.overrides.is_empty() {
         blocks.push(overrides(report));
