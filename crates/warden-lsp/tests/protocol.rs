@@ -223,3 +223,340 @@ fn initialize_diagnose_hover_define_fix_and_shut_down() {
     assert_eq!(handle.join().unwrap(), Ok(()));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// Robustness: the bugs of issue 14, each with its regression test, and the fuzzing of
+// the message handling.
+
+/// A directory for one test, inside a repository root so no search climbs out of it.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("warden-lsp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    dir
+}
+
+/// A server on an in-memory connection, initialized with `capabilities`.
+fn start(capabilities: Value) -> (Client, std::thread::JoinHandle<Result<(), String>>) {
+    let (server, connection) = Connection::memory();
+    let handle = std::thread::spawn(move || warden_lsp::run(&server).map_err(|e| e.to_string()));
+    let mut client = Client {
+        connection,
+        next_id: 0,
+    };
+    let initialized = client.request("initialize", json!({ "capabilities": capabilities }));
+    assert!(initialized.error.is_none(), "{initialized:?}");
+    client.notify("initialized", json!({}));
+    (client, handle)
+}
+
+fn open(client: &Client, uri: &str, text: &str) {
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "warden", "version": 1, "text": text } }),
+    );
+}
+
+fn codes(published: &PublishDiagnosticsParams) -> Vec<String> {
+    published
+        .diagnostics
+        .iter()
+        .filter_map(|d| match &d.code {
+            Some(lsp_types::NumberOrString::String(code)) => Some(code.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn uri_of(text: &str) -> Uri {
+    text.parse().unwrap()
+}
+
+const RULE_R: &str = "rule r {\n  when change.draft\n  deny \"draft\"\n}\n";
+
+#[test]
+fn one_file_policies_in_one_folder_are_analysed_alone_unless_a_marker_joins_them() {
+    let dir = scratch("alone");
+    std::fs::write(dir.join("a.warden"), RULE_R).unwrap();
+    std::fs::write(dir.join("b.warden"), RULE_R).unwrap();
+    let uri = warden_lsp::uri::from_path(&dir.join("a.warden")).unwrap();
+    let (client, _handle) = start(json!({}));
+    open(&client, uri.as_str(), RULE_R);
+    let published = client.diagnostics_for(&uri);
+    assert_eq!(codes(&published), Vec::<String>::new());
+
+    // A root marker makes the folder one policy: now the duplicate is real.
+    std::fs::write(dir.join(".warden-root"), "").unwrap();
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri.as_str(), "version": 2 }, "contentChanges": [{ "text": RULE_R }] }),
+    );
+    // Reported at the second definition, in the file not open.
+    let b = warden_lsp::uri::from_path(&dir.join("b.warden")).unwrap();
+    let published = client.diagnostics_for(&b);
+    assert!(
+        codes(&published).contains(&"duplicate-rule".to_string()),
+        "{published:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_reported_and_hides_no_other_file() {
+    let dir = scratch("utf8");
+    std::fs::write(dir.join("lib.warden"), "let limit = 3\n").unwrap();
+    std::fs::write(dir.join("bad.warden"), b"let x = \"\xff\xfe\"\n").unwrap();
+    let main = "import \"lib.warden\" as lib\n\nrule r {\n  when change.files.len() > lib.limit\n  deny \"too many\"\n}\n";
+    std::fs::write(dir.join("main.warden"), main).unwrap();
+    let uri = warden_lsp::uri::from_path(&dir.join("main.warden")).unwrap();
+    let bad = warden_lsp::uri::from_path(&dir.join("bad.warden")).unwrap();
+    let (client, _handle) = start(json!({}));
+    open(&client, uri.as_str(), main);
+    let mut main_codes = None;
+    let mut bad_published = None;
+    while main_codes.is_none() || bad_published.is_none() {
+        let Message::Notification(notification) = client.recv() else {
+            continue;
+        };
+        let params: PublishDiagnosticsParams = serde_json::from_value(notification.params).unwrap();
+        if params.uri == uri {
+            main_codes = Some(codes(&params));
+        } else if params.uri == bad {
+            bad_published = Some(params);
+        }
+    }
+    assert_eq!(main_codes.unwrap(), Vec::<String>::new());
+    let bad_published = bad_published.unwrap();
+    assert_eq!(codes(&bad_published), vec!["unreadable-file".to_string()]);
+    let message = &bad_published.diagnostics[0].message;
+    assert!(message.contains("UTF-8"), "{message}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn diagnostics_go_to_the_uri_the_client_wrote() {
+    let dir = scratch("uri").join("a+b");
+    std::fs::create_dir_all(&dir).unwrap();
+    let main = "exempt bots from lib_rule {\n  when change.author.kind == \"bot\"\n}\n";
+    std::fs::write(
+        dir.join("lib.warden"),
+        "rule lib_rule {\n  when change.draftt\n  deny \"draft\"\n}\n",
+    )
+    .unwrap();
+    // The client leaves `+` as it is (Neovim does); a re-encoding would say `%2B`.
+    let uri = format!("file://{}/main.warden", dir.display());
+    assert!(uri.contains("a+b"));
+    let lib = uri_of(&format!("file://{}/lib.warden", dir.display()));
+    let (client, _handle) = start(json!({}));
+    open(&client, &uri, main);
+    // The unopened library's diagnostics, under the client's spelling of the folder.
+    let published = client.diagnostics_for(&lib);
+    assert!(
+        codes(&published).contains(&"unknown-field".to_string()),
+        "{published:?}"
+    );
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}
+
+#[test]
+fn files_changed_on_disk_are_read_again_when_the_client_reports_them() {
+    let dir = scratch("watch");
+    let main = "exempt bots from lib_rule {\n  when change.author.kind == \"bot\"\n}\n";
+    std::fs::write(dir.join("main.warden"), main).unwrap();
+    std::fs::write(
+        dir.join("lib.warden"),
+        "rule lib_rule {\n  when change.draft\n  deny \"draft\"\n}\n",
+    )
+    .unwrap();
+    let uri = warden_lsp::uri::from_path(&dir.join("main.warden")).unwrap();
+    let lib = warden_lsp::uri::from_path(&dir.join("lib.warden")).unwrap();
+    let (client, _handle) = start(json!({
+        "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } }
+    }));
+    // The server asks to watch the policy files.
+    let registration = loop {
+        if let Message::Request(request) = client.recv() {
+            break request;
+        }
+    };
+    assert_eq!(registration.method, "client/registerCapability");
+    let registrations = &registration.params["registrations"];
+    assert_eq!(
+        registrations[0]["method"],
+        json!("workspace/didChangeWatchedFiles")
+    );
+    assert_eq!(
+        registrations[0]["registerOptions"]["watchers"][0]["globPattern"],
+        json!("**/*.warden")
+    );
+    client
+        .connection
+        .sender
+        .send(Response::new_ok(registration.id, ()).into())
+        .unwrap();
+
+    open(&client, uri.as_str(), main);
+    assert_eq!(codes(&client.diagnostics_for(&uri)), Vec::<String>::new());
+    std::fs::write(
+        dir.join("lib.warden"),
+        "rule renamed {\n  when change.draft\n  deny \"draft\"\n}\n",
+    )
+    .unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": lib.as_str(), "type": 2 }] }),
+    );
+    let published = client.diagnostics_for(&uri);
+    assert!(
+        codes(&published).contains(&"unknown-rule".to_string()),
+        "{published:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn requests_after_shutdown_are_refused_and_exit_without_shutdown_fails() {
+    let (client, handle) = start(json!({}));
+    client.notify("exit", Value::Null);
+    assert!(handle.join().unwrap().is_err());
+
+    let (mut client, handle) = start(json!({}));
+    let shutdown = client.request("shutdown", Value::Null);
+    assert!(shutdown.error.is_none());
+    let late = client.request("textDocument/hover", position(0, 0, &uri_of("untitled:x")));
+    assert_eq!(late.error.unwrap().code, ErrorCode::InvalidRequest as i32);
+    client.notify("exit", Value::Null);
+    assert_eq!(handle.join().unwrap(), Ok(()));
+}
+
+/// The bodies of the frames in `bytes`, as JSON.
+fn frames(mut bytes: &[u8]) -> Vec<Value> {
+    let mut out = Vec::new();
+    while let Some(at) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+        let header = std::str::from_utf8(&bytes[..at]).unwrap();
+        let length: usize = header
+            .strip_prefix("Content-Length: ")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let body = &bytes[at + 4..at + 4 + length];
+        out.push(serde_json::from_slice(body).unwrap());
+        bytes = &bytes[at + 4 + length..];
+    }
+    out
+}
+
+fn frame(body: &str) -> String {
+    format!("Content-Length: {}\r\n\r\n{body}", body.len())
+}
+
+/// Runs the binary on `input`; its exit code and the messages it wrote.
+fn run_binary(args: &[&str], input: &[u8]) -> (Option<i32>, Vec<Value>, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden-lsp"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // The binary may exit before reading it all (`--version`): a broken pipe is fine.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let stdout = if args.is_empty() {
+        frames(&output.stdout)
+    } else {
+        vec![Value::String(String::from_utf8(output.stdout).unwrap())]
+    };
+    (
+        output.status.code(),
+        stdout,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn malformed_frames_get_errors_and_never_end_the_server() {
+    let initialize =
+        frame(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#);
+    let hover = frame(
+        r#"{"jsonrpc":"2.0","id":10,"method":"textDocument/hover","params":{"textDocument":{"uri":"untitled:x"},"position":{"line":0,"character":0}}}"#,
+    );
+    let input = [
+        initialize,
+        // Not JSON.
+        frame("{bad}"),
+        // No `Content-Length`: skipped up to the next frame.
+        "Content-Type: application/json\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"shutdown\"}"
+            .to_string(),
+        // Truncated JSON, longer than what follows it: the next frame is read again.
+        "Content-Length: 60\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":9,".to_string(),
+        hover,
+        // JSON, but not a message: the id is kept when it is usable.
+        frame(r#"{"jsonrpc":"2.0","id":11,"method":5}"#),
+        frame("[1,2]"),
+        frame(r#"{"jsonrpc":"2.0","id":12,"method":"shutdown"}"#),
+        frame(r#"{"jsonrpc":"2.0","id":13,"method":"textDocument/hover","params":{}}"#),
+        frame(r#"{"jsonrpc":"2.0","method":"exit"}"#),
+    ]
+    .concat();
+    let (code, messages, stderr) = run_binary(&[], input.as_bytes());
+    assert_eq!(code, Some(0), "{stderr}");
+    let summary: Vec<(Value, Value)> = messages
+        .iter()
+        .map(|m| (m["id"].clone(), m["error"]["code"].clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (json!(1), Value::Null),
+            (Value::Null, json!(-32700)),
+            (Value::Null, json!(-32700)),
+            (Value::Null, json!(-32700)),
+            (json!(10), Value::Null),
+            (json!(11), json!(-32600)),
+            (Value::Null, json!(-32600)),
+            (json!(12), Value::Null),
+            (json!(13), json!(-32600)),
+        ],
+        "{messages:#?}"
+    );
+    assert_eq!(
+        messages[0]["result"]["serverInfo"]["name"],
+        json!("warden-lsp")
+    );
+}
+
+#[test]
+fn exit_without_shutdown_fails_and_version_and_help_do_not_start_the_server() {
+    let input = [
+        frame(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"capabilities":{}}}"#),
+        frame(r#"{"jsonrpc":"2.0","method":"exit"}"#),
+    ]
+    .concat();
+    let (code, _, stderr) = run_binary(&[], input.as_bytes());
+    assert_eq!(code, Some(1), "{stderr}");
+
+    // The input would be a session; these print and exit before reading it.
+    let (code, out, _) = run_binary(&["--version"], input.as_bytes());
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out,
+        vec![json!(format!("warden-lsp {}\n", env!("CARGO_PKG_VERSION")))]
+    );
+    let (code, out, _) = run_binary(&["--help"], input.as_bytes());
+    assert_eq!(code, Some(0));
+    let help = out[0].as_str().unwrap();
+    assert!(
+        help.contains("Usage: warden-lsp") && help.contains(".warden-root"),
+        "{help}"
+    );
+    let (code, _, stderr) = run_binary(&["--bogus"], b"");
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("unexpected arguments `--bogus`"),
+        "{stderr}"
+    );
+}
