@@ -560,3 +560,206 @@ fn exit_without_shutdown_fails_and_version_and_help_do_not_start_the_server() {
         "{stderr}"
     );
 }
+
+mod fuzz {
+    //! Random sessions through the whole server in-process (frames, lifecycle,
+    //! analysis): no panic, no hang (every input is finite and each frame consumes
+    //! some of it), and with well-formed frames every request answered exactly once.
+
+    use super::{frame, frames};
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    const PIECES: &[&str] = &[
+        "rule r {",
+        "}",
+        "\n",
+        "  when ",
+        "change.files",
+        ".len()",
+        " > 3",
+        "deny \"x\"",
+        "let a = 1",
+        "exempt b from r {",
+        "import std.ai",
+        "\"",
+        "(",
+        ")",
+        "é",
+        "😀",
+        "?.",
+        "??",
+        "fn f(x: int) -> int = x",
+        "[",
+        "]",
+        ".",
+        "files.map(f => f.path)",
+        "#",
+        "// c",
+        "/// doc",
+        "require approval",
+        "0x",
+        "\t",
+        "advisory",
+    ];
+
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(PIECES), 0..40)
+            .prop_map(|pieces| pieces.concat())
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Open(u8, String),
+        /// Replace the characters from `at` (of the document as last sent) with `text`.
+        Edit(u8, usize, usize, String),
+        Close(u8),
+        Ask(u8, &'static str, u32, u32),
+        Unknown,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (0u8..3, text()).prop_map(|(d, t)| Step::Open(d, t)),
+            (0u8..3, 0usize..400, 0usize..20, text())
+                .prop_map(|(d, a, l, t)| Step::Edit(d, a, l, t)),
+            (0u8..3).prop_map(Step::Close),
+            (
+                0u8..3,
+                proptest::sample::select(
+                    &[
+                        "textDocument/hover",
+                        "textDocument/completion",
+                        "textDocument/definition",
+                    ][..]
+                ),
+                0u32..12,
+                0u32..90
+            )
+                .prop_map(|(d, m, l, c)| Step::Ask(d, m, l, c)),
+            Just(Step::Unknown),
+        ]
+    }
+
+    fn uri(document: u8) -> String {
+        format!("untitled:Untitled-{document}")
+    }
+
+    /// The frames of a session of `steps`, and the ids of its requests.
+    fn session(steps: &[Step]) -> (String, Vec<i64>) {
+        let mut out = vec![frame(
+            r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"capabilities":{}}}"#,
+        )];
+        let mut ids = vec![0];
+        let mut texts: [String; 3] = Default::default();
+        let notify = |method: &str, params: Value| {
+            frame(&json!({ "jsonrpc": "2.0", "method": method, "params": params }).to_string())
+        };
+        for (index, step) in steps.iter().enumerate() {
+            let id = index as i64 + 1;
+            match step {
+                Step::Open(d, text) => {
+                    texts[usize::from(*d)] = text.clone();
+                    out.push(notify(
+                        "textDocument/didOpen",
+                        json!({ "textDocument": { "uri": uri(*d), "languageId": "warden", "version": 1, "text": text } }),
+                    ));
+                }
+                Step::Edit(d, at, length, text) => {
+                    let old = &texts[usize::from(*d)];
+                    let chars: Vec<char> = old.chars().collect();
+                    let at = (*at).min(chars.len());
+                    let end = (at + length).min(chars.len());
+                    let new: String = chars[..at]
+                        .iter()
+                        .chain(text.chars().collect::<Vec<_>>().iter())
+                        .chain(chars[end..].iter())
+                        .collect();
+                    texts[usize::from(*d)] = new.clone();
+                    out.push(notify(
+                        "textDocument/didChange",
+                        json!({ "textDocument": { "uri": uri(*d), "version": id }, "contentChanges": [{ "text": new }] }),
+                    ));
+                }
+                Step::Close(d) => out.push(notify(
+                    "textDocument/didClose",
+                    json!({ "textDocument": { "uri": uri(*d) } }),
+                )),
+                Step::Ask(d, method, line, character) => {
+                    ids.push(id);
+                    out.push(frame(
+                        &json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": {
+                            "textDocument": { "uri": uri(*d) },
+                            "position": { "line": line, "character": character } } })
+                        .to_string(),
+                    ));
+                }
+                Step::Unknown => {
+                    ids.push(id);
+                    out.push(frame(
+                        &json!({ "jsonrpc": "2.0", "id": id, "method": "warden/nothing" })
+                            .to_string(),
+                    ));
+                }
+            }
+        }
+        let last = steps.len() as i64 + 1;
+        ids.push(last);
+        out.push(frame(
+            &json!({ "jsonrpc": "2.0", "id": last, "method": "shutdown" }).to_string(),
+        ));
+        out.push(frame(r#"{"jsonrpc":"2.0","method":"exit"}"#));
+        (out.concat(), ids)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_documents_and_edits_get_one_answer_per_request(
+            steps in proptest::collection::vec(step(), 0..24)
+        ) {
+            let (input, ids) = session(&steps);
+            let mut output = Vec::new();
+            let status = warden_lsp::serve(input.as_bytes(), &mut output).unwrap();
+            prop_assert_eq!(status, 0);
+            let answered: Vec<i64> = frames(&output)
+                .iter()
+                .filter(|m| m.get("method").is_none())
+                .filter_map(|m| m["id"].as_i64())
+                .collect();
+            prop_assert_eq!(answered, ids);
+        }
+
+        #[test]
+        fn random_frames_never_end_the_server_early(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    proptest::collection::vec(any::<u8>(), 0..64),
+                    text().prop_map(|t| frame(&t).into_bytes()),
+                    "[ -~]{0,40}".prop_map(|t| format!("Content-Length: {}\r\n\r\n{t}", t.len() + 3).into_bytes()),
+                    Just(b"Content-Length: 18446744073709551616\r\n\r\n".to_vec()),
+                    Just(b"Content-Length: 999999999999\r\n\r\n".to_vec()),
+                    Just(b"\r\n".to_vec()),
+                    Just(frame(r#"{"jsonrpc":"2.0","id":{"a":1},"method":"x"}"#).into_bytes()),
+                ],
+                0..16,
+            )
+        ) {
+            // A session whose middle is garbage: the server reads it all and stays up
+            // to answer what follows whenever the garbage left the framing intact.
+            let mut input = frame(
+                r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"capabilities":{}}}"#,
+            )
+            .into_bytes();
+            input.extend(pieces.concat());
+            let mut output = Vec::new();
+            let status = warden_lsp::serve(&input[..], &mut output);
+            prop_assert!(status.is_ok());
+            // Whatever came out is whole frames of JSON-RPC.
+            for message in frames(&output) {
+                prop_assert_eq!(&message["jsonrpc"], &json!("2.0"));
+            }
+        }
+    }
+}
