@@ -180,12 +180,14 @@ impl Server {
                 vec![Message::Response(response)]
             }
             Message::Notification(notification) => {
-                match catch_unwind(AssertUnwindSafe(|| self.notification(&notification))) {
+                let method = notification.method.clone();
+                // Owned, so that a document's text is moved, never copied.
+                match catch_unwind(AssertUnwindSafe(|| self.notification(notification))) {
                     Ok(outgoing) => outgoing.into_iter().map(Message::Notification).collect(),
                     Err(panic) => {
                         eprintln!(
                             "warden-lsp: internal error handling `{}`: {}",
-                            notification.method,
+                            method,
                             panic_message(&*panic)
                         );
                         Vec::new()
@@ -225,12 +227,11 @@ impl Server {
         }
     }
 
-    fn notification(&mut self, notification: &Notification) -> Vec<Notification> {
-        let uri = match notification.method.as_str() {
+    fn notification(&mut self, notification: Notification) -> Vec<Notification> {
+        let Notification { method, params } = notification;
+        let uri = match method.as_str() {
             DidOpenTextDocument::METHOD => {
-                let Ok(params) = serde_json::from_value::<DidOpenTextDocumentParams>(
-                    notification.params.clone(),
-                ) else {
+                let Ok(params) = serde_json::from_value::<DidOpenTextDocumentParams>(params) else {
                     return Vec::new();
                 };
                 let document = params.text_document;
@@ -238,9 +239,8 @@ impl Server {
                 document.uri
             }
             DidChangeTextDocument::METHOD => {
-                let Ok(params) = serde_json::from_value::<DidChangeTextDocumentParams>(
-                    notification.params.clone(),
-                ) else {
+                let Ok(params) = serde_json::from_value::<DidChangeTextDocumentParams>(params)
+                else {
                     return Vec::new();
                 };
                 // Full sync: the last change holds the whole text.
@@ -250,9 +250,7 @@ impl Server {
                 params.text_document.uri
             }
             DidSaveTextDocument::METHOD => {
-                let Ok(params) = serde_json::from_value::<DidSaveTextDocumentParams>(
-                    notification.params.clone(),
-                ) else {
+                let Ok(params) = serde_json::from_value::<DidSaveTextDocumentParams>(params) else {
                     return Vec::new();
                 };
                 if let Some(text) = params.text {
@@ -261,17 +259,15 @@ impl Server {
                 params.text_document.uri
             }
             DidCloseTextDocument::METHOD => {
-                let Ok(params) = serde_json::from_value::<DidCloseTextDocumentParams>(
-                    notification.params.clone(),
-                ) else {
+                let Ok(params) = serde_json::from_value::<DidCloseTextDocumentParams>(params)
+                else {
                     return Vec::new();
                 };
                 return self.close(&params.text_document.uri);
             }
             DidChangeWatchedFiles::METHOD => {
-                let Ok(params) = serde_json::from_value::<DidChangeWatchedFilesParams>(
-                    notification.params.clone(),
-                ) else {
+                let Ok(params) = serde_json::from_value::<DidChangeWatchedFilesParams>(params)
+                else {
                     return Vec::new();
                 };
                 for change in params.changes {
@@ -280,9 +276,8 @@ impl Server {
                 return self.republish_all();
             }
             DidChangeWorkspaceFolders::METHOD => {
-                let Ok(params) = serde_json::from_value::<DidChangeWorkspaceFoldersParams>(
-                    notification.params.clone(),
-                ) else {
+                let Ok(params) = serde_json::from_value::<DidChangeWorkspaceFoldersParams>(params)
+                else {
                     return Vec::new();
                 };
                 let removed: Vec<PathBuf> = (params.event.removed.iter())

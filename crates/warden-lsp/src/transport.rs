@@ -173,8 +173,12 @@ impl<R: Read> FrameReader<R> {
                 return Ok(None);
             }
         }
-        let body = self.buffer[self.start..self.start + length].to_vec();
-        self.start += length;
+        // The body keeps the buffer's allocation (a large message is not copied); the
+        // bytes after it, usually few, move to a new buffer.
+        let rest = self.buffer.split_off(self.start + length);
+        let mut body = std::mem::replace(&mut self.buffer, rest);
+        body.drain(..self.start);
+        self.start = 0;
         Ok(Some(body))
     }
 
