@@ -425,7 +425,10 @@ impl Server {
         let root = self.policy_root(&path);
         if !root.marked {
             let analysis = check(&alone.sources);
-            if !(analysis.diagnostics.iter()).any(|d| NEEDS_DIRECTORY.contains(&d.code)) {
+            // A file just created (empty) has no rule yet, but is no library either.
+            let is_empty = alone.sources.iter().all(|s| s.text.trim().is_empty());
+            if is_empty || !(analysis.diagnostics.iter()).any(|d| NEEDS_DIRECTORY.contains(&d.code))
+            {
                 self.alone.insert(uri.as_str().to_string());
                 return Some((alone, analysis));
             }

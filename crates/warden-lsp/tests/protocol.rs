@@ -283,6 +283,14 @@ fn one_file_policies_in_one_folder_are_analysed_alone_unless_a_marker_joins_them
     open(&client, uri.as_str(), RULE_R);
     let published = client.diagnostics_for(&uri);
     assert_eq!(codes(&published), Vec::<String>::new());
+    // A file just created is alone too (its `no-rules` is its own, no duplicate).
+    std::fs::write(dir.join("c.warden"), "").unwrap();
+    let c = warden_lsp::uri::from_path(&dir.join("c.warden")).unwrap();
+    open(&client, c.as_str(), "");
+    assert_eq!(
+        codes(&client.diagnostics_for(&c)),
+        vec!["no-rules".to_string()]
+    );
 
     // A root marker makes the folder one policy: now the duplicate is real.
     std::fs::write(dir.join(".warden-root"), "").unwrap();
