@@ -1,10 +1,14 @@
 //! Warden's language server: diagnostics, hover, completion and go-to-definition for
 //! `.warden` policies, over LSP (stdio). The features live in a pure core
-//! ([`analysis`]); [`server`] holds the open documents and speaks the protocol.
+//! ([`analysis`]); [`server`] holds the open documents and answers messages;
+//! [`lifecycle`] runs a session (handshake, shutdown) over the frames [`transport`]
+//! reads.
 
 pub mod analysis;
+pub mod lifecycle;
 pub mod position;
 pub mod server;
+pub mod transport;
 pub mod uri;
 
-pub use server::run;
+pub use lifecycle::{run, serve};

@@ -2,23 +2,24 @@
 //! diagnostics, and dispatching requests to the pure core with panics contained.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::error::Error;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_server::{ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
-    Notification as _, PublishDiagnostics,
+    DidChangeTextDocument, DidChangeWatchedFiles, DidChangeWorkspaceFolders, DidCloseTextDocument,
+    DidOpenTextDocument, DidSaveTextDocument, Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{Completion, GotoDefinition, HoverRequest, Request as _};
 use lsp_types::{
     CompletionOptions, CompletionParams, CompletionResponse, DidChangeTextDocumentParams,
-    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
-    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
-    HoverProviderCapability, Location, MarkupContent, MarkupKind, OneOf, PositionEncodingKind,
-    PublishDiagnosticsParams, SaveOptions, ServerCapabilities, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
+    DidChangeWatchedFilesParams, DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, DidSaveTextDocumentParams, GotoDefinitionParams,
+    GotoDefinitionResponse, Hover, HoverContents, HoverParams, HoverProviderCapability, Location,
+    MarkupContent, MarkupKind, OneOf, PositionEncodingKind, PublishDiagnosticsParams, SaveOptions,
+    ServerCapabilities, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, Uri, WorkspaceFoldersServerCapabilities,
+    WorkspaceServerCapabilities,
 };
 use serde_json::Value;
 use warden::SourceText;
@@ -26,8 +27,6 @@ use warden::SourceText;
 use crate::analysis::{self, Workspace};
 use crate::position::LineIndex;
 use crate::uri;
-
-type BoxError = Box<dyn Error + Send + Sync>;
 
 /// What the server offers: full-document sync, hover, completion (also after `.`), and
 /// go-to-definition, in UTF-16 positions.
@@ -50,28 +49,16 @@ pub fn capabilities() -> ServerCapabilities {
             ..CompletionOptions::default()
         }),
         definition_provider: Some(OneOf::Left(true)),
+        // Workspace folders bound the search for a policy's root.
+        workspace: Some(WorkspaceServerCapabilities {
+            workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
         ..ServerCapabilities::default()
     }
-}
-
-/// Runs the server on a connection: the initialize handshake, then messages until
-/// `shutdown` and `exit` (or until the client goes away).
-pub fn run(connection: &Connection) -> Result<(), BoxError> {
-    connection.initialize(serde_json::to_value(capabilities())?)?;
-    let mut server = Server::default();
-    for message in &connection.receiver {
-        match &message {
-            Message::Request(request) if connection.handle_shutdown(request)? => return Ok(()),
-            Message::Notification(notification) if notification.method == "exit" => {
-                return Ok(());
-            }
-            _ => {}
-        }
-        for outgoing in server.handle(message) {
-            connection.sender.send(outgoing)?;
-        }
-    }
-    Ok(())
 }
 
 /// Why a request failed.
@@ -114,21 +101,42 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a handler panicked".to_string())
 }
 
+/// The file that makes its directory a policy root: every `.warden` file below it is
+/// one policy, as `warden check DIR` reads it.
+pub const ROOT_MARKER: &str = ".warden-root";
+
+/// What a file analysed alone reports when it is part of a larger policy: a rule or
+/// an imported file defined elsewhere, or no rule at all (a library file).
+const NEEDS_DIRECTORY: &[&str] = &["unknown-rule", "unknown-module", "no-rules"];
+
 /// An open document.
 struct Document {
     uri: Uri,
     path: Option<PathBuf>,
     text: String,
+    /// The key of the policy it was last analysed in (see [`PolicyView::key`]).
+    policy: String,
 }
 
 /// The policy a document belongs to, as analyzed: its sources (open buffers overriding
 /// the disk), the URI of each, and which one is the document.
 struct PolicyView {
-    /// The policy root, `None` for a document that is not a file.
-    root: Option<PathBuf>,
+    /// Names the policy: its root directory, or the document's URI when it is
+    /// analysed alone.
+    key: String,
     sources: Vec<SourceText>,
     uris: Vec<Option<Uri>>,
     current: usize,
+    /// Files of the policy that could not be read (not UTF-8, too large, a refused
+    /// link), and why: reported on each, the rest analysed without them.
+    unreadable: Vec<(Uri, String)>,
+}
+
+/// Where a file's policy is rooted.
+struct Root {
+    dir: PathBuf,
+    /// Set by a [`ROOT_MARKER`]: the directory is a policy, never a file alone.
+    marked: bool,
 }
 
 /// The server's state. [`Server::handle`] answers one message without touching the
@@ -137,17 +145,34 @@ struct PolicyView {
 pub struct Server {
     /// Open documents by URI.
     documents: BTreeMap<String, Document>,
-    /// Per policy (root path, or the URI of a non-file document): the URIs that
-    /// diagnostics were last published for, to clear those that went away.
+    /// The workspace folders: a policy root is never above the folder of its file.
+    folders: Vec<PathBuf>,
+    /// Every `file:` URI the client named, by path: diagnostics go to the very string
+    /// the client uses, not to a re-encoding of it.
+    client_uris: BTreeMap<PathBuf, Uri>,
+    /// The documents analysed alone at their last analysis, by URI.
+    alone: BTreeSet<String>,
+    /// Per policy key: the URIs that diagnostics were last published for, to clear
+    /// those that went away.
     published: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Server {
-    /// Answers one message of the client after the handshake (`shutdown` and `exit`
-    /// belong to the connection): a request gets its response, a document notification
-    /// the diagnostics it publishes. A panic in a handler is contained: an
-    /// `InternalError` response to a request, a message on standard error for a
-    /// notification.
+    /// Takes the workspace folders from the `initialize` request.
+    #[allow(deprecated)] // `rootUri`: the folder of clients without workspace folders.
+    pub fn configure(&mut self, params: &lsp_types::InitializeParams) {
+        let folders = match &params.workspace_folders {
+            Some(folders) => folders.iter().map(|f| f.uri.clone()).collect(),
+            None => params.root_uri.iter().cloned().collect::<Vec<_>>(),
+        };
+        self.folders = folders.iter().filter_map(uri::to_path).collect();
+    }
+
+    /// Answers one message of the client after the handshake (`initialize`,
+    /// `shutdown` and `exit` belong to the [`crate::lifecycle::Session`]): a request
+    /// gets its response, a document notification the diagnostics it publishes. A
+    /// panic in a handler is contained: an `InternalError` response to a request, a
+    /// message on standard error for a notification.
     pub fn handle(&mut self, message: Message) -> Vec<Message> {
         match message {
             Message::Request(request) => {
@@ -155,12 +180,14 @@ impl Server {
                 vec![Message::Response(response)]
             }
             Message::Notification(notification) => {
-                match catch_unwind(AssertUnwindSafe(|| self.notification(&notification))) {
+                let method = notification.method.clone();
+                // Owned, so that a document's text is moved, never copied.
+                match catch_unwind(AssertUnwindSafe(|| self.notification(notification))) {
                     Ok(outgoing) => outgoing.into_iter().map(Message::Notification).collect(),
                     Err(panic) => {
                         eprintln!(
                             "warden-lsp: internal error handling `{}`: {}",
-                            notification.method,
+                            method,
                             panic_message(&*panic)
                         );
                         Vec::new()
@@ -200,12 +227,11 @@ impl Server {
         }
     }
 
-    fn notification(&mut self, notification: &Notification) -> Vec<Notification> {
-        let uri = match notification.method.as_str() {
+    fn notification(&mut self, notification: Notification) -> Vec<Notification> {
+        let Notification { method, params } = notification;
+        let uri = match method.as_str() {
             DidOpenTextDocument::METHOD => {
-                let Ok(params) = serde_json::from_value::<DidOpenTextDocumentParams>(
-                    notification.params.clone(),
-                ) else {
+                let Ok(params) = serde_json::from_value::<DidOpenTextDocumentParams>(params) else {
                     return Vec::new();
                 };
                 let document = params.text_document;
@@ -213,9 +239,8 @@ impl Server {
                 document.uri
             }
             DidChangeTextDocument::METHOD => {
-                let Ok(params) = serde_json::from_value::<DidChangeTextDocumentParams>(
-                    notification.params.clone(),
-                ) else {
+                let Ok(params) = serde_json::from_value::<DidChangeTextDocumentParams>(params)
+                else {
                     return Vec::new();
                 };
                 // Full sync: the last change holds the whole text.
@@ -225,9 +250,7 @@ impl Server {
                 params.text_document.uri
             }
             DidSaveTextDocument::METHOD => {
-                let Ok(params) = serde_json::from_value::<DidSaveTextDocumentParams>(
-                    notification.params.clone(),
-                ) else {
+                let Ok(params) = serde_json::from_value::<DidSaveTextDocumentParams>(params) else {
                     return Vec::new();
                 };
                 if let Some(text) = params.text {
@@ -236,41 +259,87 @@ impl Server {
                 params.text_document.uri
             }
             DidCloseTextDocument::METHOD => {
-                let Ok(params) = serde_json::from_value::<DidCloseTextDocumentParams>(
-                    notification.params.clone(),
-                ) else {
+                let Ok(params) = serde_json::from_value::<DidCloseTextDocumentParams>(params)
+                else {
                     return Vec::new();
                 };
                 return self.close(&params.text_document.uri);
+            }
+            DidChangeWatchedFiles::METHOD => {
+                let Ok(params) = serde_json::from_value::<DidChangeWatchedFilesParams>(params)
+                else {
+                    return Vec::new();
+                };
+                for change in params.changes {
+                    self.learn_uri(&change.uri);
+                }
+                return self.republish_all();
+            }
+            DidChangeWorkspaceFolders::METHOD => {
+                let Ok(params) = serde_json::from_value::<DidChangeWorkspaceFoldersParams>(params)
+                else {
+                    return Vec::new();
+                };
+                let removed: Vec<PathBuf> = (params.event.removed.iter())
+                    .filter_map(|f| uri::to_path(&f.uri))
+                    .collect();
+                self.folders.retain(|folder| !removed.contains(folder));
+                (self.folders).extend(
+                    params
+                        .event
+                        .added
+                        .iter()
+                        .filter_map(|f| uri::to_path(&f.uri)),
+                );
+                return self.republish_all();
             }
             _ => return Vec::new(),
         };
         self.publish(&uri)
     }
 
+    fn learn_uri(&mut self, uri: &Uri) {
+        if let Some(path) = uri::to_path(uri) {
+            self.client_uris.insert(path, uri.clone());
+        }
+    }
+
     fn open(&mut self, uri: Uri, text: String) {
+        self.learn_uri(&uri);
         let path = uri::to_path(&uri);
-        self.documents
-            .insert(uri.as_str().to_string(), Document { uri, path, text });
+        let policy = self
+            .documents
+            .remove(uri.as_str())
+            .map(|d| d.policy)
+            .unwrap_or_default();
+        self.documents.insert(
+            uri.as_str().to_string(),
+            Document {
+                uri,
+                path,
+                text,
+                policy,
+            },
+        );
     }
 
     fn close(&mut self, uri: &Uri) -> Vec<Notification> {
         let Some(document) = self.documents.remove(uri.as_str()) else {
             return Vec::new();
         };
-        let key = policy_key(&document);
+        self.alone.remove(uri.as_str());
         // Another open document of the same policy: analyze again, from disk for the
         // closed one. Otherwise clear every diagnostic of the policy.
         let sibling = self
             .documents
             .values()
-            .find(|d| policy_key(d) == key)
+            .find(|d| d.policy == document.policy)
             .map(|d| d.uri.clone());
         match sibling {
             Some(sibling) => self.publish(&sibling),
             None => self
                 .published
-                .remove(&key)
+                .remove(&document.policy)
                 .unwrap_or_default()
                 .into_iter()
                 .filter_map(|uri| uri.parse::<Uri>().ok())
@@ -279,34 +348,63 @@ impl Server {
         }
     }
 
+    /// Analyses every open document's policy again (one document per policy): files
+    /// on disk changed.
+    fn republish_all(&mut self) -> Vec<Notification> {
+        let mut seen = BTreeSet::new();
+        let uris: Vec<Uri> = (self.documents.values())
+            .filter(|d| d.policy.is_empty() || seen.insert(d.policy.clone()))
+            .map(|d| d.uri.clone())
+            .collect();
+        uris.iter().flat_map(|uri| self.publish(uri)).collect()
+    }
+
     /// Analyzes the policy of `uri` and publishes diagnostics for each of its files.
     fn publish(&mut self, uri: &Uri) -> Vec<Notification> {
-        let Some(view) = self.view(uri) else {
+        let Some((view, analysis)) = self.analyse(uri) else {
             return Vec::new();
         };
-        // As `warden check` does: a policy that checks has every regex compiled, so that
-        // one over the size limit is reported while it is written.
-        let analysis = match warden::compile(&view.sources) {
-            Ok(mut policy) => {
-                policy.compile_all_regexes();
-                policy.analysis
-            }
-            Err(analysis) => *analysis,
-        };
         let uri_of = |index: usize| view.uris.get(index).cloned().flatten();
-        let mut out = Vec::new();
-        let mut now = BTreeSet::new();
+        let mut by_uri: BTreeMap<String, (Uri, Vec<lsp_types::Diagnostic>)> = BTreeMap::new();
         for (index, diagnostics) in analysis::lsp_diagnostics(&analysis, &uri_of, view.current) {
             if let Some(uri) = uri_of(index) {
-                now.insert(uri.as_str().to_string());
-                out.push(publish_notification(uri, diagnostics));
+                by_uri.insert(uri.as_str().to_string(), (uri, diagnostics));
             }
         }
-        let key = view.root.as_ref().map_or_else(
-            || uri.as_str().to_string(),
-            |root| root.to_string_lossy().into_owned(),
-        );
-        let before = self.published.insert(key, now.clone()).unwrap_or_default();
+        for (uri, message) in view.unreadable {
+            let entry = by_uri
+                .entry(uri.as_str().to_string())
+                .or_insert_with(|| (uri, Vec::new()));
+            entry.1.push(lsp_types::Diagnostic {
+                range: lsp_types::Range::default(),
+                severity: Some(lsp_types::DiagnosticSeverity::ERROR),
+                code: Some(lsp_types::NumberOrString::String(
+                    "unreadable-file".to_string(),
+                )),
+                source: Some("warden".to_string()),
+                message,
+                ..lsp_types::Diagnostic::default()
+            });
+        }
+        let now: BTreeSet<String> = by_uri.keys().cloned().collect();
+        for document in self.documents.values_mut() {
+            if now.contains(document.uri.as_str()) {
+                document.policy = view.key.clone();
+            }
+        }
+        // A file published for this policy now belongs to no other.
+        for (key, uris) in &mut self.published {
+            if *key != view.key {
+                uris.retain(|uri| !now.contains(uri));
+            }
+        }
+        let before = (self.published)
+            .insert(view.key, now.clone())
+            .unwrap_or_default();
+        let mut out: Vec<Notification> = by_uri
+            .into_values()
+            .map(|(uri, diagnostics)| publish_notification(uri, diagnostics))
+            .collect();
         for gone in before.difference(&now) {
             if let Ok(uri) = gone.parse::<Uri>() {
                 out.push(publish_notification(uri, Vec::new()));
@@ -315,62 +413,169 @@ impl Server {
         out
     }
 
+    /// The policy of `uri` and its analysis. A file is analysed alone, as `warden
+    /// check FILE` does, unless a [`ROOT_MARKER`] makes its directory a policy or it
+    /// reports, alone, what only the rest of its directory defines.
+    fn analyse(&mut self, uri: &Uri) -> Option<(PolicyView, warden::Analysis)> {
+        let alone = self.alone_view(uri)?;
+        let Some(path) = uri::to_path(uri) else {
+            let analysis = check(&alone.sources);
+            return Some((alone, analysis));
+        };
+        let root = self.policy_root(&path);
+        if !root.marked {
+            let analysis = check(&alone.sources);
+            // A file just created (empty) has no rule yet, but is no library either.
+            let is_empty = alone.sources.iter().all(|s| s.text.trim().is_empty());
+            if is_empty || !(analysis.diagnostics.iter()).any(|d| NEEDS_DIRECTORY.contains(&d.code))
+            {
+                self.alone.insert(uri.as_str().to_string());
+                return Some((alone, analysis));
+            }
+        }
+        self.alone.remove(uri.as_str());
+        let view = self.directory_view(uri, &path, &root.dir)?;
+        let analysis = check(&view.sources);
+        Some((view, analysis))
+    }
+
     /// The text of a document: the open buffer, else the file on disk.
     fn text(&self, uri: &Uri) -> Option<String> {
         if let Some(document) = self.documents.get(uri.as_str()) {
             return Some(document.text.clone());
         }
-        std::fs::read_to_string(uri::to_path(uri)?).ok()
+        warden::read(&uri::to_path(uri)?).ok()
     }
 
-    /// The policy `uri` belongs to. For a file: every `.warden` file below its policy
-    /// root, open buffers overriding the disk. Otherwise the document alone.
+    /// The policy `uri` belongs to, as its last analysis found it.
     fn view(&self, uri: &Uri) -> Option<PolicyView> {
-        let text = self.text(uri)?;
         let Some(path) = uri::to_path(uri) else {
-            let name = uri
-                .as_str()
-                .rsplit('/')
-                .next()
-                .unwrap_or("policy.warden")
-                .to_string();
-            return Some(PolicyView {
-                root: None,
-                sources: vec![SourceText { path: name, text }],
-                uris: vec![Some(uri.clone())],
-                current: 0,
-            });
+            return self.alone_view(uri);
         };
-        let root = policy_root(&path);
-        let mut files: BTreeMap<String, String> = warden::read_policy(&root)
-            .map(|sources| sources.into_iter().map(|s| (s.path, s.text)).collect())
-            .unwrap_or_default();
+        let root = self.policy_root(&path);
+        if !root.marked && self.alone.contains(uri.as_str()) {
+            return self.alone_view(uri);
+        }
+        self.directory_view(uri, &path, &root.dir)
+    }
+
+    /// The document alone, named by its file name as `warden check FILE` names it.
+    fn alone_view(&self, uri: &Uri) -> Option<PolicyView> {
+        let text = self.text(uri)?;
+        let name = match uri::to_path(uri) {
+            Some(path) => path.file_name()?.to_string_lossy().into_owned(),
+            None => uri.as_str().rsplit('/').next()?.to_string(),
+        };
+        Some(PolicyView {
+            key: uri.as_str().to_string(),
+            sources: vec![SourceText { path: name, text }],
+            uris: vec![Some(uri.clone())],
+            current: 0,
+            unreadable: Vec::new(),
+        })
+    }
+
+    /// Every `.warden` file below `root`, open buffers overriding the disk; a file
+    /// that cannot be read is left out and reported.
+    fn directory_view(&self, uri: &Uri, path: &Path, root: &Path) -> Option<PolicyView> {
+        let current_path = relative_path(root, path)?;
+        let mut files: BTreeMap<String, Result<String, String>> = BTreeMap::new();
+        let mut unreadable = Vec::new();
+        match warden::policy_files(root) {
+            Ok(found) => {
+                for (relative, absolute) in found {
+                    let text = warden::read(&absolute).map_err(|e| e.to_string());
+                    files.insert(relative, text);
+                }
+            }
+            Err(error) => unreadable.push((
+                uri.clone(),
+                format!(
+                    "the policy directory `{}` cannot be read whole, so only its open files \
+                     are analysed: {error}",
+                    root.display()
+                ),
+            )),
+        }
         for document in self.documents.values() {
-            if let Some(relative) = document
-                .path
-                .as_deref()
-                .and_then(|p| relative_path(&root, p))
+            if let Some(relative) = (document.path.as_deref()).and_then(|p| relative_path(root, p))
             {
-                files.insert(relative, document.text.clone());
+                files.insert(relative, Ok(document.text.clone()));
             }
         }
-        let current_path = relative_path(&root, &path)?;
-        files.insert(current_path.clone(), text);
-        let current = files.keys().position(|p| *p == current_path)?;
-        let uris = files
-            .keys()
-            .map(|relative| uri::from_path(&root.join(relative)))
-            .collect();
-        let sources = files
-            .into_iter()
-            .map(|(path, text)| SourceText { path, text })
-            .collect();
+        files.insert(current_path.clone(), Ok(self.text(uri)?));
+        let mut sources = Vec::new();
+        let mut uris = Vec::new();
+        for (relative, text) in files {
+            let file_uri = self.uri_for(&root.join(&relative), uri, &current_path, &relative);
+            match text {
+                Ok(text) => {
+                    sources.push(SourceText {
+                        path: relative,
+                        text,
+                    });
+                    uris.push(file_uri);
+                }
+                Err(error) => {
+                    if let Some(file_uri) = file_uri {
+                        unreadable.push((
+                            file_uri,
+                            format!("{error}; the rest of the policy is analysed without it"),
+                        ));
+                    }
+                }
+            }
+        }
+        let current = sources.iter().position(|s| s.path == current_path)?;
         Some(PolicyView {
-            root: Some(root),
+            key: root.to_string_lossy().into_owned(),
             sources,
             uris,
             current,
+            unreadable,
         })
+    }
+
+    /// The URI to publish a file's diagnostics to: the one the client named it by,
+    /// else one spelled as the client spells the document's (`relative` from the
+    /// document's `current`).
+    fn uri_for(&self, path: &Path, document: &Uri, current: &str, relative: &str) -> Option<Uri> {
+        if let Some(known) = self.client_uris.get(path) {
+            return Some(known.clone());
+        }
+        uri::sibling(document, current, relative).or_else(|| uri::from_path(path))
+    }
+
+    /// The policy root of a file: the nearest directory holding a [`ROOT_MARKER`];
+    /// without one, its directory, extended upwards while the parent directory holds
+    /// `.warden` files itself (so `lib/owners.warden` belongs to the policy above it).
+    /// Neither search leaves a repository (a `.git` entry) or a workspace folder.
+    fn policy_root(&self, file: &Path) -> Root {
+        let start = file
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let is_boundary =
+            |dir: &Path| dir.join(".git").exists() || self.folders.iter().any(|f| f == dir);
+        for dir in start.ancestors() {
+            if dir.join(ROOT_MARKER).is_file() {
+                return Root {
+                    dir: dir.to_path_buf(),
+                    marked: true,
+                };
+            }
+            if is_boundary(dir) {
+                break;
+            }
+        }
+        let mut dir = start;
+        while !is_boundary(&dir) {
+            let Some(parent) = dir.parent() else { break };
+            if !has_warden_files(parent) {
+                break;
+            }
+            dir = parent.to_path_buf();
+        }
+        Root { dir, marked: false }
     }
 
     fn at(&self, uri: &Uri, position: lsp_types::Position) -> Option<(PolicyView, usize)> {
@@ -440,34 +645,22 @@ fn publish_notification(uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>) -> No
     )
 }
 
-fn policy_key(document: &Document) -> String {
-    match &document.path {
-        Some(path) => policy_root(path).to_string_lossy().into_owned(),
-        None => document.uri.as_str().to_string(),
-    }
-}
-
 /// The `/`-separated path of `path` relative to `root`.
 fn relative_path(root: &Path, path: &Path) -> Option<String> {
     let relative = path.strip_prefix(root).ok()?;
     Some(relative.to_string_lossy().replace('\\', "/"))
 }
 
-/// The policy a `.warden` file belongs to: its directory, extended upwards while the
-/// parent directory holds `.warden` files itself (so `lib/owners.warden` belongs to
-/// the policy above it), stopping at a repository root (a `.git` entry).
-pub fn policy_root(file: &Path) -> PathBuf {
-    let mut root = file
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    while !root.join(".git").exists() {
-        let Some(parent) = root.parent() else { break };
-        if !has_warden_files(parent) {
-            break;
+/// Checks a policy as `warden check` does: a policy that checks has every regex
+/// compiled, so that one over the size limit is reported while it is written.
+fn check(sources: &[SourceText]) -> warden::Analysis {
+    match warden::compile(sources) {
+        Ok(mut policy) => {
+            policy.compile_all_regexes();
+            policy.analysis
         }
-        root = parent.to_path_buf();
+        Err(analysis) => *analysis,
     }
-    root
 }
 
 fn has_warden_files(dir: &Path) -> bool {
@@ -505,17 +698,39 @@ mod tests {
     }
 
     #[test]
-    fn policy_root_climbs_into_parent_policies() {
+    fn policy_root_climbs_into_parent_policies_and_stops_at_a_marker_or_folder() {
         let base = std::env::temp_dir().join(format!("warden-lsp-root-{}", std::process::id()));
         let lib = base.join("policy").join("lib");
         std::fs::create_dir_all(&lib).unwrap();
         std::fs::write(base.join("policy").join("main.warden"), "let a = 1\n").unwrap();
         std::fs::write(lib.join("owners.warden"), "let b = 2\n").unwrap();
+        std::fs::write(base.join("top.warden"), "let c = 3\n").unwrap();
         std::fs::write(base.join(".git"), "").unwrap();
-        assert_eq!(policy_root(&lib.join("owners.warden")), base.join("policy"));
+        let mut server = Server::default();
+        let root = |server: &Server, file: &Path| {
+            let root = server.policy_root(file);
+            (root.dir, root.marked)
+        };
+        // No marker: up to the repository root, through directories of policy files.
         assert_eq!(
-            policy_root(&base.join("policy").join("main.warden")),
-            base.join("policy")
+            root(&server, &lib.join("owners.warden")),
+            (base.clone(), false)
+        );
+        // A workspace folder bounds the climb.
+        server.folders = vec![base.join("policy")];
+        assert_eq!(
+            root(&server, &lib.join("owners.warden")),
+            (base.join("policy"), false)
+        );
+        // A marker wins, and says the directory is a policy.
+        std::fs::write(lib.join(ROOT_MARKER), "").unwrap();
+        assert_eq!(
+            root(&server, &lib.join("owners.warden")),
+            (lib.clone(), true)
+        );
+        assert_eq!(
+            root(&server, &base.join("policy").join("main.warden")),
+            (base.join("policy"), false)
         );
         let _ = std::fs::remove_dir_all(&base);
     }

@@ -32,15 +32,41 @@ pub fn from_path(path: &Path) -> Option<Uri> {
     } else {
         format!("/{text}")
     };
-    let mut out = String::from("file://");
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~/:".contains(&byte) {
+    Uri::from_str(&format!("file://{}", percent_encode(&text))).ok()
+}
+
+/// The URI of the file at `to` (a `/`-separated path relative to a directory) for a
+/// client that names the file at `from` (relative to the same directory) `document`:
+/// the directory spelled exactly as the client spells it, so that a client comparing
+/// URIs as strings recognizes the files it has not opened too. `None` when the
+/// document's URI does not end with `from`.
+pub fn sibling(document: &Uri, from: &str, to: &str) -> Option<Uri> {
+    let text = document.as_str();
+    if text.contains(['?', '#']) {
+        return None;
+    }
+    let segments = from.split('/').count();
+    let mut parts = text.rsplitn(segments + 1, '/');
+    let tail: Vec<&str> = parts.by_ref().take(segments).collect();
+    let directory = parts.next()?;
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    if percent_decode(&tail.join("/"))? != from {
+        return None;
+    }
+    Uri::from_str(&format!("{directory}/{}", percent_encode(to))).ok()
+}
+
+/// Percent-encodes a path as VS Code does: only unreserved characters and `/` stay.
+fn percent_encode(path: &str) -> String {
+    let mut out = String::new();
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
             out.push(char::from(byte));
         } else {
             out.push_str(&format!("%{byte:02X}"));
         }
     }
-    Uri::from_str(&out).ok()
+    out
 }
 
 fn percent_decode(text: &str) -> Option<String> {
@@ -75,6 +101,21 @@ mod tests {
             "file:///home/me/my%20policies/%C3%A9%231.warden"
         );
         assert_eq!(to_path(&uri).unwrap(), path);
+    }
+
+    #[test]
+    fn siblings_keep_the_clients_spelling_of_the_directory() {
+        // `+` left as is by the client (Neovim), `%2B` as VS Code writes it.
+        for directory in ["file:///tmp/a+b", "file:///tmp/a%2Bb", "file:///tmp/a%2bb"] {
+            let document = Uri::from_str(&format!("{directory}/lib/x.warden")).unwrap();
+            let sibling = sibling(&document, "lib/x.warden", "main warden.warden").unwrap();
+            assert_eq!(
+                sibling.as_str(),
+                format!("{directory}/main%20warden.warden")
+            );
+        }
+        let document = Uri::from_str("file:///tmp/other.warden").unwrap();
+        assert_eq!(sibling(&document, "lib/x.warden", "y.warden"), None);
     }
 
     #[test]

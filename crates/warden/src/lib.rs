@@ -280,13 +280,7 @@ pub fn read_policy(path: &Path) -> Result<Vec<SourceText>, LoadError> {
             text: read(path)?,
         }]);
     }
-    let walk = Walk {
-        root: path,
-        canonical_root: std::fs::canonicalize(path).map_err(io_error)?,
-    };
-    let mut found = Vec::new();
-    walk.collect(path, &mut found)?;
-    found.sort();
+    let found = policy_files(path)?;
     if found.is_empty() {
         return Err(LoadError::Io {
             path: path.to_path_buf(),
@@ -302,6 +296,24 @@ pub fn read_policy(path: &Path) -> Result<Vec<SourceText>, LoadError> {
             })
         })
         .collect()
+}
+
+/// The `.warden` files of a policy directory, as [`read_policy`] walks it (with the
+/// same refusals), without reading them: each path relative to `dir` (`/`-separated)
+/// and the path to read, in sorted order. The language server reads them one by one,
+/// so that one unreadable file does not hide the others.
+pub fn policy_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, LoadError> {
+    let walk = Walk {
+        root: dir,
+        canonical_root: std::fs::canonicalize(dir).map_err(|e| LoadError::Io {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })?,
+    };
+    let mut found = Vec::new();
+    walk.collect(dir, &mut found)?;
+    found.sort();
+    Ok(found)
 }
 
 /// The walk of a policy directory.

@@ -1,0 +1,212 @@
+//! The life of a session as the LSP specification sets it: `initialize` first,
+//! `shutdown` then `exit` (exit status 0, or 1 when `exit` comes without `shutdown`),
+//! every request after `shutdown` refused with `InvalidRequest`; and the loops that
+//! drive a [`Session`] over standard input/output or an `lsp_server` connection.
+
+use std::io::{BufWriter, Read, Write};
+
+use lsp_server::{Connection, ErrorCode, Message, Request, RequestId, Response};
+use lsp_types::{
+    ClientCapabilities, DidChangeWatchedFilesRegistrationOptions, FileSystemWatcher, GlobPattern,
+    InitializeParams, InitializeResult, Registration, RegistrationParams, ServerInfo,
+};
+
+use crate::server::{self, Server};
+use crate::transport::{Frame, FrameReader};
+
+/// The error code for a request before `initialize`.
+const SERVER_NOT_INITIALIZED: i32 = -32002;
+/// The id of the server's one request to the client: registering the file watchers.
+const REGISTER_WATCHERS: &str = "warden/watch";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Uninitialized,
+    Running,
+    ShutDown,
+}
+
+/// One client's session: the handshake, the [`Server`] once initialized, and shutdown.
+pub struct Session {
+    state: State,
+    server: Server,
+    watch_dynamically: bool,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session {
+            state: State::Uninitialized,
+            server: Server::default(),
+            watch_dynamically: false,
+        }
+    }
+}
+
+/// What a message led to: the messages to send, and the exit status once `exit` came.
+pub struct Step {
+    pub outgoing: Vec<Message>,
+    pub exit: Option<i32>,
+}
+
+impl Session {
+    pub fn receive(&mut self, message: Message) -> Step {
+        let mut step = Step {
+            outgoing: Vec::new(),
+            exit: None,
+        };
+        match message {
+            Message::Request(request) => step.outgoing = self.request(request),
+            Message::Notification(notification) if notification.method == "exit" => {
+                step.exit = Some(if self.state == State::ShutDown { 0 } else { 1 });
+            }
+            Message::Notification(notification) => match self.state {
+                State::Running if notification.method == "initialized" => {
+                    step.outgoing.extend(self.register_watchers());
+                }
+                State::Running => step.outgoing = self.server.handle(notification.into()),
+                // Before `initialize` and after `shutdown`, notifications are dropped.
+                State::Uninitialized | State::ShutDown => {}
+            },
+            // The client's answer to the registration: nothing to do either way.
+            Message::Response(_) => {}
+        }
+        step
+    }
+
+    fn request(&mut self, request: Request) -> Vec<Message> {
+        let refuse = |code: i32, message: &str| {
+            vec![Message::Response(Response::new_err(
+                request.id.clone(),
+                code,
+                message.to_string(),
+            ))]
+        };
+        match (self.state, request.method.as_str()) {
+            (State::Uninitialized, "initialize") => {
+                let params: InitializeParams = match serde_json::from_value(request.params.clone())
+                {
+                    Ok(params) => params,
+                    Err(error) => {
+                        return refuse(ErrorCode::InvalidParams as i32, &error.to_string());
+                    }
+                };
+                self.watch_dynamically = can_watch_dynamically(&params.capabilities);
+                self.server.configure(&params);
+                self.state = State::Running;
+                let result = InitializeResult {
+                    capabilities: server::capabilities(),
+                    server_info: Some(ServerInfo {
+                        name: "warden-lsp".to_string(),
+                        version: Some(env!("CARGO_PKG_VERSION").to_string()),
+                    }),
+                };
+                vec![Message::Response(Response::new_ok(request.id, result))]
+            }
+            (State::Uninitialized, _) => refuse(
+                SERVER_NOT_INITIALIZED,
+                "the server is not initialized: send `initialize` first",
+            ),
+            (State::Running, "initialize") => refuse(
+                ErrorCode::InvalidRequest as i32,
+                "the server is already initialized",
+            ),
+            (State::Running, "shutdown") => {
+                self.state = State::ShutDown;
+                vec![Message::Response(Response::new_ok(request.id, ()))]
+            }
+            (State::Running, _) => self.server.handle(request.into()),
+            (State::ShutDown, _) => refuse(
+                ErrorCode::InvalidRequest as i32,
+                "the server is shut down: only `exit` is accepted",
+            ),
+        }
+    }
+
+    /// Asks the client to watch the policy files, which it reports with
+    /// `workspace/didChangeWatchedFiles`.
+    fn register_watchers(&self) -> Option<Message> {
+        if !self.watch_dynamically {
+            return None;
+        }
+        let watcher = |pattern: &str| FileSystemWatcher {
+            glob_pattern: GlobPattern::String(pattern.to_string()),
+            kind: None,
+        };
+        let options = DidChangeWatchedFilesRegistrationOptions {
+            watchers: vec![
+                watcher("**/*.warden"),
+                watcher(&format!("**/{}", server::ROOT_MARKER)),
+            ],
+        };
+        let params = RegistrationParams {
+            registrations: vec![Registration {
+                id: REGISTER_WATCHERS.to_string(),
+                method: "workspace/didChangeWatchedFiles".to_string(),
+                register_options: serde_json::to_value(options).ok(),
+            }],
+        };
+        Some(Message::Request(Request::new(
+            RequestId::from(REGISTER_WATCHERS.to_string()),
+            "client/registerCapability".to_string(),
+            params,
+        )))
+    }
+}
+
+fn can_watch_dynamically(capabilities: &ClientCapabilities) -> bool {
+    capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .and_then(|w| w.dynamic_registration)
+        .unwrap_or(false)
+}
+
+/// Serves one client over a byte stream (standard input/output) until `exit` or the
+/// end of the input; returns the exit status. A malformed frame is answered with an
+/// error and the session goes on.
+pub fn serve(input: impl Read, output: impl Write) -> std::io::Result<i32> {
+    let mut reader = FrameReader::new(input);
+    let mut output = BufWriter::new(output);
+    let mut session = Session::default();
+    while let Some(frame) = reader.next_frame()? {
+        match frame {
+            Frame::Message(message) => {
+                let step = session.receive(message);
+                for message in step.outgoing {
+                    message.write(&mut output)?;
+                }
+                output.flush()?;
+                if let Some(status) = step.exit {
+                    return Ok(status);
+                }
+            }
+            Frame::Invalid(error) => error.write(&mut output)?,
+        }
+    }
+    // The client went away without `exit`.
+    Ok(if session.state == State::ShutDown {
+        0
+    } else {
+        1
+    })
+}
+
+/// Serves one client over an `lsp_server` connection (the tests' in-memory one);
+/// `exit` without `shutdown` is an error.
+pub fn run(connection: &Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let mut session = Session::default();
+    for message in &connection.receiver {
+        let step = session.receive(message);
+        for message in step.outgoing {
+            connection.sender.send(message)?;
+        }
+        match step.exit {
+            Some(0) => return Ok(()),
+            Some(_) => return Err("`exit` came without `shutdown`".into()),
+            None => {}
+        }
+    }
+    Ok(())
+}
