@@ -654,8 +654,7 @@ fn test(suite: &warden::testing::Suite, options: &TestOptions) -> i32 {
             return code;
         }
     }
-    let reports: Vec<warden::Report> = runs.iter().map(|run| run.report.clone()).collect();
-    let coverage = testing::coverage(&policy, &recorded, &reports);
+    let coverage = testing::coverage(&policy, &recorded, runs.iter().map(|run| &run.report));
     let text = match options.format {
         TestFormat::Human => format!(
             "{}{}",

@@ -116,8 +116,9 @@ impl<'a> Ctx<'a, '_> {
     /// Records the value of a quantifier, when recording.
     #[inline]
     pub(crate) fn cover_result(&mut self, expr: &ir::Expr, value: &Value<'a>) {
-        if let (Some(coverage), Some(kind), Value::Bool(value)) =
-            (&mut self.coverage, quantifier(expr), value)
+        // The `Option` first: when off, nothing else is looked at.
+        if let Some(coverage) = &mut self.coverage
+            && let (Some(kind), Value::Bool(value)) = (quantifier(expr), value)
         {
             coverage.record(BranchPoint::at(expr, kind), *value);
         }
@@ -140,7 +141,8 @@ impl<'a> Ctx<'a, '_> {
         frame: &mut Frame<'a>,
     ) -> Result<'a, bool> {
         let value = self.bool(operand, frame)?;
-        if let (Some(coverage), Some(kind)) = (&mut self.coverage, chain(op))
+        if let Some(coverage) = &mut self.coverage
+            && let Some(kind) = chain(op)
             && !continues(operand, op)
         {
             coverage.record(BranchPoint::at(operand, kind), value);

@@ -37,7 +37,7 @@ pub struct Case {
     pub change: Box<RawValue>,
 }
 
-/// The schema of `Case::change` (the field itself is kept as raw text).
+/// A change, by path or inline.
 #[derive(JsonSchema)]
 #[serde(untagged)]
 #[expect(dead_code, reason = "only its schema is used")]
@@ -360,7 +360,11 @@ fn kind_name(kind: BranchKind) -> &'static str {
 
 /// The coverage of the policy's own files (the standard library left out) given the
 /// branches recorded and the reports of the cases run.
-pub fn coverage(policy: &Policy, recorded: &Coverage, reports: &[Report]) -> CoverageReport {
+pub fn coverage<'r>(
+    policy: &Policy,
+    recorded: &Coverage,
+    reports: impl IntoIterator<Item = &'r Report>,
+) -> CoverageReport {
     let program = &policy.compiled.program;
     let own = |file: warden_syntax::FileId| {
         policy
