@@ -7,7 +7,10 @@
 //!   "max_memory": "size"? }`),
 //!   asserted, then the human report snapshotted;
 //! - `examples/*/cases/*.json`: a change with its facts and expected outcomes, against
-//!   the example's policy; asserted, then snapshotted;
+//!   the example's policy, run by `warden::testing` as `warden test` runs them;
+//!   asserted, then snapshotted;
+//! - `tests/test/*/`: a policy and its `cases/` (`fail-*` must fail): the results,
+//!   diffs, coverage and what `--update` writes, snapshotted;
 //! - every example policy and the standard library check with no diagnostic at all;
 //! - every JSON report above validates against `schema/report.schema.json`; a few eval
 //!   fixtures (and check fixtures) are also rendered in the CI formats — GitHub
@@ -49,33 +52,22 @@ fn policy(path: &Path) -> warden::Policy {
     })
 }
 
-/// Asserts a report against `{ "verdict": …, "rules": { name: outcome } }`.
+/// Asserts a report against `{ "verdict": …, "rules": { name: outcome } }`, as
+/// `warden test` compares a case's expectation.
 fn assert_expected(report: &warden::Report, expect: &Value, what: &str) {
-    let mut failures = Vec::new();
-    if let Some(verdict) = expect.get("verdict").and_then(Value::as_str)
-        && verdict != report.verdict.as_str()
-    {
-        failures.push(format!(
-            "verdict: expected {verdict}, got {}",
-            report.verdict.as_str()
-        ));
-    }
-    if let Some(rules) = expect.get("rules").and_then(Value::as_object) {
-        for (name, outcome) in rules {
-            let got = report
-                .rules
-                .iter()
-                .find(|r| *r.name == **name)
-                .map_or("missing", |r| r.outcome.as_str());
-            if Some(got) != outcome.as_str() {
-                failures.push(format!(
-                    "rule {name}: expected {}, got {got}",
-                    outcome.as_str().unwrap_or("?")
-                ));
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{what}:\n  {}", failures.join("\n  "));
+    let field = |name: &str| expect.get(name).cloned().unwrap_or_default();
+    let expect = warden::testing::Expect {
+        verdict: serde_json::from_value(field("verdict"))
+            .unwrap_or_else(|e| panic!("{what}: verdict: {e}")),
+        rules: serde_json::from_value(field("rules")).unwrap_or_default(),
+        missing_approvals: None,
+    };
+    let differences = warden::testing::differences(&expect, report);
+    assert!(
+        differences.is_empty(),
+        "{what}:\n{}",
+        warden::testing::render_differences(&differences)
+    );
 }
 
 fn snapshot_settings(dir: &Path) -> insta::Settings {
