@@ -97,7 +97,13 @@ impl Suite {
     pub fn case_files(&self) -> Result<Vec<PathBuf>, LoadError> {
         let io = |error: std::io::Error| LoadError::Io {
             path: self.cases.clone(),
-            message: error.to_string(),
+            message: if error.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "{error}: `warden test DIR` runs the cases `DIR/cases/*.json`; name another directory with `--cases`"
+                )
+            } else {
+                error.to_string()
+            },
         };
         let mut files = Vec::new();
         for entry in std::fs::read_dir(&self.cases).map_err(io)? {
