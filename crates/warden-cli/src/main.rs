@@ -80,6 +80,36 @@ enum Command {
         #[arg(long, default_value_t = Options::default().max_memory)]
         max_memory: ByteSize,
     },
+    /// Run a policy's test cases (`DIR/cases/*.json`) and report pass or fail, with what
+    /// differed, and the branch coverage of the policy (see `docs/testing.md`).
+    #[command(after_help = TEST_EXIT_CODES)]
+    Test {
+        /// The policy directory (or file) whose cases to run.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The policy, if not DIR.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// The directory of cases, if not `DIR/cases`.
+        #[arg(long)]
+        cases: Option<PathBuf>,
+        /// Run only the cases whose name (file name without `.json`) contains TEXT.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// Output format: `human`, `json` (`warden.test/v1`) or `junit`.
+        #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+        format: TestFormat,
+        /// Write the current verdict and outcomes into the cases (for review).
+        #[arg(long)]
+        update: bool,
+        /// Print the coverage of every rule, exemption, override and definition (with
+        /// `--format json`, include it).
+        #[arg(long)]
+        coverage: bool,
+        /// Fail (exit 1) when the coverage is below PCT percent.
+        #[arg(long, value_name = "PCT")]
+        min_coverage: Option<f64>,
+    },
     /// Build a change description (`warden.change/v1`) from git, GitHub or GitLab, with
     /// Terraform plans and CODEOWNERS; prints it (or writes `--output`).
     Change {
@@ -143,6 +173,18 @@ const EVAL_EXIT_CODES: &str = "Exit codes: 0 allow, 3 require-approval, 4 deny, 
 const CHECK_EXIT_CODES: &str = "Exit codes: 0 no error (warnings allowed), \
     5 the policy has errors or cannot be read, or the diagnostics not written, \
     2 wrong usage.";
+
+const TEST_EXIT_CODES: &str = "Exit codes: 0 every case passed (and the coverage is \
+    at least `--min-coverage`), 1 a case failed or the coverage is below the minimum, \
+    5 invalid policy or case, 2 wrong usage.";
+
+/// The output of `warden test`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TestFormat {
+    Human,
+    Json,
+    Junit,
+}
 
 /// How policy diagnostics are printed.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -230,6 +272,25 @@ fn main() -> ExitCode {
             unknown: unknown_fields(allow_unknown_fields),
             max_memory,
         }),
+        Command::Test {
+            dir,
+            policy,
+            cases,
+            filter,
+            format,
+            update,
+            coverage,
+            min_coverage,
+        } => test(
+            &warden::testing::Suite::locate(&dir, policy, cases),
+            &TestOptions {
+                filter,
+                format,
+                update,
+                coverage,
+                min_coverage,
+            },
+        ),
         Command::Change { source } => change(&source),
         Command::Generate {
             rules,
@@ -539,6 +600,88 @@ fn eval(
     code
 }
 
+/// What `warden test` was asked for.
+struct TestOptions {
+    filter: Option<String>,
+    format: TestFormat,
+    update: bool,
+    coverage: bool,
+    min_coverage: Option<f64>,
+}
+
+/// `warden test`: runs the cases, prints the results, and with `--update` rewrites the
+/// cases whose expectation differs from what the evaluation gave.
+fn test(suite: &warden::testing::Suite, options: &TestOptions) -> i32 {
+    use warden::testing;
+    let policy = match load_policy(&suite.policy, ErrorFormat::Human, Purpose::Evaluate) {
+        Ok(policy) => policy,
+        Err(code) => return code,
+    };
+    let files = match suite.case_files() {
+        Ok(files) => files,
+        Err(error) => return fail(error),
+    };
+    let mut recorded = warden::Coverage::default();
+    let mut runs = Vec::new();
+    for path in files {
+        if let Some(filter) = &options.filter
+            && !testing::case_name(&path).contains(filter.as_str())
+        {
+            continue;
+        }
+        match testing::run_case(&policy, &path, Some(&mut recorded)) {
+            Ok(run) => runs.push(run),
+            Err(error @ LoadError::Input { .. }) => return input_error(&error),
+            Err(error) => return fail(error),
+        }
+    }
+    if options.update {
+        let mut updated = 0;
+        for run in &mut runs {
+            let text = match testing::case_json(&testing::updated_case(run)) {
+                Ok(text) => text,
+                Err(error) => return fail(error),
+            };
+            if warden::read(&run.path).ok().as_deref() != Some(text.as_str()) {
+                if let Err(error) = warden::write_whole(&run.path, &text) {
+                    return fail(format!("cannot write `{}`: {error}", run.path.display()));
+                }
+                updated += 1;
+            }
+            run.differences.clear();
+        }
+        if let Err(code) = eprint(&format!("updated {updated} case(s)\n")) {
+            return code;
+        }
+    }
+    let coverage = testing::coverage(&policy, &recorded, runs.iter().map(|run| &run.report));
+    let text = match options.format {
+        TestFormat::Human => format!(
+            "{}{}",
+            testing::render_runs(&runs),
+            testing::render_coverage(&coverage, options.coverage)
+        ),
+        TestFormat::Json => testing::runs_json(&runs, options.coverage.then_some(&coverage)),
+        TestFormat::Junit => testing::runs_junit(&runs),
+    };
+    if let Err(code) = print("the results", &text) {
+        return code;
+    }
+    if runs.iter().any(|run| !run.passed()) {
+        return exit::FAILED;
+    }
+    if let Some(minimum) = options.min_coverage
+        && coverage.percent < minimum
+    {
+        let _ = eprint(&format!(
+            "error: the coverage is {:.1}%, below the minimum of {minimum}%\n",
+            coverage.percent
+        ));
+        return exit::FAILED;
+    }
+    exit::ALLOW
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -557,6 +700,9 @@ mod tests {
             );
         }
         assert!(CHECK_EXIT_CODES.contains(&format!("{} no error", exit::ALLOW)));
+        assert!(TEST_EXIT_CODES.contains(&format!("{} every case passed", exit::ALLOW)));
+        assert!(TEST_EXIT_CODES.contains(&format!("{} a case failed", exit::FAILED)));
+        assert!(TEST_EXIT_CODES.contains(&format!("{} invalid policy or case", exit::INVALID)));
         assert!(CHECK_EXIT_CODES.contains(&format!("{} the policy has errors", exit::INVALID)));
     }
 }

@@ -2014,3 +2014,107 @@ fn forge_sources_fail_closed_with_the_file_and_what_to_save() {
         text(&output.stderr)
     );
 }
+
+// ---- `warden test` ----
+
+/// A copy of `tests/test/basic` (policy, facts, changes, cases) in a fresh directory.
+fn test_suite_copy(name: &str) -> TempDir {
+    let dir = TempDir::new(name);
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/test/basic");
+    for sub in ["", "cases", "changes"] {
+        std::fs::create_dir_all(dir.0.join(sub)).unwrap();
+        for entry in std::fs::read_dir(source.join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, dir.0.join(sub).join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    dir
+}
+
+#[test]
+fn test_runs_every_acme_case_and_prints_the_coverage() {
+    let (stdout, _) = warden_exits(&["test", &acme("")], 0);
+    let cases = std::fs::read_dir(acme("cases"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
+        .count();
+    assert!(
+        stdout.contains(&format!("\n{cases} passed, 0 failed\n")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\ncoverage: "), "{stdout}");
+    // The details name every rule; a minimum above what the cases reach fails.
+    let (stdout, _) = warden_exits(&["test", &acme(""), "--coverage", "--filter", "r09"], 0);
+    assert!(stdout.contains("  rule freeze ("), "{stdout}");
+    let (_, stderr) = warden_exits(&["test", &acme(""), "--min-coverage", "100"], 1);
+    assert!(stderr.contains("below the minimum of 100%"), "{stderr}");
+}
+
+#[test]
+fn a_failing_case_shows_a_diff_exits_1_and_update_rewrites_it() {
+    let dir = test_suite_copy("test-update");
+    let suite = dir.path("");
+    let (stdout, _) = warden_exits(&["test", &suite], 1);
+    assert!(
+        stdout.contains("FAIL fail-wrong-expectation")
+            && stdout.contains("  verdict\n    - expected: allow\n    + actual:   deny\n")
+            && stdout.contains("\n2 passed, 1 failed\n"),
+        "{stdout}"
+    );
+    let (json, _) = warden_exits(&["test", &suite, "--format", "json", "--coverage"], 1);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["schema"], "warden.test/v1");
+    assert_eq!(
+        (json["passed"].as_u64(), json["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(json["coverage"]["percent"].as_f64().is_some(), "{json}");
+    let (junit, _) = warden_exits(&["test", &suite, "--format", "junit"], 1);
+    assert_eq!(junit.matches("<failure ").count(), 1, "{junit}");
+    assert!(junit.contains("tests=\"3\" failures=\"1\""), "{junit}");
+    // `--filter` runs the matching cases only.
+    let (stdout, _) = warden_exits(&["test", &suite, "--filter", "owners"], 0);
+    assert!(stdout.contains("\n1 passed, 0 failed\n"), "{stdout}");
+    // `--update` writes what the evaluation gave; the change stays a file reference.
+    let (_, stderr) = warden_exits(&["test", &suite, "--update"], 0);
+    assert!(stderr.contains("updated 1 case(s)"), "{stderr}");
+    let updated = std::fs::read_to_string(dir.path("cases/fail-wrong-expectation.json")).unwrap();
+    assert!(
+        updated.contains("\"verdict\": \"deny\"")
+            && updated.contains("\"change\": \"../changes/binary.json\""),
+        "{updated}"
+    );
+    warden_exits(&["test", &suite], 0);
+}
+
+#[test]
+fn an_invalid_case_is_exit_code_5_naming_the_file_and_path() {
+    let dir = test_suite_copy("test-invalid");
+    dir.write(
+        "cases/typo.json",
+        r#"{"facts": [], "expect": {"verdict": "allow", "rulez": {}}, "change": "../changes/binary.json"}"#,
+    );
+    let (_, stderr) = warden_exits(&["test", &dir.path("")], 5);
+    assert!(
+        stderr.contains("typo.json") && stderr.contains("rulez"),
+        "{stderr}"
+    );
+    let (_, stderr) = warden_exits(
+        &[
+            "test",
+            &dir.path(""),
+            "--cases",
+            &dir.path("changes/nowhere"),
+        ],
+        5,
+    );
+    assert!(stderr.contains("nowhere"), "{stderr}");
+}

@@ -12,6 +12,7 @@ use warden_check::ir::{self, Demand};
 use crate::approvals::{self, Approvals, approval_groups, approval_message};
 use crate::budget::{Budget, ByteSize};
 use crate::compiled::{Compiled, RuleLabel};
+use crate::coverage::Coverage;
 use crate::interp::{Ctx, EvalError, Frame};
 use crate::overrides::Overrides;
 use crate::report::*;
@@ -44,8 +45,21 @@ impl Default for Options {
 
 /// Evaluates a compiled policy on a change (with its facts merged in).
 pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Report {
+    evaluate_covered(compiled, change, options, None)
+}
+
+/// [`evaluate`], also adding to `coverage` which way each branch point went.
+pub fn evaluate_covered(
+    compiled: &Compiled,
+    change: &Change,
+    options: Options,
+    mut coverage: Option<&mut Coverage>,
+) -> Report {
     let budget = Budget::new(options.budget, options.max_memory);
     let mut ctx = Ctx::new(compiled, change, budget);
+    ctx.coverage = coverage
+        .as_deref_mut()
+        .map(|recorded| Box::new(std::mem::take(recorded)));
     let approvals = Approvals::collect(&ctx.view);
     let program = ctx.program();
 
@@ -107,6 +121,9 @@ pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Repor
         for rule in &mut rules {
             rule.failed_condition = None;
         }
+    }
+    if let (Some(out), Some(recorded)) = (coverage, ctx.coverage.take()) {
+        *out = *recorded;
     }
     Report {
         schema: REPORT_SCHEMA,

@@ -62,6 +62,8 @@ pub struct Ctx<'a, 'p> {
     /// The `let`s of the body being evaluated (see `with_lets`).
     lets: &'p [(ir::LocalId, ir::Expr)],
     budget: Budget,
+    /// Where branch coverage is recorded, for `warden test` (off: `None`).
+    pub coverage: Option<Box<crate::coverage::Coverage>>,
 }
 
 pub type Frame<'a> = Vec<Value<'a>>;
@@ -92,6 +94,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
             spare_frames: Vec::new(),
             lets: &[],
             budget,
+            coverage: None,
         }
     }
 
@@ -269,7 +272,9 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 result?
             }
             ExprKind::Builtin { op, args, optional } => {
-                self.builtin(*op, args, *optional, frame, expr)?
+                let value = self.builtin(*op, args, *optional, frame, expr)?;
+                self.cover_result(expr, &value);
+                value
             }
             ExprKind::Lambda { .. } => return Err(Self::error(expr, "a lambda is not a value")),
             ExprKind::Not(inner) => Value::Bool(!self.bool(inner, frame)?),
@@ -290,14 +295,18 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 then,
                 otherwise,
             } => {
-                if self.bool(condition, frame)? {
+                let taken = self.bool(condition, frame)?;
+                self.cover_if(expr, taken);
+                if taken {
                     self.eval(then, frame)?
                 } else {
                     self.eval(otherwise, frame)?
                 }
             }
             ExprKind::AnyFileMatches { glob, touches } => {
-                Value::Bool(self.first_file_match(*glob, *touches, expr)?.is_some())
+                let value = Value::Bool(self.first_file_match(*glob, *touches, expr)?.is_some());
+                self.cover_result(expr, &value);
+                value
             }
             ExprKind::Cached { slot, expr: inner } => {
                 let index = slot.0 as usize;

@@ -6,6 +6,7 @@
 mod approvals;
 mod budget;
 mod compiled;
+pub mod coverage;
 mod evaluate;
 mod explain;
 mod globs;
@@ -17,7 +18,8 @@ mod value;
 pub use approvals::Dismissal;
 pub use budget::ByteSize;
 pub use compiled::Compiled;
-pub use evaluate::{LAST_PUSH_RULE, Options, evaluate};
+pub use coverage::Coverage;
+pub use evaluate::{LAST_PUSH_RULE, Options, evaluate, evaluate_covered};
 pub use report::{Outcome, Report, Verdict};
 
 /// The JSON Schema of the report (`schema/report.schema.json`).

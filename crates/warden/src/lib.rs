@@ -5,6 +5,7 @@
 
 pub mod lines;
 pub mod render;
+pub mod testing;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use warden_syntax::{Diagnostic, FileId, Span};
 pub use warden_change;
 pub use warden_check::ir::Program;
 pub use warden_eval::report::{self, Digest, Outcome, Report, Verdict};
-pub use warden_eval::{ByteSize, Compiled, Options, report_schema};
+pub use warden_eval::{ByteSize, Compiled, Coverage, Options, report_schema};
 pub use warden_sources;
 pub use warden_sources::read::{MAX_READ_BYTES, read_text};
 pub use warden_syntax::{Diagnostic as PolicyDiagnostic, Severity};
@@ -51,6 +52,8 @@ pub mod exit {
     pub const ALLOW: i32 = 0;
     pub const REQUIRE_APPROVAL: i32 = 3;
     pub const DENY: i32 = 4;
+    /// `warden test`: a case failed, or the coverage is below `--min-coverage`.
+    pub const FAILED: i32 = 1;
     /// The policy does not check, or the change or a fact file is malformed.
     pub const INVALID: i32 = 5;
 }
@@ -215,6 +218,8 @@ pub enum LoadError {
     Policy,
     /// A change could not be built from its source (git, a forge, a plan).
     Source(warden_sources::SourceError),
+    /// A test case does not fit its format (the message names the file and JSON path).
+    Case(String),
     /// A compiled pattern failed (a bug: the checker validates them).
     Internal(String),
 }
@@ -243,6 +248,7 @@ impl fmt::Display for LoadError {
             }
             LoadError::Policy => f.write_str("the policy has errors"),
             LoadError::Source(error) => write!(f, "cannot build the change: {error}"),
+            LoadError::Case(message) => write!(f, "{message}"),
             LoadError::Internal(message) => write!(f, "internal error: {message}"),
         }
     }

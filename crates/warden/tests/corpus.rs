@@ -7,7 +7,10 @@
 //!   "max_memory": "size"? }`),
 //!   asserted, then the human report snapshotted;
 //! - `examples/*/cases/*.json`: a change with its facts and expected outcomes, against
-//!   the example's policy; asserted, then snapshotted;
+//!   the example's policy, run by `warden::testing` as `warden test` runs them;
+//!   asserted, then snapshotted;
+//! - `tests/test/*/`: a policy and its `cases/` (`fail-*` must fail): the results,
+//!   diffs, coverage and what `--update` writes, snapshotted;
 //! - every example policy and the standard library check with no diagnostic at all;
 //! - every JSON report above validates against `schema/report.schema.json`; a few eval
 //!   fixtures (and check fixtures) are also rendered in the CI formats — GitHub
@@ -49,33 +52,22 @@ fn policy(path: &Path) -> warden::Policy {
     })
 }
 
-/// Asserts a report against `{ "verdict": …, "rules": { name: outcome } }`.
+/// Asserts a report against `{ "verdict": …, "rules": { name: outcome } }`, as
+/// `warden test` compares a case's expectation.
 fn assert_expected(report: &warden::Report, expect: &Value, what: &str) {
-    let mut failures = Vec::new();
-    if let Some(verdict) = expect.get("verdict").and_then(Value::as_str)
-        && verdict != report.verdict.as_str()
-    {
-        failures.push(format!(
-            "verdict: expected {verdict}, got {}",
-            report.verdict.as_str()
-        ));
-    }
-    if let Some(rules) = expect.get("rules").and_then(Value::as_object) {
-        for (name, outcome) in rules {
-            let got = report
-                .rules
-                .iter()
-                .find(|r| *r.name == **name)
-                .map_or("missing", |r| r.outcome.as_str());
-            if Some(got) != outcome.as_str() {
-                failures.push(format!(
-                    "rule {name}: expected {}, got {got}",
-                    outcome.as_str().unwrap_or("?")
-                ));
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{what}:\n  {}", failures.join("\n  "));
+    let field = |name: &str| expect.get(name).cloned().unwrap_or_default();
+    let expect = warden::testing::Expect {
+        verdict: serde_json::from_value(field("verdict"))
+            .unwrap_or_else(|e| panic!("{what}: verdict: {e}")),
+        rules: serde_json::from_value(field("rules")).unwrap_or_default(),
+        missing_approvals: None,
+    };
+    let differences = warden::testing::differences(&expect, report);
+    assert!(
+        differences.is_empty(),
+        "{what}:\n{}",
+        warden::testing::render_differences(&differences)
+    );
 }
 
 fn snapshot_settings(dir: &Path) -> insta::Settings {
@@ -233,31 +225,117 @@ fn example_cases() {
         let policy = policies
             .entry(example.clone())
             .or_insert_with(|| policy(&example));
-        let case: Value =
-            serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let facts: Vec<(String, String)> = case["facts"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .filter_map(Value::as_str)
-                    .map(|f| (f.to_string(), read(&case_dir.join(f))))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let change = serde_json::to_string(&case["change"]).unwrap_or_default();
-        let input = warden::read_input("change", &change, &facts, STRICT)
+        // The runner of `warden test`: without digests, as they change with every
+        // edit of the policy (the determinism test covers them).
+        let run = warden::testing::run_case(policy, path, None)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        // Without digests: they change with every edit of the policy, and the
-        // determinism test covers them.
-        let report = warden::evaluate(policy, &input, Options::default());
-        assert_expected(&report, &case["expect"], &path.display().to_string());
-        assert_report_valid(&schema, &report, &path.display().to_string());
-        let description = case["description"].as_str().unwrap_or("");
-        let rendered = warden::render::report(&report, false, false);
+        assert!(
+            run.passed(),
+            "{}:\n{}",
+            path.display(),
+            warden::testing::render_differences(&run.differences)
+        );
+        assert_report_valid(&schema, &run.report, &path.display().to_string());
+        let rendered = warden::render::report(&run.report, false, false);
         snapshot_settings(case_dir).bind(|| {
-            insta::assert_snapshot!(format!("{description}\n----- report -----\n{rendered}"));
+            insta::assert_snapshot!(format!(
+                "{}\n----- report -----\n{rendered}",
+                run.case.description
+            ));
         });
     });
+}
+
+/// `tests/test/*/`: a policy (`policy.warden`) and its `cases/`, run as `warden test`
+/// runs them. A case named `fail-*` must fail; every other must pass. The snapshot
+/// holds the results with their diffs, the coverage, and what `--update` would write
+/// into each failing case.
+#[test]
+fn test_suites() {
+    insta::glob!("../../../tests", "test/*/policy.warden", |path| {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let suite = warden::testing::Suite::locate(dir, None, None);
+        let policy = policy(&suite.policy);
+        let mut recorded = warden::Coverage::default();
+        let runs: Vec<_> = suite
+            .case_files()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .iter()
+            .map(|case| {
+                warden::testing::run_case(&policy, case, Some(&mut recorded))
+                    .unwrap_or_else(|e| panic!("{}: {e}", case.display()))
+            })
+            .collect();
+        let mut updates = String::new();
+        for run in &runs {
+            assert_eq!(
+                run.passed(),
+                !run.name.starts_with("fail-"),
+                "{}: a `fail-` case must fail, any other pass",
+                run.name
+            );
+            if !run.passed() {
+                let updated = warden::testing::case_json(&warden::testing::updated_case(run))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                updates.push_str(&format!(
+                    "----- --update writes {} -----\n{updated}",
+                    run.name
+                ));
+            }
+        }
+        let coverage =
+            warden::testing::coverage(&policy, &recorded, runs.iter().map(|run| &run.report));
+        let results = warden::testing::render_runs(&runs);
+        let coverage = warden::testing::render_coverage(&coverage, true);
+        // Paths as the suite names them, whatever the machine's checkout.
+        let results = results.replace(&format!("{}/", dir.display()), "");
+        snapshot_settings(&root().join("tests/test")).bind(|| {
+            insta::assert_snapshot!(format!(
+                "{}\n----- results -----\n{results}{coverage}{updates}",
+                read(path)
+            ));
+        });
+    });
+}
+
+/// `schema/case.schema.json` documents the test case format; it must match the type,
+/// and every case of the repository must validate against it.
+/// `WARDEN_BLESS=1 cargo test -p warden --test corpus case_schema` rewrites it.
+#[test]
+fn case_schema_is_up_to_date_and_every_case_fits() {
+    let path = root().join("schema/case.schema.json");
+    let schema = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&warden::testing::case_schema()).unwrap_or_default()
+    );
+    if std::env::var_os("WARDEN_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &schema).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == schema,
+        "schema/case.schema.json is out of date with `warden::testing::Case`; regenerate it with `WARDEN_BLESS=1 cargo test -p warden --test corpus case_schema`"
+    );
+    let validator = validator("schema/case.schema.json");
+    let mut checked = 0;
+    for pattern in ["examples/*/cases/*.json", "tests/test/*/cases/*.json"] {
+        let (dir, rest) = pattern.split_once("/*/").unwrap_or_default();
+        for entry in std::fs::read_dir(root().join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let cases = entry.path().join(rest.trim_end_matches("/*.json"));
+            for case in std::fs::read_dir(&cases).into_iter().flatten().flatten() {
+                let case = case.path();
+                if case.extension().is_some_and(|e| e == "json") {
+                    assert_valid(&validator, &read(&case), &case.display().to_string());
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} cases found");
 }
 
 /// Examples and the standard library are held to "no diagnostic at all".

@@ -24,12 +24,12 @@ impl<'a> Ctx<'a, '_> {
         match op {
             BinOp::And => {
                 return Ok(Value::Bool(
-                    self.bool(lhs, frame)? && self.bool(rhs, frame)?,
+                    self.operand(op, lhs, frame)? && self.operand(op, rhs, frame)?,
                 ));
             }
             BinOp::Or => {
                 return Ok(Value::Bool(
-                    self.bool(lhs, frame)? || self.bool(rhs, frame)?,
+                    self.operand(op, lhs, frame)? || self.operand(op, rhs, frame)?,
                 ));
             }
             BinOp::Coalesce => {

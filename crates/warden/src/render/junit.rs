@@ -83,6 +83,48 @@ pub fn report(report: &Report, policy_dir: &str) -> String {
     out
 }
 
+/// One test of a suite that is not a report (`warden test`'s cases): its name, file,
+/// and, when it failed, the failure's message and body.
+pub struct TestResult {
+    pub name: String,
+    pub file: String,
+    pub failure: Option<(String, String)>,
+}
+
+/// The XML document of a suite of tests, named `suite`.
+pub fn test_results(suite: &str, tests: &[TestResult]) -> String {
+    let failures = tests.iter().filter(|t| t.failure.is_some()).count();
+    let counts = format!(
+        "tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\" time=\"0\"",
+        tests.len()
+    );
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(out, "<testsuites name=\"warden\" {counts}>");
+    let _ = writeln!(out, "  <testsuite name=\"{}\" {counts}>", attribute(suite));
+    for test in tests {
+        let _ = write!(
+            out,
+            "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" time=\"0\"",
+            attribute(&test.name),
+            attribute(suite),
+            attribute(&test.file)
+        );
+        match &test.failure {
+            None => out.push_str("/>\n"),
+            Some((message, body)) => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+                    attribute(message),
+                    text(body)
+                );
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
 /// The element inside a rule's test case (`failure`, `error` or `skipped`), its
 /// `type` (the outcome; `skipped` has none in the common JUnit schema), and its
 /// message; `None` for a rule that passes.
