@@ -277,9 +277,7 @@ impl<'a> Ctx<'a, '_> {
             return None;
         };
         let field_of_param = |e: &ir::Expr| match &e.kind {
-            ExprKind::Field { base, field, .. }
-                if matches!(base.kind, ExprKind::Local(l) if l == *param) =>
-            {
+            ExprKind::Field { base, field, .. } if matches!(base.kind, ExprKind::Local(l) if l == *param) => {
                 Some(*field)
             }
             _ => None,
