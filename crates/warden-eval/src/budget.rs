@@ -103,6 +103,19 @@ impl Budget {
         self.steps <= self.step_limit
     }
 
+    /// `n` expressions evaluated at once, if all of them fit in what is left; false,
+    /// with nothing counted, otherwise (the caller then evaluates one at a time).
+    #[inline]
+    pub fn steps(&mut self, n: u64) -> bool {
+        match self.steps.checked_add(n) {
+            Some(steps) if steps <= self.step_limit => {
+                self.steps = steps;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Work in proportion to `bytes` scanned; false once the evaluation is exhausted.
     #[inline]
     pub fn scan(&mut self, bytes: u64) -> bool {

@@ -73,15 +73,15 @@ impl Compiled {
         &self.labels
     }
 
-    pub fn glob_patterns(&self, glob: GlobId) -> String {
-        self.program
-            .globs
-            .get(glob.0 as usize)
-            .map(|patterns| {
-                let sources: Vec<&str> = patterns.iter().map(|p| p.source.as_str()).collect();
-                sources.join("`, `")
-            })
-            .unwrap_or_default()
+    /// Appends a glob's patterns as written, separated by `` `, ` ``.
+    pub fn write_glob_patterns(&self, glob: GlobId, out: &mut String) {
+        let patterns = self.program.globs.get(glob.0 as usize);
+        for (index, pattern) in patterns.into_iter().flatten().enumerate() {
+            if index > 0 {
+                out.push_str("`, `");
+            }
+            out.push_str(&pattern.source);
+        }
     }
 }
 

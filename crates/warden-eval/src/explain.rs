@@ -129,18 +129,25 @@ impl<'a> Ctx<'a, '_> {
                     return Ok(false);
                 };
                 if let Some(file) = self.change.files.get(index) {
-                    let patterns = self.compiled.glob_patterns(*glob);
-                    let detail = match &file.previous_path {
+                    let mut detail = String::new();
+                    detail.push('`');
+                    match &file.previous_path {
                         Some(previous)
                             if *touches && !self.glob_matches(*glob, &file.path, expr)? =>
                         {
-                            format!(
-                                "`{previous}` (renamed to `{}`) matches `{patterns}`",
-                                file.path
-                            )
+                            detail.push_str(previous);
+                            detail.push_str("` (renamed to `");
+                            detail.push_str(&file.path);
+                            detail.push_str("`)");
                         }
-                        _ => format!("`{}` matches `{patterns}`", file.path),
-                    };
+                        _ => {
+                            detail.push_str(&file.path);
+                            detail.push('`');
+                        }
+                    }
+                    detail.push_str(" matches `");
+                    self.compiled.write_glob_patterns(*glob, &mut detail);
+                    detail.push('`');
                     out.push(Witness {
                         file: Some(file.path.clone()),
                         ..self.witness(expr, detail)
@@ -363,7 +370,7 @@ impl<'a> Ctx<'a, '_> {
             }
             Value::Glob(glob) => {
                 out.push('`');
-                out.push_str(&self.compiled.glob_patterns(*glob));
+                self.compiled.write_glob_patterns(*glob, out);
                 out.push('`');
             }
             Value::Regex(regex) => {

@@ -138,6 +138,12 @@ impl<'a, 'p> Ctx<'a, 'p> {
         Self::error(expr, self.budget.exhausted())
     }
 
+    /// Counts `steps` expressions evaluated at once, if the budget can pay for all of
+    /// them; otherwise counts nothing and returns false.
+    pub fn charge_steps(&mut self, steps: u64) -> bool {
+        self.budget.steps(steps)
+    }
+
     /// Charges the work of scanning `bytes` (see [`Budget`]).
     pub fn charge_scan(&mut self, bytes: usize, at: &ir::Expr) -> Result<'a, ()> {
         self.charge_work(bytes as u64, at)

@@ -10,6 +10,7 @@ pub mod testing;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::OnceLock;
 
 use sha2::{Digest as _, Sha256};
 use warden_change::{Change, InputError, InputWarning, UnknownFields};
@@ -470,11 +471,26 @@ fn has_warden_extension(name: &[u8]) -> bool {
 pub struct Policy {
     pub analysis: Analysis,
     pub compiled: Compiled,
-    /// `sha256:` of every source, policy and standard library.
-    pub digest: String,
+    /// See [`Policy::digest`]: computed on first need, since only a report that shows
+    /// it needs it and hashing a large policy costs a tenth of loading it.
+    digest: OnceLock<String>,
 }
 
 impl Policy {
+    /// `sha256:` of every source, policy and standard library.
+    pub fn digest(&self) -> &str {
+        self.digest.get_or_init(|| {
+            let mut hasher = Sha256::new();
+            for file in &self.analysis.files {
+                hasher.update(file.path.as_bytes());
+                hasher.update([0]);
+                hasher.update(file.text.as_bytes());
+                hasher.update([0]);
+            }
+            format!("sha256:{:x}", hasher.finalize())
+        })
+    }
+
     /// Compiles every regex now instead of on first use, adding an error for each one
     /// that exceeds the regex crate's size limit (the checker checks only syntax):
     /// `warden check` reports everything, while an evaluation compiles only the
@@ -509,18 +525,10 @@ pub fn compile(sources: &[SourceText]) -> Result<Policy, Box<Analysis>> {
     let Some(program) = analysis.program.take() else {
         return Err(Box::new(analysis));
     };
-    let mut hasher = Sha256::new();
-    for file in &analysis.files {
-        hasher.update(file.path.as_bytes());
-        hasher.update([0]);
-        hasher.update(file.text.as_bytes());
-        hasher.update([0]);
-    }
-    let digest = format!("sha256:{:x}", hasher.finalize());
     Ok(Policy {
         analysis,
         compiled: Compiled::new(program),
-        digest,
+        digest: OnceLock::new(),
     })
 }
 
@@ -696,7 +704,7 @@ fn read_facts(facts: &[PathBuf]) -> Result<Vec<(String, String)>, LoadError> {
 pub fn evaluate(policy: &Policy, input: &Input, options: Options) -> Report {
     let mut report = warden_eval::evaluate(&policy.compiled, &input.change, options);
     report.digest = input.digest.as_ref().map(|input| Digest {
-        policy: policy.digest.clone(),
+        policy: policy.digest().to_string(),
         input: input.clone(),
     });
     report

@@ -17,9 +17,82 @@ use crate::value::Value;
 /// For each glob, the files (indexes, ascending) whose path matches, and those whose
 /// path or previous path matches (`touches`). Built in one pass over the paths.
 pub(super) struct FileMatches {
-    path: Vec<Vec<u32>>,
+    path: Lists,
     /// `None` when no file has a previous path: `touches` is then `path`.
-    touch: Option<Vec<Vec<u32>>>,
+    touch: Option<Lists>,
+}
+
+/// A list of file indexes per glob, all in one vector: glob `g`'s are
+/// `files[starts[g]..starts[g + 1]]`. One vector per glob grew by doubling, one
+/// allocation after another for the globs that match many files.
+struct Lists {
+    starts: Vec<usize>,
+    files: Vec<u32>,
+}
+
+impl Lists {
+    fn get(&self, glob: GlobId) -> &[u32] {
+        let at = glob.0 as usize;
+        match (self.starts.get(at), self.starts.get(at + 1)) {
+            (Some(&start), Some(&end)) => self.files.get(start..end),
+            _ => None,
+        }
+        .unwrap_or(&[])
+    }
+}
+
+/// Collects the lists: the matches arrive file by file, in ascending order.
+struct Collect {
+    /// `(glob, file)`, each once.
+    hits: Vec<(u32, u32)>,
+    counts: Vec<usize>,
+    /// The last file added to each glob's list: a glob with several matching patterns
+    /// is reported once per pattern.
+    last: Vec<Option<u32>>,
+}
+
+impl Collect {
+    fn new(globs: usize) -> Collect {
+        Collect {
+            hits: Vec::new(),
+            counts: vec![0; globs],
+            last: vec![None; globs],
+        }
+    }
+
+    fn add(&mut self, glob: GlobId, file: u32) {
+        let at = glob.0 as usize;
+        if let (Some(last), Some(count)) = (self.last.get_mut(at), self.counts.get_mut(at))
+            && *last != Some(file)
+        {
+            *last = Some(file);
+            *count += 1;
+            self.hits.push((glob.0, file));
+        }
+    }
+
+    fn finish(self) -> Lists {
+        let mut starts = Vec::with_capacity(self.counts.len() + 1);
+        let mut total = 0usize;
+        starts.push(0);
+        for count in &self.counts {
+            total += count;
+            starts.push(total);
+        }
+        // Each glob's next free place; the hits come in file order, so each list is
+        // filled in ascending order.
+        let mut next = starts.clone();
+        let mut files = vec![0; total];
+        for (glob, file) in self.hits {
+            if let Some(place) = next.get_mut(glob as usize)
+                && let Some(slot) = files.get_mut(*place)
+            {
+                *slot = file;
+                *place += 1;
+            }
+        }
+        Lists { starts, files }
+    }
 }
 
 /// The index of `file` in `files`, if it is one of them: a file node refers to its
@@ -34,18 +107,12 @@ fn index_of(files: &[File], file: &File) -> Option<u32> {
 }
 
 impl FileMatches {
-    /// The table of `f.path matches G` or of `f.touches(G)`.
-    fn table(&self, touches: bool) -> &[Vec<u32>] {
+    /// The lists of `f.path matches G` or of `f.touches(G)`.
+    fn lists(&self, touches: bool) -> &Lists {
         match &self.touch {
             Some(touch) if touches => touch,
             _ => &self.path,
         }
-    }
-
-    fn has(table: &[Vec<u32>], glob: GlobId, file: u32) -> bool {
-        table
-            .get(glob.0 as usize)
-            .is_some_and(|files| files.binary_search(&file).is_ok())
     }
 }
 
@@ -67,42 +134,35 @@ impl<'a> Ctx<'a, '_> {
         let Some(matches) = &self.file_matches else {
             return Ok(&[]);
         };
-        let table = matches.table(touches);
-        Ok(table.get(glob.0 as usize).map_or(&[], Vec::as_slice))
+        Ok(matches.lists(touches).get(glob))
     }
 
     /// Matches every path (and previous path) of the change against every glob once.
     fn match_files(&self) -> BuildResult<FileMatches> {
         let globs = &self.compiled.globs;
-        let mut path: Vec<Vec<u32>> = vec![Vec::new(); globs.len()];
+        let mut path = Collect::new(globs.len());
         let renamed = self.change.files.iter().any(|f| f.previous_path.is_some());
-        let mut touch = renamed.then(|| vec![Vec::new(); globs.len()]);
+        let mut touch = renamed.then(|| Collect::new(globs.len()));
         let paths = self.change.files.iter().flat_map(|file| {
             std::iter::once(file.path.as_str()).chain(file.previous_path.as_deref())
         });
         let mut matcher = globs.matcher(paths)?;
-        // A glob with several matching patterns is reported once per pattern: a file
-        // is added when it is not already the last one.
-        let add = |table: &mut Vec<Vec<u32>>, glob: GlobId, index: u32| {
-            if let Some(files) = table.get_mut(glob.0 as usize)
-                && files.last() != Some(&index)
-            {
-                files.push(index);
-            }
-        };
         for (index, file) in self.change.files.iter().enumerate() {
             let index = index as u32;
             matcher.matching(&file.path, |glob| {
-                add(&mut path, glob, index);
+                path.add(glob, index);
                 if let Some(touch) = &mut touch {
-                    add(touch, glob, index);
+                    touch.add(glob, index);
                 }
             });
             if let (Some(previous), Some(touch)) = (&file.previous_path, &mut touch) {
-                matcher.matching(previous, |glob| add(touch, glob, index));
+                matcher.matching(previous, |glob| touch.add(glob, index));
             }
         }
-        Ok(FileMatches { path, touch })
+        Ok(FileMatches {
+            path: path.finish(),
+            touch: touch.map(Collect::finish),
+        })
     }
 
     /// Index of the first file matching a glob.
@@ -216,11 +276,8 @@ impl<'a> Ctx<'a, '_> {
         if let (Node::File(file), Some(table)) = (node, &self.file_matches)
             && let Some(index) = index_of(&self.change.files, file)
         {
-            return Ok(Value::Bool(FileMatches::has(
-                table.table(true),
-                glob,
-                index,
-            )));
+            let files = table.lists(true).get(glob);
+            return Ok(Value::Bool(files.binary_search(&index).is_ok()));
         }
         let mut touched = false;
         let fields = [self.fields.file_path, self.fields.file_previous_path];
