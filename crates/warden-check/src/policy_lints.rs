@@ -12,8 +12,8 @@
 //! - `covered-glob`: a pattern of a glob, or of `or`ed glob tests on one value, that
 //!   matches no path another pattern there does not already match.
 //!
-//! They run only on a policy without errors: a part that failed to check is a
-//! placeholder, and a lint over it could only guess.
+//! They run only on a policy without errors: a part that failed to parse or check is
+//! a placeholder (or missing), and a lint over it could only guess.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,7 +30,13 @@ use crate::ty::Type;
 const MAX_INLINED_NODES: usize = 10_000;
 
 pub fn run(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir::Exemption]) {
-    if checker.diags.iter().any(Diagnostic::is_error) {
+    let unparsed = checker.files.iter().any(|f| {
+        f.module
+            .items
+            .iter()
+            .any(|item| matches!(item, warden_syntax::ast::Item::Error(_)))
+    });
+    if unparsed || checker.diags.iter().any(Diagnostic::is_error) {
         return;
     }
     // A file without rules is a library checked on its own (`no-rules` says so): its
@@ -459,29 +465,38 @@ fn dominates(strong: &RuleKeys, weak: &RuleKeys) -> bool {
 
 fn shadowed_rules(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir::Exemption]) {
     let keys: Vec<Option<RuleKeys>> = rules.iter().map(rule_keys).collect();
+    // Only rules of one condition can shadow each other: compare within those groups.
+    let mut by_condition: BTreeMap<&Option<String>, Vec<usize>> = BTreeMap::new();
+    for (index, key) in keys.iter().enumerate() {
+        if let Some(key) = key {
+            by_condition.entry(&key.when).or_default().push(index);
+        }
+    }
     for (weak_index, weak) in rules.iter().enumerate() {
         let Some(Some(weak_keys)) = keys.get(weak_index) else {
             continue;
         };
-        let shadow = rules.iter().enumerate().find(|(strong_index, strong)| {
-            let Some(Some(strong_keys)) = keys.get(*strong_index) else {
-                return false;
-            };
-            *strong_index != weak_index
-                && strong_keys.when == weak_keys.when
+        let same_condition = by_condition
+            .get(&weak_keys.when)
+            .map_or(&[][..], Vec::as_slice);
+        let shadow = same_condition.iter().find_map(|&strong_index| {
+            let strong = rules.get(strong_index)?;
+            let strong_keys = keys.get(strong_index)?.as_ref()?;
+            let shadows = strong_index != weak_index
                 && (weak.advisory || !strong.advisory)
                 // An override of the strong rule must lift the weak one too.
                 && (strong_keys.overridable.is_none()
                     || strong_keys.overridable == weak_keys.overridable)
                 // So must an exemption.
                 && exemptions.iter().all(|e| {
-                    !e.rules.contains(strong_index) || e.rules.contains(&weak_index)
+                    !e.rules.contains(&strong_index) || e.rules.contains(&weak_index)
                 })
                 && dominates(strong_keys, weak_keys)
                 // Two rules that demand the same: the later one is reported.
-                && (*strong_index < weak_index || !dominates(weak_keys, strong_keys))
+                && (strong_index < weak_index || !dominates(weak_keys, strong_keys));
+            shadows.then_some(strong)
         });
-        let Some((_, strong)) = shadow else {
+        let Some(strong) = shadow else {
             continue;
         };
         checker.diags.push(
