@@ -12,6 +12,7 @@ use warden_syntax::{Diagnostic, FileId, LineIndex, Span, ast};
 use crate::SourceFile;
 use crate::ir::{self, GlobId, GlobalId, LocalId, RegexId};
 use crate::lints;
+use crate::policy_lints;
 use crate::ty::{self, Type};
 
 /// The checker's maps, keyed by names and patterns of the policy and looked up for every
@@ -130,6 +131,8 @@ pub(crate) struct Checker<'a> {
     pub regexes: Names<String, (RegexId, ir::RegexPattern)>,
     /// Dependency edges for recursion detection, with the place of the reference.
     pub deps: Vec<(Owner, Owner, usize, Span)>,
+    /// What rules, exemptions and the `policy` block refer to (for unused items).
+    pub used_by_policy: Vec<Owner>,
     /// How many more "did you mean" searches this analysis may make (see `suggest`).
     suggestions_left: Cell<usize>,
     /// Literals already reported as `impossible-value`: one reached through a `let`
@@ -162,6 +165,7 @@ impl<'a> Checker<'a> {
             glob_patterns: HashMap::default(),
             regexes: Names::default(),
             deps: Vec::new(),
+            used_by_policy: Vec::new(),
             suggestions_left: Cell::new(MAX_SUGGESTIONS),
             impossible_reported: Default::default(),
         }
@@ -262,6 +266,7 @@ impl<'a> Checker<'a> {
         }
         lints::recursion(&mut self);
         lints::unused_imports(&mut self);
+        policy_lints::run(&mut self, &rules, &exemptions);
 
         let sources = self
             .files

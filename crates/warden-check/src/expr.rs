@@ -177,8 +177,9 @@ impl Checker<'_> {
     }
 
     fn depend(&mut self, body: &Body, target: Owner, span: Span) {
-        if let Some(owner) = body.owner {
-            self.deps.push((owner, target, body.file, span));
+        match body.owner {
+            Some(owner) => self.deps.push((owner, target, body.file, span)),
+            None => self.used_by_policy.push(target),
         }
     }
 
@@ -1261,7 +1262,7 @@ impl Checker<'_> {
     }
 
     /// The glob an expression always denotes: a literal, or a `let` bound to one.
-    fn static_glob(&self, expr: &ir::Expr) -> Option<ir::GlobId> {
+    pub fn static_glob(&self, expr: &ir::Expr) -> Option<ir::GlobId> {
         match &expr.kind {
             ExprKind::Glob(id) => Some(*id),
             ExprKind::Global(id) => self

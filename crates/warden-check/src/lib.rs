@@ -5,9 +5,11 @@
 mod builtins;
 mod checker;
 mod expr;
+mod glob_cover;
 pub mod ir;
 mod lints;
 mod optimize;
+mod policy_lints;
 pub mod ty;
 
 use std::rc::Rc;

@@ -1,4 +1,5 @@
-//! Checks over the whole policy: recursion, unused imports, constant conditions.
+//! Checks over the whole policy: recursion, unused imports, constant conditions (the
+//! lints over the checked rules as a whole are in `policy_lints`).
 
 use std::collections::BTreeMap;
 
@@ -179,7 +180,7 @@ fn depends_on_input(expr: &ir::Expr) -> bool {
 }
 
 /// Folds a constant boolean expression built from literals, when that is simple.
-fn fold_bool(expr: &ir::Expr) -> Option<bool> {
+pub fn fold_bool(expr: &ir::Expr) -> Option<bool> {
     match &expr.kind {
         ExprKind::Bool(value) => Some(*value),
         ExprKind::Not(inner) => fold_bool(inner).map(|v| !v),

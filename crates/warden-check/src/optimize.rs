@@ -295,7 +295,7 @@ pub fn children(expr: &mut ir::Expr, f: &mut dyn FnMut(&mut ir::Expr)) {
 
 /// A text that is equal for two expressions exactly when they compute the same thing:
 /// spans are left out and lambda parameters are numbered by binding depth.
-fn structural_key(expr: &ir::Expr, bound: &mut Vec<LocalId>, out: &mut String) {
+pub(crate) fn structural_key(expr: &ir::Expr, bound: &mut Vec<LocalId>, out: &mut String) {
     let _ = write!(out, "(");
     match &expr.kind {
         ExprKind::Bool(v) => {

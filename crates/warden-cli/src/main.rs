@@ -36,6 +36,9 @@ enum Command {
         /// (workflow commands that annotate the policy) or `sarif` on standard output.
         #[arg(long, value_enum, default_value_t = ErrorFormat::Human)]
         error_format: ErrorFormat,
+        /// Fail (exit code 5) on warnings too, as CI should: a lint is usually a mistake.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Evaluate a change against a policy: prints the verdict and why, exits with its code.
     #[command(after_help = EVAL_EXIT_CODES)]
@@ -171,8 +174,8 @@ const EVAL_EXIT_CODES: &str = "Exit codes: 0 allow, 3 require-approval, 4 deny, 
     5 invalid policy or input (nothing was evaluated) or the report not written, \
     2 wrong usage.";
 const CHECK_EXIT_CODES: &str = "Exit codes: 0 no error (warnings allowed), \
-    5 the policy has errors or cannot be read, or the diagnostics not written, \
-    2 wrong usage.";
+    5 the policy has errors (or, with --deny-warnings, warnings) or cannot be read, \
+    or the diagnostics not written, 2 wrong usage.";
 
 const TEST_EXIT_CODES: &str = "Exit codes: 0 every case passed (and the coverage is \
     at least `--min-coverage`), 1 a case failed or the coverage is below the minimum, \
@@ -219,7 +222,8 @@ fn main() -> ExitCode {
         Command::Check {
             policy,
             error_format,
-        } => check(&policy, error_format),
+            deny_warnings,
+        } => check(&policy, error_format, deny_warnings),
         Command::Eval {
             policy,
             source,
@@ -462,8 +466,9 @@ fn load_policy(
     }
 }
 
-fn check(policy: &Path, error_format: ErrorFormat) -> i32 {
+fn check(policy: &Path, error_format: ErrorFormat, deny_warnings: bool) -> i32 {
     match load_policy(policy, error_format, Purpose::Check) {
+        Ok(policy) if deny_warnings && !policy.analysis.diagnostics.is_empty() => exit::INVALID,
         Ok(_) => exit::ALLOW,
         Err(code) => code,
     }
@@ -704,5 +709,6 @@ mod tests {
         assert!(TEST_EXIT_CODES.contains(&format!("{} a case failed", exit::FAILED)));
         assert!(TEST_EXIT_CODES.contains(&format!("{} invalid policy or case", exit::INVALID)));
         assert!(CHECK_EXIT_CODES.contains(&format!("{} the policy has errors", exit::INVALID)));
+        assert!(CHECK_EXIT_CODES.contains("with --deny-warnings, warnings"));
     }
 }

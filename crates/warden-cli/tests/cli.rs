@@ -2118,3 +2118,24 @@ fn an_invalid_case_is_exit_code_5_naming_the_file_and_path() {
     );
     assert!(stderr.contains("nowhere"), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------
+// Lints: `warden check --deny-warnings`
+
+#[test]
+fn deny_warnings_turns_warnings_into_a_failing_exit_code() {
+    let dir = TempDir::new("deny-warnings");
+    let policy = dir.write(
+        "policy.warden",
+        "rule r {\n  let unused = 1\n  when change.title == \"x\"\n  deny \"no\"\n}\n",
+    );
+    let (_, stderr) = warden_exits(&["check", &policy], 0);
+    assert!(stderr.contains("unused-let"), "{stderr}");
+    let (_, stderr) = warden_exits(&["check", "--deny-warnings", &policy], 5);
+    assert!(stderr.contains("1 warning"), "{stderr}");
+    let clean = dir.write(
+        "clean.warden",
+        "rule r {\n  when change.title == \"x\"\n  deny \"no\"\n}\n",
+    );
+    warden_exits(&["check", "--deny-warnings", &clean], 0);
+}

@@ -802,4 +802,39 @@ mod tests {
         let g = globs(&[&["*"]]);
         assert!(g.is_match(GlobId(7), "x").is_err());
     }
+
+    /// The table of `docs/language.md` ("Glob semantics"): each row's pattern matches
+    /// the paths of its second column and none of its third.
+    #[test]
+    fn the_documented_glob_semantics_hold() {
+        let docs = include_str!("../../../docs/language.md");
+        let (_, table) = docs
+            .split_once("<!-- glob semantics: pattern | matches | does not match -->")
+            .unwrap();
+        let (table, _) = table.split_once("<!-- end: glob semantics -->").unwrap();
+        let code = |cell: &str| -> Vec<String> {
+            cell.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect()
+        };
+        let mut rows = 0;
+        for line in table.lines().filter(|l| l.starts_with("| `")) {
+            let cells: Vec<&str> = line.split('|').collect();
+            let pattern = code(cells[1]).remove(0);
+            let g = globs(&[&[pattern.as_str()]]);
+            for path in code(cells[2]) {
+                assert_eq!(matching(&g, &path), [0], "`{pattern}` matches `{path}`");
+            }
+            for path in code(cells[3]) {
+                assert!(
+                    matching(&g, &path).is_empty(),
+                    "`{pattern}` does not match `{path}`"
+                );
+            }
+            rows += 1;
+        }
+        assert!(rows >= 10, "the table has {rows} rows");
+    }
 }

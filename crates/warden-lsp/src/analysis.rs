@@ -630,15 +630,6 @@ fn items_of(module: &Module, text: &str, path: &str, file: Option<usize>) -> Vec
     out
 }
 
-/// The `//!` header of a module.
-fn module_doc(text: &str) -> String {
-    text.lines()
-        .map_while(|line| line.trim_start().strip_prefix("//!"))
-        .map(|line| line.strip_prefix(' ').unwrap_or(line))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// What a chain of names (`change.author`, `f`, `acme`) denotes at `offset`.
 #[derive(Debug, Clone, PartialEq)]
 enum Denoted {
@@ -744,7 +735,7 @@ pub fn hover(workspace: &Workspace<'_>, file: usize, offset: usize) -> Option<(S
             Some((
                 format!(
                     "```warden\nimport std.{word}\n```\n\n{}",
-                    module_doc(module_text)
+                    warden::stdlib_docs::module_doc(module_text)
                 ),
                 span,
             ))
@@ -819,7 +810,7 @@ pub fn hover(workspace: &Workspace<'_>, file: usize, offset: usize) -> Option<(S
                     format!(
                         "```warden\nmodule {}\n```\n\n{}",
                         import.module,
-                        module_doc(module_text)
+                        warden::stdlib_docs::module_doc(module_text)
                     ),
                     span,
                 ));

@@ -5,6 +5,7 @@
 
 pub mod lines;
 pub mod render;
+pub mod stdlib_docs;
 pub mod testing;
 
 use std::fmt;

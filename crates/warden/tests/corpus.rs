@@ -80,6 +80,11 @@ fn snapshot_settings(dir: &Path) -> insta::Settings {
 #[test]
 fn check_fixtures() {
     let sarif = sarif_validator();
+    // Every code a fixture gives is in the table of docs/language.md.
+    let language = read(&root().join("docs/language.md"));
+    let documented = language
+        .split_once("## Diagnostics")
+        .map_or("", |(_, table)| table);
     insta::glob!("../../../tests", "check/*.warden", |path| {
         let text = read(path);
         let name = path
@@ -94,6 +99,14 @@ fn check_fixtures() {
             "{} is a check fixture but gives no diagnostic",
             path.display()
         );
+        for diagnostic in &analysis.diagnostics {
+            assert!(
+                documented.contains(&format!("`{}`", diagnostic.code)),
+                "{}: `{}` is not in the Diagnostics table of docs/language.md",
+                path.display(),
+                diagnostic.code
+            );
+        }
         // Every fixture's diagnostics are valid in the CI formats too; a few are
         // snapshotted in them by `ci_formats`.
         let what = path.display().to_string();
