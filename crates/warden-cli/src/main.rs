@@ -11,6 +11,7 @@ use warden::warden_change::UnknownFields;
 use warden::{ByteSize, LoadError, Options, Verdict, exit};
 
 mod bench;
+mod fmt;
 mod generate;
 mod source;
 
@@ -128,6 +129,21 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Rewrite `.warden` files in the canonical layout (see "Formatting" in
+    /// docs/language.md); files with syntax errors are reported, never written.
+    #[command(after_help = FMT_EXIT_CODES)]
+    Fmt {
+        /// Files, or directories whose `.warden` files to format (hidden entries and
+        /// `target` skipped); `-` formats standard input to standard output.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Write nothing; list the files that formatting would change.
+        #[arg(long)]
+        check: bool,
+        /// Write nothing; print what formatting would change as a unified diff.
+        #[arg(long)]
+        diff: bool,
+    },
     /// Print the shell completion script for `warden` (e.g. `warden completions bash
     /// > /etc/bash_completion.d/warden`; see `docs/cli.md`).
     Completions {
@@ -142,6 +158,11 @@ const EVAL_EXIT_CODES: &str = "Exit codes: 0 allow, 3 require-approval, 4 deny, 
     2 wrong usage.";
 const CHECK_EXIT_CODES: &str = "Exit codes: 0 no error (warnings allowed), \
     5 the policy has errors or cannot be read, or the diagnostics not written, \
+    2 wrong usage.";
+
+const FMT_EXIT_CODES: &str = "Exit codes: 0 formatted (or, with --check or --diff, \
+    nothing would change), 1 with --check or --diff: some file would change, \
+    5 a file has syntax errors or cannot be read or written (nothing is written then), \
     2 wrong usage.";
 
 /// How policy diagnostics are printed.
@@ -238,6 +259,11 @@ fn main() -> ExitCode {
             out,
         } => generate::run(rules, files, seed, &out),
         Command::Completions { shell } => completions(shell),
+        Command::Fmt { paths, check, diff } => fmt::run(&fmt::Args {
+            paths: &paths,
+            check,
+            diff,
+        }),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
@@ -558,5 +584,7 @@ mod tests {
         }
         assert!(CHECK_EXIT_CODES.contains(&format!("{} no error", exit::ALLOW)));
         assert!(CHECK_EXIT_CODES.contains(&format!("{} the policy has errors", exit::INVALID)));
+        assert!(FMT_EXIT_CODES.contains(&format!("{} with --check", fmt::WOULD_CHANGE)));
+        assert!(FMT_EXIT_CODES.contains(&format!("{} a file has syntax errors", exit::INVALID)));
     }
 }
