@@ -86,6 +86,8 @@ struct Lines {
     opener: Vec<Doc>,
     docs: Vec<Doc>,
     first: bool,
+    /// The current line already ends with a comment.
+    commented: bool,
 }
 
 impl Lines {
@@ -94,6 +96,7 @@ impl Lines {
             opener: Vec::new(),
             docs: Vec::new(),
             first: true,
+            commented: false,
         }
     }
 }
@@ -128,19 +131,26 @@ impl Printer<'_> {
     /// lines of their own, and a blank line of the source is kept.
     fn line_at(&mut self, lines: &mut Lines, offset: usize) {
         for comment in self.take_before(offset) {
-            if comment.trailing {
-                let line = if lines.first {
-                    &mut lines.opener
-                } else {
-                    &mut lines.docs
-                };
-                line.push(text(format!(" {}", comment.text)));
-                continue;
-            }
+            self.comment_line(lines, comment);
+        }
+        self.newline(lines, offset);
+    }
+
+    /// A comment that ended a line of code ends the current line, unless one already
+    /// does; any other gets a line of its own.
+    fn comment_line(&self, lines: &mut Lines, comment: Comment) {
+        if comment.trailing && !lines.commented {
+            let line = if lines.first {
+                &mut lines.opener
+            } else {
+                &mut lines.docs
+            };
+            line.push(text(format!(" {}", comment.text)));
+        } else {
             self.newline(lines, comment.offset);
             lines.docs.push(text(comment.text));
         }
-        self.newline(lines, offset);
+        lines.commented = true;
     }
 
     fn newline(&self, lines: &mut Lines, offset: usize) {
@@ -151,18 +161,14 @@ impl Printer<'_> {
             }
         }
         lines.first = false;
+        lines.commented = false;
     }
 
     /// Ends `lines` with the comments before `end` (a closing brace or the file's
     /// end): the comments that ended the opening brace's line, and the body.
     fn close_lines(&mut self, mut lines: Lines, end: usize) -> (Doc, Doc) {
         for comment in self.take_before(end) {
-            if comment.trailing && !lines.first {
-                lines.docs.push(text(format!(" {}", comment.text)));
-            } else {
-                self.newline(&mut lines, comment.offset);
-                lines.docs.push(text(comment.text));
-            }
+            self.comment_line(&mut lines, comment);
         }
         (concat(lines.opener), concat(lines.docs))
     }

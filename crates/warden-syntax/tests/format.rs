@@ -141,3 +141,49 @@ fn only_unbreakable_text_goes_past_the_width() {
     assert_eq!(over.len(), 1, "{once}");
     assert!(over[0].starts_with("  deny \"mmm"), "{once}");
 }
+
+/// The source with `insert` put at every place `at` allows, one place at a time.
+fn insertions(source: &str, insert: &str, at: impl Fn(&str, usize) -> bool) -> Vec<String> {
+    (0..source.len())
+        .filter(|&i| source.is_char_boundary(i) && at(source, i))
+        .map(|i| format!("{}{insert}{}", &source[..i], &source[i..]))
+        .collect()
+}
+
+/// Comments anywhere between tokens (at the end of any line, on a line of their own
+/// after any line, after any space outside strings and comments) are kept, in order,
+/// and the result is a fixed point with the original's meaning.
+#[test]
+fn comments_in_every_place_are_kept() {
+    // A space outside strings and comments: no quote and no `//` before it on its line.
+    let plain_space = |s: &str, i: usize| {
+        let line_start = s[..i].rfind('\n').map_or(0, |n| n + 1);
+        let before = &s[line_start..i];
+        s.as_bytes()[i] == b' ' && !before.contains('"') && !before.contains("//")
+    };
+    let line_end = |s: &str, i: usize| s.as_bytes()[i] == b'\n';
+    let mut variants = Vec::new();
+    for fixture in ["layout", "comments"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../../tests/format/{fixture}.warden"));
+        let source = std::fs::read_to_string(path).unwrap();
+        variants.extend(insertions(&source, " // end", line_end));
+        variants.extend(insertions(&source, "\n// own line", line_end));
+        variants.extend(insertions(&source, " // between\n", plain_space));
+    }
+    assert!(variants.len() > 200, "{}", variants.len());
+    for variant in variants {
+        let once = format(&variant).unwrap_or_else(|d| panic!("{variant}\n{d:#?}"));
+        assert_eq!(meaning(&once), meaning(&variant), "{variant}\n---\n{once}");
+        assert_eq!(
+            comment_texts(&once),
+            comment_texts(&variant),
+            "{variant}\n---\n{once}"
+        );
+        assert_eq!(
+            format(&once).unwrap(),
+            once,
+            "not idempotent:\n{variant}\n---\n{once}"
+        );
+    }
+}
