@@ -37,11 +37,21 @@ pub fn format(data: &[u8]) {
         return;
     };
     let (_, diagnostics) = warden_syntax::parse(&once, warden_syntax::FileId(0));
-    assert!(diagnostics.is_empty(), "the formatted text does not parse: {diagnostics:?}");
+    assert!(
+        diagnostics.is_empty(),
+        "the formatted text does not parse: {diagnostics:?}"
+    );
     let comments = |t: &str| -> Vec<String> {
-        warden_syntax::format::comments(t).into_iter().map(|c| c.text).collect()
+        warden_syntax::format::comments(t)
+            .into_iter()
+            .map(|c| c.text)
+            .collect()
     };
-    assert_eq!(comments(&once), comments(text), "formatting lost or changed a comment");
+    assert_eq!(
+        comments(&once),
+        comments(text),
+        "formatting lost or changed a comment"
+    );
     let twice = warden_syntax::format(&once).expect("the formatted text formats");
     assert_eq!(twice, once, "formatting is not idempotent");
 }
