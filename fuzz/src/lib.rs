@@ -27,6 +27,35 @@ pub fn parse(data: &[u8]) {
     }
 }
 
+/// `warden_syntax::format` on the input as UTF-8: when it formats, the result parses
+/// without error, keeps every comment, and formats to itself.
+pub fn format(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(once) = warden_syntax::format(text) else {
+        return;
+    };
+    let (_, diagnostics) = warden_syntax::parse(&once, warden_syntax::FileId(0));
+    assert!(
+        diagnostics.is_empty(),
+        "the formatted text does not parse: {diagnostics:?}"
+    );
+    let comments = |t: &str| -> Vec<String> {
+        warden_syntax::format::comments(t)
+            .into_iter()
+            .map(|c| c.text)
+            .collect()
+    };
+    assert_eq!(
+        comments(&once),
+        comments(text),
+        "formatting lost or changed a comment"
+    );
+    let twice = warden_syntax::format(&once).expect("the formatted text formats");
+    assert_eq!(twice, once, "formatting is not idempotent");
+}
+
 /// Parse and check the input as a one-file policy, then render its diagnostics (as
 /// `warden check` does, human and JSON), which reads every span against the text.
 pub fn check(data: &[u8]) {

@@ -432,9 +432,7 @@ fn rule_keys(rule: &ir::Rule) -> Option<RuleKeys> {
             }
             ir::Demand::Condition {
                 condition, deny, ..
-            } => keys
-                .conditions
-                .push((*deny, inlined_key(condition, lets)?)),
+            } => keys.conditions.push((*deny, inlined_key(condition, lets)?)),
         }
     }
     Some(keys)
@@ -460,12 +458,9 @@ fn dominates(strong: &RuleKeys, weak: &RuleKeys) -> bool {
     });
     approvals
         && weak.conditions.iter().all(|(weak_denies, condition)| {
-            strong
-                .conditions
-                .iter()
-                .any(|(denies, strong_condition)| {
-                    strong_condition == condition && (*denies || !weak_denies)
-                })
+            strong.conditions.iter().any(|(denies, strong_condition)| {
+                strong_condition == condition && (*denies || !weak_denies)
+            })
         })
 }
 

@@ -11,6 +11,7 @@ use warden::warden_change::UnknownFields;
 use warden::{ByteSize, LoadError, Options, Verdict, exit};
 
 mod bench;
+mod fmt;
 mod generate;
 mod source;
 
@@ -161,6 +162,21 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Rewrite `.warden` files in the canonical layout (see "Formatting" in
+    /// docs/language.md); files with syntax errors are reported, never written.
+    #[command(after_help = FMT_EXIT_CODES)]
+    Fmt {
+        /// Files, or directories whose `.warden` files to format (hidden entries and
+        /// `target` skipped); `-` formats standard input to standard output.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Write nothing; list the files that formatting would change.
+        #[arg(long)]
+        check: bool,
+        /// Write nothing; print what formatting would change as a unified diff.
+        #[arg(long)]
+        diff: bool,
+    },
     /// Print the shell completion script for `warden` (e.g. `warden completions bash
     /// > /etc/bash_completion.d/warden`; see `docs/cli.md`).
     Completions {
@@ -188,6 +204,11 @@ enum TestFormat {
     Json,
     Junit,
 }
+
+const FMT_EXIT_CODES: &str = "Exit codes: 0 formatted (or, with --check or --diff, \
+    nothing would change), 1 with --check or --diff: some file would change, \
+    5 a file has syntax errors or cannot be read or written (nothing is written then), \
+    2 wrong usage.";
 
 /// How policy diagnostics are printed.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -303,6 +324,11 @@ fn main() -> ExitCode {
             out,
         } => generate::run(rules, files, seed, &out),
         Command::Completions { shell } => completions(shell),
+        Command::Fmt { paths, check, diff } => fmt::run(&fmt::Args {
+            paths: &paths,
+            check,
+            diff,
+        }),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
@@ -710,5 +736,7 @@ mod tests {
         assert!(TEST_EXIT_CODES.contains(&format!("{} invalid policy or case", exit::INVALID)));
         assert!(CHECK_EXIT_CODES.contains(&format!("{} the policy has errors", exit::INVALID)));
         assert!(CHECK_EXIT_CODES.contains("with --deny-warnings, warnings"));
+        assert!(FMT_EXIT_CODES.contains(&format!("{} with --check", fmt::WOULD_CHANGE)));
+        assert!(FMT_EXIT_CODES.contains(&format!("{} a file has syntax errors", exit::INVALID)));
     }
 }

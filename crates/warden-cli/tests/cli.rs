@@ -2139,3 +2139,72 @@ fn deny_warnings_turns_warnings_into_a_failing_exit_code() {
     );
     warden_exits(&["check", "--deny-warnings", &clean], 0);
 }
+
+// ---------------------------------------------------------------- warden fmt
+
+const UNFORMATTED: &str = "let   a = [1,2]\nrule r { when a.len() > 1\n deny \"x\" }\n";
+const FORMATTED: &str = "let a = [1, 2]\nrule r {\n  when a.len() > 1\n  deny \"x\"\n}\n";
+
+/// `--check` and `--diff` write nothing and exit 1 when a file would change; without
+/// them the files are rewritten, and `--check` then passes.
+#[test]
+fn fmt_checks_diffs_and_rewrites_a_directory() {
+    let dir = TempDir::new("fmt");
+    std::fs::create_dir_all(dir.path("lib")).unwrap();
+    let messy = dir.write("lib/messy.warden", UNFORMATTED);
+    let tidy = dir.write("tidy.warden", FORMATTED);
+    dir.write("notes.txt", "not a policy");
+    let root = dir.path("");
+
+    let (stdout, _) = warden_exits(&["fmt", "--check", &root], 1);
+    assert_eq!(stdout.trim(), messy);
+    let (diff, _) = warden_exits(&["fmt", "--diff", &root], 1);
+    assert!(diff.contains(&format!("--- {messy}")), "{diff}");
+    assert!(diff.contains("\n-let   a = [1,2]\n"), "{diff}");
+    assert!(diff.contains("\n+let a = [1, 2]\n"), "{diff}");
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), UNFORMATTED);
+
+    warden_exits(&["fmt", &root], 0);
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), FORMATTED);
+    assert_eq!(std::fs::read_to_string(&tidy).unwrap(), FORMATTED);
+    let (stdout, _) = warden_exits(&["fmt", "--check", &root], 0);
+    assert_eq!(stdout, "");
+}
+
+/// `warden fmt -` formats standard input to standard output.
+#[test]
+fn fmt_formats_standard_input() {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["fmt", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(UNFORMATTED.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(text(&output.stdout), FORMATTED);
+}
+
+/// A file with a syntax error is reported with its diagnostics (exit 5), and no file
+/// of the run is written, not even the ones that parse.
+#[test]
+fn fmt_refuses_files_with_syntax_errors_and_writes_none() {
+    let dir = TempDir::new("fmt-broken");
+    let broken = dir.write("a.warden", "rule r {\n  when\n}\n");
+    let messy = dir.write("b.warden", UNFORMATTED);
+    let (_, stderr) = warden_exits(&["fmt", &dir.path("")], 5);
+    assert!(stderr.contains("syntax-error"), "{stderr}");
+    assert!(stderr.contains("a.warden"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&broken).unwrap(),
+        "rule r {\n  when\n}\n"
+    );
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), UNFORMATTED);
+}

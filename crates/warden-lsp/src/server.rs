@@ -10,16 +10,16 @@ use lsp_types::notification::{
     DidChangeTextDocument, DidChangeWatchedFiles, DidChangeWorkspaceFolders, DidCloseTextDocument,
     DidOpenTextDocument, DidSaveTextDocument, Notification as _, PublishDiagnostics,
 };
-use lsp_types::request::{Completion, GotoDefinition, HoverRequest, Request as _};
+use lsp_types::request::{Completion, Formatting, GotoDefinition, HoverRequest, Request as _};
 use lsp_types::{
     CompletionOptions, CompletionParams, CompletionResponse, DidChangeTextDocumentParams,
     DidChangeWatchedFilesParams, DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DidSaveTextDocumentParams, GotoDefinitionParams,
-    GotoDefinitionResponse, Hover, HoverContents, HoverParams, HoverProviderCapability, Location,
-    MarkupContent, MarkupKind, OneOf, PositionEncodingKind, PublishDiagnosticsParams, SaveOptions,
-    ServerCapabilities, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, Uri, WorkspaceFoldersServerCapabilities,
-    WorkspaceServerCapabilities,
+    DidOpenTextDocumentParams, DidSaveTextDocumentParams, DocumentFormattingParams,
+    GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
+    HoverProviderCapability, Location, MarkupContent, MarkupKind, OneOf, PositionEncodingKind,
+    PublishDiagnosticsParams, SaveOptions, ServerCapabilities, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri,
+    WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
 };
 use serde_json::Value;
 use warden::SourceText;
@@ -28,8 +28,8 @@ use crate::analysis::{self, Workspace};
 use crate::position::LineIndex;
 use crate::uri;
 
-/// What the server offers: full-document sync, hover, completion (also after `.`), and
-/// go-to-definition, in UTF-16 positions.
+/// What the server offers: full-document sync, hover, completion (also after `.`),
+/// go-to-definition and formatting (`warden fmt`), in UTF-16 positions.
 pub fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
         position_encoding: Some(PositionEncodingKind::UTF16),
@@ -57,6 +57,7 @@ pub fn capabilities() -> ServerCapabilities {
             }),
             file_operations: None,
         }),
+        document_formatting_provider: Some(OneOf::Left(true)),
         ..ServerCapabilities::default()
     }
 }
@@ -216,6 +217,11 @@ impl Server {
                 let params: GotoDefinitionParams = params(request)?;
                 let position = params.text_document_position_params;
                 self.definition(&position.text_document.uri, position.position)
+                    .map(serde_json::to_value)
+            }
+            Formatting::METHOD => {
+                let params: DocumentFormattingParams = params(request)?;
+                self.format(&params.text_document.uri)
                     .map(serde_json::to_value)
             }
             _ => return Err(RequestError::MethodNotFound),
@@ -611,6 +617,19 @@ impl Server {
             view.current,
             offset,
         )))
+    }
+
+    /// `warden fmt`'s layout as one edit of the whole document; no edit when it is
+    /// already formatted, and none (`null`) when it does not parse: its diagnostics
+    /// are already shown.
+    fn format(&self, uri: &Uri) -> Option<Vec<TextEdit>> {
+        let text = self.text(uri)?;
+        let formatted = warden_syntax::format(&text).ok()?;
+        if formatted == text {
+            return Some(Vec::new());
+        }
+        let whole = LineIndex::new(&text).range(warden_syntax::Span::new(0, text.len()));
+        Some(vec![TextEdit::new(whole, formatted)])
     }
 
     fn definition(

@@ -99,6 +99,7 @@ fn initialize_diagnose_hover_define_fix_and_shut_down() {
     let capabilities = &initialized.result.unwrap()["capabilities"];
     assert_eq!(capabilities["hoverProvider"], json!(true));
     assert_eq!(capabilities["definitionProvider"], json!(true));
+    assert_eq!(capabilities["documentFormattingProvider"], json!(true));
     assert_eq!(capabilities["textDocumentSync"]["change"], json!(1));
     assert_eq!(
         capabilities["completionProvider"]["triggerCharacters"],
@@ -215,6 +216,34 @@ fn initialize_diagnose_hover_define_fix_and_shut_down() {
                         "invalid-regex".to_string()
                     ))),
         "{codes:?}"
+    );
+
+    // Formatting: `warden fmt`'s layout as one edit of the whole document.
+    let messy = "rule  r {when change.draft\n deny \"no\" }\n";
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri.as_str(), "version": 4 }, "contentChanges": [{ "text": messy }] }),
+    );
+    client.diagnostics_for(&uri);
+    let formatting = json!({ "textDocument": { "uri": uri.as_str() }, "options": { "tabSize": 2, "insertSpaces": true } });
+    let edits = client.request("textDocument/formatting", formatting.clone());
+    assert_eq!(
+        edits.result,
+        Some(json!([{
+            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 2, "character": 0 } },
+            "newText": "rule r {\n  when change.draft\n  deny \"no\"\n}\n"
+        }]))
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri.as_str(), "version": 5 }, "contentChanges": [{ "text": "rule r {\n" }] }),
+    );
+    client.diagnostics_for(&uri);
+    let edits = client.request("textDocument/formatting", formatting);
+    assert_eq!(
+        edits.result,
+        Some(Value::Null),
+        "a file that does not parse"
     );
 
     let shutdown = client.request("shutdown", Value::Null);

@@ -7,11 +7,13 @@ extern crate alloc;
 
 pub mod ast;
 mod diagnostic;
+pub mod format;
 mod parser;
 
 pub use diagnostic::{
     Diagnostic, FileId, Label, LineIndex, Severity, Span, sort_diagnostics, suggest,
 };
+pub use format::format;
 pub use parser::{comment_start, parse};
 
 /// Policy source nested deeper than this is rejected with a diagnostic, so no input can

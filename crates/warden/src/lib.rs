@@ -617,6 +617,26 @@ pub fn load_input(
     Ok(read_input(name, text, &facts, unknown)?.with_digest(text, &facts))
 }
 
+/// `warden fmt`: the canonical layout of the policy source `text` (see
+/// `warden_syntax::format`), or, when it does not parse, an analysis of it alone (named
+/// `path`) that holds the parse errors, for [`render::diagnostics`]. Only the syntax is
+/// checked: formatting needs no other file.
+pub fn format_policy(path: &str, text: &str) -> Result<String, Box<Analysis>> {
+    warden_syntax::format(text).map_err(|mut diagnostics| {
+        warden_syntax::sort_diagnostics(&mut diagnostics);
+        Box::new(Analysis {
+            files: vec![SourceFile {
+                path: path.to_owned(),
+                text: Rc::from(text),
+                module: warden_syntax::ast::Module { items: Vec::new() },
+                std: false,
+            }],
+            diagnostics,
+            program: None,
+        })
+    })
+}
+
 /// Writes `text` to `path` whole or not at all: into a temporary file beside it, then
 /// renamed over it, so a reader never sees half a file and a failed write leaves the
 /// old file (or none).

@@ -41,12 +41,16 @@ pub fn markdown() -> String {
     for (index, name) in modules {
         let file = FileId(index as u32);
         let text = analysis.text(file);
+        // A signature on one line, however `warden fmt` broke it: no space inside the
+        // parentheses of a parameter list written one parameter per line.
         let slice = |span: Span| {
             text.get(span.start..span.end)
                 .unwrap_or("")
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ")
+                .replace("( ", "(")
+                .replace(" )", ")")
         };
         let _ = write!(out, "\n## `std.{name}`\n\n{}\n", module_doc(text));
         let Some(source) = analysis.files.get(index) else {
