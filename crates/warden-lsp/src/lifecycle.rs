@@ -4,6 +4,7 @@
 //! drive a [`Session`] over standard input/output or an `lsp_server` connection.
 
 use std::io::{BufWriter, Read, Write};
+use std::sync::mpsc::{self, TryRecvError};
 
 use lsp_server::{Connection, ErrorCode, Message, Request, RequestId, Response};
 use lsp_types::{
@@ -50,6 +51,8 @@ pub struct Step {
 }
 
 impl Session {
+    /// Takes one message; the analysis of an edit waits for [`Session::flush`] or the
+    /// next message that is not an edit (see [`Server::receive`]).
     pub fn receive(&mut self, message: Message) -> Step {
         let mut step = Step {
             outgoing: Vec::new(),
@@ -64,7 +67,7 @@ impl Session {
                 State::Running if notification.method == "initialized" => {
                     step.outgoing.extend(self.register_watchers());
                 }
-                State::Running => step.outgoing = self.server.handle(notification.into()),
+                State::Running => step.outgoing = self.server.receive(notification.into()),
                 // Before `initialize` and after `shutdown`, notifications are dropped.
                 State::Uninitialized | State::ShutDown => {}
             },
@@ -113,14 +116,22 @@ impl Session {
             ),
             (State::Running, "shutdown") => {
                 self.state = State::ShutDown;
-                vec![Message::Response(Response::new_ok(request.id, ()))]
+                let mut outgoing = self.server.flush();
+                outgoing.push(Message::Response(Response::new_ok(request.id, ())));
+                outgoing
             }
-            (State::Running, _) => self.server.handle(request.into()),
+            (State::Running, _) => self.server.receive(request.into()),
             (State::ShutDown, _) => refuse(
                 ErrorCode::InvalidRequest as i32,
                 "the server is shut down: only `exit` is accepted",
             ),
         }
+    }
+
+    /// Publishes the diagnostics of the edits received since the last analysis: the
+    /// loops call it when no other message is queued.
+    pub fn flush(&mut self) -> Vec<Message> {
+        self.server.flush()
     }
 
     /// Asks the client to watch the policy files, which it reports with
@@ -165,26 +176,55 @@ fn can_watch_dynamically(capabilities: &ClientCapabilities) -> bool {
 
 /// Serves one client over a byte stream (standard input/output) until `exit` or the
 /// end of the input; returns the exit status. A malformed frame is answered with an
-/// error and the session goes on.
-pub fn serve(input: impl Read, output: impl Write) -> std::io::Result<i32> {
-    let mut reader = FrameReader::new(input);
+/// error and the session goes on. A thread reads the frames, so that the messages
+/// already sent are seen together: edits queued behind one another are analysed once.
+pub fn serve(input: impl Read + Send + 'static, output: impl Write) -> std::io::Result<i32> {
+    let (sender, frames) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = FrameReader::new(input);
+        loop {
+            let frame = reader.next_frame();
+            let last = !matches!(frame, Ok(Some(_)));
+            if sender.send(frame).is_err() || last {
+                break;
+            }
+        }
+    });
     let mut output = BufWriter::new(output);
     let mut session = Session::default();
-    while let Some(frame) = reader.next_frame()? {
+    let mut next = frames.recv();
+    // A closed channel is the end of the input.
+    while let Ok(frame) = next {
+        let Some(frame) = frame? else { break };
         match frame {
             Frame::Message(message) => {
                 let step = session.receive(message);
                 for message in step.outgoing {
                     message.write(&mut output)?;
                 }
-                output.flush()?;
                 if let Some(status) = step.exit {
+                    output.flush()?;
                     return Ok(status);
                 }
             }
             Frame::Invalid(error) => error.write(&mut output)?,
         }
+        next = match frames.try_recv() {
+            Ok(frame) => Ok(frame),
+            Err(TryRecvError::Empty) => {
+                for message in session.flush() {
+                    message.write(&mut output)?;
+                }
+                output.flush()?;
+                frames.recv()
+            }
+            Err(TryRecvError::Disconnected) => Err(mpsc::RecvError),
+        };
     }
+    for message in session.flush() {
+        message.write(&mut output)?;
+    }
+    output.flush()?;
     // The client went away without `exit`.
     Ok(if session.state == State::ShutDown {
         0
@@ -197,7 +237,10 @@ pub fn serve(input: impl Read, output: impl Write) -> std::io::Result<i32> {
 /// `exit` without `shutdown` is an error.
 pub fn run(connection: &Connection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut session = Session::default();
-    for message in &connection.receiver {
+    let Ok(mut message) = connection.receiver.recv() else {
+        return Ok(());
+    };
+    loop {
         let step = session.receive(message);
         for message in step.outgoing {
             connection.sender.send(message)?;
@@ -207,6 +250,20 @@ pub fn run(connection: &Connection) -> Result<(), Box<dyn std::error::Error + Se
             Some(_) => return Err("`exit` came without `shutdown`".into()),
             None => {}
         }
+        message = match connection.receiver.try_recv() {
+            Ok(message) => message,
+            Err(error) => {
+                for message in session.flush() {
+                    connection.sender.send(message)?;
+                }
+                if error.is_disconnected() {
+                    return Ok(());
+                }
+                match connection.receiver.recv() {
+                    Ok(message) => message,
+                    Err(_) => return Ok(()),
+                }
+            }
+        };
     }
-    Ok(())
 }

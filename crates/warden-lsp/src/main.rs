@@ -43,7 +43,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    match warden_lsp::serve(std::io::stdin().lock(), std::io::stdout().lock()) {
+    match warden_lsp::serve(std::io::stdin(), std::io::stdout().lock()) {
         Ok(0) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
         Err(error) => {

@@ -25,10 +25,10 @@ use serde_json::Value;
 use warden::SourceText;
 
 use crate::analysis::{self, Workspace};
-use crate::position::LineIndex;
+use crate::position::{self, LineIndex};
 use crate::uri;
 
-/// What the server offers: full-document sync, hover, completion (also after `.`),
+/// What the server offers: incremental document sync, hover, completion (also after `.`),
 /// go-to-definition and formatting (`warden fmt`), in UTF-16 positions.
 pub fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
@@ -36,7 +36,7 @@ pub fn capabilities() -> ServerCapabilities {
         text_document_sync: Some(TextDocumentSyncCapability::Options(
             TextDocumentSyncOptions {
                 open_close: Some(true),
-                change: Some(TextDocumentSyncKind::FULL),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
                 save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
                     include_text: Some(false),
                 })),
@@ -156,7 +156,18 @@ pub struct Server {
     /// Per policy key: the URIs that diagnostics were last published for, to clear
     /// those that went away.
     published: BTreeMap<String, BTreeSet<String>>,
+    /// Documents edited since their last analysis, in the order first edited: edits
+    /// queued together are applied together and analysed once (see [`Server::flush`]).
+    pending: Vec<Uri>,
 }
+
+/// The notifications that only change a document's text: their analysis waits for
+/// [`Server::flush`].
+const EDITS: &[&str] = &[
+    DidOpenTextDocument::METHOD,
+    DidChangeTextDocument::METHOD,
+    DidSaveTextDocument::METHOD,
+];
 
 impl Server {
     /// Takes the workspace folders from the `initialize` request.
@@ -175,6 +186,41 @@ impl Server {
     /// panic in a handler is contained: an `InternalError` response to a request, a
     /// message on standard error for a notification.
     pub fn handle(&mut self, message: Message) -> Vec<Message> {
+        let mut outgoing = self.receive(message);
+        outgoing.extend(self.flush());
+        outgoing
+    }
+
+    /// As [`Server::handle`], except that an edit's analysis is left pending until
+    /// [`Server::flush`] or the next message that is not an edit: the loop reading the
+    /// client calls this while more messages are queued, so that a burst of keystrokes
+    /// is analysed once, and a request behind it waits for one analysis, not one each.
+    pub fn receive(&mut self, message: Message) -> Vec<Message> {
+        let is_edit =
+            matches!(&message, Message::Notification(n) if EDITS.contains(&n.method.as_str()));
+        let mut outgoing = if is_edit { Vec::new() } else { self.flush() };
+        outgoing.extend(self.answer(message));
+        outgoing
+    }
+
+    /// Analyses the documents edited since the last analysis and publishes their
+    /// diagnostics.
+    pub fn flush(&mut self) -> Vec<Message> {
+        let mut outgoing = Vec::new();
+        for uri in std::mem::take(&mut self.pending) {
+            match catch_unwind(AssertUnwindSafe(|| self.publish(&uri))) {
+                Ok(published) => outgoing.extend(published.into_iter().map(Message::Notification)),
+                Err(panic) => eprintln!(
+                    "warden-lsp: internal error analysing `{}`: {}",
+                    uri.as_str(),
+                    panic_message(&*panic)
+                ),
+            }
+        }
+        outgoing
+    }
+
+    fn answer(&mut self, message: Message) -> Vec<Message> {
         match message {
             Message::Request(request) => {
                 let response = dispatch(&request, |request| self.request(request));
@@ -249,11 +295,23 @@ impl Server {
                 else {
                     return Vec::new();
                 };
-                // Full sync: the last change holds the whole text.
-                if let Some(change) = params.content_changes.into_iter().last() {
-                    self.open(params.text_document.uri.clone(), change.text);
+                let uri = params.text_document.uri;
+                match self.documents.get_mut(uri.as_str()) {
+                    Some(document) => {
+                        for change in params.content_changes {
+                            position::apply_change(&mut document.text, change);
+                        }
+                    }
+                    // Not open: only a change of the whole text says what it holds.
+                    None => {
+                        let whole = (params.content_changes.into_iter())
+                            .rfind(|change| change.range.is_none());
+                        if let Some(change) = whole {
+                            self.open(uri.clone(), change.text);
+                        }
+                    }
                 }
-                params.text_document.uri
+                uri
             }
             DidSaveTextDocument::METHOD => {
                 let Ok(params) = serde_json::from_value::<DidSaveTextDocumentParams>(params) else {
@@ -301,7 +359,10 @@ impl Server {
             }
             _ => return Vec::new(),
         };
-        self.publish(&uri)
+        if !self.pending.contains(&uri) {
+            self.pending.push(uri);
+        }
+        Vec::new()
     }
 
     fn learn_uri(&mut self, uri: &Uri) {

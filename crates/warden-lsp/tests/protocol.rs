@@ -100,7 +100,7 @@ fn initialize_diagnose_hover_define_fix_and_shut_down() {
     assert_eq!(capabilities["hoverProvider"], json!(true));
     assert_eq!(capabilities["definitionProvider"], json!(true));
     assert_eq!(capabilities["documentFormattingProvider"], json!(true));
-    assert_eq!(capabilities["textDocumentSync"]["change"], json!(1));
+    assert_eq!(capabilities["textDocumentSync"]["change"], json!(2));
     assert_eq!(
         capabilities["completionProvider"]["triggerCharacters"],
         json!(["."])
@@ -759,7 +759,7 @@ mod fuzz {
         ) {
             let (input, ids) = session(&steps);
             let mut output = Vec::new();
-            let status = warden_lsp::serve(input.as_bytes(), &mut output).unwrap();
+            let status = warden_lsp::serve(std::io::Cursor::new(input.into_bytes()), &mut output).unwrap();
             prop_assert_eq!(status, 0);
             let answered: Vec<i64> = frames(&output)
                 .iter()
@@ -792,7 +792,7 @@ mod fuzz {
             .into_bytes();
             input.extend(pieces.concat());
             let mut output = Vec::new();
-            let status = warden_lsp::serve(&input[..], &mut output);
+            let status = warden_lsp::serve(std::io::Cursor::new(input), &mut output);
             prop_assert!(status.is_ok());
             // Whatever came out is whole frames of JSON-RPC.
             for message in frames(&output) {
@@ -1122,5 +1122,71 @@ fn vim_client_end_to_end() {
         (&result["status"], &result["exitval"]),
         (&json!("dead"), &json!(0)),
         "{result}"
+    );
+}
+
+/// Edits queued together are applied in order and analysed once, before the request
+/// behind them is answered; range edits give the diagnostics the whole text gives.
+#[test]
+fn queued_range_edits_are_analysed_once_as_the_whole_text_is() {
+    use warden_lsp::server::Server;
+    let uri = "untitled:edits.warden";
+    let notification = |method: &str, params: Value| -> Message {
+        Notification::new(method.to_string(), params).into()
+    };
+    let open = |text: &str| {
+        notification(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "warden", "version": 0, "text": text } }),
+        )
+    };
+    let published = |messages: &[Message]| -> Vec<Value> {
+        messages
+            .iter()
+            .filter_map(|m| match m {
+                Message::Notification(n) if n.method == "textDocument/publishDiagnostics" => {
+                    Some(n.params["diagnostics"].clone())
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let mut server = Server::default();
+    assert!(server.receive(open(FIXED)).is_empty());
+    // `files` → `filez` (an error), a comment with non-ASCII text, a new line.
+    let edits = [
+        ((1, 18), (1, 19), "z"),
+        ((0, 0), (0, 0), "// é😀 x\n"),
+        ((0, 7), (0, 8), "≥"),
+        ((3, 17), (3, 17), "\n  message \"no\""),
+    ];
+    for (version, (start, end, text)) in edits.into_iter().enumerate() {
+        let range = json!({ "start": { "line": start.0, "character": start.1 }, "end": { "line": end.0, "character": end.1 } });
+        let change = notification(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version + 1 }, "contentChanges": [{ "range": range, "text": text }] }),
+        );
+        assert!(server.receive(change).is_empty(), "analysis waits");
+    }
+    let hover = Request::new(
+        RequestId::from(1),
+        "textDocument/hover".to_string(),
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 2, "character": 3 } }),
+    );
+    let answered = server.receive(hover.into());
+    assert!(
+        matches!(answered.last(), Some(Message::Response(r)) if r.id == RequestId::from(1)),
+        "{answered:?}"
+    );
+    let incremental = published(&answered);
+    assert_eq!(incremental.len(), 1, "one analysis for four edits");
+    assert!(server.flush().is_empty());
+
+    let whole = "// é😀 ≥\nrule r {\n  when change.filez.len() > 0\n  deny \"too many\"\n  message \"no\"\n}\n";
+    let full = published(&Server::default().handle(open(whole)));
+    assert_eq!(incremental, full);
+    assert!(
+        full[0].to_string().contains("filez"),
+        "the edits reached the checker: {full:?}"
     );
 }
