@@ -159,6 +159,8 @@ pub struct Server {
     /// Documents edited since their last analysis, in the order first edited: edits
     /// queued together are applied together and analysed once (see [`Server::flush`]).
     pending: Vec<Uri>,
+    /// Per policy key: its files as last parsed, so an edit re-parses one file.
+    parses: BTreeMap<String, warden::ParseCache>,
 }
 
 /// The notifications that only change a document's text: their analysis waits for
@@ -395,6 +397,7 @@ impl Server {
             return Vec::new();
         };
         self.alone.remove(uri.as_str());
+        self.parses.remove(uri.as_str());
         // Another open document of the same policy: analyze again, from disk for the
         // closed one. Otherwise clear every diagnostic of the policy.
         let sibling = self
@@ -404,14 +407,16 @@ impl Server {
             .map(|d| d.uri.clone());
         match sibling {
             Some(sibling) => self.publish(&sibling),
-            None => self
-                .published
-                .remove(&document.policy)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|uri| uri.parse::<Uri>().ok())
-                .map(|uri| publish_notification(uri, Vec::new()))
-                .collect(),
+            None => {
+                self.parses.remove(&document.policy);
+                self.published
+                    .remove(&document.policy)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|uri| uri.parse::<Uri>().ok())
+                    .map(|uri| publish_notification(uri, Vec::new()))
+                    .collect()
+            }
         }
     }
 
@@ -486,12 +491,12 @@ impl Server {
     fn analyse(&mut self, uri: &Uri) -> Option<(PolicyView, warden::Analysis)> {
         let alone = self.alone_view(uri)?;
         let Some(path) = uri::to_path(uri) else {
-            let analysis = check(&alone.sources);
+            let analysis = self.check(&alone);
             return Some((alone, analysis));
         };
         let root = self.policy_root(&path);
         if !root.marked {
-            let analysis = check(&alone.sources);
+            let analysis = self.check(&alone);
             // A file just created (empty) has no rule yet, but is no library either.
             let is_empty = alone.sources.iter().all(|s| s.text.trim().is_empty());
             if is_empty || !(analysis.diagnostics.iter()).any(|d| NEEDS_DIRECTORY.contains(&d.code))
@@ -502,8 +507,16 @@ impl Server {
         }
         self.alone.remove(uri.as_str());
         let view = self.directory_view(uri, &path, &root.dir)?;
-        let analysis = check(&view.sources);
+        let analysis = self.check(&view);
         Some((view, analysis))
+    }
+
+    /// Checks a view's policy, re-parsing only the files changed since its last check.
+    fn check(&mut self, view: &PolicyView) -> warden::Analysis {
+        check(
+            &view.sources,
+            self.parses.entry(view.key.clone()).or_default(),
+        )
     }
 
     /// The text of a document: the open buffer, else the file on disk.
@@ -733,8 +746,8 @@ fn relative_path(root: &Path, path: &Path) -> Option<String> {
 
 /// Checks a policy as `warden check` does: a policy that checks has every regex
 /// compiled, so that one over the size limit is reported while it is written.
-fn check(sources: &[SourceText]) -> warden::Analysis {
-    match warden::compile(sources) {
+fn check(sources: &[SourceText], parses: &mut warden::ParseCache) -> warden::Analysis {
+    match warden::compile_cached(sources, parses) {
         Ok(mut policy) => {
             policy.compile_all_regexes();
             policy.analysis

@@ -96,17 +96,39 @@ impl Analysis {
 /// buffers.
 pub fn analyze(sources: &[SourceText]) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
-    analyze_with(policy, false)
+    analyze_with(policy, false, None)
+}
+
+/// Policy files parsed by the last analysis that used the cache, by their text and
+/// place in the policy: the language server re-parses only the files an edit changed.
+/// Files the next analysis does not use are dropped.
+#[derive(Debug, Default)]
+pub struct ParseCache {
+    parsed: std::collections::HashMap<(u32, String), (warden_syntax::ast::Module, Vec<Diagnostic>)>,
+}
+
+/// As [`analyze`], parsing only the files whose text `cache` does not hold.
+pub fn analyze_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
+    let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
+    analyze_with(policy, false, Some(cache))
 }
 
 /// Checks every standard module, imported or not (for the standard library's tests).
 pub fn analyze_stdlib() -> Analysis {
-    analyze_with(std::iter::empty(), true)
+    analyze_with(std::iter::empty(), true, None)
 }
 
-fn analyze_with<'t>(policy: impl Iterator<Item = (String, &'t str)>, all_std: bool) -> Analysis {
+fn analyze_with<'t>(
+    policy: impl Iterator<Item = (String, &'t str)>,
+    all_std: bool,
+    mut cache: Option<&mut ParseCache>,
+) -> Analysis {
     let mut diagnostics = Vec::new();
     let mut files: Vec<SourceFile> = Vec::new();
+    let mut old = cache
+        .as_deref_mut()
+        .map(|c| std::mem::take(&mut c.parsed))
+        .unwrap_or_default();
     let mut add = |files: &mut Vec<SourceFile>, path: String, text: &str, std: Option<usize>| {
         let id = FileId(files.len() as u32);
         // A standard module was parsed when Warden was built; parsing it again is only
@@ -114,8 +136,20 @@ fn analyze_with<'t>(policy: impl Iterator<Item = (String, &'t str)>, all_std: bo
         let module = match std.and_then(stdlib::syntax) {
             Some(module) => module,
             None => {
-                let (module, mut parse_diagnostics) = warden_syntax::parse(text, id);
-                diagnostics.append(&mut parse_diagnostics);
+                let key = (id.0, text.to_string());
+                let (module, parse_diagnostics) = match old.remove(&key) {
+                    Some(parsed) => parsed,
+                    None => warden_syntax::parse(text, id),
+                };
+                diagnostics.extend(parse_diagnostics.iter().cloned());
+                match cache.as_deref_mut() {
+                    Some(cache) if std.is_none() => {
+                        cache
+                            .parsed
+                            .insert(key, (module.clone(), parse_diagnostics));
+                    }
+                    _ => {}
+                }
                 module
             }
         };
@@ -522,7 +556,18 @@ impl Policy {
 /// Reads, checks and compiles a policy. On `Err(analysis)` the analysis holds the
 /// diagnostics to show.
 pub fn compile(sources: &[SourceText]) -> Result<Policy, Box<Analysis>> {
-    let mut analysis = analyze(sources);
+    policy(analyze(sources))
+}
+
+/// As [`compile`], parsing only the files whose text `cache` does not hold.
+pub fn compile_cached(
+    sources: &[SourceText],
+    cache: &mut ParseCache,
+) -> Result<Policy, Box<Analysis>> {
+    policy(analyze_cached(sources, cache))
+}
+
+fn policy(mut analysis: Analysis) -> Result<Policy, Box<Analysis>> {
     let Some(program) = analysis.program.take() else {
         return Err(Box::new(analysis));
     };
@@ -749,6 +794,37 @@ mod tests {
     use std::path::Path;
 
     use warden_check::ir::ExprKind;
+
+    /// A cached analysis is the analysis: edits, a file moved to another place in the
+    /// policy (another file id), a file gone; the cache keeps the last one's files only.
+    #[test]
+    fn cached_analyses_equal_fresh_ones_across_edits() {
+        let source = |path: &str, text: &str| super::SourceText {
+            path: path.to_string(),
+            text: text.to_string(),
+        };
+        let rule = "rule r {\n  when change.files.len() > 0\n  deny \"no\"\n}\n";
+        let broken = "rule r {\n  when change.filez.len() > 0\n  deny \"no\"\n}\n";
+        let lib = "import std.paths\n\nlet limit = 3\n";
+        let steps = [
+            vec![source("a.warden", rule), source("lib.warden", lib)],
+            vec![source("a.warden", broken), source("lib.warden", lib)],
+            vec![source("lib.warden", lib), source("z.warden", broken)],
+            vec![source("a.warden", "rule r {\n")],
+            vec![source("a.warden", rule)],
+        ];
+        let mut cache = super::ParseCache::default();
+        for sources in steps {
+            let cached = super::analyze_cached(&sources, &mut cache);
+            let fresh = super::analyze(&sources);
+            assert_eq!(cached.diagnostics, fresh.diagnostics);
+            let modules = |a: &super::Analysis| -> Vec<_> {
+                a.files.iter().map(|f| f.module.clone()).collect()
+            };
+            assert_eq!(modules(&cached), modules(&fresh));
+            assert_eq!(cache.parsed.len(), sources.len());
+        }
+    }
 
     #[test]
     fn a_policy_checks_the_standard_definitions_it_reaches_and_no_other() {
