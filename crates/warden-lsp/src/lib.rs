@@ -4,10 +4,13 @@
 //! [`lifecycle`] runs a session (handshake, shutdown) over the frames [`transport`]
 //! reads.
 
+pub mod actions;
 pub mod analysis;
+pub mod folding;
 pub mod lifecycle;
 pub mod position;
 pub mod server;
+pub mod symbols;
 pub mod transport;
 pub mod uri;
 
