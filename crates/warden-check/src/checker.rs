@@ -227,6 +227,14 @@ impl<'a> Checker<'a> {
         self.diags.push(diagnostic);
     }
 
+    /// Gives the diagnostic just reported the replacement of `span` its "did you
+    /// mean" proposes, so that tools apply it without reading the help text.
+    pub fn replace_with(&mut self, span: Span, replacement: Option<String>) {
+        if let (Some(replacement), Some(last)) = (replacement, self.diags.last_mut()) {
+            last.suggestion = Some(Box::new((span, replacement)));
+        }
+    }
+
     pub fn run(mut self) -> (Option<ir::Program>, Vec<Diagnostic>) {
         self.declare_modules();
         // A policy's own bodies are all checked. A standard module's are checked when

@@ -1,6 +1,7 @@
 //! `textDocument/codeAction`: quick fixes for the checker's diagnostics of a file —
-//! remove an unused `let`, function or import (the item the diagnostic points into,
-//! found in the parsed file).
+//! apply a "did you mean" (the diagnostic's structured suggestion), remove an unused
+//! `let`, function or import (the item the diagnostic points into, found in the parsed
+//! file).
 
 use std::collections::HashMap;
 
@@ -36,21 +37,30 @@ pub fn code_actions(
         if label.file.0 as usize != file || at.end < range.start || range.end < at.start {
             continue;
         }
-        let removed = match diagnostic.code {
-            "unused-let" | "unused-function" | "unused-import" => {
-                innermost_item(&module.items, label.span)
+        let fix = match (diagnostic.suggestion.as_deref(), diagnostic.code) {
+            (Some((span, replacement)), _) => Some((
+                format!("Replace with `{replacement}`"),
+                TextEdit::new(index.range(*span), replacement.clone()),
+            )),
+            (None, "unused-let" | "unused-function" | "unused-import") => {
+                innermost_item(&module.items, label.span).map(|(what, span)| {
+                    let whole = index.range(whole_lines(text, span));
+                    (
+                        format!("Remove the unused {what}"),
+                        TextEdit::new(whole, String::new()),
+                    )
+                })
             }
             _ => None,
         };
-        let Some((what, span)) = removed else {
+        let Some((title, edit)) = fix else {
             continue;
         };
-        let edit = TextEdit::new(index.range(whole_lines(text, span)), String::new());
         let resolves = reported.iter().find(|r| {
             r.range == at && r.code == Some(NumberOrString::String(diagnostic.code.to_string()))
         });
         out.push(CodeActionOrCommand::CodeAction(CodeAction {
-            title: format!("Remove the unused {what}"),
+            title,
             kind: Some(CodeActionKind::QUICKFIX),
             diagnostics: resolves.map(|r| vec![r.clone()]),
             edit: Some(WorkspaceEdit {
