@@ -536,7 +536,8 @@ impl<'a> Checker<'a> {
             ast::TypeExprKind::Named(name) => match Type::named(name) {
                 Some(ty) => ty,
                 None => {
-                    let help = self.suggest(name, Type::all_names())
+                    let replacement = self.suggest(name, Type::all_names()).map(str::to_string);
+                    let help = (replacement.as_ref())
                         .map(|close| format!("did you mean `{close}`?"))
                         .unwrap_or_else(|| "types are `bool`, `int`, `string`, `timestamp`, `duration`, `glob`, `regex`, `approvers`, `list<T>`, `map<T>`, `T?` and the change-model records".to_string());
                     self.error(
@@ -547,6 +548,7 @@ impl<'a> Checker<'a> {
                         "not a type",
                         Some(help),
                     );
+                    self.replace_with(written.span, replacement);
                     Type::Error
                 }
             },
@@ -1084,8 +1086,9 @@ impl<'a> Checker<'a> {
             match rule_names.iter().position(|r| *r == name.name) {
                 Some(index) => rules.push(index),
                 None => {
-                    let help = self
-                        .suggest(&name.name, rule_names.iter().copied())
+                    let replacement =
+                        (self.suggest(&name.name, rule_names.iter().copied())).map(str::to_string);
+                    let help = (replacement.as_ref())
                         .map(|close| format!("did you mean `{close}`?"))
                         .unwrap_or_else(|| "an exemption names the rules it lifts".to_string());
                     self.error(
@@ -1096,6 +1099,7 @@ impl<'a> Checker<'a> {
                         "not a rule of this policy",
                         Some(help),
                     );
+                    self.replace_with(name.span, replacement);
                 }
             }
         }

@@ -1154,6 +1154,15 @@ fn apply(text: &str, edits: &[Value]) -> String {
 
 #[test]
 fn symbols_folding_ranges_and_quick_fixes() {
+    let capabilities = serde_json::to_value(warden_lsp::server::capabilities()).unwrap();
+    for provider in [
+        "documentSymbolProvider",
+        "workspaceSymbolProvider",
+        "foldingRangeProvider",
+        "codeActionProvider",
+    ] {
+        assert_eq!(capabilities[provider], json!(true), "{provider}");
+    }
     insta::glob!("data/features/*.warden", |path| {
         let source = std::fs::read_to_string(path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
