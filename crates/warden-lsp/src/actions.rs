@@ -92,8 +92,9 @@ fn innermost_item(items: &[Item], span: Span) -> Option<(&'static str, Span)> {
     })
 }
 
-/// `span` grown to the whole lines it stands on when nothing else shares them, with
-/// the `///` doc comment above it: removing an item leaves no blank line behind.
+/// `span` grown to the whole lines it stands on when no other code shares them, with
+/// the `///` doc comment above it and a comment ending its line: removing an item
+/// leaves no blank line behind.
 fn whole_lines(text: &str, span: Span) -> Span {
     let line_start = text
         .get(..span.start)
@@ -104,8 +105,9 @@ fn whole_lines(text: &str, span: Span) -> Span {
         .get(span.end..)
         .and_then(|t| t.find('\n'))
         .map_or(text.len(), |i| span.end + i + 1);
-    let after = text.get(span.end..line_end).unwrap_or_default();
-    if !before.trim().is_empty() || !after.trim().is_empty() {
+    let after = text.get(span.end..line_end).unwrap_or_default().trim();
+    // A comment ending the item's line is about the item: it goes with it.
+    if !before.trim().is_empty() || !(after.is_empty() || after.starts_with("//")) {
         return span;
     }
     let mut start = line_start;

@@ -1127,7 +1127,8 @@ fn vim_client_end_to_end() {
 
 // Protocol features (issue 14, part 2): document and workspace symbols, folding ranges
 // and quick fixes, one snapshot per fixture of `tests/data/features`. A fixture's first
-// line `// query: Q` is the workspace symbol query.
+// line `// query: Q` is the workspace symbol query; the quick fixes are asked for the
+// lines marked `// <- fixes`, else for the whole file.
 
 /// `text` with the edits of one file applied (ASCII fixtures: characters are bytes).
 fn apply(text: &str, edits: &[Value]) -> String {
@@ -1195,10 +1196,18 @@ fn symbols_folding_ranges_and_quick_fixes() {
                 .next();
             symbol["location"]["uri"] = json!(file);
         }
-        let whole = json!({ "start": { "line": 0, "character": 0 }, "end": { "line": source.lines().count(), "character": 0 } });
+        let marked: Vec<usize> = (source.lines().enumerate())
+            .filter(|(_, line)| line.ends_with("// <- fixes"))
+            .map(|(number, _)| number)
+            .collect();
+        let (first, last) = match (marked.first(), marked.last()) {
+            (Some(first), Some(last)) => (*first, last + 1),
+            _ => (0, source.lines().count()),
+        };
+        let range = json!({ "start": { "line": first, "character": 0 }, "end": { "line": last, "character": 0 } });
         let actions = result(
             "textDocument/codeAction",
-            json!({ "textDocument": { "uri": uri.as_str() }, "range": whole,
+            json!({ "textDocument": { "uri": uri.as_str() }, "range": range,
                     "context": { "diagnostics": published.diagnostics } }),
         );
         let mut fixes = String::new();
@@ -1213,7 +1222,7 @@ fn symbols_folding_ranges_and_quick_fixes() {
         }
         let pretty = |value: &Value| serde_json::to_string_pretty(value).unwrap();
         let rendered = format!(
-            "{source}\n=== documentSymbol\n{}\n=== foldingRange\n{}\n=== workspace/symbol {query:?}\n{}\n=== codeAction (whole file)\n{fixes}",
+            "{source}\n=== documentSymbol\n{}\n=== foldingRange\n{}\n=== workspace/symbol {query:?}\n{}\n=== codeAction (lines {first}..{last})\n{fixes}",
             pretty(&symbols),
             pretty(&folding),
             pretty(&workspace),
