@@ -1,6 +1,7 @@
-//! Warden's language server: diagnostics, hover, completion and go-to-definition for
-//! `.warden` policies, over LSP (stdio). The features live in a pure core
-//! ([`analysis`]); [`server`] holds the open documents and answers messages;
+//! Warden's language server: diagnostics, hover, completion, go-to-definition,
+//! formatting, symbols, folding ranges and quick fixes for `.warden` policies, over LSP
+//! (stdio). The features live in a pure core ([`analysis`], [`symbols`], [`folding`],
+//! [`actions`]); [`server`] holds the open documents and answers messages;
 //! [`lifecycle`] runs a session (handshake, shutdown) over the frames [`transport`]
 //! reads.
 
