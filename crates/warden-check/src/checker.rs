@@ -227,6 +227,14 @@ impl<'a> Checker<'a> {
         self.diags.push(diagnostic);
     }
 
+    /// Gives the diagnostic just reported the replacement of `span` its "did you
+    /// mean" proposes, so that tools apply it without reading the help text.
+    pub fn replace_with(&mut self, span: Span, replacement: Option<String>) {
+        if let (Some(replacement), Some(last)) = (replacement, self.diags.last_mut()) {
+            last.suggestion = Some(Box::new((span, replacement)));
+        }
+    }
+
     pub fn run(mut self) -> (Option<ir::Program>, Vec<Diagnostic>) {
         self.declare_modules();
         // A policy's own bodies are all checked. A standard module's are checked when
@@ -528,7 +536,8 @@ impl<'a> Checker<'a> {
             ast::TypeExprKind::Named(name) => match Type::named(name) {
                 Some(ty) => ty,
                 None => {
-                    let help = self.suggest(name, Type::all_names())
+                    let replacement = self.suggest(name, Type::all_names()).map(str::to_string);
+                    let help = (replacement.as_ref())
                         .map(|close| format!("did you mean `{close}`?"))
                         .unwrap_or_else(|| "types are `bool`, `int`, `string`, `timestamp`, `duration`, `glob`, `regex`, `approvers`, `list<T>`, `map<T>`, `T?` and the change-model records".to_string());
                     self.error(
@@ -539,6 +548,7 @@ impl<'a> Checker<'a> {
                         "not a type",
                         Some(help),
                     );
+                    self.replace_with(written.span, replacement);
                     Type::Error
                 }
             },
@@ -1076,8 +1086,9 @@ impl<'a> Checker<'a> {
             match rule_names.iter().position(|r| *r == name.name) {
                 Some(index) => rules.push(index),
                 None => {
-                    let help = self
-                        .suggest(&name.name, rule_names.iter().copied())
+                    let replacement =
+                        (self.suggest(&name.name, rule_names.iter().copied())).map(str::to_string);
+                    let help = (replacement.as_ref())
                         .map(|close| format!("did you mean `{close}`?"))
                         .unwrap_or_else(|| "an exemption names the rules it lifts".to_string());
                     self.error(
@@ -1088,6 +1099,7 @@ impl<'a> Checker<'a> {
                         "not a rule of this policy",
                         Some(help),
                     );
+                    self.replace_with(name.span, replacement);
                 }
             }
         }

@@ -225,6 +225,7 @@ impl Checker<'_> {
             let ty = self.check_global(id);
             return self.node(body, ExprKind::Global(id), ty, span);
         }
+        let mut replacement = None;
         let (message, label, help) = if scope.is_some_and(|s| s.fns.contains_key(&ident.name)) {
             (
                 format!("function `{}` used as a value", ident.name),
@@ -254,7 +255,8 @@ impl Checker<'_> {
             if let Some(scope) = scope {
                 candidates.extend(scope.lets.keys().map(String::as_str));
             }
-            let help = match self.suggest(&ident.name, candidates) {
+            replacement = self.suggest(&ident.name, candidates).map(str::to_string);
+            let help = match &replacement {
                 Some(close) => format!("did you mean `{close}`?"),
                 None => "names are `change`, locals bound with `let`, lambda parameters, and top-level `let`s".to_string(),
             };
@@ -265,6 +267,7 @@ impl Checker<'_> {
             )
         };
         self.error(body.file, span, "unknown-name", message, label, Some(help));
+        self.replace_with(ident.span, replacement);
         self.invalid(body, span)
     }
 
@@ -373,7 +376,10 @@ impl Checker<'_> {
         let fields = self.fields.get(record).cloned().unwrap_or_default();
         let Some(index) = fields.iter().position(|(field, _)| *field == name.name) else {
             let names: Vec<&str> = fields.iter().map(|(field, _)| *field).collect();
-            let help = match self.suggest(&name.name, names.iter().copied()) {
+            let replacement = self
+                .suggest(&name.name, names.iter().copied())
+                .map(str::to_string);
+            let help = match &replacement {
                 Some(close) => format!("did you mean `{close}`?"),
                 None if builtins::method(&receiver, &name.name).is_some() => format!(
                     "`{}` is a method: call it with `.{}(…)`",
@@ -392,6 +398,7 @@ impl Checker<'_> {
                 &format!("not a field of `{receiver}`"),
                 Some(help),
             );
+            self.replace_with(name.span, replacement);
             return self.invalid(body, span);
         };
         let mut ty = fields.get(index).map_or(Type::Error, |(_, ty)| ty.clone());
@@ -566,7 +573,10 @@ impl Checker<'_> {
         if let Some(scope) = self.modules.get(body.file) {
             candidates.extend(scope.fns.keys().map(String::as_str));
         }
-        let help = match self.suggest(name, candidates.iter().copied()) {
+        let replacement = self
+            .suggest(name, candidates.iter().copied())
+            .map(str::to_string);
+        let help = match &replacement {
             Some(close) => format!("did you mean `{close}`?"),
             None => "methods are called on a value (`xs.any(…)`); functions of a module with `module.name(…)`".to_string(),
         };
@@ -578,6 +588,7 @@ impl Checker<'_> {
             "not a function",
             Some(help),
         );
+        self.replace_with(callee.span, replacement);
         self.invalid(body, span)
     }
 
@@ -774,7 +785,10 @@ impl Checker<'_> {
         };
         let Some(sig) = builtins::method(&receiver, &name.name) else {
             let names = builtins::method_names(&receiver);
-            let help = match self.suggest(&name.name, names.iter().copied()) {
+            let replacement = self
+                .suggest(&name.name, names.iter().copied())
+                .map(str::to_string);
+            let help = match &replacement {
                 Some(close) => format!("did you mean `{close}`?"),
                 None if names.is_empty() => format!("`{receiver}` has no methods"),
                 None => format!(
@@ -790,6 +804,7 @@ impl Checker<'_> {
                 "unknown method",
                 Some(help),
             );
+            self.replace_with(name.span, replacement);
             return self.invalid(body, span);
         };
         let takes_lambda = sig.params.iter().any(|p| matches!(p, Param::Lambda(_)));
@@ -1365,8 +1380,10 @@ impl Checker<'_> {
             .iter()
             .copied()
             .find(|v| v.len() >= 3 && lower.starts_with(v));
-        let help = match abbreviated.or_else(|| self.suggest(&text, names.iter().copied())) {
-            Some(close) => format!("did you mean `\"{close}\"`?"),
+        let close = abbreviated.or_else(|| self.suggest(&text, names.iter().copied()));
+        let replacement = close.map(|close| format!("\"{close}\""));
+        let help = match &replacement {
+            Some(close) => format!("did you mean `{close}`?"),
             None => format!(
                 "the possible values are {}",
                 crate::checker::quoted_list(&names, "")
@@ -1380,6 +1397,7 @@ impl Checker<'_> {
             "not a possible value",
             Some(help),
         );
+        self.replace_with(span, replacement);
     }
 
     /// What an expression always is when it names a top-level `let`: the `let`'s value

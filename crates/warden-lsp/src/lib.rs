@@ -1,13 +1,17 @@
-//! Warden's language server: diagnostics, hover, completion and go-to-definition for
-//! `.warden` policies, over LSP (stdio). The features live in a pure core
-//! ([`analysis`]); [`server`] holds the open documents and answers messages;
+//! Warden's language server: diagnostics, hover, completion, go-to-definition,
+//! formatting, symbols, folding ranges and quick fixes for `.warden` policies, over LSP
+//! (stdio). The features live in a pure core ([`analysis`], [`symbols`], [`folding`],
+//! [`actions`]); [`server`] holds the open documents and answers messages;
 //! [`lifecycle`] runs a session (handshake, shutdown) over the frames [`transport`]
 //! reads.
 
+pub mod actions;
 pub mod analysis;
+pub mod folding;
 pub mod lifecycle;
 pub mod position;
 pub mod server;
+pub mod symbols;
 pub mod transport;
 pub mod uri;
 

@@ -10,26 +10,33 @@ use lsp_types::notification::{
     DidChangeTextDocument, DidChangeWatchedFiles, DidChangeWorkspaceFolders, DidCloseTextDocument,
     DidOpenTextDocument, DidSaveTextDocument, Notification as _, PublishDiagnostics,
 };
-use lsp_types::request::{Completion, Formatting, GotoDefinition, HoverRequest, Request as _};
+use lsp_types::request::{
+    CodeActionRequest, Completion, DocumentSymbolRequest, FoldingRangeRequest, Formatting,
+    GotoDefinition, HoverRequest, Request as _, WorkspaceSymbolRequest,
+};
 use lsp_types::{
-    CompletionOptions, CompletionParams, CompletionResponse, DidChangeTextDocumentParams,
-    DidChangeWatchedFilesParams, DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DidSaveTextDocumentParams, DocumentFormattingParams,
+    CodeActionOrCommand, CodeActionParams, CodeActionProviderCapability, CompletionOptions,
+    CompletionParams, CompletionResponse, DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
+    DidChangeWorkspaceFoldersParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DidSaveTextDocumentParams, DocumentFormattingParams, DocumentSymbolParams,
+    DocumentSymbolResponse, FoldingRangeParams, FoldingRangeProviderCapability,
     GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
     HoverProviderCapability, Location, MarkupContent, MarkupKind, OneOf, PositionEncodingKind,
-    PublishDiagnosticsParams, SaveOptions, ServerCapabilities, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, TextEdit, Uri,
-    WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
+    PublishDiagnosticsParams, SaveOptions, ServerCapabilities, SymbolInformation,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, TextEdit, Uri, WorkspaceFoldersServerCapabilities,
+    WorkspaceServerCapabilities, WorkspaceSymbolParams, WorkspaceSymbolResponse,
 };
 use serde_json::Value;
 use warden::SourceText;
 
 use crate::analysis::{self, Workspace};
 use crate::position::{self, LineIndex};
-use crate::uri;
+use crate::{actions, folding, symbols, uri};
 
 /// What the server offers: incremental document sync, hover, completion (also after `.`),
-/// go-to-definition and formatting (`warden fmt`), in UTF-16 positions.
+/// go-to-definition, formatting (`warden fmt`), document and workspace symbols, folding
+/// ranges and quick fixes, in UTF-16 positions.
 pub fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
         position_encoding: Some(PositionEncodingKind::UTF16),
@@ -58,6 +65,10 @@ pub fn capabilities() -> ServerCapabilities {
             file_operations: None,
         }),
         document_formatting_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        workspace_symbol_provider: Some(OneOf::Left(true)),
+        folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
         ..ServerCapabilities::default()
     }
 }
@@ -271,6 +282,27 @@ impl Server {
                 let params: DocumentFormattingParams = params(request)?;
                 self.format(&params.text_document.uri)
                     .map(serde_json::to_value)
+            }
+            DocumentSymbolRequest::METHOD => {
+                let params: DocumentSymbolParams = params(request)?;
+                (self.text(&params.text_document.uri)).map(|text| {
+                    let nested = symbols::document_symbols(&text);
+                    serde_json::to_value(DocumentSymbolResponse::Nested(nested))
+                })
+            }
+            WorkspaceSymbolRequest::METHOD => {
+                let params: WorkspaceSymbolParams = params(request)?;
+                let found = self.workspace_symbols(&params.query);
+                Some(serde_json::to_value(WorkspaceSymbolResponse::Flat(found)))
+            }
+            FoldingRangeRequest::METHOD => {
+                let params: FoldingRangeParams = params(request)?;
+                (self.text(&params.text_document.uri))
+                    .map(|text| serde_json::to_value(folding::folding_ranges(&text)))
+            }
+            CodeActionRequest::METHOD => {
+                let params: CodeActionParams = params(request)?;
+                self.code_actions(&params).map(serde_json::to_value)
             }
             _ => return Err(RequestError::MethodNotFound),
         };
@@ -719,6 +751,44 @@ impl Server {
         let target = view.uris.get(file).cloned().flatten()?;
         let range = LineIndex::new(&view.sources.get(file)?.text).range(span);
         Some(GotoDefinitionResponse::Scalar(Location::new(target, range)))
+    }
+}
+
+/// The requests answered by the feature modules ([`symbols`], [`actions`]) over a
+/// document's policy.
+impl Server {
+    /// The symbols of the policies of the open documents, each file once.
+    fn workspace_symbols(&self, query: &str) -> Vec<SymbolInformation> {
+        let mut files: BTreeMap<String, (Uri, SourceText)> = BTreeMap::new();
+        for document in self.documents.values() {
+            let Some(view) = self.view(&document.uri) else {
+                continue;
+            };
+            for (source, uri) in view.sources.into_iter().zip(view.uris) {
+                if let Some(uri) = uri {
+                    files.insert(uri.as_str().to_string(), (uri, source));
+                }
+            }
+        }
+        let files: Vec<(Uri, &SourceText)> = files
+            .values()
+            .map(|(uri, source)| (uri.clone(), source))
+            .collect();
+        symbols::workspace_symbols(&files, query)
+    }
+
+    /// Quick fixes from the checker's diagnostics of the document's policy.
+    fn code_actions(&self, params: &CodeActionParams) -> Option<Vec<CodeActionOrCommand>> {
+        let uri = &params.text_document.uri;
+        let view = self.view(uri)?;
+        let analysis = check(&view.sources, &mut warden::ParseCache::default());
+        Some(actions::code_actions(
+            &analysis,
+            view.current,
+            uri,
+            params.range,
+            &params.context.diagnostics,
+        ))
     }
 }
 

@@ -1190,3 +1190,112 @@ fn queued_range_edits_are_analysed_once_as_the_whole_text_is() {
         "the edits reached the checker: {full:?}"
     );
 }
+
+// Protocol features (issue 14, part 2): document and workspace symbols, folding ranges
+// and quick fixes, one snapshot per fixture of `tests/data/features`. A fixture's first
+// line `// query: Q` is the workspace symbol query; the quick fixes are asked for the
+// lines marked `// <- fixes`, else for the whole file.
+
+/// `text` with the edits of one file applied (ASCII fixtures: characters are bytes).
+fn apply(text: &str, edits: &[Value]) -> String {
+    let offset = |position: &Value| {
+        let line = position["line"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + position["character"].as_u64().unwrap() as usize
+    };
+    let mut edits: Vec<(usize, usize, &str)> = edits
+        .iter()
+        .map(|e| {
+            let range = &e["range"];
+            let text = e["newText"].as_str().unwrap();
+            (offset(&range["start"]), offset(&range["end"]), text)
+        })
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = text.to_string();
+    for (start, end, new) in edits {
+        out.replace_range(start..end, new);
+    }
+    out
+}
+
+#[test]
+fn symbols_folding_ranges_and_quick_fixes() {
+    let capabilities = serde_json::to_value(warden_lsp::server::capabilities()).unwrap();
+    for provider in [
+        "documentSymbolProvider",
+        "workspaceSymbolProvider",
+        "foldingRangeProvider",
+        "codeActionProvider",
+    ] {
+        assert_eq!(capabilities[provider], json!(true), "{provider}");
+    }
+    insta::glob!("data/features/*.warden", |path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = scratch(&format!("features-{name}"));
+        std::fs::write(dir.join(&name), &source).unwrap();
+        let uri = warden_lsp::uri::from_path(&dir.join(&name)).unwrap();
+        let (mut client, _handle) = start(json!({}));
+        open(&client, uri.as_str(), &source);
+        let published = client.diagnostics_for(&uri);
+        let document = json!({ "textDocument": { "uri": uri.as_str() } });
+        let mut result = |method: &str, params: Value| {
+            let response = client.request(method, params);
+            assert!(response.error.is_none(), "{method}: {response:?}");
+            response.result.unwrap()
+        };
+        let symbols = result("textDocument/documentSymbol", document.clone());
+        let folding = result("textDocument/foldingRange", document.clone());
+        let query = source
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("// query: "))
+            .unwrap_or_default();
+        let mut workspace = result("workspace/symbol", json!({ "query": query }));
+        // The scratch directory differs per run: name files by their file name.
+        for symbol in workspace.as_array_mut().unwrap() {
+            let file = symbol["location"]["uri"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next();
+            symbol["location"]["uri"] = json!(file);
+        }
+        let marked: Vec<usize> = (source.lines().enumerate())
+            .filter(|(_, line)| line.ends_with("// <- fixes"))
+            .map(|(number, _)| number)
+            .collect();
+        let (first, last) = match (marked.first(), marked.last()) {
+            (Some(first), Some(last)) => (*first, last + 1),
+            _ => (0, source.lines().count()),
+        };
+        let range = json!({ "start": { "line": first, "character": 0 }, "end": { "line": last, "character": 0 } });
+        let actions = result(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri.as_str() }, "range": range,
+                    "context": { "diagnostics": published.diagnostics } }),
+        );
+        let mut fixes = String::new();
+        for action in actions.as_array().unwrap() {
+            let edits = &action["edit"]["changes"][uri.as_str()];
+            let resolves = &action["diagnostics"][0]["code"];
+            fixes.push_str(&format!(
+                "--- {} (resolves {resolves})\n{}",
+                action["title"].as_str().unwrap(),
+                apply(&source, edits.as_array().unwrap())
+            ));
+        }
+        let pretty = |value: &Value| serde_json::to_string_pretty(value).unwrap();
+        let rendered = format!(
+            "{source}\n=== documentSymbol\n{}\n=== foldingRange\n{}\n=== workspace/symbol {query:?}\n{}\n=== codeAction (lines {first}..{last})\n{fixes}",
+            pretty(&symbols),
+            pretty(&folding),
+            pretty(&workspace),
+        );
+        insta::with_settings!({ omit_expression => true }, {
+            insta::assert_snapshot!(rendered);
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}

@@ -61,6 +61,12 @@ pub struct Diagnostic {
     /// The primary label comes first.
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// What a "did you mean" help proposes, as a replacement of a span of the primary
+    /// label's file: tools apply it (the language server's quick fix) without reading
+    /// the help text. Boxed: most diagnostics have none, and parser results carry a
+    /// `Diagnostic` as their error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<Box<(Span, String)>>,
 }
 
 impl Diagnostic {
@@ -71,6 +77,7 @@ impl Diagnostic {
             message: message.into(),
             labels: Vec::new(),
             help: None,
+            suggestion: None,
         }
     }
 
