@@ -1893,15 +1893,6 @@ fn error_formats_for_eval_and_check() {
 
 // ---------------------------------------------------------------- GitHub and GitLab sources
 
-/// A case directory of the GitHub and GitLab sources' tests.
-fn forge_case(relative: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../warden-sources/tests/data")
-        .join(relative)
-        .display()
-        .to_string()
-}
-
 /// The verdict and every rule's outcome of a JSON report.
 fn verdict_and_outcomes(report: &str) -> (String, Vec<(String, String)>) {
     let report: serde_json::Value = serde_json::from_str(report).unwrap();
@@ -1949,7 +1940,7 @@ fn a_github_pull_request_evaluates_as_the_hand_written_change() {
         let (stdout, _) = warden_exits(&args, 3);
         verdict_and_outcomes(&stdout)
     };
-    let case = forge_case("github/pr-ai-control-plane");
+    let case = sources_data("github/pr-ai-control-plane");
     let from_github = eval(&[
         "--github-event",
         &format!("{case}/event.json"),
@@ -1980,7 +1971,7 @@ fn a_github_pull_request_evaluates_as_the_hand_written_change() {
 fn forge_sources_fail_closed_with_the_file_and_what_to_save() {
     let dir = TempDir::new("forge-errors");
     let out = dir.path("change.json");
-    let case = forge_case("github/error-truncated-files");
+    let case = sources_data("github/error-truncated-files");
     let (_, stderr) = warden_exits(
         &[
             "change",

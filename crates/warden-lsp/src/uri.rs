@@ -32,7 +32,7 @@ pub fn from_path(path: &Path) -> Option<Uri> {
     } else {
         format!("/{text}")
     };
-    Uri::from_str(&format!("file://{}", percent_encode(&text))).ok()
+    Uri::from_str(&format!("file://{}", warden::render::sarif::uri(&text))).ok()
 }
 
 /// The URI of the file at `to` (a `/`-separated path relative to a directory) for a
@@ -53,20 +53,7 @@ pub fn sibling(document: &Uri, from: &str, to: &str) -> Option<Uri> {
     if percent_decode(&tail.join("/"))? != from {
         return None;
     }
-    Uri::from_str(&format!("{directory}/{}", percent_encode(to))).ok()
-}
-
-/// Percent-encodes a path as VS Code does: only unreserved characters and `/` stay.
-fn percent_encode(path: &str) -> String {
-    let mut out = String::new();
-    for byte in path.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    Uri::from_str(&format!("{directory}/{}", warden::render::sarif::uri(to))).ok()
 }
 
 fn percent_decode(text: &str) -> Option<String> {

@@ -198,8 +198,9 @@ fn location(place: &Place) -> Value {
 
 /// A relative path as a URI reference: every byte but letters, digits, `-._~` and `/`
 /// percent-encoded (a space, `%`, `#`, `?` or `:` in a path would otherwise change
-/// what the reference means).
-fn uri(path: &str) -> String {
+/// what the reference means). The language server encodes paths the same way, as VS
+/// Code does.
+pub fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for byte in path.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
