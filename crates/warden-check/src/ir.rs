@@ -282,6 +282,12 @@ pub struct Expr {
 }
 
 impl Expr {
+    /// Visits the direct sub-expressions, in source order (the walk every pass over
+    /// the IR shares, so a new kind of expression is added in one place).
+    pub fn for_each_child(&self, f: &mut dyn FnMut(&Expr)) {
+        crate::optimize::children_ref(self, f);
+    }
+
     /// The body of a standard module's function or `let` that no checked body reaches,
     /// so was not checked: evaluating it is an error.
     pub fn unchecked(file: FileId, span: Span) -> Expr {

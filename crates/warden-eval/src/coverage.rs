@@ -168,41 +168,10 @@ pub fn branch_points(expr: &ir::Expr, out: &mut Vec<BranchPoint>) {
                 branch_points(operand, out);
             }
         }
-        ExprKind::If {
-            condition,
-            then,
-            otherwise,
-        } => {
+        ExprKind::If { .. } => {
             out.push(BranchPoint::at(expr, BranchKind::If));
-            for part in [condition, then, otherwise] {
-                branch_points(part, out);
-            }
+            expr.for_each_child(&mut |part| branch_points(part, out));
         }
-        ExprKind::List(items) => items.iter().for_each(|e| branch_points(e, out)),
-        ExprKind::Call { args, .. } | ExprKind::Builtin { args, .. } => {
-            args.iter().for_each(|e| branch_points(e, out));
-        }
-        ExprKind::Field { base, .. } => branch_points(base, out),
-        ExprKind::Index { base, index } => {
-            branch_points(base, out);
-            branch_points(index, out);
-        }
-        ExprKind::Lambda { body, .. } => branch_points(body, out),
-        ExprKind::Not(inner) | ExprKind::Neg(inner) => branch_points(inner, out),
-        ExprKind::Cached { expr, .. } => branch_points(expr, out),
-        ExprKind::Unchecked
-        | ExprKind::Bool(_)
-        | ExprKind::Int(_)
-        | ExprKind::Duration(_)
-        | ExprKind::Str(_)
-        | ExprKind::Timestamp(_)
-        | ExprKind::Null
-        | ExprKind::Anyone
-        | ExprKind::Change
-        | ExprKind::Local(_)
-        | ExprKind::Global(_)
-        | ExprKind::Glob(_)
-        | ExprKind::Regex(_)
-        | ExprKind::AnyFileMatches { .. } => {}
+        _ => expr.for_each_child(&mut |child| branch_points(child, out)),
     }
 }
