@@ -572,7 +572,11 @@ fn eval(
         Err(code) => return code,
     };
     let additions = source_options.additions.additions();
-    let loaded = match (source.resolve(source_options), &source.change) {
+    let from = match source.resolve(source_options) {
+        Ok(from) => from,
+        Err(message) => return fail(message),
+    };
+    let loaded = match (from, &source.change) {
         (Some((from, name)), _) => warden::build_input(
             &name,
             &from,

@@ -48,9 +48,9 @@ pub enum ChangeSource {
 /// The options of the git source.
 #[derive(Args, Clone)]
 pub struct GitArgs {
-    /// The repository.
-    #[arg(long, default_value = ".")]
-    pub repo: PathBuf,
+    /// The repository [default: .]
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
     /// Include each file's unified diff (`patch`).
     #[arg(long)]
     pub patch: bool,
@@ -158,9 +158,64 @@ impl ChangeSource {
     }
 }
 
+impl EvalSourceOptions {
+    /// The options given for a source other than the one chosen, each with its source:
+    /// clap's `requires` cannot say this, as it excuses a missing `--git` when another
+    /// member of the source group (`--change`) is there.
+    fn misplaced(&self, source: &EvalSource) -> Vec<(&'static str, &'static str)> {
+        let git = &self.git;
+        let options = [
+            ("--repo", "--git", git.repo.is_some(), source.git.is_some()),
+            ("--patch", "--git", git.patch, source.git.is_some()),
+            (
+                "--repository",
+                "--git",
+                git.repository.is_some(),
+                source.git.is_some(),
+            ),
+            (
+                "--github-api",
+                "--github-event",
+                self.github_api.is_some(),
+                source.github_event.is_some(),
+            ),
+            (
+                "--gitlab-api",
+                "--gitlab-event",
+                self.gitlab_api.is_some(),
+                source.gitlab_event.is_some(),
+            ),
+        ];
+        options
+            .into_iter()
+            .filter(|&(_, _, given, chosen)| given && !chosen)
+            .map(|(option, of, _, _)| (option, of))
+            .collect()
+    }
+}
+
 impl EvalSource {
-    /// The source to build the change from and its name, or `None` for `--change`.
-    pub fn resolve(&self, options: &EvalSourceOptions) -> Option<(Source, String)> {
+    /// The source to build the change from and its name, or `None` for `--change`. An
+    /// option of another source is an error, never silently ignored (`--patch` with
+    /// `--change` would otherwise do nothing).
+    pub fn resolve(&self, options: &EvalSourceOptions) -> Result<Option<(Source, String)>, String> {
+        let misplaced = options.misplaced(self);
+        if misplaced.is_empty() {
+            return Ok(self.chosen(options));
+        }
+        let each: Vec<String> = misplaced
+            .iter()
+            .map(|(option, of)| format!("`{option}` is an option of `{of}`, which is not given"))
+            .collect();
+        let fix = if each.len() == 1 {
+            "remove it, or build the change from that source"
+        } else {
+            "remove them, or build the change from those sources"
+        };
+        Err(format!("{}: {fix}", each.join("; ")))
+    }
+
+    fn chosen(&self, options: &EvalSourceOptions) -> Option<(Source, String)> {
         if let Some(range) = &self.git {
             return Some((git_source(range, &options.git), format!("git {range}")));
         }
@@ -187,7 +242,7 @@ impl EvalSource {
 
 fn git_source(range: &str, args: &GitArgs) -> Source {
     Source::Git(git::Options {
-        repo: args.repo.clone(),
+        repo: args.repo.clone().unwrap_or_else(|| PathBuf::from(".")),
         range: range.to_owned(),
         patch: args.patch,
         repository: args.repository.clone(),

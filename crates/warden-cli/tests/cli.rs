@@ -486,6 +486,29 @@ fn a_change_without_files_is_rejected() {
 }
 
 #[test]
+fn an_option_of_a_source_not_chosen_is_an_error() {
+    let policy = acme("policy");
+    let change = acme("changes/pr-ai-control-plane.json");
+    let eval = |extra: &[&str]| {
+        let mut args = vec!["eval", "--policy", &policy, "--change", &change];
+        args.extend(extra);
+        warden_exits(&args, 5)
+    };
+    let (stdout, stderr) = eval(&["--patch"]);
+    assert_eq!(stdout, "", "no report when the command line is wrong");
+    assert_eq!(
+        stderr,
+        "error: `--patch` is an option of `--git`, which is not given: remove it, or build the change from that source\n"
+    );
+    let (_, stderr) = eval(&["--repo", ".", "--github-api", "api"]);
+    assert_eq!(
+        stderr,
+        "error: `--repo` is an option of `--git`, which is not given; `--github-api` is an option of \
+         `--github-event`, which is not given: remove them, or build the change from those sources\n"
+    );
+}
+
+#[test]
 fn unknown_fields_are_errors_unless_allowed() {
     let dir = TempDir::new("unknown-fields");
     let policy = acme("policy");
