@@ -217,20 +217,12 @@ fn run_exemptions(ctx: &mut Ctx<'_, '_>) -> (BTreeMap<usize, String>, Vec<Exempt
 }
 
 fn blank_report(rule: &ir::Rule, label: &RuleLabel, outcome: Outcome) -> RuleReport {
-    RuleReport {
-        name: label.name.clone(),
-        location: label.location.clone(),
-        doc: None,
+    RuleReport::new(
+        label.name.clone(),
+        label.location.clone(),
         outcome,
-        advisory: rule.advisory,
-        message: None,
-        witnesses: Vec::new(),
-        requirements: Vec::new(),
-        exempted_by: None,
-        overridden_by: None,
-        error: None,
-        failed_condition: None,
-    }
+        rule.advisory,
+    )
 }
 
 fn exempted_report(rule: &ir::Rule, label: &RuleLabel, exemption: &str) -> RuleReport {
@@ -452,18 +444,13 @@ fn last_push_rule(
     location: &ir::Location,
 ) -> RuleReport {
     let mut report = RuleReport {
-        name: LAST_PUSH_RULE.into(),
-        location: location.to_string().into(),
         doc: Some("At least one counted approval must be newer than the last push and come from someone other than the last pusher.".into()),
-        outcome: Outcome::NotApplicable,
-        advisory: false,
-        message: None,
-        witnesses: Vec::new(),
-        requirements: Vec::new(),
-        exempted_by: None,
-        overridden_by: None,
-        error: None,
-        failed_condition: None,
+        ..RuleReport::new(
+            LAST_PUSH_RULE.into(),
+            location.to_string().into(),
+            Outcome::NotApplicable,
+            false,
+        )
     };
     let change = ctx.change;
     if !demanded || change.commits.is_empty() {

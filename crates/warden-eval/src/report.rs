@@ -125,6 +125,26 @@ pub struct RuleReport {
     pub failed_condition: Option<Box<Witness>>,
 }
 
+impl RuleReport {
+    /// A report with only what every rule has; the evaluation fills in the rest.
+    pub fn new(name: Rc<str>, location: Rc<str>, outcome: Outcome, advisory: bool) -> Self {
+        RuleReport {
+            name,
+            location,
+            doc: None,
+            outcome,
+            advisory,
+            message: None,
+            witnesses: Vec::new(),
+            requirements: Vec::new(),
+            exempted_by: None,
+            overridden_by: None,
+            error: None,
+            failed_condition: None,
+        }
+    }
+}
+
 /// One fact behind a decision: the condition as written, and what made it so.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct Witness {

@@ -409,18 +409,13 @@ mod tests {
     fn a_long_report_fits_a_comment() {
         use crate::report::{ApprovalsReport, ChangeSummary};
         let rule = |index: usize| RuleReport {
-            name: format!("rule_{index}").into(),
-            location: format!("policy.warden:{index}:6").into(),
-            doc: None,
-            outcome: Outcome::Violated,
-            advisory: false,
             message: Some("m".repeat(MAX_TEXT_CHARS * 2)),
-            witnesses: Vec::new(),
-            requirements: Vec::new(),
-            exempted_by: None,
-            overridden_by: None,
-            error: None,
-            failed_condition: None,
+            ..RuleReport::new(
+                format!("rule_{index}").into(),
+                format!("policy.warden:{index}:6").into(),
+                Outcome::Violated,
+                false,
+            )
         };
         let report = Report {
             schema: "warden.report/v1",
