@@ -4,6 +4,7 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
+use warden_syntax::Code;
 
 use indexmap::IndexMap;
 use warden_change::Ids;
@@ -190,28 +191,17 @@ impl<'a> Checker<'a> {
         FileId(file as u32)
     }
 
-    pub fn error(
+    /// Reports a diagnostic of `code` (its severity comes with the code).
+    pub fn report(
         &mut self,
         file: usize,
         span: Span,
-        code: &'static str,
+        code: Code,
         message: String,
         label: &str,
         help: Option<String>,
     ) {
-        self.push(Diagnostic::error(code, message), file, span, label, help);
-    }
-
-    pub fn warning(
-        &mut self,
-        file: usize,
-        span: Span,
-        code: &'static str,
-        message: String,
-        label: &str,
-        help: Option<String>,
-    ) {
-        self.push(Diagnostic::warning(code, message), file, span, label, help);
+        self.push(Diagnostic::new(code, message), file, span, label, help);
     }
 
     fn push(
@@ -369,8 +359,8 @@ impl<'a> Checker<'a> {
                 if let Some(first) = seen.get(name.name.as_str()) {
                     let first = *first;
                     self.diags.push(
-                        Diagnostic::error(
-                            "duplicate-name",
+                        Diagnostic::new(
+                            Code::DuplicateName,
                             format!("`{}` is defined twice in this module", name.name),
                         )
                         .with_label(Self::file_id(file), name.span, "defined again here")
@@ -426,8 +416,8 @@ impl<'a> Checker<'a> {
                     if let Some(previous) = scope.imports.get(&alias) {
                         let first = previous.span;
                         self.diags.push(
-                            Diagnostic::error(
-                                "duplicate-name",
+                            Diagnostic::new(
+                                Code::DuplicateName,
                                 format!("`{alias}` is imported twice"),
                             )
                             .with_label(Self::file_id(file), import.span, "imported again here")
@@ -471,10 +461,10 @@ impl<'a> Checker<'a> {
                             quoted_list(available, "std.")
                         ),
                     };
-                    self.error(
+                    self.report(
                         file,
                         import.span,
-                        "unknown-module",
+                        Code::UnknownModule,
                         format!(
                             "there is no standard module `std.{}`",
                             name.replace('/', ".")
@@ -488,7 +478,7 @@ impl<'a> Checker<'a> {
             }
             ast::ImportTarget::File { path, span } => {
                 let Some(resolved) = resolve_relative(&files[file].path, path) else {
-                    self.error(file, *span, "import-escapes", format!("import `{path}` leaves the policy directory"), "outside the policy", Some("a policy may only import files inside its own directory; copy the file into it".to_string()));
+                    self.report(file, *span, Code::ImportEscapes, format!("import `{path}` leaves the policy directory"), "outside the policy", Some("a policy may only import files inside its own directory; copy the file into it".to_string()));
                     return None;
                 };
                 let found = files.iter().position(|f| !f.std && f.path == resolved);
@@ -504,10 +494,10 @@ impl<'a> Checker<'a> {
                             "the path is relative to the importing file's directory".to_string()
                         }
                     };
-                    self.error(
+                    self.report(
                         file,
                         *span,
-                        "unknown-module",
+                        Code::UnknownModule,
                         format!("no file `{resolved}` in the policy"),
                         "not found",
                         Some(help),
@@ -515,10 +505,10 @@ impl<'a> Checker<'a> {
                     return None;
                 };
                 if target == file {
-                    self.error(
+                    self.report(
                         file,
                         *span,
-                        "import-self",
+                        Code::ImportSelf,
                         "a file cannot import itself".to_string(),
                         "this file",
                         Some("remove the import".to_string()),
@@ -540,10 +530,10 @@ impl<'a> Checker<'a> {
                     let help = (replacement.as_ref())
                         .map(|close| format!("did you mean `{close}`?"))
                         .unwrap_or_else(|| "types are `bool`, `int`, `string`, `timestamp`, `duration`, `glob`, `regex`, `approvers`, `list<T>`, `map<T>`, `T?` and the change-model records".to_string());
-                    self.error(
+                    self.report(
                         file,
                         written.span,
-                        "unknown-type",
+                        Code::UnknownType,
                         format!("unknown type `{name}`"),
                         "not a type",
                         Some(help),
@@ -572,10 +562,10 @@ impl<'a> Checker<'a> {
                     entry.item.name.span,
                     entry.item.name.name.clone(),
                 );
-                self.error(
+                self.report(
                     file,
                     span,
-                    "recursion",
+                    Code::Recursion,
                     format!("`{name}` is defined in terms of itself"),
                     "refers back to itself",
                     Some(
@@ -677,10 +667,10 @@ impl<'a> Checker<'a> {
 
     pub fn report_unused(&mut self, file: usize, binding: &Binding) {
         if binding.warn_unused && !binding.used && !binding.name.starts_with('_') {
-            self.warning(
+            self.report(
                 file,
                 binding.span,
-                "unused-let",
+                Code::UnusedLet,
                 format!("`{}` is never used", binding.name),
                 "bound here",
                 Some(format!(
@@ -720,10 +710,10 @@ impl<'a> Checker<'a> {
         } else {
             format!("{what} must be `{expected}`")
         };
-        self.error(
+        self.report(
             file,
             expr.span,
-            "type-mismatch",
+            Code::TypeMismatch,
             format!("expected `{expected}`, found `{}`", expr.ty),
             &format!("this is `{}`", expr.ty),
             Some(help),
@@ -745,10 +735,10 @@ impl<'a> Checker<'a> {
                     ast::Item::Exempt(exempt) => (&exempt.name, "exemption"),
                     ast::Item::Policy(policy) => {
                         if source.std {
-                            self.error(
+                            self.report(
                                 file,
                                 policy.span,
-                                "misplaced-item",
+                                Code::MisplacedItem,
                                 "a standard module cannot hold a `policy` block".to_string(),
                                 "not allowed here",
                                 Some("move it into a policy file".to_string()),
@@ -761,10 +751,10 @@ impl<'a> Checker<'a> {
                     _ => continue,
                 };
                 if source.std {
-                    self.error(
+                    self.report(
                         file,
                         name.span,
-                        "misplaced-item",
+                        Code::MisplacedItem,
                         format!("a standard module cannot declare a {kind}"),
                         "not allowed here",
                         Some("standard modules hold only `let` and `fn`".to_string()),
@@ -772,8 +762,8 @@ impl<'a> Checker<'a> {
                     continue;
                 }
                 if let Some((first_file, first_span)) = names.get(&name.name) {
-                    let diagnostic = Diagnostic::error(
-                        "duplicate-rule",
+                    let diagnostic = Diagnostic::new(
+                        Code::DuplicateRule,
                         format!(
                             "the name `{}` is used by two rules or exemptions",
                             name.name
@@ -813,10 +803,10 @@ impl<'a> Checker<'a> {
         let mut settings = ir::Settings::default();
         if let [(_, _), rest @ ..] = items {
             for (file, extra) in rest {
-                self.error(
+                self.report(
                     *file,
                     extra.span,
-                    "duplicate-policy",
+                    Code::DuplicatePolicy,
                     "a policy has more than one `policy` block".to_string(),
                     "another `policy` block",
                     Some("merge the entries into one `policy` block".to_string()),
@@ -830,10 +820,10 @@ impl<'a> Checker<'a> {
             match entry {
                 ast::PolicyEntry::Overridable(clause) => {
                     if settings.default_override.is_some() {
-                        self.error(
+                        self.report(
                             *file,
                             clause.span,
-                            "duplicate-policy",
+                            Code::DuplicatePolicy,
                             "the default override is given twice".to_string(),
                             "given again here",
                             Some("keep one `overridable by` entry".to_string()),
@@ -841,10 +831,10 @@ impl<'a> Checker<'a> {
                         continue;
                     }
                     let Some(by) = &clause.by else {
-                        self.error(
+                        self.report(
                             *file,
                             clause.span,
-                            "missing-override-set",
+                            Code::MissingOverrideSet,
                             "the policy default needs `by` and who may override".to_string(),
                             "no approver set",
                             Some("write `overridable by team(\"oncall\")`".to_string()),
@@ -921,7 +911,7 @@ impl<'a> Checker<'a> {
                     Some(rule)
                 }
                 (None, None) => {
-                    self.error(file, clause.span, "missing-override-set", format!("rule `{}` is overridable but no one may override it", rule.name.name), "no approver set", Some("write `overridable by team(\"oncall\")`, or set a default in the `policy` block".to_string()));
+                    self.report(file, clause.span, Code::MissingOverrideSet, format!("rule `{}` is overridable but no one may override it", rule.name.name), "no approver set", Some("write `overridable by team(\"oncall\")`, or set a default in the `policy` block".to_string()));
                     None
                 }
             },
@@ -1001,10 +991,10 @@ impl<'a> Checker<'a> {
         let count = match req.count.kind {
             ast::ExprKind::Int(n) => {
                 if n == 0 {
-                    self.error(
+                    self.report(
                         file,
                         req.count.span,
-                        "zero-approvals",
+                        Code::ZeroApprovals,
                         "a requirement of 0 approvals is always met".to_string(),
                         "0 approvals",
                         Some("ask for at least 1 approval, or remove the requirement".to_string()),
@@ -1091,10 +1081,10 @@ impl<'a> Checker<'a> {
                     let help = (replacement.as_ref())
                         .map(|close| format!("did you mean `{close}`?"))
                         .unwrap_or_else(|| "an exemption names the rules it lifts".to_string());
-                    self.error(
+                    self.report(
                         file,
                         name.span,
-                        "unknown-rule",
+                        Code::UnknownRule,
                         format!("there is no rule `{}`", name.name),
                         "not a rule of this policy",
                         Some(help),
@@ -1152,10 +1142,10 @@ impl<'a> Checker<'a> {
             match ir::GlobPattern::new(pattern) {
                 Err(error) => {
                     valid = false;
-                    self.error(
+                    self.report(
                         file,
                         *span,
-                        "invalid-glob",
+                        Code::InvalidGlob,
                         format!("`{pattern}` is not a valid glob"),
                         "invalid glob",
                         Some(format!("{}", error.kind())),
@@ -1163,7 +1153,7 @@ impl<'a> Checker<'a> {
                 }
                 Ok(_) if looks_like_regex(pattern) => {
                     valid = false;
-                    self.error(file, *span, "regex-as-glob", format!("`{pattern}` looks like a regular expression, not a glob"), "written as a glob", Some("globs use `*` (within a directory) and `**` (across directories); for a regular expression write `regex(\"…\")` and `matches_regex`".to_string()));
+                    self.report(file, *span, Code::RegexAsGlob, format!("`{pattern}` looks like a regular expression, not a glob"), "written as a glob", Some("globs use `*` (within a directory) and `**` (across directories); for a regular expression write `regex(\"…\")` and `matches_regex`".to_string()));
                 }
                 Ok(glob) => {
                     self.glob_patterns.insert(pattern.clone(), glob);
@@ -1198,10 +1188,10 @@ impl<'a> Checker<'a> {
             Err(error) => {
                 let detail = error.to_string();
                 let last = detail.lines().last().unwrap_or("").trim().to_string();
-                self.error(
+                self.report(
                     file,
                     span,
-                    "invalid-regex",
+                    Code::InvalidRegex,
                     format!("`{pattern}` is not a valid regular expression"),
                     "invalid regular expression",
                     Some(last),

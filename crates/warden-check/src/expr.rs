@@ -3,6 +3,7 @@
 //! mistake produces one diagnostic.
 
 use std::fmt;
+use warden_syntax::Code;
 
 use warden_syntax::{Span, ast};
 
@@ -34,10 +35,10 @@ impl Checker<'_> {
     ) -> ir::Expr {
         let lowered = self.expr(body, expr);
         if lowered.ty.is_optional() && lowered.ty.unwrap_optional().fits(&Type::Bool) {
-            self.error(
+            self.report(
                 body.file,
                 expr.span,
-                "optional-condition",
+                Code::OptionalCondition,
                 format!("{what} is `bool?`, which may be missing"),
                 "may be null",
                 Some(
@@ -83,10 +84,10 @@ impl Checker<'_> {
             } => self.method_call(body, base, name, args, *optional, span),
             ast::ExprKind::Index { base, index } => self.index(body, base, index, span),
             ast::ExprKind::Lambda { .. } => {
-                self.error(
+                self.report(
                     body.file,
                     span,
-                    "misplaced-lambda",
+                    Code::MisplacedLambda,
                     "a lambda can only be an argument of a list method".to_string(),
                     "not allowed here",
                     Some(
@@ -114,10 +115,10 @@ impl Checker<'_> {
                 let ty = match then.ty.join(&otherwise.ty) {
                     Some(ty) => ty,
                     None => {
-                        self.error(
+                        self.report(
                             body.file,
                             otherwise.span,
-                            "type-mismatch",
+                            Code::TypeMismatch,
                             format!(
                                 "the branches of `if` differ: `{}` and `{}`",
                                 then.ty, otherwise.ty
@@ -155,10 +156,10 @@ impl Checker<'_> {
             match so_far.join(&item.ty) {
                 Some(joined) => element = Some(joined),
                 None => {
-                    self.error(
+                    self.report(
                         body.file,
                         item.span,
-                        "type-mismatch",
+                        Code::TypeMismatch,
                         format!("list elements differ: `{so_far}` and `{}`", item.ty),
                         &format!("this is `{}`", item.ty),
                         Some("every element of a list has the same type".to_string()),
@@ -266,7 +267,14 @@ impl Checker<'_> {
                 help,
             )
         };
-        self.error(body.file, span, "unknown-name", message, label, Some(help));
+        self.report(
+            body.file,
+            span,
+            Code::UnknownName,
+            message,
+            label,
+            Some(help),
+        );
         self.replace_with(ident.span, replacement);
         self.invalid(body, span)
     }
@@ -317,10 +325,10 @@ impl Checker<'_> {
                 help,
             )
         };
-        self.error(
+        self.report(
             body.file,
             name.span,
-            "unknown-name",
+            Code::UnknownName,
             message,
             "not found",
             Some(help),
@@ -363,10 +371,10 @@ impl Checker<'_> {
                 ),
                 _ => "only records of the change model have fields".to_string(),
             };
-            self.error(
+            self.report(
                 body.file,
                 name.span,
-                "unknown-field",
+                Code::UnknownField,
                 format!("`{receiver}` has no field `{}`", name.name),
                 "no such field",
                 Some(help),
@@ -390,10 +398,10 @@ impl Checker<'_> {
                     crate::checker::quoted_list(&names, "")
                 ),
             };
-            self.error(
+            self.report(
                 body.file,
                 name.span,
-                "unknown-field",
+                Code::UnknownField,
                 format!("unknown field `{}` on `{receiver}`", name.name),
                 &format!("not a field of `{receiver}`"),
                 Some(help),
@@ -424,10 +432,10 @@ impl Checker<'_> {
         match &base.ty {
             Type::Error => None,
             Type::Null => {
-                self.error(
+                self.report(
                     body.file,
                     base.span,
-                    "optional-access",
+                    Code::OptionalAccess,
                     "this value is always null".to_string(),
                     "always null",
                     Some("remove the access".to_string()),
@@ -437,10 +445,10 @@ impl Checker<'_> {
             Type::Optional(inner) => {
                 if !optional {
                     let text = self.snippet(body.file, base.span);
-                    self.error(
+                    self.report(
                         body.file,
                         base.span,
-                        "optional-access",
+                        Code::OptionalAccess,
                         format!("`{text}` may be missing, so `{access}` needs `?.`"),
                         &format!("this is `{}`", base.ty),
                         Some(format!(
@@ -477,10 +485,10 @@ impl Checker<'_> {
             Type::List(element) => (Type::Int, (**element).clone()),
             Type::Map(value) => (Type::Str, (**value).clone()),
             other => {
-                self.error(
+                self.report(
                     body.file,
                     base.span,
-                    "type-mismatch",
+                    Code::TypeMismatch,
                     format!("`{other}` cannot be indexed"),
                     &format!("this is `{other}`"),
                     Some("only lists (by position) and maps (by key) can be indexed".to_string()),
@@ -525,10 +533,10 @@ impl Checker<'_> {
                 format!("pass `{name}({text}.{key})`"),
             )
         };
-        self.error(
+        self.report(
             file,
             arg.span,
-            "type-mismatch",
+            Code::TypeMismatch,
             message,
             &format!("this is `{}`", arg.ty),
             Some(help),
@@ -580,10 +588,10 @@ impl Checker<'_> {
             Some(close) => format!("did you mean `{close}`?"),
             None => "methods are called on a value (`xs.any(…)`); functions of a module with `module.name(…)`".to_string(),
         };
-        self.error(
+        self.report(
             body.file,
             callee.span,
-            "unknown-function",
+            Code::UnknownFunction,
             format!("unknown function `{name}`"),
             "not a function",
             Some(help),
@@ -608,10 +616,10 @@ impl Checker<'_> {
         } else {
             "arguments"
         };
-        self.error(
+        self.report(
             body.file,
             span,
-            "wrong-arity",
+            Code::WrongArity,
             format!("`{name}` takes {expected} {plural}, found {found}"),
             &format!("{found} given"),
             Some(format!("pass exactly {expected} {plural}")),
@@ -662,16 +670,16 @@ impl Checker<'_> {
         if let ast::ExprKind::Str(text) = &arg.kind {
             return Some(text);
         }
-        self.error(body.file, arg.span, "literal-required", format!("`{function}` takes a string literal"), "not a literal", Some(format!("`{function}(…)` is validated and compiled when the policy is checked, so write the text out: `{function}(\"…\")`")));
+        self.report(body.file, arg.span, Code::LiteralRequired, format!("`{function}` takes a string literal"), "not a literal", Some(format!("`{function}(…)` is validated and compiled when the policy is checked, so write the text out: `{function}(\"…\")`")));
         None
     }
 
     fn glob_call(&mut self, body: &mut Body, args: &[ast::Expr], span: Span) -> ir::Expr {
         if args.is_empty() {
-            self.error(
+            self.report(
                 body.file,
                 span,
-                "wrong-arity",
+                Code::WrongArity,
                 "`glob` takes at least one pattern".to_string(),
                 "no pattern",
                 Some("write `glob(\"src/**\")`".to_string()),
@@ -717,10 +725,10 @@ impl Checker<'_> {
             "timestamp" => match text.parse::<jiff::Timestamp>() {
                 Ok(time) => self.node(body, ExprKind::Timestamp(time), Type::Timestamp, span),
                 Err(_) => {
-                    self.error(
+                    self.report(
                         body.file,
                         arg.span,
-                        "bad-literal",
+                        Code::BadLiteral,
                         format!("`{text}` is not a timestamp"),
                         "not RFC 3339",
                         Some(
@@ -734,10 +742,10 @@ impl Checker<'_> {
             _ => match parse_duration(text) {
                 Some(seconds) => self.node(body, ExprKind::Duration(seconds), Type::Duration, span),
                 None => {
-                    self.error(
+                    self.report(
                         body.file,
                         arg.span,
-                        "bad-literal",
+                        Code::BadLiteral,
                         format!("`{text}` is not a duration"),
                         "not a duration",
                         Some("write a number with a unit: `30s`, `90m`, `2h`, `1d`".to_string()),
@@ -796,10 +804,10 @@ impl Checker<'_> {
                     crate::checker::quoted_list(&names, "")
                 ),
             };
-            self.error(
+            self.report(
                 body.file,
                 name.span,
-                "unknown-method",
+                Code::UnknownMethod,
                 format!("no method `{}` on `{receiver}`", name.name),
                 "unknown method",
                 Some(help),
@@ -818,10 +826,10 @@ impl Checker<'_> {
             } else {
                 ""
             };
-            self.error(
+            self.report(
                 body.file,
                 span,
-                "wrong-arity",
+                Code::WrongArity,
                 format!("`{method}` takes a lambda, found no argument"),
                 "0 given",
                 Some(format!("write `.{method}(x => …)`{all}")),
@@ -862,10 +870,10 @@ impl Checker<'_> {
             let numeric = matches!(element, Type::Int | Type::Duration | Type::Error)
                 || (sig.op != ir::Builtin::Sum && element == Type::Timestamp);
             if !numeric {
-                self.error(
+                self.report(
                     body.file,
                     span,
-                    "type-mismatch",
+                    Code::TypeMismatch,
                     format!(
                         "`{}` without a lambda needs a list of numbers, found `{receiver}`",
                         name.name
@@ -887,10 +895,10 @@ impl Checker<'_> {
                     | Type::Error
             )
         {
-            self.error(
+            self.report(
                 body.file,
                 span,
-                "type-mismatch",
+                Code::TypeMismatch,
                 format!("`sorted` needs a list of numbers, strings or times, found `{receiver}`"),
                 "not sortable",
                 Some("sort a list of plain values, e.g. `.map(x => x.name).sorted()`".to_string()),
@@ -947,10 +955,10 @@ impl Checker<'_> {
                 Some(close) => format!("did you mean `{close}`?"),
                 None => "write an IANA zone such as `America/Los_Angeles` or `Europe/Dublin`, or a fixed offset such as `+05:30`".to_string(),
             };
-            self.error(
+            self.report(
                 body.file,
                 zone.span,
-                "unknown-time-zone",
+                Code::UnknownTimeZone,
                 format!("`{name}` is not a known time zone"),
                 "not a time zone",
                 Some(help),
@@ -985,10 +993,10 @@ impl Checker<'_> {
             body: lambda_body,
         } = &arg.kind
         else {
-            self.error(
+            self.report(
                 body.file,
                 arg.span,
-                "lambda-required",
+                Code::LambdaRequired,
                 format!("`{method}` takes a lambda"),
                 "not a lambda",
                 Some(format!("write `.{method}(x => …)`")),
@@ -1019,10 +1027,10 @@ impl Checker<'_> {
                 LambdaBody::List => "a list",
                 _ => "a number (`int` or `duration`)",
             };
-            self.error(
+            self.report(
                 body.file,
                 lowered.span,
-                "type-mismatch",
+                Code::TypeMismatch,
                 format!("the body of `{method}` must give {wanted}, found `{ty}`"),
                 &format!("this is `{ty}`"),
                 None,
@@ -1055,10 +1063,10 @@ impl Checker<'_> {
                 }
                 let ty = operand.ty.clone();
                 if !matches!(ty, Type::Int | Type::Duration | Type::Error) {
-                    self.error(
+                    self.report(
                         body.file,
                         operand.span,
-                        "type-mismatch",
+                        Code::TypeMismatch,
                         format!("cannot negate `{ty}`"),
                         &format!("this is `{ty}`"),
                         Some("only `int` and `duration` can be negated".to_string()),
@@ -1108,10 +1116,10 @@ impl Checker<'_> {
                 let lhs = self.expr(body, lhs);
                 self.definite(body, &lhs, op.symbol());
                 if !lhs.ty.is_optional() && !lhs.ty.is_stringy() {
-                    self.error(
+                    self.report(
                         body.file,
                         lhs.span,
-                        "type-mismatch",
+                        Code::TypeMismatch,
                         format!(
                             "`{}` needs a string on the left, found `{}`",
                             op.symbol(),
@@ -1135,10 +1143,10 @@ impl Checker<'_> {
                     _ => self.expr(body, rhs),
                 };
                 if op == A::Matches && rhs.ty == Type::Regex {
-                    self.error(
+                    self.report(
                         body.file,
                         rhs.span,
-                        "type-mismatch",
+                        Code::TypeMismatch,
                         "`matches` takes a glob, found a `regex`".to_string(),
                         "a regex",
                         Some("use `matches_regex` for regular expressions".to_string()),
@@ -1152,10 +1160,10 @@ impl Checker<'_> {
                         ("regex", "regex(\"^v[0-9]+\")")
                     };
                     let symbol = op.symbol();
-                    self.error(
+                    self.report(
                         body.file,
                         rhs.span,
-                        "type-mismatch",
+                        Code::TypeMismatch,
                         format!("`{symbol}` takes a {kind}, found a `string`"),
                         &format!("a `string`, not a {kind}"),
                         Some(format!(
@@ -1192,10 +1200,10 @@ impl Checker<'_> {
                 let lhs = self.expr(body, lhs);
                 let rhs = self.expr(body, rhs);
                 if !lhs.ty.is_optional() && !lhs.ty.is_error() {
-                    self.warning(
+                    self.report(
                         body.file,
                         op_span,
-                        "needless-default",
+                        Code::NeedlessDefault,
                         format!(
                             "`{}` is never missing, so `??` has no effect",
                             self.snippet(body.file, lhs.span)
@@ -1211,10 +1219,10 @@ impl Checker<'_> {
                 let ty = match inner.join(&rhs.ty) {
                     Some(ty) => ty,
                     None => {
-                        self.error(
+                        self.report(
                             body.file,
                             rhs.span,
-                            "type-mismatch",
+                            Code::TypeMismatch,
                             format!("the default is `{}` but the value is `{inner}`", rhs.ty),
                             &format!("this is `{}`", rhs.ty),
                             Some(format!("give a default of type `{inner}`")),
@@ -1246,10 +1254,10 @@ impl Checker<'_> {
     /// that it joins the policy-wide matcher like any other.
     fn glob_union(&mut self, body: &Body, lhs: &ir::Expr, rhs: &ir::Expr, span: Span) -> ir::Expr {
         let (Some(a), Some(b)) = (self.static_glob(lhs), self.static_glob(rhs)) else {
-            self.error(
+            self.report(
                 body.file,
                 span,
-                "literal-required",
+                Code::LiteralRequired,
                 "globs can only be joined when both are written in the policy".to_string(),
                 "not a known glob",
                 Some("join `glob(…)` literals or top-level `let`s bound to them".to_string()),
@@ -1296,10 +1304,10 @@ impl Checker<'_> {
             return true;
         }
         let text = self.snippet(body.file, operand.span);
-        self.error(
+        self.report(
             body.file,
             operand.span,
-            "optional-operand",
+            Code::OptionalOperand,
             format!("`{text}` may be missing, so `{operator}` cannot use it"),
             &format!("this is `{}`", operand.ty),
             Some(format!(
@@ -1322,10 +1330,10 @@ impl Checker<'_> {
             && !matches!(lhs.ty, Type::Null)
             && !matches!(rhs.ty, Type::Null)
         {
-            self.error(
+            self.report(
                 body.file,
                 op_span,
-                "type-mismatch",
+                Code::TypeMismatch,
                 format!("cannot compare `{}` with `{}`", lhs.ty, rhs.ty),
                 &format!("`{symbol}` between different types"),
                 Some("both sides of a comparison have the same type".to_string()),
@@ -1389,10 +1397,10 @@ impl Checker<'_> {
                 crate::checker::quoted_list(&names, "")
             ),
         };
-        self.error(
+        self.report(
             file,
             span,
-            "impossible-value",
+            Code::ImpossibleValue,
             format!("{subject} is never `\"{text}\"`"),
             "not a possible value",
             Some(help),
@@ -1470,10 +1478,10 @@ impl Checker<'_> {
         };
         let same = lhs.ty.join(&rhs.ty).is_some();
         if !ordered(&lhs.ty) || !ordered(&rhs.ty) || !same {
-            self.error(
+            self.report(
                 body.file,
                 lhs.span.to(rhs.span),
-                "type-mismatch",
+                Code::TypeMismatch,
                 format!("cannot order `{}` and `{}` with `{symbol}`", lhs.ty, rhs.ty),
                 "not comparable",
                 Some(
@@ -1498,10 +1506,10 @@ impl Checker<'_> {
                     self.enum_member(body.file, variants, &subject, lhs);
                 }
                 if lhs.ty.join(element).is_none() {
-                    self.error(
+                    self.report(
                         body.file,
                         lhs.span,
-                        "type-mismatch",
+                        Code::TypeMismatch,
                         format!("`{}` is never in a `{}`", lhs.ty, rhs.ty),
                         &format!("this is `{}`", lhs.ty),
                         None,
@@ -1512,10 +1520,10 @@ impl Checker<'_> {
                 self.expect_type(body.file, lhs, &Type::Str, format_args!("a substring test"));
             }
             other => {
-                self.error(
+                self.report(
                     body.file,
                     rhs.span,
-                    "type-mismatch",
+                    Code::TypeMismatch,
                     format!("`in` needs a list or a string on the right, found `{other}`"),
                     &format!("this is `{other}`"),
                     None,
@@ -1541,10 +1549,10 @@ impl Checker<'_> {
         if rhs.ty.is_error() {
             return;
         }
-        self.error(
+        self.report(
             body.file,
             rhs.span,
-            "type-mismatch",
+            Code::TypeMismatch,
             format!(
                 "`within` needs a window with `start` and `end` timestamps, found `{}`",
                 rhs.ty
@@ -1583,7 +1591,7 @@ impl Checker<'_> {
             _ => None,
         };
         result.unwrap_or_else(|| {
-            self.error(body.file, lhs.span.to(rhs.span), "type-mismatch", format!("cannot apply `{symbol}` to `{l}` and `{r}`"), "unsupported operands", Some("arithmetic works on ints; `+`/`-` also on durations and timestamps; `+` joins strings, lists and approver sets".to_string()));
+            self.report(body.file, lhs.span.to(rhs.span), Code::TypeMismatch, format!("cannot apply `{symbol}` to `{l}` and `{r}`"), "unsupported operands", Some("arithmetic works on ints; `+`/`-` also on durations and timestamps; `+` joins strings, lists and approver sets".to_string()));
             Type::Error
         })
     }

@@ -42,3 +42,40 @@ pub fn check(files: &[SourceFile], std_modules: &[&str]) -> (Option<ir::Program>
     };
     (program, diagnostics)
 }
+
+#[cfg(test)]
+mod tests {
+    use warden_syntax::{Code, FileId};
+
+    /// A standard module holds only `let` and `fn`: the one code no user policy can give.
+    #[test]
+    fn a_standard_module_cannot_hold_rules_or_a_policy_block() {
+        let text = "rule r {\n  deny \"x\"\n}\npolicy {\n  require approval after last push\n}\n";
+        let (module, errors) = warden_syntax::parse(text, FileId(0));
+        assert!(errors.is_empty(), "{errors:?}");
+        let files = [crate::SourceFile {
+            path: "std/bad.warden".to_owned(),
+            text: text.into(),
+            module,
+            std: true,
+        }];
+        let (_, diagnostics) = crate::check(&files, &["bad"]);
+        let codes: Vec<(Code, &str)> = diagnostics
+            .iter()
+            .map(|d| (d.code, d.message.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                (
+                    Code::MisplacedItem,
+                    "a standard module cannot declare a rule"
+                ),
+                (
+                    Code::MisplacedItem,
+                    "a standard module cannot hold a `policy` block"
+                ),
+            ]
+        );
+    }
+}

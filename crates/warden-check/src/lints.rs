@@ -2,6 +2,7 @@
 //! lints over the checked rules as a whole are in `policy_lints`).
 
 use std::collections::BTreeMap;
+use warden_syntax::Code;
 
 use crate::checker::{Checker, Owner};
 use crate::ir::{self, BinOp, ExprKind};
@@ -33,7 +34,7 @@ pub fn recursion(checker: &mut Checker<'_>) {
                     .join(", ")
             ),
         };
-        checker.error(file, span, "recursion", message, "this call closes the cycle", Some("Warden functions cannot recurse, so that every evaluation terminates; iterate with list methods such as `any` or `map` instead".to_string()));
+        checker.report(file, span, Code::Recursion, message, "this call closes the cycle", Some("Warden functions cannot recurse, so that every evaluation terminates; iterate with list methods such as `any` or `map` instead".to_string()));
     }
 }
 
@@ -92,10 +93,10 @@ pub fn unused_imports(checker: &mut Checker<'_>) {
         }
     }
     for (file, span, alias) in unused {
-        checker.warning(
+        checker.report(
             file,
             span,
-            "unused-import",
+            Code::UnusedImport,
             format!("`{alias}` is imported but never used"),
             "unused import",
             Some("remove the import".to_string()),
@@ -124,10 +125,10 @@ pub fn constant_condition(checker: &mut Checker<'_>, file: usize, lowered: &ir::
                 "a condition should test the change; this one always gives the same answer",
             ),
         };
-        checker.warning(
+        checker.report(
             file,
             span,
-            "constant-condition",
+            Code::ConstantCondition,
             message,
             "constant condition",
             Some(help.to_string()),

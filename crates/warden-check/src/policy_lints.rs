@@ -16,6 +16,7 @@
 //! a placeholder (or missing), and a lint over it could only guess.
 
 use std::collections::{BTreeMap, BTreeSet};
+use warden_syntax::Code;
 
 use warden_syntax::{Diagnostic, Span};
 
@@ -61,8 +62,8 @@ pub fn run(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir::Exem
         for index in &exemption.rules {
             if let (Some(true), Some(rule)) = (never_applies.get(*index), rules.get(*index)) {
                 checker.diags.push(
-                    Diagnostic::warning(
-                        "exempts-impossible-rule",
+                    Diagnostic::new(
+                        Code::ExemptsImpossibleRule,
                         format!(
                             "exemption `{}` lifts rule `{}`, which can never apply",
                             exemption.name, rule.name
@@ -101,27 +102,27 @@ fn unused_items(checker: &mut Checker<'_>) {
     for (index, global) in checker.globals.iter().enumerate() {
         let owner = Owner::Global(ir::GlobalId(index as u32));
         if is_policy(global.file) && !reached.contains(&owner) {
-            unused.push((global.file, &global.item.name, "unused-let"));
+            unused.push((global.file, &global.item.name, Code::UnusedLet));
         }
     }
     for (index, function) in checker.functions.iter().enumerate() {
         let owner = Owner::Fn(ir::FnId(index as u32));
         if is_policy(function.file) && !reached.contains(&owner) {
-            unused.push((function.file, &function.item.name, "unused-function"));
+            unused.push((function.file, &function.item.name, Code::UnusedFunction));
         }
     }
-    let unused: Vec<(usize, Span, String, &'static str)> = unused
+    let unused: Vec<(usize, Span, String, Code)> = unused
         .into_iter()
         .filter(|(_, name, _)| !name.name.starts_with('_'))
         .map(|(file, name, code)| (file, name.span, name.name.clone(), code))
         .collect();
     for (file, span, name, code) in unused {
-        let what = if code == "unused-function" {
+        let what = if code == Code::UnusedFunction {
             "function"
         } else {
             "`let`"
         };
-        checker.warning(
+        checker.report(
             file,
             span,
             code,
@@ -308,8 +309,8 @@ fn impossible_condition(checker: &mut Checker<'_>, condition: &ir::Expr) -> bool
             .map(|t| format!("`{}`", checker.snippet(file.0 as usize, t.span)))
             .collect::<Vec<_>>()
             .join(" and ");
-        let mut diagnostic = Diagnostic::warning(
-            "impossible-condition",
+        let mut diagnostic = Diagnostic::new(
+            Code::ImpossibleCondition,
             format!("this condition can never hold: no `{subject}` passes {list}"),
         )
         .with_label(file, last.span, "contradicts what is tested before");
@@ -510,8 +511,8 @@ fn shadowed_rules(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[i
             continue;
         };
         checker.diags.push(
-            Diagnostic::warning(
-                "shadowed-rule",
+            Diagnostic::new(
+                Code::ShadowedRule,
                 format!(
                     "rule `{}` never changes the verdict: rule `{}` applies under the same condition and demands at least as much",
                     weak.name, strong.name
@@ -624,7 +625,7 @@ fn covered_globs(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir
             )
         };
         checker.diags.push(
-            Diagnostic::warning("covered-glob", message)
+            Diagnostic::new(Code::CoveredGlob, message)
                 .with_label(file, span, format!("`{narrow}` is covered by `{wide}`"))
                 .with_help(help),
         );

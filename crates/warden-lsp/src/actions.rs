@@ -4,6 +4,7 @@
 //! file).
 
 use std::collections::HashMap;
+use warden::Code;
 
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, Diagnostic, NumberOrString, Range, TextEdit,
@@ -42,7 +43,7 @@ pub fn code_actions(
                 format!("Replace with `{replacement}`"),
                 TextEdit::new(index.range(*span), replacement.clone()),
             )),
-            (None, "unused-let" | "unused-function" | "unused-import") => {
+            (None, Code::UnusedLet | Code::UnusedFunction | Code::UnusedImport) => {
                 innermost_item(&module.items, label.span).map(|(what, span)| {
                     let whole = index.range(whole_lines(text, span));
                     (

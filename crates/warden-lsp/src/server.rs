@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use warden::Code;
 
 use lsp_server::{ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{
@@ -119,7 +120,7 @@ pub const ROOT_MARKER: &str = ".warden-root";
 
 /// What a file analysed alone reports when it is part of a larger policy: a rule or
 /// an imported file defined elsewhere, or no rule at all (a library file).
-const NEEDS_DIRECTORY: &[&str] = &["unknown-rule", "unknown-module", "no-rules"];
+const NEEDS_DIRECTORY: &[Code] = &[Code::UnknownRule, Code::UnknownModule, Code::NoRules];
 
 /// An open document.
 struct Document {

@@ -6,12 +6,14 @@
 extern crate alloc;
 
 pub mod ast;
+mod code;
 mod diagnostic;
 pub mod format;
 mod parser;
 
+pub use code::CODE_TABLE;
 pub use diagnostic::{
-    Diagnostic, FileId, Label, LineIndex, Severity, Span, sort_diagnostics, suggest,
+    Code, Diagnostic, FileId, Label, LineIndex, Severity, Span, sort_diagnostics, suggest,
 };
 pub use format::format;
 pub use parser::{comment_start, parse};

@@ -14,6 +14,7 @@ mod scan;
 
 pub use scan::comment_start;
 
+use crate::Code;
 use pest::Parser as _;
 use pest::iterators::Pair;
 use pest_derive::Parser;
@@ -126,7 +127,7 @@ fn parse_item<'s>(
             subject: errors::Subject::Item,
             next_item: next_item(),
         };
-        errors::syntax_error(&e, &place, "syntax-error")
+        errors::syntax_error(&e, &place, Code::SyntaxError)
     })?;
     let cx = build::Cx {
         src: source,
@@ -263,22 +264,22 @@ mod tests {
         let chain = format!("let x = a{}", " + a".repeat(20_000));
         let diagnostics = errors(&chain);
         assert_eq!(diagnostics.len(), 1);
-        assert_eq!(diagnostics[0].code, "nesting-too-deep");
+        assert_eq!(diagnostics[0].code, Code::NestingTooDeep);
 
         let nots = format!("let x = {}x", "not ".repeat(20_000));
-        assert_eq!(errors(&nots)[0].code, "nesting-too-deep");
+        assert_eq!(errors(&nots)[0].code, Code::NestingTooDeep);
 
         let coalesce = format!("let x = a{}", " ?? a".repeat(20_000));
-        assert_eq!(errors(&coalesce)[0].code, "nesting-too-deep");
+        assert_eq!(errors(&coalesce)[0].code, Code::NestingTooDeep);
 
         let elses = format!("let x = {}0", "if a then 1 else ".repeat(20_000));
-        assert_eq!(errors(&elses)[0].code, "nesting-too-deep");
+        assert_eq!(errors(&elses)[0].code, Code::NestingTooDeep);
 
         let fields = format!("let x = a{}", ".b".repeat(20_000));
-        assert_eq!(errors(&fields)[0].code, "nesting-too-deep");
+        assert_eq!(errors(&fields)[0].code, Code::NestingTooDeep);
 
         let thens = format!("let x = {}0", "if if ".repeat(10_000));
-        assert_eq!(errors(&thens)[0].code, "nesting-too-deep");
+        assert_eq!(errors(&thens)[0].code, Code::NestingTooDeep);
     }
 
     #[test]
@@ -296,7 +297,7 @@ mod tests {
             "(".repeat(depth + 1),
             ")".repeat(depth + 1)
         );
-        assert_eq!(errors(&src)[0].code, "nesting-too-deep");
+        assert_eq!(errors(&src)[0].code, Code::NestingTooDeep);
     }
 
     #[test]
@@ -315,7 +316,7 @@ mod tests {
         for (broken, column) in [(r#""é {x ?? "none}""#, 11), (r#""{x" é"#, 8)] {
             let diagnostics = errors(&rule(broken));
             assert_eq!(diagnostics.len(), 1, "{broken}: {diagnostics:#?}");
-            assert_eq!(diagnostics[0].code, "bad-template", "{broken}");
+            assert_eq!(diagnostics[0].code, Code::BadTemplate, "{broken}");
             assert_eq!(
                 diagnostics[0].message, "unclosed `{` in message",
                 "{broken}"
@@ -359,7 +360,7 @@ mod tests {
     fn durations_are_seconds() {
         assert_eq!(let_value("let x = 90m").kind, ExprKind::Duration(5400));
         assert_eq!(let_value("let x = 1_000").kind, ExprKind::Int(1000));
-        assert_eq!(errors("let x = 10x")[0].code, "bad-literal");
+        assert_eq!(errors("let x = 10x")[0].code, Code::BadLiteral);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub use warden_eval::report::{self, Digest, Outcome, Report, Verdict};
 pub use warden_eval::{ByteSize, Compiled, Coverage, Options, report_schema};
 pub use warden_sources;
 pub use warden_sources::read::{MAX_READ_BYTES, read_text};
-pub use warden_syntax::{Diagnostic as PolicyDiagnostic, Severity};
+pub use warden_syntax::{CODE_TABLE, Code, Diagnostic as PolicyDiagnostic, Severity};
 
 /// The standard library, embedded at build time.
 pub mod stdlib {
@@ -212,8 +212,8 @@ fn analyze_with<'t>(
 /// what was meant (a library file checked alone, or `--policy` pointing at the wrong
 /// place). Shown at the start of the first file.
 fn no_rules() -> Diagnostic {
-    Diagnostic::warning(
-        "no-rules",
+    Diagnostic::new(
+        Code::NoRules,
         "the policy has no rules, so it allows every change",
     )
     .with_label(FileId(0), Span::new(0, 0), "no `rule` in this policy")
@@ -536,8 +536,8 @@ impl Policy {
             .uncompilable_regexes()
             .into_iter()
             .map(|(pattern, error)| {
-                Diagnostic::error(
-                    "invalid-regex",
+                Diagnostic::new(
+                    Code::InvalidRegex,
                     format!("`{}` is too large to compile", pattern.source),
                 )
                 .with_label(pattern.file, pattern.span, "regex too large")

@@ -110,7 +110,7 @@ pub fn diagnostics(analysis: &Analysis, color: bool) -> String {
             .collect();
         let rendered = Rendered {
             message: &diagnostic.message,
-            code: diagnostic.code,
+            code: diagnostic.code.as_str(),
             severity: match diagnostic.severity {
                 Severity::Error => miette::Severity::Error,
                 Severity::Warning => miette::Severity::Warning,
@@ -202,7 +202,7 @@ pub fn diagnostics_json(analysis: &Analysis) -> String {
             let (line, column) = files.get(file).line_column(span.start);
             JsonDiagnostic {
                 severity: d.severity,
-                code: d.code,
+                code: d.code.as_str(),
                 message: &d.message,
                 file: analysis.path(file),
                 span: JsonSpan {

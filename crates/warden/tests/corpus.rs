@@ -80,11 +80,8 @@ fn snapshot_settings(dir: &Path) -> insta::Settings {
 #[test]
 fn check_fixtures() {
     let sarif = sarif_validator();
-    // Every code a fixture gives is in the table of docs/language.md.
-    let language = read(&root().join("docs/language.md"));
-    let documented = language
-        .split_once("## Diagnostics")
-        .map_or("", |(_, table)| table);
+    // Every declared code is given by some fixture.
+    let mut given = std::collections::BTreeSet::new();
     insta::glob!("../../../tests", "check/*.warden", |path| {
         let text = read(path);
         let name = path
@@ -99,14 +96,7 @@ fn check_fixtures() {
             "{} is a check fixture but gives no diagnostic",
             path.display()
         );
-        for diagnostic in &analysis.diagnostics {
-            assert!(
-                documented.contains(&format!("`{}`", diagnostic.code)),
-                "{}: `{}` is not in the Diagnostics table of docs/language.md",
-                path.display(),
-                diagnostic.code
-            );
-        }
+        given.extend(analysis.diagnostics.iter().map(|d| d.code));
         // Every fixture's diagnostics are valid in the CI formats too; a few are
         // snapshotted in them by `ci_formats`.
         let what = path.display().to_string();
@@ -124,6 +114,72 @@ fn check_fixtures() {
             insta::assert_snapshot!(format!("{text}\n----- diagnostics -----\n{rendered}"));
         });
     });
+    // The parser's codes come from the parse fixtures; `misplaced-item` only from a
+    // standard module (the unit tests of warden-check give it).
+    for entry in std::fs::read_dir(root().join("tests/parse/errors"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let text = read(&entry.path());
+        let source = SourceText {
+            path: "p.warden".into(),
+            text,
+        };
+        given.extend(
+            warden::analyze(&[source])
+                .diagnostics
+                .iter()
+                .map(|d| d.code),
+        );
+    }
+    given.insert(warden::Code::MisplacedItem);
+    let missing: Vec<&str> = (warden::Code::ALL.iter())
+        .filter(|code| !given.contains(code))
+        .map(|code| code.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no fixture under tests/check gives {missing:?}: add one"
+    );
+}
+
+/// The Diagnostics table of docs/language.md is the declaration of the codes
+/// (`warden_syntax::CODE_TABLE`) written out; `WARDEN_BLESS=1 cargo test -p warden
+/// --test corpus diagnostics_table` rewrites it.
+#[test]
+fn diagnostics_table_is_the_declaration_of_the_codes() {
+    let mut table = String::from("| code | meaning |\n|---|---|\n");
+    for (codes, meaning) in warden::CODE_TABLE {
+        let names: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+        let warnings = codes
+            .iter()
+            .all(|c| c.severity() == warden::Severity::Warning);
+        let note = match (warnings, codes.len()) {
+            (false, _) => "",
+            (true, 1) => " (warning)",
+            (true, _) => " (warnings)",
+        };
+        table.push_str(&format!("| {}{note} | {meaning} |\n", names.join(", ")));
+    }
+    let path = root().join("docs/language.md");
+    let language = read(&path);
+    let (start, end) = ("<!-- codes: begin -->\n", "<!-- codes: end -->");
+    let (before, rest) = language
+        .split_once(start)
+        .unwrap_or_else(|| panic!("no `{start}` in docs/language.md"));
+    let (_, after) = rest
+        .split_once(end)
+        .unwrap_or_else(|| panic!("no `{end}` in docs/language.md"));
+    let expected = format!("{before}{start}{table}{end}{after}");
+    if std::env::var_os("WARDEN_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &expected).unwrap_or_else(|e| panic!("{e}"));
+        return;
+    }
+    assert!(
+        language == expected,
+        "the Diagnostics table of docs/language.md is out of date with the codes' declaration; regenerate it with `WARDEN_BLESS=1 cargo test -p warden --test corpus diagnostics_table`"
+    );
 }
 
 /// A JSON Schema of the repository, compiled (formats checked too).

@@ -3,6 +3,7 @@
 //! never a panic. Expression depth is tracked while building so that no tree deeper
 //! than `MAX_EXPR_DEPTH` reaches later stages (their recursion must not overflow).
 
+use crate::Code;
 use std::iter::Peekable;
 
 use pest::Parser as _;
@@ -111,14 +112,14 @@ impl<'s> Cx<'s> {
 
     /// The tree does not have the shape the grammar promises: a bug in Warden.
     pub(super) fn shape(&self, span: Span) -> Diagnostic {
-        Diagnostic::error("syntax-error", "the parser could not make sense of this")
+        Diagnostic::new(Code::SyntaxError, "the parser could not make sense of this")
             .with_label(self.file, span, "unexpected syntax tree here")
             .with_help("this is a bug in Warden's parser; please report it with this input")
     }
 
     fn too_deep(&self, at: Span) -> Diagnostic {
-        Diagnostic::error(
-            "nesting-too-deep",
+        Diagnostic::new(
+            Code::NestingTooDeep,
             format!("expression is nested deeper than {MAX_EXPR_DEPTH} levels"),
         )
         .with_label(self.file, at, "the limit is exceeded here")
@@ -126,7 +127,7 @@ impl<'s> Cx<'s> {
     }
 
     fn bad_literal(&self, span: Span, message: String, label: &str, help: &str) -> Diagnostic {
-        Diagnostic::error("bad-literal", message)
+        Diagnostic::new(Code::BadLiteral, message)
             .with_label(self.file, span, label)
             .with_help(help)
     }
@@ -807,8 +808,8 @@ impl<'s> Cx<'s> {
             } = &lhs.kind
             && is_comparison(*first)
         {
-            return Err(Diagnostic::error(
-                "syntax-error",
+            return Err(Diagnostic::new(
+                Code::SyntaxError,
                 format!(
                     "comparison operators cannot be chained: `{}` follows `{}`",
                     op.symbol(),
@@ -1012,7 +1013,7 @@ impl<'s> Cx<'s> {
                 '}' => {
                     let at = start + i;
                     return Err(
-                        Diagnostic::error("bad-template", "unmatched `}` in message")
+                        Diagnostic::new(Code::BadTemplate, "unmatched `}` in message")
                             .with_label(self.file, Span::new(at, at + 1), "no `{` opens this")
                             .with_help("write `\\}` for a literal brace"),
                     );
@@ -1034,7 +1035,7 @@ impl<'s> Cx<'s> {
     fn hole(&self, text: &str, start: usize, end: usize) -> Res<Expr> {
         let whole = Span::new(start - 1, end);
         if text.trim().is_empty() {
-            return Err(Diagnostic::error("bad-template", "empty `{}` in message")
+            return Err(Diagnostic::new(Code::BadTemplate, "empty `{}` in message")
                 .with_label(self.file, whole, "this hole has no expression")
                 .with_help(
                     "put an expression between the braces, e.g. `{change.author}`, or write \
@@ -1043,13 +1044,14 @@ impl<'s> Cx<'s> {
         }
         if let Some(n) = brace_outside_strings(text) {
             let at = start + n;
-            return Err(
-                Diagnostic::error("bad-template", "`{` cannot appear inside a `{…}` hole")
-                    .with_label(self.file, Span::new(at, at + 1), "not allowed in a hole")
-                    .with_help(
-                        "close the previous hole with `}` first, or write `\\{` for a literal brace",
-                    ),
-            );
+            return Err(Diagnostic::new(
+                Code::BadTemplate,
+                "`{` cannot appear inside a `{…}` hole",
+            )
+            .with_label(self.file, Span::new(at, at + 1), "not allowed in a hole")
+            .with_help(
+                "close the previous hole with `}` first, or write `\\{` for a literal brace",
+            ));
         }
         if let Some((offset, len)) = scan::nesting_violation(text) {
             let at = start + offset;
@@ -1067,7 +1069,7 @@ impl<'s> Cx<'s> {
             next_item: None,
         };
         let mut pairs = WardenParser::parse(Rule::hole, text)
-            .map_err(|e| errors::syntax_error(&e, &place, "bad-template"))?;
+            .map_err(|e| errors::syntax_error(&e, &place, Code::BadTemplate))?;
         let hole = pairs.next().ok_or_else(|| self.shape(whole))?;
         let sub = Cx {
             src: self.src,

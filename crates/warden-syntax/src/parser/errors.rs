@@ -1,6 +1,7 @@
 //! Turns pest's errors ("expected one of these rules at this position") into Warden
 //! diagnostics in plain words: grammar rule names never reach the user.
 
+use crate::Code;
 use pest::error::{Error, ErrorVariant, InputLocation};
 
 use super::{Rule, scan};
@@ -386,7 +387,7 @@ pub(super) fn unclosed_hole_error(file: FileId, open: usize, rest: &str) -> Diag
         "close the hole with `}` on the same line (a string inside it needs both quotes: \
          `{x ?? \"none\"}`), or write `\\{` for a literal brace"
     };
-    Diagnostic::error("bad-template", "unclosed `{` in message")
+    Diagnostic::new(Code::BadTemplate, "unclosed `{` in message")
         .with_label(file, Span::new(open, open + 1), "this hole is never closed")
         .with_help(help)
 }
@@ -398,7 +399,7 @@ fn garbage_help() -> String {
 }
 
 /// The diagnostic for a pest failure while parsing `place`.
-pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static str) -> Diagnostic {
+pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: Code) -> Diagnostic {
     let rel = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
@@ -423,7 +424,7 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
         let line_end = remaining.find('\n').map_or(place.end, |n| at + n);
         let (shown, span) = token_at(src, at);
         if span.end > line_end || !shown.ends_with('"') || shown.len() < 2 {
-            return Diagnostic::error(code, "unterminated string")
+            return Diagnostic::new(code, "unterminated string")
                 .with_label(
                     file,
                     Span::new(at, line_end.max(at + 1)),
@@ -462,7 +463,7 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
 
     // A keyword where a name (and not an expression) was expected.
     if !at_end && found_is_keyword && positives.contains(&Rule::ident) && !expression_context {
-        return Diagnostic::error(
+        return Diagnostic::new(
             code,
             format!("`{found_text}` is a keyword and cannot be used as a name"),
         )
@@ -478,7 +479,7 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
     // so `else` is what pest wanted where `approvals` stands.
     if matches!(found_text.as_str(), "approvals" | "approval") && positives.contains(&Rule::k_else)
     {
-        return Diagnostic::error(code, "a computed approval count must be in parentheses")
+        return Diagnostic::new(code, "a computed approval count must be in parentheses")
             .with_label(
                 file,
                 found_span,
@@ -585,7 +586,7 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
         )
     };
 
-    let mut diagnostic = Diagnostic::error(code, message).with_label(file, primary, label);
+    let mut diagnostic = Diagnostic::new(code, message).with_label(file, primary, label);
 
     // Help: the most specific advice that applies.
     let text = src.get(place.start..place.end).unwrap_or("");
@@ -665,8 +666,8 @@ pub(super) fn syntax_error(err: &Error<Rule>, place: &Place<'_>, code: &'static 
 
 /// The diagnostic for nesting deeper than [`MAX_NESTING`] found by the pre-pass.
 pub(super) fn too_deep_brackets(file: FileId, span: Span) -> Diagnostic {
-    Diagnostic::error(
-        "nesting-too-deep",
+    Diagnostic::new(
+        Code::NestingTooDeep,
         format!("nesting is deeper than {MAX_NESTING} levels"),
     )
     .with_label(file, span, "the limit is exceeded here")

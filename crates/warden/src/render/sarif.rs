@@ -6,13 +6,14 @@
 //! with an accepted external suppression that says why. No timestamps, no GUIDs: the
 //! same report gives the same log.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
 use super::ci::{self, Level, Place};
 use crate::Analysis;
 use crate::report::{Outcome, Report, RuleReport};
+use warden_syntax::Code;
 
 /// The schema a log names in `$schema`.
 pub const SCHEMA: &str =
@@ -66,12 +67,13 @@ pub fn report(report: &Report, policy_dir: &str) -> String {
 
 /// The log of a policy's diagnostics.
 pub fn diagnostics(analysis: &Analysis, policy_dir: &str) -> String {
-    let codes: Vec<&str> = analysis
+    // The rules by name, so `ruleIndex` is a binary search.
+    let codes: Vec<Code> = analysis
         .diagnostics
         .iter()
-        .map(|d| d.code)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
+        .map(|d| (d.code.as_str(), d.code))
+        .collect::<BTreeMap<_, _>>()
+        .into_values()
         .collect();
     let rules = codes
         .iter()
@@ -79,6 +81,7 @@ pub fn diagnostics(analysis: &Analysis, policy_dir: &str) -> String {
             json!({
                 "id": code,
                 "shortDescription": { "text": format!("warden check: {code}") },
+                "fullDescription": { "text": code.meaning() },
             })
         })
         .collect();
@@ -88,7 +91,7 @@ pub fn diagnostics(analysis: &Analysis, policy_dir: &str) -> String {
             let code = located.diagnostic.code;
             let mut result = json!({
                 "ruleId": code,
-                "ruleIndex": codes.binary_search(&code).unwrap_or_default(),
+                "ruleIndex": codes.binary_search_by_key(&code.as_str(), |c| c.as_str()).unwrap_or_default(),
                 "level": level(located.level()),
                 "message": { "text": located.text() },
             });
