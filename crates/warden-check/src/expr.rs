@@ -455,6 +455,19 @@ impl Checker<'_> {
                             "write `{text}?{access}`, or supply a default with `??`"
                         )),
                     );
+                    // The `.` right after the value (blank space between them aside)
+                    // becomes `?.`.
+                    let after = base.span.end;
+                    let dot = (self.files.get(body.file))
+                        .and_then(|f| f.text.get(after..))
+                        .and_then(|rest| {
+                            rest.find(|c: char| !c.is_whitespace())
+                                .filter(|&i| rest[i..].starts_with('.'))
+                        });
+                    if let Some(dot) = dot {
+                        let at = Span::new(after + dot, after + dot + 1);
+                        self.replace_with(at, Some("?.".to_owned()));
+                    }
                 }
                 Some((**inner).clone())
             }
