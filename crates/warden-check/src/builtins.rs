@@ -288,6 +288,13 @@ impl Signature {
 pub fn method_signature(receiver: &Type, name: &str) -> Option<Signature> {
     let sig = method(receiver, name)?;
     let element = receiver.element();
+    // What `sum`, `min` and `max` fold: the elements, when numbers, else the lambda's.
+    let number = |timestamps: bool| match &element {
+        Type::Int | Type::Duration => element.to_string(),
+        Type::Timestamp if timestamps => element.to_string(),
+        _ if timestamps => "int | duration | timestamp".to_string(),
+        _ => "int | duration".to_string(),
+    };
     let params = sig
         .params
         .iter()
@@ -298,24 +305,26 @@ pub fn method_signature(receiver: &Type, name: &str) -> Option<Signature> {
                     LambdaBody::Bool => "bool".to_string(),
                     LambdaBody::Any => "U".to_string(),
                     LambdaBody::List => "list<U>".to_string(),
-                    LambdaBody::Number { timestamps: false } => "int | duration".to_string(),
-                    LambdaBody::Number { timestamps: true } => {
-                        "int | duration | timestamp".to_string()
-                    }
+                    LambdaBody::Number { timestamps } => number(*timestamps),
                 };
-                let optional = if sig.lambda_optional { "?" } else { "" };
-                format!("{element} => {body}{optional}")
+                // `sum()`, `min()`, `max()`: the lambda may be left out.
+                match sig.lambda_optional {
+                    true => format!("[{element} => {body}]"),
+                    false => format!("{element} => {body}"),
+                }
             }
         })
         .collect();
     let returns = match &sig.returns {
         Returns::Fixed(ty) => ty.to_string(),
-        Returns::ElementOptional | Returns::BodyOrElementOptional => {
-            Type::optional(element).to_string()
-        }
+        Returns::ElementOptional => Type::optional(element.clone()).to_string(),
+        Returns::BodyOrElementOptional => match number(true) {
+            single if !single.contains('|') => format!("{single}?"),
+            union => format!("({union})?"),
+        },
         Returns::Receiver => receiver.to_string(),
         Returns::ListOfBody | Returns::BodyList => "list<U>".to_string(),
-        Returns::BodyOrElement => element.to_string(),
+        Returns::BodyOrElement => number(false),
         Returns::MapValueOptional => match receiver {
             Type::Map(value) => Type::optional((**value).clone()).to_string(),
             _ => Type::Error.to_string(),
@@ -424,4 +433,38 @@ pub fn function_signature(name: &str) -> Option<Signature> {
         returns: returns.to_string(),
         doc,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every method of every receiver, and every free function, has a signature and a
+    /// doc for the language server.
+    #[test]
+    fn every_builtin_has_a_signature_and_a_doc() {
+        let receivers = [
+            Type::list(Type::Int),
+            Type::Str,
+            Type::map(Type::Int),
+            Type::Timestamp,
+            Type::Duration,
+            Type::record("File"),
+        ];
+        for receiver in &receivers {
+            for name in method_names(receiver) {
+                let signature = method_signature(receiver, name);
+                assert!(
+                    signature.is_some_and(|s| !s.doc.is_empty()),
+                    "{receiver}.{name}"
+                );
+            }
+        }
+        for name in FUNCTION_NAMES {
+            assert!(
+                function_signature(name).is_some_and(|s| !s.doc.is_empty()),
+                "{name}"
+            );
+        }
+    }
 }

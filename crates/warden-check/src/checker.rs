@@ -414,11 +414,15 @@ impl<'a> Checker<'a> {
                     }
                     ast::Item::Fn(item) => {
                         let id = ir::FnId(self.functions.len() as u32);
-                        let params = item
+                        let params: Vec<Type> = item
                             .params
                             .iter()
                             .map(|p| self.resolve_type(file, &p.ty))
                             .collect();
+                        for (param, ty) in item.params.iter().zip(&params) {
+                            let kind = SymbolKind::Parameter;
+                            self.define_local(file, kind, &param.name, item.span, ty, false);
+                        }
                         let ret = self.resolve_type(file, &item.ret);
                         self.define_item(
                             file,
@@ -664,14 +668,6 @@ impl<'a> Checker<'a> {
         let mut body = Body::new(file, Some(Owner::Fn(ir::FnId(index as u32))));
         let mut slots = Vec::new();
         for (param, ty) in item.params.iter().zip(params) {
-            self.define_local(
-                file,
-                SymbolKind::Parameter,
-                &param.name,
-                item.span,
-                &ty,
-                false,
-            );
             slots.push(body.bind(&param.name.name, ty, param.name.span, false));
         }
         let lets = self.lets(&mut body, &item.body.lets);

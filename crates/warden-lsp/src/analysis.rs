@@ -18,7 +18,8 @@ use warden_syntax::{FileId, Span};
 
 use crate::position::LineIndex;
 
-/// Every keyword, with the one-line explanation shown on hover.
+/// Every keyword of the grammar, with the one-line explanation shown on hover (the
+/// test `keyword_docs_are_the_grammars_keywords` checks it against `grammar/warden.pest`).
 pub const KEYWORDS: &[(&str, &str)] = &[
     (
         "import",
@@ -139,6 +140,36 @@ pub const KEYWORDS: &[(&str, &str)] = &[
         "message",
         "`message TEMPLATE`: the rule's headline; `{expr}` interpolates.",
     ),
+    (
+        "null",
+        "The missing value: compare with `x == null`, `x != null`.",
+    ),
+    (
+        "std",
+        "`import std.NAME`: a module of the standard library.",
+    ),
+    (
+        "team",
+        "`from each team in EXPR`: N approvals from every team of the list.",
+    ),
+    (
+        "user",
+        "`from each user in EXPR`: N approvals from every principal of the list.",
+    ),
+    (
+        "after",
+        "`require approval after last push` (in `policy`): only approvals given after the last push count.",
+    ),
+    (
+        "last",
+        "`require approval after last push` (in `policy`): only approvals given after the last push count.",
+    ),
+    (
+        "push",
+        "`require approval after last push` (in `policy`): only approvals given after the last push count.",
+    ),
+    ("list", "`list<T>`: the type of lists of `T`."),
+    ("map", "`map<T>`: the type of maps from strings to `T`."),
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -440,7 +471,11 @@ impl Indexed {
             SymbolKind::Rule => format!("rule {}", symbol.name),
             SymbolKind::Exemption => format!("exempt {}", symbol.name),
             SymbolKind::Function => format!("fn {}", self.function_signature(id)?.0),
-            SymbolKind::Global | SymbolKind::Local => format!("let {}: {ty}", symbol.name),
+            SymbolKind::Global | SymbolKind::Local => match &symbol.ty {
+                Some(ty) => format!("let {}: {ty}", symbol.name),
+                // A standard module's `let` the policy does not read is not checked.
+                None => format!("let {}", symbol.name),
+            },
             SymbolKind::Parameter | SymbolKind::LambdaParameter | SymbolKind::Implicit => {
                 format!("{}: {ty}", symbol.name)
             }
