@@ -122,6 +122,8 @@ pub struct Index {
     /// Symbols by file and the start of the span the checker knows them by (a name's
     /// span; for an import, the whole import).
     by_place: HashMap<(usize, usize), SymbolId>,
+    /// Rules by name (their names are policy-wide).
+    rules: HashMap<String, SymbolId>,
 }
 
 impl Index {
@@ -132,9 +134,7 @@ impl Index {
 
     /// The rule or exemption of this name (their names are policy-wide).
     pub fn rule(&self, name: &str) -> Option<SymbolId> {
-        self.symbols
-            .iter()
-            .position(|s| matches!(s.kind, SymbolKind::Rule) && s.name == name)
+        self.rules.get(name).copied()
     }
 }
 
@@ -149,6 +149,9 @@ impl Checker<'_> {
         let index = self.index.as_deref_mut()?;
         let id = index.symbols.len();
         index.by_place.entry((symbol.file, place)).or_insert(id);
+        if symbol.kind == SymbolKind::Rule {
+            index.rules.entry(symbol.name.clone()).or_insert(id);
+        }
         index.symbols.push(symbol);
         Some(id)
     }

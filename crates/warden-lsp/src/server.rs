@@ -37,8 +37,9 @@ use crate::position::{self, LineIndex};
 use crate::{actions, folding, symbols, uri};
 
 /// What the server offers: incremental document sync, hover, completion (also after `.`),
-/// go-to-definition, formatting (`warden fmt`), document and workspace symbols, folding
-/// ranges and quick fixes, in UTF-16 positions.
+/// go-to-definition, references, rename (with `prepareRename`), document highlights,
+/// inlay hints, signature help, formatting (`warden fmt`), document and workspace
+/// symbols, folding ranges and quick fixes, in UTF-16 positions.
 pub fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
         position_encoding: Some(PositionEncodingKind::UTF16),
