@@ -690,7 +690,22 @@ pub struct SignatureAt {
     pub active: usize,
 }
 
-pub fn signature_help(indexed: &Indexed, file: usize, offset: usize) -> Option<SignatureAt> {
+/// Signature help at `offset` of policy file `file` of `sources`. A call still being
+/// typed (`team(`, `f(a, `) does not parse; it is found in the text with the word at
+/// the cursor replaced by the placeholder `_)`, as completion does (see below).
+pub fn signature_help(sources: &[SourceText], file: usize, offset: usize) -> Option<SignatureAt> {
+    if let Some(found) = signature_at(&Indexed::new(sources), file, offset) {
+        return Some(found);
+    }
+    let text = sources.get(file)?.text.as_str();
+    let offset = floor_char_boundary(text, offset);
+    let (start, end) = word_at(text, offset).unwrap_or((offset, offset));
+    let mut edited = sources.to_vec();
+    edited.get_mut(file)?.text.replace_range(start..end, "_)");
+    signature_at(&Indexed::new(&edited), file, start)
+}
+
+fn signature_at(indexed: &Indexed, file: usize, offset: usize) -> Option<SignatureAt> {
     let call = (indexed.index.calls.iter())
         .filter(|c| c.file == file && c.callee.end < offset && offset < c.span.end)
         .min_by_key(|c| c.span.end - c.span.start)?;

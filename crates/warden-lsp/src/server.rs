@@ -925,8 +925,8 @@ impl Server {
         uri: &Uri,
         position: lsp_types::Position,
     ) -> Option<lsp_types::SignatureHelp> {
-        let (view, indexed, offset) = self.indexed(uri, position)?;
-        let found = analysis::signature_help(&indexed, view.current, offset)?;
+        let (view, offset) = self.at(uri, position)?;
+        let found = analysis::signature_help(&view.sources, view.current, offset)?;
         let parameters = (found.params.into_iter())
             .map(|param| lsp_types::ParameterInformation {
                 label: lsp_types::ParameterLabel::Simple(param),

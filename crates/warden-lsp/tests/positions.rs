@@ -426,3 +426,37 @@ fn position_features() {
         let _ = std::fs::remove_dir_all(&dir);
     });
 }
+
+/// Every position feature at every offset of a policy (and of each prefix of it, as
+/// while it is typed) answers without panicking.
+#[test]
+fn every_offset_of_a_policy_being_typed_is_answered() {
+    use warden_lsp::analysis;
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/completion/locals_in_scope.warden"),
+    )
+    .unwrap()
+    .replace(CURSOR, "mine.");
+    let whole = vec![warden::SourceText {
+        path: "main.warden".to_string(),
+        text: text.clone(),
+    }];
+    let indexed = analysis::Indexed::new(&whole);
+    for offset in 0..=text.len() {
+        analysis::hover(&indexed, 0, offset);
+        analysis::definition(&indexed, 0, offset);
+        analysis::references(&indexed, 0, offset, true);
+        analysis::highlights(&indexed, 0, offset);
+        let _ = analysis::rename(&indexed, 0, offset, "renamed");
+    }
+    analysis::inlay_hints(&indexed, 0);
+    // Completion at the end of each prefix: the text as it is being typed.
+    for end in (0..=text.len()).filter(|&end| text.is_char_boundary(end)) {
+        let typed = vec![warden::SourceText {
+            path: "main.warden".to_string(),
+            text: text[..end].to_string(),
+        }];
+        analysis::completion(&typed, 0, end);
+        analysis::signature_help(&typed, 0, end);
+    }
+}

@@ -669,6 +669,9 @@ mod fuzz {
                         "textDocument/hover",
                         "textDocument/completion",
                         "textDocument/definition",
+                        "textDocument/documentHighlight",
+                        "textDocument/prepareRename",
+                        "textDocument/signatureHelp",
                     ][..]
                 ),
                 0u32..12,
