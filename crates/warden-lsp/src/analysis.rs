@@ -782,23 +782,94 @@ pub fn completion(sources: &[SourceText], file: usize, offset: usize) -> Vec<Com
             .collect();
     }
     let end = word_at(text, start).map_or(offset, |(_, end)| end.max(offset));
-    let mut edited = sources.to_vec();
-    let Some(target) = edited.get_mut(file) else {
-        return Vec::new();
-    };
-    target.text.replace_range(start..end, "_");
-    let indexed = Indexed::new(&edited);
-    match head.strip_suffix('.') {
-        Some(before_dot) => {
-            let receiver_end = before_dot.strip_suffix('?').unwrap_or(before_dot).len();
-            members(&indexed, file, receiver_end)
+    let receiver_end = head
+        .strip_suffix('.')
+        .map(|before_dot| before_dot.strip_suffix('?').unwrap_or(before_dot).len());
+    let complete = |placeholder: String| {
+        let mut edited = sources.to_vec();
+        let target = edited.get_mut(file)?;
+        target.text = placeholder;
+        let indexed = Indexed::new(&edited);
+        match receiver_end {
+            Some(receiver_end) => members(&indexed, file, receiver_end),
+            None => names(&indexed, file, start),
         }
-        None => names(&indexed, file, start),
-    }
+    };
+    let mut placeholder = text.to_string();
+    placeholder.replace_range(start..end, "_");
+    complete(placeholder)
+        .or_else(|| closed_item(text, start, end).into_iter().find_map(complete))
+        .unwrap_or_default()
 }
 
-/// After `RECEIVER.`: a module's items, or a value's fields and methods.
-fn members(indexed: &Indexed, file: usize, receiver_end: usize) -> Vec<CompletionItem> {
+/// The text with the word at `start..end` replaced by `_` and the rest of its item by
+/// the brackets left open before it, for an item cut short: `rule r {` `when change.`
+/// being typed at the end of a file becomes `rule r {` `when change._` `deny ""}`. A
+/// rule needs a demand and an exemption a `when`, so the candidates close the item
+/// with nothing, a `deny`, or a `when` before its brace (the first that gives an
+/// answer is used). Strings and comments are skipped; the item starts at the last line
+/// before the cursor that starts with an item keyword, and ends where the next starts.
+fn closed_item(text: &str, start: usize, end: usize) -> Vec<String> {
+    let starts_item = |line: &str| {
+        warden_syntax::ITEM_KEYWORDS.iter().any(|keyword| {
+            line.strip_prefix(keyword)
+                .is_some_and(|rest| !rest.starts_with(is_ident_char))
+        })
+    };
+    let line_starts = || std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1));
+    let item_start = line_starts()
+        .filter(|&i| i <= start && starts_item(text.get(i..).unwrap_or("")))
+        .last()
+        .unwrap_or(0);
+    let next_item = line_starts()
+        .find(|&i| i >= end && starts_item(text.get(i..).unwrap_or("")))
+        .unwrap_or(text.len());
+    let mut open = Vec::new();
+    let mut chars = text.get(item_start..start).unwrap_or("").chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                chars.by_ref().find(|&c| c == '\n');
+            }
+            '(' => open.push(')'),
+            '[' => open.push(']'),
+            '{' => open.push('}'),
+            ')' | ']' | '}' => {
+                if open.last() == Some(&c) {
+                    open.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let (before, after) = (
+        text.get(..start).unwrap_or(""),
+        text.get(next_item..).unwrap_or(""),
+    );
+    let Some((outer, inner)) = open.split_first() else {
+        return vec![format!("{before}_\n{after}")];
+    };
+    let inner: String = inner.iter().rev().collect();
+    ["", "\ndeny \"\"", "\nwhen true"]
+        .iter()
+        .map(|fill| format!("{before}_{inner}{fill}\n{outer}\n{after}"))
+        .collect()
+}
+
+/// After `RECEIVER.`: a module's items, or a value's fields and methods; `None` when
+/// the receiver was not checked.
+fn members(indexed: &Indexed, file: usize, receiver_end: usize) -> Option<Vec<CompletionItem>> {
     let index = &indexed.index;
     let module = (index.references.iter())
         .filter(|r| r.file == file && r.span.end == receiver_end)
@@ -810,19 +881,18 @@ fn members(indexed: &Indexed, file: usize, receiver_end: usize) -> Vec<Completio
             _ => None,
         });
     if let Some(module) = module {
-        return (index.symbols.iter().enumerate())
-            .filter(|(_, s)| s.file == module)
-            .filter(|(_, s)| matches!(s.kind, SymbolKind::Global | SymbolKind::Function))
-            .map(|(id, s)| symbol_item(indexed, id, s))
-            .collect();
+        return Some(
+            (index.symbols.iter().enumerate())
+                .filter(|(_, s)| s.file == module)
+                .filter(|(_, s)| matches!(s.kind, SymbolKind::Global | SymbolKind::Function))
+                .map(|(id, s)| symbol_item(indexed, id, s))
+                .collect(),
+        );
     }
-    let Some(receiver) = (index.exprs.iter())
+    let receiver = (index.exprs.iter())
         .filter(|e| e.file == file && e.span.end == receiver_end)
         .max_by_key(|e| e.span.end - e.span.start)
-        .map(|e| e.ty.unwrap_optional().clone())
-    else {
-        return Vec::new();
-    };
+        .map(|e| e.ty.unwrap_optional().clone())?;
     let mut items = Vec::new();
     if let Type::Record(record) = receiver
         && let Some(record) = RECORDS.get(record)
@@ -846,11 +916,13 @@ fn members(indexed: &Indexed, file: usize, receiver_end: usize) -> Vec<Completio
             ));
         }
     }
-    items
+    Some(items)
 }
 
-/// A name at `start`: what is in scope there, or item keywords between items.
-fn names(indexed: &Indexed, file: usize, start: usize) -> Vec<CompletionItem> {
+/// A name at `start`: what is in scope there, or item keywords between items; `None`
+/// when `start` is in no item but is not at the start of a line either (an item being
+/// written that does not parse).
+fn names(indexed: &Indexed, file: usize, start: usize) -> Option<Vec<CompletionItem>> {
     let index = &indexed.index;
     let within = |span: Span| span.start <= start && start <= span.end;
     if index
@@ -858,10 +930,12 @@ fn names(indexed: &Indexed, file: usize, start: usize) -> Vec<CompletionItem> {
         .iter()
         .any(|(f, span)| *f == file && within(*span))
     {
-        return (index.symbols.iter().enumerate())
-            .filter(|(_, s)| s.kind == SymbolKind::Rule)
-            .map(|(id, s)| symbol_item(indexed, id, s))
-            .collect();
+        return Some(
+            (index.symbols.iter().enumerate())
+                .filter(|(_, s)| s.kind == SymbolKind::Rule)
+                .map(|(id, s)| symbol_item(indexed, id, s))
+                .collect(),
+        );
     }
     let is_item = |s: &Symbol| {
         matches!(
@@ -873,15 +947,26 @@ fn names(indexed: &Indexed, file: usize, start: usize) -> Vec<CompletionItem> {
         .filter(|s| s.file == file && is_item(s) && within(s.extent))
         .min_by_key(|s| s.extent.end - s.extent.start);
     let Some(enclosing) = enclosing else {
-        return (warden_syntax::ITEM_KEYWORDS.iter())
-            .map(|keyword| {
-                let doc = KEYWORDS
-                    .iter()
-                    .find(|(k, _)| k == keyword)
-                    .map(|(_, d)| d.to_string());
-                item(keyword.to_string(), CompletionItemKind::KEYWORD, None, doc)
-            })
-            .collect();
+        let text = indexed.text(file);
+        let line_start = text
+            .get(..start)
+            .map_or(0, |t| t.rfind('\n').map_or(0, |i| i + 1));
+        if !text
+            .get(line_start..start)
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            return None;
+        }
+        return Some(
+            (warden_syntax::ITEM_KEYWORDS.iter())
+                .map(|keyword| {
+                    let doc = (KEYWORDS.iter())
+                        .find(|(k, _)| k == keyword)
+                        .map(|(_, d)| d.to_string());
+                    item(keyword.to_string(), CompletionItemKind::KEYWORD, None, doc)
+                })
+                .collect(),
+        );
     };
     let mut items: Vec<CompletionItem> = Vec::new();
     // Locals visible here, the innermost of a name first.
@@ -931,7 +1016,7 @@ fn names(indexed: &Indexed, file: usize, start: usize) -> Vec<CompletionItem> {
             ));
         }
     }
-    items
+    Some(items)
 }
 
 fn symbol_item(indexed: &Indexed, id: SymbolId, symbol: &Symbol) -> CompletionItem {
