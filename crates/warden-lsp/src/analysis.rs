@@ -818,8 +818,7 @@ fn closed_item(text: &str, start: usize, end: usize) -> Vec<String> {
     };
     let line_starts = || std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1));
     let item_start = line_starts()
-        .filter(|&i| i <= start && starts_item(text.get(i..).unwrap_or("")))
-        .last()
+        .rfind(|&i| i <= start && starts_item(text.get(i..).unwrap_or("")))
         .unwrap_or(0);
     let next_item = line_starts()
         .find(|&i| i >= end && starts_item(text.get(i..).unwrap_or("")))
