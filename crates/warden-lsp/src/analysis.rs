@@ -844,10 +844,8 @@ fn closed_item(text: &str, start: usize, end: usize) -> Vec<String> {
             '(' => open.push(')'),
             '[' => open.push(']'),
             '{' => open.push('}'),
-            ')' | ']' | '}' => {
-                if open.last() == Some(&c) {
-                    open.pop();
-                }
+            ')' | ']' | '}' if open.last() == Some(&c) => {
+                open.pop();
             }
             _ => {}
         }
