@@ -126,6 +126,24 @@ pub struct Index {
     rules: HashMap<String, SymbolId>,
 }
 
+impl Symbol {
+    /// A symbol written at `span`, renamable, without type, doc or module yet.
+    fn new(name: &str, kind: SymbolKind, file: usize, span: Span, extent: Span) -> Symbol {
+        Symbol {
+            name: name.to_string(),
+            kind,
+            file,
+            span,
+            extent,
+            ty: None,
+            inferred: false,
+            doc: None,
+            module: None,
+            renamable: true,
+        }
+    }
+}
+
 impl Index {
     /// The symbol the checker knows by `(file, start)`.
     pub fn at_place(&self, file: usize, start: usize) -> Option<SymbolId> {
@@ -166,24 +184,14 @@ impl Checker<'_> {
         doc: Option<&String>,
         inferred: bool,
     ) {
-        if !self.indexing() {
-            return;
-        }
-        self.define(
-            name.span.start,
-            Symbol {
-                name: name.name.clone(),
-                kind,
-                file,
-                span: name.span,
-                extent,
-                ty: None,
+        if self.indexing() {
+            let symbol = Symbol {
                 inferred,
                 doc: doc.cloned(),
-                module: None,
-                renamable: true,
-            },
-        );
+                ..Symbol::new(&name.name, kind, file, name.span, extent)
+            };
+            self.define(name.span.start, symbol);
+        }
     }
 
     /// Records the name an import binds, known by the import's start.
@@ -204,24 +212,15 @@ impl Checker<'_> {
             }
             (None, ast::ImportTarget::File { span, .. }) => *span,
         };
-        self.define(
-            import.span.start,
-            Symbol {
-                name: alias.to_string(),
-                kind: SymbolKind::Import,
-                file,
-                span,
-                extent: import.span,
-                ty: None,
-                inferred: false,
-                doc: None,
-                module: (target != crate::checker::FAILED_IMPORT).then_some(target),
-                renamable: import.alias.is_some(),
-            },
-        );
+        let symbol = Symbol {
+            module: (target != crate::checker::FAILED_IMPORT).then_some(target),
+            renamable: import.alias.is_some(),
+            ..Symbol::new(alias, SymbolKind::Import, file, span, import.span)
+        };
+        self.define(import.span.start, symbol);
     }
 
-    /// Records a `let`, parameter or implied name of a body.
+    /// Records a `let`, parameter or lambda parameter of a body.
     pub(crate) fn define_local(
         &mut self,
         file: usize,
@@ -231,24 +230,14 @@ impl Checker<'_> {
         ty: &Type,
         inferred: bool,
     ) {
-        if !self.indexing() {
-            return;
-        }
-        self.define(
-            name.span.start,
-            Symbol {
-                name: name.name.clone(),
-                kind,
-                file,
-                span: name.span,
-                extent,
+        if self.indexing() {
+            let symbol = Symbol {
                 ty: Some(ty.clone()),
                 inferred,
-                doc: None,
-                module: None,
-                renamable: kind != SymbolKind::Implicit,
-            },
-        );
+                ..Symbol::new(&name.name, kind, file, name.span, extent)
+            };
+            self.define(name.span.start, symbol);
+        }
     }
 
     /// Records a name the language binds (`approver`, `override`) at `place`.
@@ -261,24 +250,15 @@ impl Checker<'_> {
         ty: &Type,
         doc: &str,
     ) {
-        if !self.indexing() {
-            return;
-        }
-        self.define(
-            place.start,
-            Symbol {
-                name: name.to_string(),
-                kind: SymbolKind::Implicit,
-                file,
-                span: place,
-                extent,
+        if self.indexing() {
+            let symbol = Symbol {
                 ty: Some(ty.clone()),
-                inferred: false,
                 doc: Some(doc.to_string()),
-                module: None,
                 renamable: false,
-            },
-        );
+                ..Symbol::new(name, SymbolKind::Implicit, file, place, extent)
+            };
+            self.define(place.start, symbol);
+        }
     }
 
     /// Sets the type of a symbol once known (a top-level `let` when checked).

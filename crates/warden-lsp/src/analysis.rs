@@ -903,16 +903,11 @@ fn members(indexed: &Indexed, file: usize, receiver_end: usize) -> Option<Vec<Co
             )
         }));
     }
-    for name in warden_check::method_names(&receiver) {
-        if let Some(signature) = warden_check::method_signature(&receiver, name) {
-            items.push(item(
-                name.to_string(),
-                CompletionItemKind::METHOD,
-                Some(signature.label().0),
-                Some(signature.doc.to_string()),
-            ));
-        }
-    }
+    items.extend(
+        (warden_check::method_names(&receiver).into_iter())
+            .filter_map(|name| warden_check::method_signature(&receiver, name))
+            .map(|signature| signature_item(signature, CompletionItemKind::METHOD)),
+    );
     Some(items)
 }
 
@@ -1003,17 +998,22 @@ fn names(indexed: &Indexed, file: usize, start: usize) -> Option<Vec<CompletionI
         Some("Change".to_string()),
         change.map(|r| r.doc.to_string()),
     ));
-    for name in warden_check::FUNCTION_NAMES {
-        if let Some(signature) = warden_check::function_signature(name) {
-            items.push(item(
-                name.to_string(),
-                CompletionItemKind::FUNCTION,
-                Some(signature.label().0),
-                Some(signature.doc.to_string()),
-            ));
-        }
-    }
+    items.extend(
+        (warden_check::FUNCTION_NAMES.iter())
+            .filter_map(|name| warden_check::function_signature(name))
+            .map(|signature| signature_item(signature, CompletionItemKind::FUNCTION)),
+    );
     Some(items)
+}
+
+fn signature_item(signature: warden_check::Signature, kind: CompletionItemKind) -> CompletionItem {
+    let detail = signature.label().0;
+    item(
+        signature.name,
+        kind,
+        Some(detail),
+        Some(signature.doc.to_string()),
+    )
 }
 
 fn symbol_item(indexed: &Indexed, id: SymbolId, symbol: &Symbol) -> CompletionItem {
