@@ -34,7 +34,7 @@ use warden::SourceText;
 
 use crate::analysis::{self, Indexed};
 use crate::position::{self, LineIndex};
-use crate::{actions, folding, symbols, uri};
+use crate::{actions, completion, folding, symbols, uri};
 
 /// What the server offers: incremental document sync, hover, completion (also after `.`),
 /// go-to-definition, references, rename (with `prepareRename`), document highlights,
@@ -768,7 +768,7 @@ impl Server {
 
     fn completion(&self, uri: &Uri, position: lsp_types::Position) -> Option<CompletionResponse> {
         let (view, offset) = self.at(uri, position)?;
-        Some(CompletionResponse::Array(analysis::completion(
+        Some(CompletionResponse::Array(completion::completion(
             &view.sources,
             view.current,
             offset,

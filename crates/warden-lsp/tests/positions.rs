@@ -456,7 +456,7 @@ fn every_offset_of_a_policy_being_typed_is_answered() {
             path: "main.warden".to_string(),
             text: text[..end].to_string(),
         }];
-        analysis::completion(&typed, 0, end);
+        warden_lsp::completion::completion(&typed, 0, end);
         analysis::signature_help(&typed, 0, end);
     }
 }
