@@ -438,6 +438,55 @@ impl Indexed {
         places
     }
 
+    /// A symbol already named `name` where symbol `id` would be renamed to it: a rule
+    /// or exemption anywhere (their names are policy-wide), a top-level name of the
+    /// same module, or a name of the same body in scope where `id` is.
+    fn taken(&self, id: SymbolId, name: &str) -> Option<SymbolId> {
+        use SymbolKind::*;
+        let symbol = self.symbol(id)?;
+        let module_level = |kind| matches!(kind, Global | Function | Import);
+        let overlaps = |a: Span, b: Span| a.start <= b.end && b.start <= a.end;
+        let item = self
+            .enclosing_item(symbol.file, symbol.span.start)
+            .map(|i| i.extent);
+        let same_body =
+            |s: &Symbol| item.is_some_and(|i| i.start <= s.span.start && s.span.start <= i.end);
+        (self.index.symbols.iter().enumerate()).find_map(|(other, s)| {
+            let clash = s.name == name
+                && other != id
+                && match symbol.kind {
+                    Rule | Exemption => matches!(s.kind, Rule | Exemption),
+                    Global | Function | Import => s.file == symbol.file && module_level(s.kind),
+                    Local | Parameter | LambdaParameter | Implicit => {
+                        s.file == symbol.file
+                            && (module_level(s.kind)
+                                || (same_body(s) && overlaps(s.extent, symbol.extent)))
+                    }
+                };
+            clash.then_some(other)
+        })
+    }
+
+    /// The innermost item (rule, exemption, function, top-level `let`) of `file` around
+    /// `offset`.
+    pub(crate) fn enclosing_item(&self, file: usize, offset: usize) -> Option<&Symbol> {
+        use SymbolKind::*;
+        (self.index.symbols.iter())
+            .filter(|s| s.file == file && matches!(s.kind, Rule | Exemption | Function | Global))
+            .filter(|s| s.extent.start <= offset && offset <= s.extent.end)
+            .min_by_key(|s| s.extent.end - s.extent.start)
+    }
+
+    /// The 1-based line of a symbol's name.
+    fn line(&self, id: SymbolId) -> usize {
+        self.symbol(id).map_or(0, |s| {
+            let text = self.text(s.file);
+            text.get(..s.span.start)
+                .map_or(0, |t| t.matches('\n').count())
+                + 1
+        })
+    }
+
     /// `std.ai` or the policy path of module file `file`.
     fn module_name(&self, file: usize) -> String {
         let path = self.analysis.path(FileId(file as u32));
@@ -651,6 +700,13 @@ pub fn rename(
     let (id, _) = indexed
         .symbol_at(file, offset)
         .ok_or_else(|| "there is no name to rename here".to_string())?;
+    if let Some(taken) = indexed.taken(id, new_name) {
+        return Err(format!(
+            "`{new_name}` is already the name of `{}` (line {}); choose another name",
+            indexed.describe(taken).unwrap_or_default(),
+            indexed.line(taken)
+        ));
+    }
     Ok(indexed.occurrences(id))
 }
 

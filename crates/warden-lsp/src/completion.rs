@@ -193,16 +193,7 @@ fn names(indexed: &Indexed, file: usize, start: usize) -> Option<Vec<CompletionI
                 .collect(),
         );
     }
-    let is_item = |s: &Symbol| {
-        matches!(
-            s.kind,
-            SymbolKind::Rule | SymbolKind::Exemption | SymbolKind::Function | SymbolKind::Global
-        )
-    };
-    let enclosing = (index.symbols.iter())
-        .filter(|s| s.file == file && is_item(s) && within(s.extent))
-        .min_by_key(|s| s.extent.end - s.extent.start);
-    let Some(enclosing) = enclosing else {
+    let Some(enclosing) = indexed.enclosing_item(file, start) else {
         let text = indexed.text(file);
         let line_start = text
             .get(..start)
