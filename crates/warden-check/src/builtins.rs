@@ -253,3 +253,218 @@ pub const FUNCTION_NAMES: &[&str] = &[
     "principal",
     "service",
 ];
+
+/// A built-in's signature and doc, for the language server's hover, completion and
+/// signature help.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signature {
+    /// `list<File>.` for a method; empty for a free function.
+    pub receiver: String,
+    pub name: String,
+    pub params: Vec<String>,
+    pub returns: String,
+    pub doc: &'static str,
+}
+
+impl Signature {
+    /// `name(a, b) -> R` with the receiver before it, and where each parameter is in
+    /// that text (byte offsets).
+    pub fn label(&self) -> (String, Vec<(usize, usize)>) {
+        let mut label = format!("{}{}(", self.receiver, self.name);
+        let mut offsets = Vec::new();
+        for (i, param) in self.params.iter().enumerate() {
+            if i > 0 {
+                label.push_str(", ");
+            }
+            offsets.push((label.len(), label.len() + param.len()));
+            label.push_str(param);
+        }
+        label.push_str(&format!(") -> {}", self.returns));
+        (label, offsets)
+    }
+}
+
+/// The signature of method `name` on `receiver` (without `?`).
+pub fn method_signature(receiver: &Type, name: &str) -> Option<Signature> {
+    let sig = method(receiver, name)?;
+    let element = receiver.element();
+    // What `sum`, `min` and `max` fold: the elements, when numbers, else the lambda's.
+    let number = |timestamps: bool| match &element {
+        Type::Int | Type::Duration => element.to_string(),
+        Type::Timestamp if timestamps => element.to_string(),
+        _ if timestamps => "int | duration | timestamp".to_string(),
+        _ => "int | duration".to_string(),
+    };
+    let params = sig
+        .params
+        .iter()
+        .map(|param| match param {
+            Param::Value(ty) => ty.to_string(),
+            Param::Lambda(body) => {
+                let body = match body {
+                    LambdaBody::Bool => "bool".to_string(),
+                    LambdaBody::Any => "U".to_string(),
+                    LambdaBody::List => "list<U>".to_string(),
+                    LambdaBody::Number { timestamps } => number(*timestamps),
+                };
+                // `sum()`, `min()`, `max()`: the lambda may be left out.
+                match sig.lambda_optional {
+                    true => format!("[{element} => {body}]"),
+                    false => format!("{element} => {body}"),
+                }
+            }
+        })
+        .collect();
+    let returns = match &sig.returns {
+        Returns::Fixed(ty) => ty.to_string(),
+        Returns::ElementOptional => Type::optional(element.clone()).to_string(),
+        Returns::BodyOrElementOptional => match number(true) {
+            single if !single.contains('|') => format!("{single}?"),
+            union => format!("({union})?"),
+        },
+        Returns::Receiver => receiver.to_string(),
+        Returns::ListOfBody | Returns::BodyList => "list<U>".to_string(),
+        Returns::BodyOrElement => number(false),
+        Returns::MapValueOptional => match receiver {
+            Type::Map(value) => Type::optional((**value).clone()).to_string(),
+            _ => Type::Error.to_string(),
+        },
+    };
+    Some(Signature {
+        receiver: format!("{receiver}."),
+        name: name.to_string(),
+        params,
+        returns,
+        doc: method_doc(receiver, name),
+    })
+}
+
+/// What a method does.
+fn method_doc(receiver: &Type, name: &str) -> &'static str {
+    match (receiver, name) {
+        (Type::List(_), "any") => {
+            "Whether some element satisfies the condition (false on an empty list)."
+        }
+        (Type::List(_), "all") => {
+            "Whether every element satisfies the condition (true on an empty list)."
+        }
+        (Type::List(_), "none") => "Whether no element satisfies the condition.",
+        (Type::List(_), "count") => "How many elements satisfy the condition.",
+        (Type::List(_), "filter") => "The elements that satisfy the condition, in order.",
+        (Type::List(_), "map") => "The lambda's value for each element, in order.",
+        (Type::List(_), "flat_map") => "The lists the lambda gives for each element, concatenated.",
+        (Type::List(_), "sum") => "The sum of the elements (or of the lambda's values).",
+        (Type::List(_), "min") => "The least element (or lambda value); null on an empty list.",
+        (Type::List(_), "max") => "The greatest element (or lambda value); null on an empty list.",
+        (Type::List(_), "len") => "The number of elements.",
+        (Type::List(_), "is_empty") => "Whether the list has no element.",
+        (Type::List(_), "contains") => "Whether the value is an element of the list.",
+        (Type::List(_), "first") => "The first element; null on an empty list.",
+        (Type::List(_), "last") => "The last element; null on an empty list.",
+        (Type::List(_), "distinct") => {
+            "The elements without repeats, in order of first occurrence."
+        }
+        (Type::List(_), "sorted") => "The elements in ascending order.",
+        (_, "len") => "The number of characters.",
+        (_, "contains") => "Whether the text occurs in the string.",
+        (_, "starts_with") => "Whether the string starts with the text.",
+        (_, "ends_with") => "Whether the string ends with the text.",
+        (_, "lower") => "The string in lower case.",
+        (_, "upper") => "The string in upper case.",
+        (_, "trim") => "The string without leading and trailing whitespace.",
+        (_, "split") => "The pieces of the string between occurrences of the separator.",
+        (_, "get") => "The entry of the key; null when absent.",
+        (_, "keys") => "The map's keys, sorted.",
+        (_, "contains_key") => "Whether the map has an entry for the key.",
+        (_, "weekday") => {
+            "The day of the week in the time zone (`\"Europe/Berlin\"`, `\"+05:30\"`)."
+        }
+        (_, "hour") => "The hour (0–23) in the time zone.",
+        (_, "minute") => "The minute (0–59) in the time zone.",
+        (_, "format") => "The time as `2026-11-28 14:05 CET` in the time zone, for messages.",
+        (_, "minutes") => "The duration in whole minutes.",
+        (_, "hours") => "The duration in whole hours.",
+        (_, "touches") => {
+            "Whether the file's path, or for a rename its previous path, matches the glob."
+        }
+        _ => "",
+    }
+}
+
+/// The signature of free function `name`.
+pub fn function_signature(name: &str) -> Option<Signature> {
+    let (param, returns, doc) = match name {
+        "glob" => (
+            "pattern: string, …".to_string(),
+            Type::Glob,
+            "A glob of literal patterns; several match any of them.",
+        ),
+        "regex" => (
+            "pattern: string".to_string(),
+            Type::Regex,
+            "A regular expression, from a literal pattern.",
+        ),
+        "timestamp" => (
+            "text: string".to_string(),
+            Type::Timestamp,
+            "A time, from an RFC 3339 literal.",
+        ),
+        "duration" => (
+            "text: string".to_string(),
+            Type::Duration,
+            "A duration, from a literal such as `\"90m\"`.",
+        ),
+        _ => {
+            let (_, param, returns) = function(name)?;
+            let key = identified_record(name).map_or("name", |(_, key)| key);
+            let doc = match name {
+                "team" => "The members of a team, as an approver set.",
+                "user" => "One principal, by id, as an approver set.",
+                "principal" => "The principal of this id; null when not in the directory.",
+                _ => "The service of this name; null when not in the catalogue.",
+            };
+            (format!("{key}: {param}"), returns, doc)
+        }
+    };
+    Some(Signature {
+        receiver: String::new(),
+        name: name.to_string(),
+        params: vec![param],
+        returns: returns.to_string(),
+        doc,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every method of every receiver, and every free function, has a signature and a
+    /// doc for the language server.
+    #[test]
+    fn every_builtin_has_a_signature_and_a_doc() {
+        let receivers = [
+            Type::list(Type::Int),
+            Type::Str,
+            Type::map(Type::Int),
+            Type::Timestamp,
+            Type::Duration,
+            Type::record("File"),
+        ];
+        for receiver in &receivers {
+            for name in method_names(receiver) {
+                let signature = method_signature(receiver, name);
+                assert!(
+                    signature.is_some_and(|s| !s.doc.is_empty()),
+                    "{receiver}.{name}"
+                );
+            }
+        }
+        for name in FUNCTION_NAMES {
+            assert!(
+                function_signature(name).is_some_and(|s| !s.doc.is_empty()),
+                "{name}"
+            );
+        }
+    }
+}

@@ -11,6 +11,7 @@ use warden_change::Ids;
 use warden_syntax::{Diagnostic, FileId, LineIndex, Span, ast};
 
 use crate::SourceFile;
+use crate::index::{Index, SymbolKind, Target};
 use crate::ir::{self, GlobId, GlobalId, LocalId, RegexId};
 use crate::lints;
 use crate::policy_lints;
@@ -139,6 +140,9 @@ pub(crate) struct Checker<'a> {
     /// Literals already reported as `impossible-value`: one reached through a `let`
     /// is reported once, however many places use it.
     pub impossible_reported: std::collections::HashSet<(usize, usize), Ids>,
+    /// What the language server asks for (see [`crate::index`]); `None` when checking
+    /// for `warden check` or `eval`.
+    pub index: Option<Box<Index>>,
 }
 
 /// Each "did you mean" search reads every name in scope, so a policy of thousands of
@@ -169,6 +173,15 @@ impl<'a> Checker<'a> {
             used_by_policy: Vec::new(),
             suggestions_left: Cell::new(MAX_SUGGESTIONS),
             impossible_reported: Default::default(),
+            index: None,
+        }
+    }
+
+    /// A checker that records an [`Index`] as it checks.
+    pub fn indexed(files: &'a [SourceFile], std_modules: &'a [&'a str]) -> Self {
+        Checker {
+            index: Some(Box::default()),
+            ..Checker::new(files, std_modules)
         }
     }
 
@@ -225,7 +238,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub fn run(mut self) -> (Option<ir::Program>, Vec<Diagnostic>) {
+    pub fn run(mut self) -> (Option<ir::Program>, Vec<Diagnostic>, Option<Box<Index>>) {
         self.declare_modules();
         // A policy's own bodies are all checked. A standard module's are checked when
         // the policy reaches them (a `let` when read, a function when called): they are
@@ -338,7 +351,7 @@ impl<'a> Checker<'a> {
             cache_slots: 0,
             settings,
         });
-        (program, self.diags)
+        (program, self.diags, self.index)
     }
 
     /// Creates every module's scope: declares its `let`s and `fn`s and resolves imports.
@@ -372,6 +385,14 @@ impl<'a> Checker<'a> {
                 seen.insert(&name.name, name.span);
                 match item {
                     ast::Item::Let(item) => {
+                        self.define_item(
+                            file,
+                            SymbolKind::Global,
+                            &item.name,
+                            item.span,
+                            item.doc.as_ref(),
+                            item.ty.is_none(),
+                        );
                         let id = GlobalId(self.globals.len() as u32);
                         self.globals.push(GlobalEntry {
                             file,
@@ -383,12 +404,25 @@ impl<'a> Checker<'a> {
                     }
                     ast::Item::Fn(item) => {
                         let id = ir::FnId(self.functions.len() as u32);
-                        let params = item
+                        let params: Vec<Type> = item
                             .params
                             .iter()
                             .map(|p| self.resolve_type(file, &p.ty))
                             .collect();
+                        for (param, ty) in item.params.iter().zip(&params) {
+                            let kind = SymbolKind::Parameter;
+                            self.define_local(file, kind, &param.name, item.span, ty, false);
+                        }
                         let ret = self.resolve_type(file, &item.ret);
+                        self.define_item(
+                            file,
+                            SymbolKind::Function,
+                            &item.name,
+                            item.span,
+                            item.doc.as_ref(),
+                            false,
+                        );
+                        self.set_type(file, item.name.span.start, &ret);
                         self.functions.push(FnEntry {
                             file,
                             item,
@@ -413,6 +447,7 @@ impl<'a> Checker<'a> {
                             None => continue,
                         },
                     };
+                    self.define_import(file, import, &alias, target);
                     if let Some(previous) = scope.imports.get(&alias) {
                         let first = previous.span;
                         self.diags.push(
@@ -582,6 +617,7 @@ impl<'a> Checker<'a> {
         let value = self.expr(&mut body, &item.value);
         let value = self.annotate(file, item, value);
         let ty = value.ty.clone();
+        self.set_type(file, item.name.span.start, &ty);
         let frame = body.frame();
         self.finish_body(&mut body);
         if let Some(entry) = self.globals.get_mut(id.0 as usize) {
@@ -652,6 +688,16 @@ impl<'a> Checker<'a> {
         for item in lets {
             let value = self.expr(body, &item.value);
             let value = self.annotate(body.file, item, value);
+            let visible = Span::new(item.span.end, usize::MAX);
+            let inferred = item.ty.is_none();
+            self.define_local(
+                body.file,
+                SymbolKind::Local,
+                &item.name,
+                visible,
+                &value.ty,
+                inferred,
+            );
             let slot = body.bind(&item.name.name, value.ty.clone(), item.name.span, true);
             lowered.push((slot, value));
         }
@@ -779,8 +825,28 @@ impl<'a> Checker<'a> {
                 }
                 names.insert(name.name.clone(), (file, name.span));
                 match item {
-                    ast::Item::Rule(rule) => rules.push((file, rule)),
-                    ast::Item::Exempt(exempt) => exempt_items.push((file, exempt)),
+                    ast::Item::Rule(rule) => {
+                        self.define_item(
+                            file,
+                            SymbolKind::Rule,
+                            name,
+                            rule.span,
+                            rule.doc.as_ref(),
+                            false,
+                        );
+                        rules.push((file, rule));
+                    }
+                    ast::Item::Exempt(exempt) => {
+                        self.define_item(
+                            file,
+                            SymbolKind::Exemption,
+                            name,
+                            exempt.span,
+                            exempt.doc.as_ref(),
+                            false,
+                        );
+                        exempt_items.push((file, exempt));
+                    }
                     _ => {}
                 }
             }
@@ -861,6 +927,9 @@ impl<'a> Checker<'a> {
         condition: Option<&ast::Expr>,
     ) -> ir::OverrideRule {
         let mut body = Body::new(file, None);
+        if let Some(condition) = condition {
+            self.define_override(file, condition.span);
+        }
         let slot = body.bind("override", Type::record("Override"), Span::default(), false);
         let by = self.expr(&mut body, by);
         self.expect_type(
@@ -899,6 +968,7 @@ impl<'a> Checker<'a> {
                     let mut rule = default.clone();
                     if let Some(condition) = &clause.condition {
                         let mut body = Body::new(file, None);
+                        self.define_override(file, condition.span);
                         body.bind("override", Type::record("Override"), Span::default(), false);
                         rule.conditions.push(self.condition(
                             &mut body,
@@ -946,6 +1016,13 @@ impl<'a> Checker<'a> {
             demands,
             message,
         }
+    }
+
+    /// Records `override`, bound in an `overridable … where` condition.
+    fn define_override(&mut self, file: usize, condition: Span) {
+        let doc = "The override, in an `overridable … where` condition.";
+        let ty = Type::record("Override");
+        self.define_implicit(file, "override", Span::default(), condition, &ty, doc);
     }
 
     pub fn location(&self, file: usize, span: Span) -> ir::Location {
@@ -1038,7 +1115,11 @@ impl<'a> Checker<'a> {
             }
         };
         let mark = body.bindings.len();
-        let approver_slot = body.bind("approver", Type::record("Principal"), req.span, false);
+        let principal = Type::record("Principal");
+        let extent = req.condition.as_ref().map_or(req.span, |c| c.span);
+        let doc = "The approver, in an approval requirement's `where`.";
+        self.define_implicit(file, "approver", req.span, extent, &principal, doc);
+        let approver_slot = body.bind("approver", principal, req.span, false);
         let condition = req
             .condition
             .as_ref()
@@ -1074,7 +1155,12 @@ impl<'a> Checker<'a> {
         let mut rules = Vec::new();
         for name in &exempt.rules {
             match rule_names.iter().position(|r| *r == name.name) {
-                Some(index) => rules.push(index),
+                Some(index) => {
+                    if let Some(rule) = self.index.as_deref().and_then(|i| i.rule(&name.name)) {
+                        self.refer(file, name.span, Target::Symbol(rule), &Type::Error);
+                    }
+                    rules.push(index);
+                }
                 None => {
                     let replacement =
                         (self.suggest(&name.name, rule_names.iter().copied())).map(str::to_string);
@@ -1092,6 +1178,15 @@ impl<'a> Checker<'a> {
                     self.replace_with(name.span, replacement);
                 }
             }
+        }
+        if let (Some(index), Some(first), Some(last)) = (
+            self.index.as_deref_mut(),
+            exempt.rules.first(),
+            exempt.rules.last(),
+        ) {
+            index
+                .rule_lists
+                .push((file, Span::new(first.span.start, last.span.end)));
         }
         let mut body = Body::new(file, None);
         let lets = self.lets(&mut body, &exempt.lets);

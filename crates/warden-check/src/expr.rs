@@ -9,6 +9,7 @@ use warden_syntax::{Span, ast};
 
 use crate::builtins::{self, LambdaBody, Param, Returns};
 use crate::checker::{Body, Checker, FAILED_IMPORT, Owner};
+use crate::index::{SymbolKind, Target};
 use crate::ir::{self, ExprKind};
 use crate::ty::Type;
 
@@ -56,6 +57,12 @@ impl Checker<'_> {
     }
 
     pub fn expr(&mut self, body: &mut Body, expr: &ast::Expr) -> ir::Expr {
+        let lowered = self.lower(body, expr);
+        self.typed(body.file, expr.span, &lowered.ty);
+        lowered
+    }
+
+    fn lower(&mut self, body: &mut Body, expr: &ast::Expr) -> ir::Expr {
         let span = expr.span;
         match &expr.kind {
             ast::ExprKind::Bool(value) => self.node(body, ExprKind::Bool(*value), Type::Bool, span),
@@ -202,7 +209,9 @@ impl Checker<'_> {
             .imports
             .get_mut(&ident.name)?;
         import.used = true;
-        Some(import.target)
+        let (target, place) = (import.target, import.span.start);
+        self.refer_to(body.file, ident.span, (body.file, place), &Type::Error);
+        Some(target)
     }
 
     fn name(&mut self, body: &mut Body, ident: &ast::Ident) -> ir::Expr {
@@ -214,18 +223,28 @@ impl Checker<'_> {
             .find(|b| b.name == ident.name)
         {
             binding.used = true;
-            let (slot, ty) = (binding.slot, binding.ty.clone());
+            let (slot, ty, place) = (binding.slot, binding.ty.clone(), binding.span.start);
+            self.refer_to(body.file, span, (body.file, place), &ty);
             return self.node(body, ExprKind::Local(slot), ty, span);
         }
         if ident.name == "change" {
-            return self.node(body, ExprKind::Change, Type::record("Change"), span);
+            let ty = Type::record("Change");
+            self.refer(body.file, span, Target::Change, &ty);
+            return self.node(body, ExprKind::Change, ty, span);
         }
         let scope = self.modules.get(body.file);
         if let Some(&id) = scope.and_then(|s| s.lets.get(&ident.name)) {
-            self.depend(body, Owner::Global(id), span);
-            let ty = self.check_global(id);
-            return self.node(body, ExprKind::Global(id), ty, span);
+            let node = self.global(body, id, span);
+            if let Some(place) = self.global_place(id) {
+                self.refer_to(body.file, span, place, &node.ty);
+            }
+            return node;
         }
+        if let Some(place) = self.item_place(body.file, &ident.name) {
+            // A function or module used as a value: an error, but still a use.
+            self.refer_to(body.file, span, place, &Type::Error);
+        }
+        let scope = self.modules.get(body.file);
         let mut replacement = None;
         let (message, label, help) = if scope.is_some_and(|s| s.fns.contains_key(&ident.name)) {
             (
@@ -289,9 +308,11 @@ impl Checker<'_> {
     ) -> ir::Expr {
         let scope = self.modules.get(module);
         if let Some(&id) = scope.and_then(|s| s.lets.get(&name.name)) {
-            self.depend(body, Owner::Global(id), span);
-            let ty = self.check_global(id);
-            return self.node(body, ExprKind::Global(id), ty, span);
+            let node = self.global(body, id, span);
+            if let Some(place) = self.global_place(id) {
+                self.refer_to(body.file, name.span, place, &node.ty);
+            }
+            return node;
         }
         let is_fn = scope.is_some_and(|s| s.fns.contains_key(&name.name));
         let (message, help) = if is_fn {
@@ -334,6 +355,13 @@ impl Checker<'_> {
             Some(help),
         );
         self.invalid(body, span)
+    }
+
+    /// A read of a top-level `let`.
+    fn global(&mut self, body: &Body, id: ir::GlobalId, span: Span) -> ir::Expr {
+        self.depend(body, Owner::Global(id), span);
+        let ty = self.check_global(id);
+        self.node(body, ExprKind::Global(id), ty, span)
     }
 
     fn module_name(&self, module: usize) -> String {
@@ -413,6 +441,15 @@ impl Checker<'_> {
         if base.ty.is_optional() {
             ty = Type::optional(ty);
         }
+        self.refer(
+            body.file,
+            name.span,
+            Target::Field {
+                record,
+                field: index,
+            },
+            &ty,
+        );
         let kind = ExprKind::Field {
             base: Box::new(base),
             field: index,
@@ -568,6 +605,11 @@ impl Checker<'_> {
         if let Some(&id) = self.modules.get(body.file).and_then(|s| s.fns.get(name)) {
             return self.call_function(body, id, callee, args, span);
         }
+        if self.indexing() && builtins::FUNCTION_NAMES.contains(&name) {
+            let target = Target::Function(name.to_string());
+            self.refer(body.file, callee.span, target.clone(), &Type::Error);
+            self.record_call(body.file, span, callee.span, target, args);
+        }
         match name {
             "glob" => return self.glob_call(body, args, span),
             "regex" | "timestamp" | "duration" => return self.literal_call(body, name, args, span),
@@ -654,6 +696,16 @@ impl Checker<'_> {
         };
         entry.called = true;
         let (params, ret) = (entry.params.clone(), entry.ret.clone());
+        if let Some(place) = self.function_place(id) {
+            self.refer_to(body.file, callee.span, place, &ret);
+            if let Some(target) = self
+                .index
+                .as_deref()
+                .and_then(|i| i.at_place(place.0, place.1))
+            {
+                self.record_call(body.file, span, callee.span, Target::Symbol(target), args);
+            }
+        }
         let lowered: Vec<ir::Expr> = args.iter().map(|a| self.expr(body, a)).collect();
         if !self.arity(body, &callee.name, args.len(), params.len(), span) {
             return self.invalid(body, span);
@@ -828,6 +880,14 @@ impl Checker<'_> {
             self.replace_with(name.span, replacement);
             return self.invalid(body, span);
         };
+        if self.indexing() {
+            let target = Target::Method {
+                receiver: receiver.clone(),
+                name: name.name.clone(),
+            };
+            self.refer(body.file, name.span, target.clone(), &Type::Error);
+            self.record_call(body.file, span, name.span, target, args);
+        }
         let takes_lambda = sig.params.iter().any(|p| matches!(p, Param::Lambda(_)));
         let expected = sig.params.len();
         let arity_ok = args.len() == expected || (sig.lambda_optional && args.is_empty());
@@ -1018,6 +1078,14 @@ impl Checker<'_> {
             return None;
         };
         let mark = body.bindings.len();
+        self.define_local(
+            body.file,
+            SymbolKind::LambdaParameter,
+            name,
+            arg.span,
+            param,
+            false,
+        );
         let slot = body.bind(&name.name, param.clone(), name.span, false);
         let lowered = match kind {
             LambdaBody::Bool => {

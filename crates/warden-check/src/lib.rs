@@ -6,6 +6,7 @@ mod builtins;
 mod checker;
 mod expr;
 mod glob_cover;
+pub mod index;
 pub mod ir;
 mod lints;
 mod optimize;
@@ -13,6 +14,8 @@ mod policy_lints;
 pub mod ty;
 
 use std::rc::Rc;
+
+pub use builtins::{FUNCTION_NAMES, Signature, function_signature, method_names, method_signature};
 
 use warden_syntax::{Diagnostic, ast};
 
@@ -33,14 +36,35 @@ pub struct SourceFile {
 /// for "did you mean". Returns the program when there is no error (warnings allow
 /// it), and every diagnostic, sorted.
 pub fn check(files: &[SourceFile], std_modules: &[&str]) -> (Option<ir::Program>, Vec<Diagnostic>) {
-    let (program, mut diagnostics) = checker::Checker::new(files, std_modules).run();
+    let (program, diagnostics, _) = checked(checker::Checker::new(files, std_modules));
+    (program, diagnostics)
+}
+
+/// As [`check`], also recording the [`index::Index`] of every name and expression, for
+/// the language server.
+pub fn check_indexed(
+    files: &[SourceFile],
+    std_modules: &[&str],
+) -> (Option<ir::Program>, Vec<Diagnostic>, index::Index) {
+    let (program, diagnostics, index) = checked(checker::Checker::indexed(files, std_modules));
+    (program, diagnostics, index.map(|i| *i).unwrap_or_default())
+}
+
+type Checked = (
+    Option<ir::Program>,
+    Vec<Diagnostic>,
+    Option<Box<index::Index>>,
+);
+
+fn checked(checker: checker::Checker<'_>) -> Checked {
+    let (program, mut diagnostics, index) = checker.run();
     warden_syntax::sort_diagnostics(&mut diagnostics);
     let program = if diagnostics.iter().any(Diagnostic::is_error) {
         None
     } else {
         program.map(optimize::optimize)
     };
-    (program, diagnostics)
+    (program, diagnostics, index)
 }
 
 #[cfg(test)]

@@ -1,19 +1,25 @@
 //! The pure core of the language server: from policy sources and a byte offset to
-//! diagnostics, hovers, completions and definitions. No IO and no protocol state, so
-//! every feature is tested here directly.
+//! diagnostics, hovers, definitions, references, renames, highlights, inlay hints and
+//! signature help (completion is in [`crate::completion`]). No IO and no protocol
+//! state, so every feature is tested directly. The position features answer from the
+//! checker's own index (`warden_check::index`), built by [`Indexed::new`]: what a name
+//! is, its type, where it is defined and used, and which names are visible where.
+//! Nothing here guesses types from text; the only reading of text is finding the word
+//! or `.` at a position.
 
 use lsp_types::{
-    CompletionItem, CompletionItemKind, Diagnostic, DiagnosticRelatedInformation,
-    DiagnosticSeverity, Documentation, Location, MarkupContent, MarkupKind, NumberOrString, Uri,
+    Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Uri,
 };
 use warden::{Analysis, Severity, SourceText};
-use warden_change::{FieldDef, RECORDS, RecordDef};
-use warden_syntax::ast::{Item, Module};
+use warden_change::RECORDS;
+use warden_check::index::{Index, Symbol, SymbolId, SymbolKind, Target};
+use warden_check::ty::Type;
 use warden_syntax::{FileId, Span};
 
 use crate::position::LineIndex;
 
-/// Every keyword, with the one-line explanation shown on hover.
+/// Every keyword of the grammar, with the one-line explanation shown on hover (the
+/// test `keyword_docs_are_the_grammars_keywords` checks it against `grammar/warden.pest`).
 pub const KEYWORDS: &[(&str, &str)] = &[
     (
         "import",
@@ -134,76 +140,36 @@ pub const KEYWORDS: &[(&str, &str)] = &[
         "message",
         "`message TEMPLATE`: the rule's headline; `{expr}` interpolates.",
     ),
-];
-
-/// Built-in functions, with their signatures.
-const FUNCTIONS: &[(&str, &str)] = &[
     (
-        "glob",
-        "glob(pattern: string, …) -> glob — literal patterns; several match any",
+        "null",
+        "The missing value: compare with `x == null`, `x != null`.",
     ),
     (
-        "regex",
-        "regex(pattern: string) -> regex — a literal pattern",
-    ),
-    ("team", "team(name: string) -> approvers"),
-    ("user", "user(id: string) -> approvers"),
-    (
-        "principal",
-        "principal(id: string) -> Principal? — null when not in the directory",
-    ),
-    ("service", "service(name: string) -> Service?"),
-    (
-        "timestamp",
-        "timestamp(text: string) -> timestamp — RFC 3339",
+        "std",
+        "`import std.NAME`: a module of the standard library.",
     ),
     (
-        "duration",
-        "duration(text: string) -> duration — e.g. \"90m\"",
-    ),
-];
-
-/// Methods per receiver kind (see `docs/language.md`), for completion after `.`.
-const METHODS: &[(&str, &[&str])] = &[
-    (
-        "list",
-        &[
-            "any", "all", "none", "count", "filter", "map", "flat_map", "sum", "min", "max", "len",
-            "is_empty", "contains", "first", "last", "distinct", "sorted",
-        ],
+        "team",
+        "`from each team in EXPR`: N approvals from every team of the list.",
     ),
     (
-        "string",
-        &[
-            "len",
-            "contains",
-            "starts_with",
-            "ends_with",
-            "lower",
-            "upper",
-            "trim",
-            "split",
-        ],
-    ),
-    ("map", &["get", "keys", "contains_key"]),
-    ("timestamp", &["weekday", "hour", "minute", "format"]),
-    ("duration", &["minutes", "hours"]),
-    ("File", &["touches"]),
-];
-
-/// Names bound by the language itself, with their record type.
-const GLOBALS: &[(&str, &str, &str)] = &[
-    ("change", "Change", "The change being evaluated."),
-    (
-        "approver",
-        "Principal",
-        "The approver, in an approval requirement's `where`.",
+        "user",
+        "`from each user in EXPR`: N approvals from every principal of the list.",
     ),
     (
-        "override",
-        "Override",
-        "The override, in an `overridable … where` condition.",
+        "after",
+        "`require approval after last push` (in `policy`): only approvals given after the last push count.",
     ),
+    (
+        "last",
+        "`require approval after last push` (in `policy`): only approvals given after the last push count.",
+    ),
+    (
+        "push",
+        "`require approval after last push` (in `policy`): only approvals given after the last push count.",
+    ),
+    ("list", "`list<T>`: the type of lists of `T`."),
+    ("map", "`map<T>`: the type of maps from strings to `T`."),
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -320,12 +286,12 @@ fn place(analysis: &Analysis, file: FileId, span: Span) -> String {
 // ---------------------------------------------------------------------------------------
 // Reading the text around a position
 
-fn is_ident_char(c: char) -> bool {
+pub(crate) fn is_ident_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
 /// The identifier that contains `offset` or ends at it: its byte range.
-fn word_at(text: &str, offset: usize) -> Option<(usize, usize)> {
+pub(crate) fn word_at(text: &str, offset: usize) -> Option<(usize, usize)> {
     let offset = floor_char_boundary(text, offset);
     let start = text
         .get(..offset)?
@@ -345,7 +311,7 @@ fn word_at(text: &str, offset: usize) -> Option<(usize, usize)> {
     (!word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit())).then_some((start, end))
 }
 
-fn floor_char_boundary(text: &str, offset: usize) -> usize {
+pub(crate) fn floor_char_boundary(text: &str, offset: usize) -> usize {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
@@ -354,7 +320,7 @@ fn floor_char_boundary(text: &str, offset: usize) -> usize {
 }
 
 /// Whether `offset` is inside a `//` comment.
-fn in_comment(text: &str, offset: usize) -> bool {
+pub(crate) fn in_comment(text: &str, offset: usize) -> bool {
     let offset = floor_char_boundary(text, offset);
     let line_start = text
         .get(..offset)
@@ -362,127 +328,6 @@ fn in_comment(text: &str, offset: usize) -> bool {
         .map_or(0, |i| i + 1);
     let line = text.get(line_start..offset).unwrap_or("");
     warden_syntax::comment_start(line).is_some()
-}
-
-/// What precedes the identifier starting at `start`.
-#[derive(Debug, PartialEq)]
-enum Before<'t> {
-    /// Not a member access.
-    Plain,
-    /// `RECEIVER.name` or `RECEIVER?.name`; `None` when the receiver is not a chain of
-    /// plain names (`f(x).name`, `xs[0].name`).
-    Member(Option<Vec<&'t str>>),
-}
-
-fn before(text: &str, start: usize) -> Before<'_> {
-    let head = text.get(..start).unwrap_or("");
-    let rest = head.trim_end();
-    let Some(rest) = rest.strip_suffix('.') else {
-        return Before::Plain;
-    };
-    let mut rest = rest.strip_suffix('?').unwrap_or(rest);
-    let mut chain = Vec::new();
-    loop {
-        let trimmed = rest.trim_end();
-        let name_start = trimmed
-            .char_indices()
-            .rev()
-            .take_while(|(_, c)| is_ident_char(*c))
-            .last()
-            .map(|(i, _)| i);
-        let Some(name_start) = name_start else {
-            return Before::Member(None);
-        };
-        let name = trimmed.get(name_start..).unwrap_or("");
-        if name.starts_with(|c: char| c.is_ascii_digit()) {
-            return Before::Member(None);
-        }
-        chain.push(name);
-        let previous = trimmed.get(..name_start).unwrap_or("").trim_end();
-        match previous.strip_suffix('.') {
-            Some(p) => rest = p.strip_suffix('?').unwrap_or(p),
-            None => break,
-        }
-    }
-    chain.reverse();
-    Before::Member(Some(chain))
-}
-
-// ---------------------------------------------------------------------------------------
-// Types, records and modules
-
-fn record(name: &str) -> Option<&'static RecordDef> {
-    RECORDS.iter().find(|r| r.name == name)
-}
-
-fn strip_optional(ty: &str) -> &str {
-    let ty = ty.trim();
-    ty.strip_suffix('?').unwrap_or(ty).trim()
-}
-
-fn record_of(ty: &str) -> Option<&'static RecordDef> {
-    record(strip_optional(ty))
-}
-
-fn element_of(ty: &str) -> Option<&str> {
-    strip_optional(ty).strip_prefix("list<")?.strip_suffix('>')
-}
-
-/// An import of the current document: the name it is used with and the module path
-/// (`std/ai.warden`, or a policy-relative path).
-#[derive(Debug, Clone, PartialEq)]
-struct ImportRef {
-    alias: String,
-    module: String,
-}
-
-/// The imports of a document, read line by line so that they are found even while the
-/// rest of the document does not parse.
-fn imports(text: &str, path: &str) -> Vec<ImportRef> {
-    let dir = path.rfind('/').map_or("", |i| &path[..=i]);
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.split("//").next().unwrap_or("").trim();
-        let Some(rest) = line.strip_prefix("import ") else {
-            continue;
-        };
-        let rest = rest.trim();
-        let (target, alias) = match rest.split_once(" as ") {
-            Some((target, alias)) => (target.trim(), Some(alias.trim().to_string())),
-            None => (rest, None),
-        };
-        if let Some(module) = target.strip_prefix("std.") {
-            let module = module.trim();
-            let default = module.rsplit('.').next().unwrap_or(module).to_string();
-            out.push(ImportRef {
-                alias: alias.unwrap_or(default),
-                module: format!("std/{}.warden", module.replace('.', "/")),
-            });
-        } else if let Some(file) = target.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-            let stem = file.rsplit('/').next().unwrap_or(file);
-            let stem = stem.strip_suffix(".warden").unwrap_or(stem).to_string();
-            out.push(ImportRef {
-                alias: alias.unwrap_or(stem),
-                module: normalize(&format!("{dir}{file}")),
-            });
-        }
-    }
-    out
-}
-
-/// Resolves `.` and `..` segments of a `/`-separated path.
-fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            part => parts.push(part),
-        }
-    }
-    parts.join("/")
 }
 
 /// The names of the standard modules, as imported (`ai`, `approvers`, …).
@@ -498,955 +343,460 @@ pub fn std_module_names() -> Vec<String> {
         .collect()
 }
 
-/// The policy (and the standard library) as the position features see it.
-pub struct Workspace<'a> {
-    /// The policy files, the open buffers' text overriding the disk.
-    pub policy: &'a [SourceText],
+// ---------------------------------------------------------------------------------------
+// The checker's index of a policy
+
+/// A policy analysed with the checker's index. `files` of the analysis are the policy
+/// files (in the order given) and then the standard modules they import.
+pub struct Indexed {
+    pub analysis: Analysis,
+    pub(crate) index: Index,
+    /// How many of the analysis' files are policy files.
+    policy_files: usize,
 }
 
-/// A top-level item found by name.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ItemInfo {
-    /// The module path: a policy-relative path or `std/NAME.warden`.
-    pub module: String,
-    /// Index into `Workspace::policy`, `None` for standard modules.
-    pub file: Option<usize>,
-    pub name_span: Span,
-    /// `fn f(x: int) -> bool`, `let name: T`, `rule name advisory`, …
-    pub signature: String,
-    pub doc: Option<String>,
+/// A name or definition at a position: where it is written, what it is, its type.
+struct Found {
+    span: Span,
+    target: Target,
+    ty: Option<Type>,
 }
 
-impl Workspace<'_> {
-    fn module_text(&self, module: &str) -> Option<(Option<usize>, &str)> {
-        if let Some(index) = self.policy.iter().position(|s| s.path == module) {
-            return self
-                .policy
-                .get(index)
-                .map(|s| (Some(index), s.text.as_str()));
+impl Indexed {
+    pub fn new(sources: &[SourceText]) -> Indexed {
+        let mut analysis = warden::analyze_indexed(sources);
+        let index = analysis.index.take().unwrap_or_default();
+        Indexed {
+            analysis,
+            index,
+            policy_files: sources.len(),
         }
-        warden::stdlib::MODULES
-            .iter()
-            .find(|(path, _)| *path == module)
-            .map(|(_, text)| (None, *text))
     }
 
-    /// Top-level items of a module (`let`, `fn`, `rule`, `exempt`).
-    fn items(&self, module: &str) -> Vec<ItemInfo> {
-        let Some((file, text)) = self.module_text(module) else {
-            return Vec::new();
-        };
-        let (parsed, _) = warden_syntax::parse(text, FileId(0));
-        items_of(&parsed, text, module, file)
+    pub(crate) fn text(&self, file: usize) -> &str {
+        self.analysis.text(FileId(file as u32))
     }
 
-    fn item(&self, module: &str, name: &str) -> Option<ItemInfo> {
-        self.items(module)
-            .into_iter()
-            .find(|item| item.signature_name() == name)
+    pub(crate) fn symbol(&self, id: SymbolId) -> Option<&Symbol> {
+        self.index.symbols.get(id)
     }
 
-    /// Rules and exemptions across the whole policy (their names are policy-wide).
-    fn policy_rule(&self, name: &str) -> Option<ItemInfo> {
-        self.policy
-            .iter()
-            .flat_map(|s| self.items(&s.path))
-            .find(|item| {
-                item.signature_name() == name
-                    && (item.signature.starts_with("rule ")
-                        || item.signature.starts_with("exempt "))
+    /// The innermost use or definition of a name that covers `offset` (or ends at it).
+    fn at(&self, file: usize, offset: usize) -> Option<Found> {
+        let covers = |span: Span| span.start <= offset && offset <= span.end;
+        let reference = (self.index.references.iter())
+            .filter(|r| r.file == file && covers(r.span))
+            .min_by_key(|r| (r.span.end - r.span.start, usize::from(r.span.end == offset)));
+        if let Some(reference) = reference {
+            let ty = match &reference.target {
+                Target::Symbol(id) => self.symbol(*id).and_then(|s| s.ty.clone()),
+                _ => Some(reference.ty.clone()),
+            };
+            return Some(Found {
+                span: reference.span,
+                target: reference.target.clone(),
+                ty,
+            });
+        }
+        let (id, symbol) = (self.index.symbols.iter().enumerate())
+            .filter(|(_, s)| s.file == file && s.span.start < s.span.end && covers(s.span))
+            .min_by_key(|(_, s)| s.span.end - s.span.start)?;
+        Some(Found {
+            span: symbol.span,
+            target: Target::Symbol(id),
+            ty: symbol.ty.clone(),
+        })
+    }
+
+    /// The symbol named at `offset`.
+    fn symbol_at(&self, file: usize, offset: usize) -> Option<(SymbolId, Span)> {
+        match self.at(file, offset)? {
+            Found {
+                target: Target::Symbol(id),
+                span,
+                ..
+            } => Some((id, span)),
+            _ => None,
+        }
+    }
+
+    /// Every place symbol `id` is written: its definition first, then its uses in
+    /// order (policy files only).
+    fn occurrences(&self, id: SymbolId) -> Vec<(usize, Span)> {
+        let mut places: Vec<(usize, Span)> = Vec::new();
+        if let Some(symbol) = self.symbol(id) {
+            places.push((symbol.file, symbol.span));
+        }
+        let mut uses: Vec<(usize, Span)> = (self.index.references.iter())
+            .filter(|r| r.target == Target::Symbol(id))
+            .map(|r| (r.file, r.span))
+            .collect();
+        uses.sort_by_key(|(file, span)| (*file, span.start));
+        uses.dedup();
+        places.extend(uses);
+        places.retain(|(file, span)| *file < self.policy_files && span.start < span.end);
+        places
+    }
+
+    /// A symbol already named `name` where symbol `id` would be renamed to it: a rule
+    /// or exemption anywhere (their names are policy-wide), a top-level name of the
+    /// same module, or a name of the same body in scope where `id` is.
+    fn taken(&self, id: SymbolId, name: &str) -> Option<SymbolId> {
+        use SymbolKind::*;
+        let symbol = self.symbol(id)?;
+        let module_level = |kind| matches!(kind, Global | Function | Import);
+        let overlaps = |a: Span, b: Span| a.start <= b.end && b.start <= a.end;
+        let item = self
+            .enclosing_item(symbol.file, symbol.span.start)
+            .map(|i| i.extent);
+        let same_body =
+            |s: &Symbol| item.is_some_and(|i| i.start <= s.span.start && s.span.start <= i.end);
+        (self.index.symbols.iter().enumerate()).find_map(|(other, s)| {
+            let clash = s.name == name
+                && other != id
+                && match symbol.kind {
+                    Rule | Exemption => matches!(s.kind, Rule | Exemption),
+                    Global | Function | Import => s.file == symbol.file && module_level(s.kind),
+                    Local | Parameter | LambdaParameter | Implicit => {
+                        s.file == symbol.file
+                            && (module_level(s.kind)
+                                || (same_body(s) && overlaps(s.extent, symbol.extent)))
+                    }
+                };
+            clash.then_some(other)
+        })
+    }
+
+    /// The innermost item (rule, exemption, function, top-level `let`) of `file` around
+    /// `offset`.
+    pub(crate) fn enclosing_item(&self, file: usize, offset: usize) -> Option<&Symbol> {
+        use SymbolKind::*;
+        (self.index.symbols.iter())
+            .filter(|s| s.file == file && matches!(s.kind, Rule | Exemption | Function | Global))
+            .filter(|s| s.extent.start <= offset && offset <= s.extent.end)
+            .min_by_key(|s| s.extent.end - s.extent.start)
+    }
+
+    /// The 1-based line of a symbol's name.
+    fn line(&self, id: SymbolId) -> usize {
+        self.symbol(id).map_or(0, |s| {
+            let text = self.text(s.file);
+            text.get(..s.span.start)
+                .map_or(0, |t| t.matches('\n').count())
+                + 1
+        })
+    }
+
+    /// `std.ai` or the policy path of module file `file`.
+    fn module_name(&self, file: usize) -> String {
+        let path = self.analysis.path(FileId(file as u32));
+        match path.strip_prefix("std/") {
+            Some(rest) => format!("std.{}", rest.trim_end_matches(".warden").replace('/', ".")),
+            None => path.to_string(),
+        }
+    }
+
+    /// `fn f(a: T, b: U) -> R`: the parameters are the function's own symbols.
+    fn function_signature(&self, id: SymbolId) -> Option<(String, Vec<String>)> {
+        let function = self.symbol(id)?;
+        let params: Vec<String> = (self.index.symbols.iter())
+            .filter(|s| {
+                s.kind == SymbolKind::Parameter
+                    && s.file == function.file
+                    && s.extent == function.extent
             })
-    }
-}
-
-impl ItemInfo {
-    fn signature_name(&self) -> &str {
-        self.signature
-            .split_whitespace()
-            .nth(1)
-            .map_or("", |s| s.split(['(', ':']).next().unwrap_or(s))
+            .map(|s| format!("{}: {}", s.name, type_name(s.ty.as_ref())))
+            .collect();
+        let returns = type_name(function.ty.as_ref());
+        let label = format!("{}({}) -> {returns}", function.name, params.join(", "));
+        Some((label, params))
     }
 
-    fn markdown(&self) -> String {
-        let mut out = format!("```warden\n{}\n```", self.signature);
-        if self.module.starts_with("std/") {
-            out.push_str(&format!("\n*{}*", self.module));
-        }
-        if let Some(doc) = &self.doc {
-            out.push_str("\n\n");
-            out.push_str(doc);
-        }
-        out
+    /// The first line of a hover: what the symbol is.
+    pub(crate) fn describe(&self, id: SymbolId) -> Option<String> {
+        let symbol = self.symbol(id)?;
+        let ty = type_name(symbol.ty.as_ref());
+        Some(match symbol.kind {
+            SymbolKind::Rule => format!("rule {}", symbol.name),
+            SymbolKind::Exemption => format!("exempt {}", symbol.name),
+            SymbolKind::Function => format!("fn {}", self.function_signature(id)?.0),
+            SymbolKind::Global | SymbolKind::Local => match &symbol.ty {
+                Some(ty) => format!("let {}: {ty}", symbol.name),
+                // A standard module's `let` the policy does not read is not checked.
+                None => format!("let {}", symbol.name),
+            },
+            SymbolKind::Parameter | SymbolKind::LambdaParameter | SymbolKind::Implicit => {
+                format!("{}: {ty}", symbol.name)
+            }
+            SymbolKind::Import => match symbol.module {
+                Some(module) => format!("module {}", self.module_name(module)),
+                None => format!("module {}", symbol.name),
+            },
+        })
     }
-}
 
-fn items_of(module: &Module, text: &str, path: &str, file: Option<usize>) -> Vec<ItemInfo> {
-    let slice = |span: Span| text.get(span.start..span.end).unwrap_or("").to_string();
-    let info = |name_span: Span, signature: String, doc: &Option<String>| ItemInfo {
-        module: path.to_string(),
-        file,
-        name_span,
-        signature,
-        doc: doc.clone(),
-    };
-    let mut out = Vec::new();
-    for item in &module.items {
-        match item {
-            Item::Let(l) => {
-                let ty =
-                    l.ty.as_ref()
-                        .map(|t| format!(": {}", slice(t.span)))
-                        .unwrap_or_default();
-                out.push(info(
-                    l.name.span,
-                    format!("let {}{ty}", l.name.name),
-                    &l.doc,
-                ));
+    /// The markdown of a symbol: what it is, and its doc.
+    fn symbol_markdown(&self, id: SymbolId) -> Option<String> {
+        let symbol = self.symbol(id)?;
+        let doc = match (symbol.kind, symbol.module) {
+            (SymbolKind::Import, Some(module)) => {
+                Some(warden::stdlib_docs::module_doc(self.text(module)))
             }
-            Item::Fn(f) => {
-                let signature =
-                    format!("fn {}", slice(Span::new(f.name.span.start, f.ret.span.end)));
-                out.push(info(f.name.span, signature, &f.doc));
-            }
-            Item::Rule(r) => {
-                let advisory = if r.advisory { " advisory" } else { "" };
-                out.push(info(
-                    r.name.span,
-                    format!("rule {}{advisory}", r.name.name),
-                    &r.doc,
-                ));
-            }
-            Item::Exempt(e) => {
-                let rules: Vec<&str> = e.rules.iter().map(|r| r.name.as_str()).collect();
-                out.push(info(
-                    e.name.span,
-                    format!("exempt {} from {}", e.name.name, rules.join(", ")),
-                    &e.doc,
-                ));
-            }
-            Item::Import(_) | Item::Policy(_) | Item::Error(_) => {}
-        }
-    }
-    out
-}
-
-/// What a chain of names (`change.author`, `f`, `acme`) denotes at `offset`.
-#[derive(Debug, Clone, PartialEq)]
-enum Denoted {
-    /// A value of this Warden type (`Change`, `list<File>`, `Principal?`).
-    Value(String),
-    /// An imported module.
-    Module(String),
-}
-
-struct Context<'w> {
-    path: &'w str,
-    text: &'w str,
-    offset: usize,
-}
-
-impl Context<'_> {
-    fn denote(&self, chain: &[&str]) -> Option<Denoted> {
-        let (head, fields) = chain.split_first()?;
-        let mut ty = if let Some((_, ty, _)) = GLOBALS.iter().find(|(name, _, _)| name == head) {
-            ty.to_string()
-        } else if let Some(import) = imports(self.text, self.path)
-            .into_iter()
-            .find(|i| i.alias == *head)
-        {
-            return fields.is_empty().then_some(Denoted::Module(import.module));
-        } else {
-            self.lambda_param_type(head)?
+            _ => symbol.doc.clone(),
         };
-        for field in fields {
-            let record = record_of(&ty)?;
-            ty = record
-                .fields
-                .iter()
-                .find(|f| f.name == *field)?
-                .ty
-                .to_string();
-        }
-        Some(Denoted::Value(ty))
+        Some(markdown(&self.describe(id)?, doc.as_deref()))
     }
 
-    /// The element type of a lambda parameter: `RECEIVER.method(name => …` with the
-    /// receiver a list of records, the nearest such binding before the offset.
-    fn lambda_param_type(&self, name: &str) -> Option<String> {
-        let head = self.text.get(..self.offset)?;
-        let mut search_end = head.len();
-        while let Some(found) = head.get(..search_end)?.rfind("=>") {
-            search_end = found;
-            let before_arrow = head.get(..found)?.trim_end();
-            let Some(param) = before_arrow.strip_suffix(name) else {
-                continue;
-            };
-            if param.ends_with(is_ident_char) {
-                continue;
+    fn target_markdown(&self, target: &Target, ty: Option<&Type>) -> Option<String> {
+        match target {
+            Target::Symbol(id) => self.symbol_markdown(*id),
+            Target::Field { record, field } => {
+                let record = RECORDS.get(*record)?;
+                let field = record.fields.get(*field)?;
+                let code = format!("{}.{}: {}", record.name, field.name, field.ty);
+                Some(markdown(&code, Some(field.doc)))
             }
-            let Some(call) = param.trim_end().strip_suffix('(') else {
-                continue;
-            };
-            let call = call.trim_end();
-            let method_start = call
-                .char_indices()
-                .rev()
-                .take_while(|(_, c)| is_ident_char(*c))
-                .last()?
-                .0;
-            let Before::Member(Some(receiver)) = before(call, method_start) else {
-                return None;
-            };
-            let Some(Denoted::Value(ty)) = self.denote(&receiver) else {
-                return None;
-            };
-            return element_of(&ty).map(str::to_string);
+            Target::Method { receiver, name } => {
+                signature_markdown(&warden_check::method_signature(receiver, name)?)
+            }
+            Target::Function(name) => signature_markdown(&warden_check::function_signature(name)?),
+            Target::Change => {
+                let ty = ty.map_or_else(String::new, ToString::to_string);
+                let doc = RECORDS.iter().find(|r| r.name == ty).map(|r| r.doc);
+                Some(markdown(&format!("change: {ty}"), doc))
+            }
         }
-        None
     }
+}
+
+fn type_name(ty: Option<&Type>) -> String {
+    ty.map_or_else(|| "?".to_string(), ToString::to_string)
+}
+
+fn markdown(code: &str, doc: Option<&str>) -> String {
+    match doc.filter(|d| !d.is_empty()) {
+        Some(doc) => format!("```warden\n{code}\n```\n\n{doc}"),
+        None => format!("```warden\n{code}\n```"),
+    }
+}
+
+fn signature_markdown(signature: &warden_check::Signature) -> Option<String> {
+    Some(markdown(&signature.label().0, Some(signature.doc)))
 }
 
 // ---------------------------------------------------------------------------------------
 // Hover
 
 /// Markdown to show when hovering `offset` of policy file `file`, with the range of the
-/// word it explains.
-pub fn hover(workspace: &Workspace<'_>, file: usize, offset: usize) -> Option<(String, Span)> {
-    let source = workspace.policy.get(file)?;
-    let text = source.text.as_str();
+/// name it explains: what the checker recorded there, else a keyword's doc.
+pub fn hover(indexed: &Indexed, file: usize, offset: usize) -> Option<(String, Span)> {
+    let text = indexed.text(file);
     if in_comment(text, offset) {
         return None;
     }
+    if let Some(found) = indexed.at(file, offset) {
+        let markdown = indexed.target_markdown(&found.target, found.ty.as_ref())?;
+        return Some((markdown, found.span));
+    }
     let (start, end) = word_at(text, offset)?;
     let word = text.get(start..end)?;
-    let span = Span::new(start, end);
-    let context = Context {
-        path: &source.path,
-        text,
-        offset: start,
-    };
-    let called = text
-        .get(end..)
-        .is_some_and(|rest| rest.trim_start().starts_with('('));
-    match before(text, start) {
-        Before::Member(Some(chain)) if chain == ["std"] => {
-            let module = format!("std/{word}.warden");
-            let (_, module_text) = workspace.module_text(&module)?;
-            Some((
-                format!(
-                    "```warden\nimport std.{word}\n```\n\n{}",
-                    warden::stdlib_docs::module_doc(module_text)
-                ),
-                span,
-            ))
-        }
-        Before::Member(chain) => {
-            let denoted = chain.and_then(|chain| context.denote(&chain));
-            match denoted {
-                Some(Denoted::Module(module)) => workspace
-                    .item(&module, word)
-                    .map(|item| (item.markdown(), span)),
-                Some(Denoted::Value(ty)) => {
-                    let record = record_of(&ty)?;
-                    let field = record.fields.iter().find(|f| f.name == word)?;
-                    Some((field_markdown(record, field), span))
-                }
-                None if called => None,
-                None => {
-                    let matches: Vec<String> = RECORDS
-                        .iter()
-                        .flat_map(|r| {
-                            r.fields
-                                .iter()
-                                .filter(|f| f.name == word)
-                                .map(move |f| (r, f))
-                        })
-                        .map(|(r, f)| format!("- `{}.{}: {}` — {}", r.name, f.name, f.ty, f.doc))
-                        .collect();
-                    (!matches.is_empty()).then(|| {
-                        (
-                            format!("Field `{word}` of:\n\n{}", matches.join("\n")),
-                            span,
-                        )
-                    })
-                }
-            }
-        }
-        Before::Plain => {
-            if let Some((_, doc)) = KEYWORDS.iter().find(|(k, _)| *k == word) {
-                return Some((format!("`{word}` — {doc}"), span));
-            }
-            if let Some((name, ty, doc)) = GLOBALS.iter().find(|(name, _, _)| *name == word) {
-                // The record's own description, unless it only says the same again
-                // (`Change` is "the change being evaluated" too).
-                let record_doc = record(ty)
-                    .map(|r| r.doc)
-                    .filter(|r| !r.starts_with(doc.trim_end_matches('.')))
-                    .map_or(String::new(), |r| format!(" {r}"));
-                return Some((
-                    format!("```warden\n{name}: {ty}\n```\n\n{doc}{record_doc}"),
-                    span,
-                ));
-            }
-            if called && let Some((_, signature)) = FUNCTIONS.iter().find(|(name, _)| *name == word)
-            {
-                return Some((
-                    format!("```warden\n{signature}\n```\n\nA built-in function."),
-                    span,
-                ));
-            }
-            if let Some(item) = workspace
-                .item(&source.path, word)
-                .or_else(|| workspace.policy_rule(word))
-            {
-                return Some((item.markdown(), span));
-            }
-            if let Some(import) = imports(text, &source.path)
-                .into_iter()
-                .find(|i| i.alias == word)
-            {
-                let (_, module_text) = workspace.module_text(&import.module)?;
-                return Some((
-                    format!(
-                        "```warden\nmodule {}\n```\n\n{}",
-                        import.module,
-                        warden::stdlib_docs::module_doc(module_text)
-                    ),
-                    span,
-                ));
-            }
-            if let Some(ty) = context.lambda_param_type(word) {
-                return Some((format!("```warden\n{word}: {ty}\n```"), span));
-            }
-            record(word).map(|r| (format!("```warden\n{}\n```\n\n{}", r.name, r.doc), span))
-        }
-    }
-}
-
-fn field_markdown(record: &RecordDef, field: &FieldDef) -> String {
-    format!(
-        "```warden\n{}.{}: {}\n```\n\n{}",
-        record.name, field.name, field.ty, field.doc
-    )
+    let (_, doc) = KEYWORDS.iter().find(|(k, _)| *k == word)?;
+    Some((format!("`{word}` — {doc}"), Span::new(start, end)))
 }
 
 // ---------------------------------------------------------------------------------------
-// Completion
-
-/// Completion items at `offset` of policy file `file`.
-pub fn completion(workspace: &Workspace<'_>, file: usize, offset: usize) -> Vec<CompletionItem> {
-    let Some(source) = workspace.policy.get(file) else {
-        return Vec::new();
-    };
-    let text = source.text.as_str();
-    let offset = floor_char_boundary(text, offset);
-    if in_comment(text, offset) {
-        return Vec::new();
-    }
-    let start = text
-        .get(..offset)
-        .unwrap_or("")
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| is_ident_char(*c))
-        .last()
-        .map_or(offset, |(i, _)| i);
-    let context = Context {
-        path: &source.path,
-        text,
-        offset: start,
-    };
-    let line_start = text
-        .get(..start)
-        .and_then(|t| t.rfind('\n'))
-        .map_or(0, |i| i + 1);
-    let line = text.get(line_start..start).unwrap_or("").trim_start();
-    if line.starts_with("import") && line.trim_end().ends_with("std.") {
-        return std_module_names()
-            .into_iter()
-            .map(|name| item(name, CompletionItemKind::MODULE, None, None))
-            .collect();
-    }
-    match before(text, start) {
-        Before::Member(chain) => {
-            match chain.and_then(|chain| context.denote(&chain)) {
-                Some(Denoted::Module(module)) => workspace
-                    .items(&module)
-                    .into_iter()
-                    .filter(|i| i.signature.starts_with("let ") || i.signature.starts_with("fn "))
-                    .map(|i| {
-                        let kind = if i.signature.starts_with("fn ") {
-                            CompletionItemKind::FUNCTION
-                        } else {
-                            CompletionItemKind::CONSTANT
-                        };
-                        item(
-                            i.signature_name().to_string(),
-                            kind,
-                            Some(i.signature.clone()),
-                            i.doc.clone(),
-                        )
-                    })
-                    .collect(),
-                Some(Denoted::Value(ty)) => {
-                    let mut items: Vec<CompletionItem> = record_of(&ty)
-                        .map(|r| {
-                            r.fields
-                                .iter()
-                                .map(|f| {
-                                    item(
-                                        f.name.to_string(),
-                                        CompletionItemKind::FIELD,
-                                        Some(f.ty.to_string()),
-                                        Some(f.doc.to_string()),
-                                    )
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let kind = strip_optional(&ty);
-                    let kind = kind.split('<').next().unwrap_or(kind);
-                    let kind = if kind.starts_with('"') {
-                        "string"
-                    } else {
-                        kind
-                    };
-                    for (receiver, methods) in METHODS {
-                        if *receiver == kind {
-                            items.extend(methods.iter().map(|m| {
-                                item(m.to_string(), CompletionItemKind::METHOD, None, None)
-                            }));
-                        }
-                    }
-                    items
-                }
-                None => Vec::new(),
-            }
-        }
-        Before::Plain => {
-            let mut items: Vec<CompletionItem> = KEYWORDS
-                .iter()
-                .map(|(k, doc)| {
-                    item(
-                        k.to_string(),
-                        CompletionItemKind::KEYWORD,
-                        None,
-                        Some(doc.to_string()),
-                    )
-                })
-                .collect();
-            items.extend(GLOBALS.iter().map(|(name, ty, doc)| {
-                item(
-                    name.to_string(),
-                    CompletionItemKind::VARIABLE,
-                    Some(ty.to_string()),
-                    Some(doc.to_string()),
-                )
-            }));
-            items.extend(FUNCTIONS.iter().map(|(name, signature)| {
-                item(
-                    name.to_string(),
-                    CompletionItemKind::FUNCTION,
-                    Some(signature.to_string()),
-                    None,
-                )
-            }));
-            items.extend(
-                imports(text, &source.path)
-                    .into_iter()
-                    .map(|i| item(i.alias, CompletionItemKind::MODULE, Some(i.module), None)),
-            );
-            let mut names: Vec<ItemInfo> = workspace.items(&source.path);
-            // Rule names of other files, for `exempt … from`.
-            names.extend(
-                workspace
-                    .policy
-                    .iter()
-                    .filter(|s| s.path != source.path)
-                    .flat_map(|s| workspace.items(&s.path))
-                    .filter(|i| i.signature.starts_with("rule ")),
-            );
-            for info in names {
-                let kind = match info.signature.split_whitespace().next() {
-                    Some("fn") => CompletionItemKind::FUNCTION,
-                    Some("let") => CompletionItemKind::CONSTANT,
-                    _ => CompletionItemKind::CLASS,
-                };
-                let name = info.signature_name().to_string();
-                if !items.iter().any(|i| i.label == name) {
-                    items.push(item(
-                        name,
-                        kind,
-                        Some(info.signature.clone()),
-                        info.doc.clone(),
-                    ));
-                }
-            }
-            // Names of items being edited, which the parser may have skipped, and the
-            // local `let`s of rules and functions.
-            for line in text.lines() {
-                let mut words = line.split_whitespace();
-                let (Some(keyword), Some(name)) = (words.next(), words.next()) else {
-                    continue;
-                };
-                let name: String = name.chars().take_while(|c| is_ident_char(*c)).collect();
-                let kind = match keyword {
-                    "fn" => CompletionItemKind::FUNCTION,
-                    "let" => CompletionItemKind::VARIABLE,
-                    "rule" | "exempt" => CompletionItemKind::CLASS,
-                    _ => continue,
-                };
-                if !name.is_empty()
-                    && !name.starts_with(|c: char| c.is_ascii_digit())
-                    && !items.iter().any(|i| i.label == name)
-                {
-                    items.push(item(name, kind, None, None));
-                }
-            }
-            items
-        }
-    }
-}
-
-fn item(
-    label: String,
-    kind: CompletionItemKind,
-    detail: Option<String>,
-    doc: Option<String>,
-) -> CompletionItem {
-    CompletionItem {
-        label,
-        kind: Some(kind),
-        detail,
-        documentation: doc.map(|value| {
-            Documentation::MarkupContent(MarkupContent {
-                kind: MarkupKind::Markdown,
-                value,
-            })
-        }),
-        ..CompletionItem::default()
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Definition
+// Definition, references, highlights and rename
 
 /// Where the name at `offset` of policy file `file` is defined: a policy file index and
-/// the span of the defining name. Standard-library items have no file to jump to.
-pub fn definition(workspace: &Workspace<'_>, file: usize, offset: usize) -> Option<(usize, Span)> {
-    let source = workspace.policy.get(file)?;
-    let text = source.text.as_str();
-    if in_comment(text, offset) {
-        return None;
-    }
-    let (start, end) = word_at(text, offset)?;
-    let word = text.get(start..end)?;
-    let context = Context {
-        path: &source.path,
-        text,
-        offset: start,
+/// the span of the defining name (a module: the start of its file). Standard-library
+/// items have no file to jump to.
+pub fn definition(indexed: &Indexed, file: usize, offset: usize) -> Option<(usize, Span)> {
+    let (id, _) = indexed.symbol_at(file, offset)?;
+    let symbol = indexed.symbol(id)?;
+    let (file, span) = match (symbol.kind, symbol.module) {
+        (SymbolKind::Import, Some(module)) if module < indexed.policy_files => {
+            (module, Span::new(0, 0))
+        }
+        _ => (symbol.file, symbol.span),
     };
-    let found = match before(text, start) {
-        Before::Member(Some(chain)) => match context.denote(&chain)? {
-            Denoted::Module(module) => workspace.item(&module, word),
-            Denoted::Value(_) => None,
-        },
-        Before::Member(None) => None,
-        Before::Plain => {
-            if KEYWORDS.iter().any(|(k, _)| *k == word) {
-                return None;
-            }
-            let item = workspace
-                .item(&source.path, word)
-                .or_else(|| workspace.policy_rule(word));
-            if item.is_none()
-                && let Some(import) = imports(text, &source.path)
-                    .into_iter()
-                    .find(|i| i.alias == word)
-            {
-                let target = workspace
-                    .policy
-                    .iter()
-                    .position(|s| s.path == import.module)?;
-                return Some((target, Span::new(0, 0)));
-            }
-            item
+    (file < indexed.policy_files).then_some((file, span))
+}
+
+/// Every place the name at `offset` is written, across the policy's files: its
+/// definition (when `declaration`) and its uses.
+pub fn references(
+    indexed: &Indexed,
+    file: usize,
+    offset: usize,
+    declaration: bool,
+) -> Vec<(usize, Span)> {
+    let Some((id, _)) = indexed.symbol_at(file, offset) else {
+        return Vec::new();
+    };
+    let mut places = indexed.occurrences(id);
+    let definition = indexed.symbol(id).map(|s| (s.file, s.span));
+    if !declaration {
+        places.retain(|place| Some(*place) != definition);
+    }
+    places
+}
+
+/// The places of the name at `offset` in its own file, and whether each is its
+/// definition (a write) or a use (a read).
+pub fn highlights(indexed: &Indexed, file: usize, offset: usize) -> Vec<(Span, bool)> {
+    let Some((id, _)) = indexed.symbol_at(file, offset) else {
+        return Vec::new();
+    };
+    let definition = indexed.symbol(id).map(|s| (s.file, s.span));
+    (indexed.occurrences(id).into_iter())
+        .filter(|(f, _)| *f == file)
+        .map(|(f, span)| (span, Some((f, span)) == definition))
+        .collect()
+}
+
+/// The name at `offset` if it can be renamed: its span. Why not, otherwise.
+pub fn prepare_rename(indexed: &Indexed, file: usize, offset: usize) -> Result<Span, String> {
+    let (id, span) = indexed
+        .symbol_at(file, offset)
+        .ok_or_else(|| "there is no name to rename here".to_string())?;
+    let symbol = indexed
+        .symbol(id)
+        .ok_or_else(|| "there is no name to rename here".to_string())?;
+    if symbol.file >= indexed.policy_files {
+        return Err(format!(
+            "`{}` is defined in the standard library, which cannot be renamed",
+            symbol.name
+        ));
+    }
+    if !symbol.renamable {
+        return Err(match symbol.kind {
+            SymbolKind::Import => format!(
+                "`{}` is the default name of the import; add `as NAME` to the import to name it",
+                symbol.name
+            ),
+            _ => format!(
+                "`{}` is bound by the language and cannot be renamed",
+                symbol.name
+            ),
+        });
+    }
+    Ok(span)
+}
+
+/// The edits renaming the name at `offset` to `new_name`: every place it is written,
+/// by policy file. `new_name` must be a name the grammar accepts (no keyword).
+pub fn rename(
+    indexed: &Indexed,
+    file: usize,
+    offset: usize,
+    new_name: &str,
+) -> Result<Vec<(usize, Span)>, String> {
+    prepare_rename(indexed, file, offset)?;
+    if !is_name(new_name) {
+        return Err(format!(
+            "`{new_name}` is not a valid name: a name is a letter or `_` followed by letters, digits and `_`, and not a keyword"
+        ));
+    }
+    let (id, _) = indexed
+        .symbol_at(file, offset)
+        .ok_or_else(|| "there is no name to rename here".to_string())?;
+    if let Some(taken) = indexed.taken(id, new_name) {
+        return Err(format!(
+            "`{new_name}` is already the name of `{}` (line {}); choose another name",
+            indexed.describe(taken).unwrap_or_default(),
+            indexed.line(taken)
+        ));
+    }
+    Ok(indexed.occurrences(id))
+}
+
+/// Whether the grammar reads `name` as a name: `let NAME = 0` parses with it.
+fn is_name(name: &str) -> bool {
+    let source = format!("let {name} = 0\n");
+    let (module, diagnostics) = warden_syntax::parse(&source, FileId(0));
+    diagnostics.is_empty()
+        && matches!(module.items.as_slice(), [warden_syntax::ast::Item::Let(item)] if item.name.name == name)
+}
+
+// ---------------------------------------------------------------------------------------
+// Inlay hints and signature help
+
+/// The inferred type of each `let` of file `file` written without one: the offset after
+/// its name and the text `: TYPE`.
+pub fn inlay_hints(indexed: &Indexed, file: usize) -> Vec<(usize, String)> {
+    let mut hints: Vec<(usize, String)> = (indexed.index.symbols.iter())
+        .filter(|s| s.file == file && s.inferred)
+        .filter(|s| matches!(s.kind, SymbolKind::Global | SymbolKind::Local))
+        .filter_map(|s| {
+            let ty = s.ty.as_ref().filter(|ty| !ty.is_error())?;
+            Some((s.span.end, format!(": {ty}")))
+        })
+        .collect();
+    hints.sort();
+    hints
+}
+
+/// The signature of the call around `offset`: its label, parameters, doc, and which
+/// parameter the cursor is on.
+#[derive(Debug, PartialEq)]
+pub struct SignatureAt {
+    pub label: String,
+    pub params: Vec<String>,
+    pub doc: Option<String>,
+    pub active: usize,
+}
+
+/// Signature help at `offset` of policy file `file` of `sources`. A call still being
+/// typed (`team(`, `f(a, `) does not parse; it is found in the text with the word at
+/// the cursor replaced by the placeholder `_)`, as completion does (see below).
+pub fn signature_help(sources: &[SourceText], file: usize, offset: usize) -> Option<SignatureAt> {
+    if let Some(found) = signature_at(&Indexed::new(sources), file, offset) {
+        return Some(found);
+    }
+    let text = sources.get(file)?.text.as_str();
+    let offset = floor_char_boundary(text, offset);
+    let (start, end) = word_at(text, offset).unwrap_or((offset, offset));
+    let mut edited = sources.to_vec();
+    edited.get_mut(file)?.text.replace_range(start..end, "_)");
+    signature_at(&Indexed::new(&edited), file, start)
+}
+
+fn signature_at(indexed: &Indexed, file: usize, offset: usize) -> Option<SignatureAt> {
+    let call = (indexed.index.calls.iter())
+        .filter(|c| c.file == file && c.callee.end < offset && offset < c.span.end)
+        .min_by_key(|c| c.span.end - c.span.start)?;
+    let (label, params, doc) = match &call.target {
+        Target::Symbol(id) => {
+            let (label, params) = indexed.function_signature(*id)?;
+            let doc = indexed.symbol(*id).and_then(|s| s.doc.clone());
+            (format!("fn {label}"), params, doc)
         }
-    }?;
-    Some((found.file?, found.name_span))
-}
-
-#[cfg(test)]
-// Failing loudly is what a test is for.
-#[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
-mod tests {
-    use super::*;
-
-    const POLICY: &str = r#"import std.ai
-import "lib/owners.warden" as own
-
-/// Files of the control plane.
-let control_plane = glob("control-plane/**")
-
-/// Whether a principal is senior.
-fn is_senior(p: Principal) -> bool = (p.level ?? 0) >= 6
-
-/// Control-plane changes need a senior approval.
-rule cp_review {
-  let files = change.files.filter(f => f.touches(control_plane))
-  when ai.declared_assisted(change) and files.len() > 0
-  require 1 approval from team("sre") where is_senior(approver)
-  message "{change.author.id} touched the control plane"
-}
-
-exempt bots from cp_review, lib_rule {
-  when change.author.kind == "bot"
-}
-"#;
-
-    const LIB: &str = r#"/// The owners team.
-let owners = team("owners")
-
-/// A rule in a library file.
-rule lib_rule {
-  when own_files(change)
-  deny "no"
-}
-
-fn own_files(c: Change) -> bool = c.files.len() > 0
-"#;
-
-    fn sources() -> Vec<SourceText> {
-        vec![
-            SourceText {
-                path: "policy.warden".to_string(),
-                text: POLICY.to_string(),
-            },
-            SourceText {
-                path: "lib/owners.warden".to_string(),
-                text: LIB.to_string(),
-            },
-        ]
-    }
-
-    fn at(text: &str, needle: &str, delta: usize) -> usize {
-        text.find(needle)
-            .unwrap_or_else(|| panic!("`{needle}` not in text"))
-            + delta
-    }
-
-    fn hover_at(needle: &str, delta: usize) -> String {
-        let sources = sources();
-        let workspace = Workspace { policy: &sources };
-        hover(&workspace, 0, at(POLICY, needle, delta))
-            .map(|(h, _)| h)
-            .unwrap_or_default()
-    }
-
-    #[test]
-    fn reads_the_member_chain_before_a_name() {
-        let text = "x = change.author?.le";
-        assert_eq!(
-            before(text, text.len() - 2),
-            Before::Member(Some(vec!["change", "author"]))
-        );
-        let text = "x = f(a).name";
-        assert_eq!(before(text, text.len() - 4), Before::Member(None));
-        assert_eq!(before("let a", 4), Before::Plain);
-        assert_eq!(word_at("abc def", 3), Some((0, 3)));
-        assert_eq!(word_at("abc def", 4), Some((4, 7)));
-        assert_eq!(word_at("90m", 1), None);
-        assert!(in_comment("a // b", 5));
-        assert!(!in_comment("\"a // b\"", 5));
-        assert!(!in_comment("deny \"{x ?? \"http://a\"} b\"", 24));
-        assert!(in_comment("deny \"{x ?? \"a\"}\" // b", 24));
-    }
-
-    #[test]
-    fn hover_on_change_fields_resolves_the_record() {
-        let hover = hover_at("change.files.filter", 8);
-        assert!(hover.contains("Change.files: list<File>"), "{hover}");
-        assert!(hover.contains("Changed files."), "{hover}");
-        let hover = hover_at("change.author.id", 8);
-        assert!(hover.contains("Change.author: Principal"), "{hover}");
-        let hover = hover_at("author.id", 7);
-        assert!(hover.contains("Principal.id: string"), "{hover}");
-    }
-
-    #[test]
-    fn hover_resolves_lambda_parameters_and_approver() {
-        // `f` is bound by `change.files.filter(f => …)`: a `File`.
-        let hover = hover_at("f.touches", 0);
-        assert!(hover.contains("f: File"), "{hover}");
-        let hover = hover_at("(approver)", 1);
-        assert!(hover.contains("approver: Principal"), "{hover}");
-    }
-
-    #[test]
-    fn hover_on_a_global_says_what_it_is_once() {
-        let hover = hover_at("change.files.filter", 0);
-        assert!(hover.contains("change: Change"), "{hover}");
-        assert_eq!(
-            hover.matches("The change being evaluated").count(),
-            1,
-            "{hover}"
-        );
-    }
-
-    #[test]
-    fn hover_on_an_unresolved_receiver_lists_matching_fields() {
-        let hover = hover_at("p.level", 2);
-        assert!(hover.contains("Principal.level"), "{hover}");
-    }
-
-    #[test]
-    fn hover_on_items_shows_docs_and_signatures() {
-        let hover = hover_at("is_senior(approver)", 0);
-        assert!(
-            hover.contains("fn is_senior(p: Principal) -> bool"),
-            "{hover}"
-        );
-        assert!(hover.contains("Whether a principal is senior."), "{hover}");
-        let hover = hover_at("control_plane))", 0);
-        assert!(hover.contains("let control_plane"), "{hover}");
-        assert!(hover.contains("Files of the control plane."), "{hover}");
-        // A rule named in an exemption, defined in another file.
-        let hover = hover_at("lib_rule {", 0);
-        assert!(hover.contains("rule lib_rule"), "{hover}");
-        assert!(hover.contains("A rule in a library file."), "{hover}");
-        let hover = hover_at("cp_review, ", 0);
-        assert!(
-            hover.contains("Control-plane changes need a senior approval."),
-            "{hover}"
-        );
-    }
-
-    #[test]
-    fn hover_on_module_items_keywords_and_std_imports() {
-        let hover = hover_at("declared_assisted", 3);
-        assert!(hover.contains("fn declared_assisted"), "{hover}");
-        assert!(hover.contains("std/ai.warden"), "{hover}");
-        let hover = hover_at("exempt bots", 2);
-        assert!(hover.starts_with("`exempt` —"), "{hover}");
-        let hover = hover_at("std.ai", 5);
-        assert!(hover.contains("import std.ai"), "{hover}");
-        assert!(hover.contains("AI assistance"), "{hover}");
-        assert_eq!(hover_at("/// Files of", 5), "");
-    }
-
-    fn names(items: &[CompletionItem]) -> Vec<&str> {
-        items.iter().map(|i| i.label.as_str()).collect()
-    }
-
-    fn complete(text: &str) -> Vec<CompletionItem> {
-        let sources = vec![SourceText {
-            path: "p.warden".to_string(),
-            text: text.to_string(),
-        }];
-        completion(&Workspace { policy: &sources }, 0, text.len())
-    }
-
-    #[test]
-    fn completes_change_fields() {
-        let items = complete("rule r {\n  when change.");
-        let labels = names(&items);
-        assert_eq!(labels.len(), RECORDS[0].fields.len());
-        assert!(
-            labels.contains(&"files") && labels.contains(&"author") && labels.contains(&"labels")
-        );
-        let files = items.iter().find(|i| i.label == "files").unwrap();
-        assert_eq!(files.detail.as_deref(), Some("list<File>"));
-        // Nested records, and methods of lists.
-        let items = complete("rule r {\n  when change.author.");
-        assert!(names(&items).contains(&"level"), "{:?}", names(&items));
-        let items = complete("rule r {\n  when change.files.");
-        assert!(names(&items).contains(&"filter") && names(&items).contains(&"len"));
-    }
-
-    #[test]
-    fn completes_std_modules_in_imports() {
-        let items = complete("import std.");
-        let labels = names(&items);
-        assert!(
-            labels.contains(&"ai") && labels.contains(&"time") && labels.contains(&"changes"),
-            "{labels:?}"
-        );
-        assert_eq!(labels.len(), warden::stdlib::MODULES.len());
-    }
-
-    #[test]
-    fn completes_module_items_keywords_and_names() {
-        let items = complete("import std.ai\nlet x = ai.");
-        assert!(
-            names(&items).contains(&"declared_assisted"),
-            "{:?}",
-            names(&items)
-        );
-        let items = complete("/// Doc.\nlet limit = 3\nfn f(x: int) -> int = x\nrule r {\n  when ");
-        let labels = names(&items);
-        for expected in ["limit", "f", "r", "change", "require", "deny", "glob"] {
-            assert!(
-                labels.contains(&expected),
-                "{expected} missing from {labels:?}"
-            );
-        }
-        let limit = items.iter().find(|i| i.label == "limit").unwrap();
-        assert_eq!(limit.detail.as_deref(), Some("let limit"));
-        assert!(complete("// change.").is_empty());
-    }
-
-    #[test]
-    fn definitions_across_files() {
-        let sources = sources();
-        let workspace = Workspace { policy: &sources };
-        // `lib_rule` in `exempt … from` jumps into the library file.
-        let found = definition(&workspace, 0, at(POLICY, "lib_rule {", 1)).unwrap();
-        assert_eq!(found.0, 1);
-        assert_eq!(&LIB[found.1.start..found.1.end], "lib_rule");
-        assert_eq!(found.1.start, at(LIB, "lib_rule", 0));
-        // A local function.
-        let found = definition(&workspace, 0, at(POLICY, "is_senior(approver)", 2)).unwrap();
-        assert_eq!(
-            found,
+        Target::Method { receiver, name } => {
+            let signature = warden_check::method_signature(receiver, name)?;
             (
-                0,
-                Span::new(at(POLICY, "is_senior", 0), at(POLICY, "is_senior", 9))
+                signature.label().0,
+                signature.params,
+                Some(signature.doc.to_string()),
             )
-        );
-        // A rule name of the same file, and the alias of a file import.
-        assert_eq!(
-            definition(&workspace, 0, at(POLICY, "cp_review,", 0))
-                .unwrap()
-                .1
-                .start,
-            at(POLICY, "cp_review", 0)
-        );
-        assert_eq!(
-            definition(&workspace, 0, at(POLICY, "as own", 4)),
-            Some((1, Span::new(0, 0)))
-        );
-        // Std items and fields have no definition to jump to.
-        assert_eq!(
-            definition(&workspace, 0, at(POLICY, "declared_assisted", 0)),
-            None
-        );
-        assert_eq!(
-            definition(&workspace, 0, at(POLICY, "files.filter", 0)),
-            None
-        );
-        // Through an import alias.
-        let text = "import \"lib/owners.warden\" as own\nlet x = own.owners\n";
-        let sources = vec![
-            SourceText {
-                path: "a.warden".to_string(),
-                text: text.to_string(),
-            },
-            sources[1].clone(),
-        ];
-        let workspace = Workspace { policy: &sources };
-        let found = definition(&workspace, 0, text.len() - 3).unwrap();
-        assert_eq!(
-            found,
-            (1, Span::new(at(LIB, "owners =", 0), at(LIB, "owners =", 6)))
-        );
-    }
-
-    #[test]
-    fn diagnostics_map_ranges_codes_and_help() {
-        let sources = vec![
-            SourceText {
-                path: "a.warden".to_string(),
-                text: "// é\nrule r {\n  when change.filez.len() > 0\n  deny \"x\"\n}\n"
-                    .to_string(),
-            },
-            SourceText {
-                path: "b.warden".to_string(),
-                text: "let fine = 1\n".to_string(),
-            },
-        ];
-        let analysis = warden::analyze(&sources);
-        let uri = |i: usize| format!("file:///p/{}", sources[i].path).parse::<Uri>().ok();
-        let published = lsp_diagnostics(&analysis, &uri, 0);
-        assert_eq!(published.len(), 2, "{published:?}");
-        let (file, list) = &published[0];
-        assert_eq!(*file, 0);
-        // Only the unknown field: the condition around it is not reported as constant.
-        assert_eq!(list.len(), 1, "{list:?}");
-        let diagnostic = &list[0];
-        assert_eq!(diagnostic.severity, Some(DiagnosticSeverity::ERROR));
-        assert_eq!(
-            diagnostic.code,
-            Some(NumberOrString::String("unknown-field".to_string())),
-            "{diagnostic:?}"
-        );
-        // `filez` on line 2, columns 14..19.
-        assert_eq!(
-            diagnostic.range,
-            lsp_types::Range::new(
-                lsp_types::Position::new(2, 14),
-                lsp_types::Position::new(2, 19)
+        }
+        Target::Function(name) => {
+            let signature = warden_check::function_signature(name)?;
+            (
+                signature.label().0,
+                signature.params,
+                Some(signature.doc.to_string()),
             )
-        );
-        assert!(
-            diagnostic.message.contains("filez"),
-            "{}",
-            diagnostic.message
-        );
-        assert!(
-            diagnostic.message.contains("help: "),
-            "{}",
-            diagnostic.message
-        );
-        assert_eq!(published[1], (1, Vec::new()));
-    }
-
-    #[test]
-    fn secondary_labels_become_related_information() {
-        let rule = "rule same {\n  when change.draft\n  deny \"x\"\n}\n";
-        let sources = vec![
-            SourceText {
-                path: "a.warden".to_string(),
-                text: rule.to_string(),
-            },
-            SourceText {
-                path: "b.warden".to_string(),
-                text: format!("// second\n{rule}"),
-            },
-        ];
-        let analysis = warden::analyze(&sources);
-        let uri = |i: usize| format!("file:///p/{}", sources[i].path).parse::<Uri>().ok();
-        let published = lsp_diagnostics(&analysis, &uri, 0);
-        assert_eq!(published[0], (0, Vec::new()));
-        let (file, list) = &published[1];
-        assert_eq!(*file, 1);
-        assert_eq!(list.len(), 1, "{list:?}");
-        let diagnostic = &list[0];
-        assert_eq!(
-            diagnostic.code,
-            Some(NumberOrString::String("duplicate-rule".to_string()))
-        );
-        assert_eq!(
-            diagnostic.range,
-            lsp_types::Range::new(
-                lsp_types::Position::new(1, 5),
-                lsp_types::Position::new(1, 9)
-            )
-        );
-        assert!(
-            diagnostic.message.contains("used again here"),
-            "{}",
-            diagnostic.message
-        );
-        let related = diagnostic.related_information.as_ref().unwrap();
-        assert_eq!(related.len(), 1);
-        assert_eq!(related[0].location.uri.as_str(), "file:///p/a.warden");
-        assert_eq!(
-            related[0].location.range,
-            lsp_types::Range::new(
-                lsp_types::Position::new(0, 5),
-                lsp_types::Position::new(0, 9)
-            )
-        );
-        assert_eq!(related[0].message, "first used here");
-    }
+        }
+        _ => return None,
+    };
+    let active = (call.args.iter())
+        .position(|arg| offset <= arg.end)
+        .unwrap_or(call.args.len())
+        .min(params.len().saturating_sub(1));
+    Some(SignatureAt {
+        label,
+        params,
+        doc,
+        active,
+    })
 }

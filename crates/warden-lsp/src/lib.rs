@@ -1,12 +1,15 @@
 //! Warden's language server: diagnostics, hover, completion, go-to-definition,
-//! formatting, symbols, folding ranges and quick fixes for `.warden` policies, over LSP
-//! (stdio). The features live in a pure core ([`analysis`], [`symbols`], [`folding`],
-//! [`actions`]); [`server`] holds the open documents and answers messages;
+//! references, rename, document highlights, inlay hints, signature help (all from the
+//! checker's own index), formatting, symbols, folding ranges and quick fixes for
+//! `.warden` policies, over LSP (stdio). The features live in a pure core
+//! ([`analysis`], [`completion`], [`symbols`], [`folding`], [`actions`]); [`server`]
+//! holds the open documents and answers messages;
 //! [`lifecycle`] runs a session (handshake, shutdown) over the frames [`transport`]
 //! reads.
 
 pub mod actions;
 pub mod analysis;
+pub mod completion;
 pub mod folding;
 pub mod lifecycle;
 pub mod position;

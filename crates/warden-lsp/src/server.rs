@@ -12,8 +12,10 @@ use lsp_types::notification::{
     DidOpenTextDocument, DidSaveTextDocument, Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
-    CodeActionRequest, Completion, DocumentSymbolRequest, FoldingRangeRequest, Formatting,
-    GotoDefinition, HoverRequest, Request as _, WorkspaceSymbolRequest,
+    CodeActionRequest, Completion, DocumentHighlightRequest, DocumentSymbolRequest,
+    FoldingRangeRequest, Formatting, GotoDefinition, HoverRequest, InlayHintRequest,
+    PrepareRenameRequest, References, Rename, Request as _, SignatureHelpRequest,
+    WorkspaceSymbolRequest,
 };
 use lsp_types::{
     CodeActionOrCommand, CodeActionParams, CodeActionProviderCapability, CompletionOptions,
@@ -31,13 +33,14 @@ use lsp_types::{
 use serde_json::Value;
 use warden::SourceText;
 
-use crate::analysis::{self, Workspace};
+use crate::analysis::{self, Indexed};
 use crate::position::{self, LineIndex};
-use crate::{actions, folding, symbols, uri};
+use crate::{actions, completion, folding, symbols, uri};
 
 /// What the server offers: incremental document sync, hover, completion (also after `.`),
-/// go-to-definition, formatting (`warden fmt`), document and workspace symbols, folding
-/// ranges and quick fixes, in UTF-16 positions.
+/// go-to-definition, references, rename (with `prepareRename`), document highlights,
+/// inlay hints, signature help, formatting (`warden fmt`), document and workspace
+/// symbols, folding ranges and quick fixes, in UTF-16 positions.
 pub fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
         position_encoding: Some(PositionEncodingKind::UTF16),
@@ -70,6 +73,18 @@ pub fn capabilities() -> ServerCapabilities {
         workspace_symbol_provider: Some(OneOf::Left(true)),
         folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
         code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        references_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(lsp_types::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
+        })),
+        document_highlight_provider: Some(OneOf::Left(true)),
+        inlay_hint_provider: Some(OneOf::Left(true)),
+        signature_help_provider: Some(lsp_types::SignatureHelpOptions {
+            trigger_characters: Some(vec!["(".to_string(), ",".to_string()]),
+            retrigger_characters: None,
+            work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
+        }),
         ..ServerCapabilities::default()
     }
 }
@@ -79,6 +94,8 @@ pub fn capabilities() -> ServerCapabilities {
 pub enum RequestError {
     MethodNotFound,
     InvalidParams(String),
+    /// The request is understood but cannot be done (a rename to an invalid name).
+    Failed(String),
 }
 
 /// Answers a request with `handler`; a panic becomes an `InternalError` response, so
@@ -97,6 +114,9 @@ pub fn dispatch(
         ),
         Ok(Err(RequestError::InvalidParams(message))) => {
             Response::new_err(id, ErrorCode::InvalidParams as i32, message)
+        }
+        Ok(Err(RequestError::Failed(message))) => {
+            Response::new_err(id, ErrorCode::RequestFailed as i32, message)
         }
         Err(panic) => Response::new_err(
             id,
@@ -304,6 +324,41 @@ impl Server {
             CodeActionRequest::METHOD => {
                 let params: CodeActionParams = params(request)?;
                 self.code_actions(&params).map(serde_json::to_value)
+            }
+            References::METHOD => {
+                let params: lsp_types::ReferenceParams = params(request)?;
+                let position = params.text_document_position;
+                let declaration = params.context.include_declaration;
+                (self.references(&position.text_document.uri, position.position, declaration))
+                    .map(serde_json::to_value)
+            }
+            DocumentHighlightRequest::METHOD => {
+                let params: lsp_types::DocumentHighlightParams = params(request)?;
+                let position = params.text_document_position_params;
+                (self.highlights(&position.text_document.uri, position.position))
+                    .map(serde_json::to_value)
+            }
+            PrepareRenameRequest::METHOD => {
+                let params: lsp_types::TextDocumentPositionParams = params(request)?;
+                (self.prepare_rename(&params.text_document.uri, params.position)?)
+                    .map(serde_json::to_value)
+            }
+            Rename::METHOD => {
+                let params: lsp_types::RenameParams = params(request)?;
+                let position = params.text_document_position;
+                let uri = &position.text_document.uri;
+                (self.rename(uri, position.position, &params.new_name)?).map(serde_json::to_value)
+            }
+            InlayHintRequest::METHOD => {
+                let params: lsp_types::InlayHintParams = params(request)?;
+                (self.inlay_hints(&params.text_document.uri, params.range))
+                    .map(serde_json::to_value)
+            }
+            SignatureHelpRequest::METHOD => {
+                let params: lsp_types::SignatureHelpParams = params(request)?;
+                let position = params.text_document_position_params;
+                (self.signature_help(&position.text_document.uri, position.position))
+                    .map(serde_json::to_value)
             }
             _ => return Err(RequestError::MethodNotFound),
         };
@@ -700,10 +755,8 @@ impl Server {
 
     fn hover(&self, uri: &Uri, position: lsp_types::Position) -> Option<Hover> {
         let (view, offset) = self.at(uri, position)?;
-        let workspace = Workspace {
-            policy: &view.sources,
-        };
-        let (markdown, span) = analysis::hover(&workspace, view.current, offset)?;
+        let indexed = Indexed::new(&view.sources);
+        let (markdown, span) = analysis::hover(&indexed, view.current, offset)?;
         let text = &view.sources.get(view.current)?.text;
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
@@ -716,11 +769,8 @@ impl Server {
 
     fn completion(&self, uri: &Uri, position: lsp_types::Position) -> Option<CompletionResponse> {
         let (view, offset) = self.at(uri, position)?;
-        let workspace = Workspace {
-            policy: &view.sources,
-        };
-        Some(CompletionResponse::Array(analysis::completion(
-            &workspace,
+        Some(CompletionResponse::Array(completion::completion(
+            &view.sources,
             view.current,
             offset,
         )))
@@ -745,14 +795,169 @@ impl Server {
         position: lsp_types::Position,
     ) -> Option<GotoDefinitionResponse> {
         let (view, offset) = self.at(uri, position)?;
-        let workspace = Workspace {
-            policy: &view.sources,
-        };
-        let (file, span) = analysis::definition(&workspace, view.current, offset)?;
-        let target = view.uris.get(file).cloned().flatten()?;
-        let range = LineIndex::new(&view.sources.get(file)?.text).range(span);
-        Some(GotoDefinitionResponse::Scalar(Location::new(target, range)))
+        let indexed = Indexed::new(&view.sources);
+        let (file, span) = analysis::definition(&indexed, view.current, offset)?;
+        let location = location(&view, file, span)?;
+        Some(GotoDefinitionResponse::Scalar(location))
     }
+}
+
+/// The requests answered from the checker's index (see [`analysis::Indexed`]): each
+/// analyses the document's policy as it is now, so none waits on a stale analysis.
+impl Server {
+    fn indexed(
+        &self,
+        uri: &Uri,
+        position: lsp_types::Position,
+    ) -> Option<(PolicyView, Indexed, usize)> {
+        let (view, offset) = self.at(uri, position)?;
+        let indexed = Indexed::new(&view.sources);
+        Some((view, indexed, offset))
+    }
+
+    fn references(
+        &self,
+        uri: &Uri,
+        position: lsp_types::Position,
+        declaration: bool,
+    ) -> Option<Vec<Location>> {
+        let (view, indexed, offset) = self.indexed(uri, position)?;
+        let places = analysis::references(&indexed, view.current, offset, declaration);
+        Some(
+            places
+                .into_iter()
+                .filter_map(|(file, span)| location(&view, file, span))
+                .collect(),
+        )
+    }
+
+    fn highlights(
+        &self,
+        uri: &Uri,
+        position: lsp_types::Position,
+    ) -> Option<Vec<lsp_types::DocumentHighlight>> {
+        let (view, indexed, offset) = self.indexed(uri, position)?;
+        let lines = LineIndex::new(&view.sources.get(view.current)?.text);
+        let highlights = analysis::highlights(&indexed, view.current, offset);
+        Some(
+            (highlights.into_iter())
+                .map(|(span, definition)| lsp_types::DocumentHighlight {
+                    range: lines.range(span),
+                    kind: Some(if definition {
+                        lsp_types::DocumentHighlightKind::WRITE
+                    } else {
+                        lsp_types::DocumentHighlightKind::READ
+                    }),
+                })
+                .collect(),
+        )
+    }
+
+    fn prepare_rename(
+        &self,
+        uri: &Uri,
+        position: lsp_types::Position,
+    ) -> Result<Option<lsp_types::PrepareRenameResponse>, RequestError> {
+        let Some((view, indexed, offset)) = self.indexed(uri, position) else {
+            return Ok(None);
+        };
+        let span = analysis::prepare_rename(&indexed, view.current, offset)
+            .map_err(RequestError::Failed)?;
+        let text = view
+            .sources
+            .get(view.current)
+            .map_or("", |s| s.text.as_str());
+        let range = LineIndex::new(text).range(span);
+        Ok(Some(lsp_types::PrepareRenameResponse::Range(range)))
+    }
+
+    fn rename(
+        &self,
+        uri: &Uri,
+        position: lsp_types::Position,
+        new_name: &str,
+    ) -> Result<Option<lsp_types::WorkspaceEdit>, RequestError> {
+        let Some((view, indexed, offset)) = self.indexed(uri, position) else {
+            return Ok(None);
+        };
+        let places = analysis::rename(&indexed, view.current, offset, new_name)
+            .map_err(RequestError::Failed)?;
+        // By URI string: `Uri` is a poor map key (clippy's `mutable_key_type`).
+        let mut by_uri: BTreeMap<String, (Uri, Vec<TextEdit>)> = BTreeMap::new();
+        for (file, span) in places {
+            if let Some(location) = location(&view, file, span) {
+                let key = location.uri.as_str().to_string();
+                (by_uri
+                    .entry(key)
+                    .or_insert_with(|| (location.uri, Vec::new()))
+                    .1)
+                    .push(TextEdit::new(location.range, new_name.to_string()));
+            }
+        }
+        Ok(Some(lsp_types::WorkspaceEdit::new(
+            by_uri.into_values().collect(),
+        )))
+    }
+
+    fn inlay_hints(&self, uri: &Uri, range: lsp_types::Range) -> Option<Vec<lsp_types::InlayHint>> {
+        let view = self.view(uri)?;
+        let indexed = Indexed::new(&view.sources);
+        let lines = LineIndex::new(&view.sources.get(view.current)?.text);
+        let hints = analysis::inlay_hints(&indexed, view.current);
+        Some(
+            (hints.into_iter())
+                .map(|(offset, label)| lsp_types::InlayHint {
+                    position: lines.position(offset),
+                    label: lsp_types::InlayHintLabel::String(label),
+                    kind: Some(lsp_types::InlayHintKind::TYPE),
+                    text_edits: None,
+                    tooltip: None,
+                    padding_left: None,
+                    padding_right: None,
+                    data: None,
+                })
+                .filter(|hint| range.start <= hint.position && hint.position <= range.end)
+                .collect(),
+        )
+    }
+
+    fn signature_help(
+        &self,
+        uri: &Uri,
+        position: lsp_types::Position,
+    ) -> Option<lsp_types::SignatureHelp> {
+        let (view, offset) = self.at(uri, position)?;
+        let found = analysis::signature_help(&view.sources, view.current, offset)?;
+        let parameters = (found.params.into_iter())
+            .map(|param| lsp_types::ParameterInformation {
+                label: lsp_types::ParameterLabel::Simple(param),
+                documentation: None,
+            })
+            .collect();
+        let documentation = found.doc.map(|value| {
+            lsp_types::Documentation::MarkupContent(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value,
+            })
+        });
+        Some(lsp_types::SignatureHelp {
+            signatures: vec![lsp_types::SignatureInformation {
+                label: found.label,
+                documentation,
+                parameters: Some(parameters),
+                active_parameter: Some(found.active as u32),
+            }],
+            active_signature: Some(0),
+            active_parameter: Some(found.active as u32),
+        })
+    }
+}
+
+/// The location of `span` in file `file` of a view, if the file has a URI.
+fn location(view: &PolicyView, file: usize, span: warden_syntax::Span) -> Option<Location> {
+    let target = view.uris.get(file).cloned().flatten()?;
+    let range = LineIndex::new(&view.sources.get(file)?.text).range(span);
+    Some(Location::new(target, range))
 }
 
 /// The requests answered by the feature modules ([`symbols`], [`actions`]) over a

@@ -669,6 +669,9 @@ mod fuzz {
                         "textDocument/hover",
                         "textDocument/completion",
                         "textDocument/definition",
+                        "textDocument/documentHighlight",
+                        "textDocument/prepareRename",
+                        "textDocument/signatureHelp",
                     ][..]
                 ),
                 0u32..12,
@@ -1298,4 +1301,29 @@ fn symbols_folding_ranges_and_quick_fixes() {
         });
         let _ = std::fs::remove_dir_all(&dir);
     });
+}
+
+/// The keyword docs of hover are the grammar's keywords: one doc for each, none for a
+/// word the grammar does not reserve; and the item keywords completion offers are
+/// keywords too.
+#[test]
+fn keyword_docs_are_the_grammars_keywords() {
+    let grammar = grammar_keywords();
+    let documented: BTreeSet<String> = warden_lsp::analysis::KEYWORDS
+        .iter()
+        .map(|(keyword, _)| keyword.to_string())
+        .collect();
+    assert_eq!(
+        documented.difference(&grammar).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "documented but not keywords of grammar/warden.pest"
+    );
+    assert_eq!(
+        grammar.difference(&documented).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "keywords of grammar/warden.pest without a doc in analysis::KEYWORDS"
+    );
+    for keyword in warden_syntax::ITEM_KEYWORDS {
+        assert!(grammar.contains(keyword), "{keyword}");
+    }
 }

@@ -12,7 +12,7 @@ mod build;
 mod errors;
 mod scan;
 
-pub use scan::comment_start;
+pub use scan::{ITEM_KEYWORDS, comment_start};
 
 use crate::Code;
 use pest::Parser as _;

@@ -73,6 +73,9 @@ pub struct Analysis {
     pub files: Vec<SourceFile>,
     pub diagnostics: Vec<Diagnostic>,
     pub program: Option<Program>,
+    /// The checker's index of names and expressions, when asked for
+    /// ([`analyze_indexed`]).
+    pub index: Option<warden_check::index::Index>,
 }
 
 impl Analysis {
@@ -96,7 +99,14 @@ impl Analysis {
 /// buffers.
 pub fn analyze(sources: &[SourceText]) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
-    analyze_with(policy, false, None)
+    analyze_with(policy, false, None, false)
+}
+
+/// As [`analyze`], with the checker's [`warden_check::index::Index`]: the language
+/// server's position features answer from it.
+pub fn analyze_indexed(sources: &[SourceText]) -> Analysis {
+    let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
+    analyze_with(policy, false, None, true)
 }
 
 /// Policy files parsed by the last analysis that used the cache, by their text and
@@ -110,18 +120,19 @@ pub struct ParseCache {
 /// As [`analyze`], parsing only the files whose text `cache` does not hold.
 pub fn analyze_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
-    analyze_with(policy, false, Some(cache))
+    analyze_with(policy, false, Some(cache), false)
 }
 
 /// Checks every standard module, imported or not (for the standard library's tests).
 pub fn analyze_stdlib() -> Analysis {
-    analyze_with(std::iter::empty(), true, None)
+    analyze_with(std::iter::empty(), true, None, false)
 }
 
 fn analyze_with<'t>(
     policy: impl Iterator<Item = (String, &'t str)>,
     all_std: bool,
     mut cache: Option<&mut ParseCache>,
+    indexed: bool,
 ) -> Analysis {
     let mut diagnostics = Vec::new();
     let mut files: Vec<SourceFile> = Vec::new();
@@ -185,7 +196,13 @@ fn analyze_with<'t>(
         .iter()
         .filter_map(|(path, _)| path.strip_prefix("std/")?.strip_suffix(".warden"))
         .collect();
-    let (program, mut check_diagnostics) = warden_check::check(&files, &names);
+    let (program, mut check_diagnostics, index) = if indexed {
+        let (program, diagnostics, index) = warden_check::check_indexed(&files, &names);
+        (program, diagnostics, Some(index))
+    } else {
+        let (program, diagnostics) = warden_check::check(&files, &names);
+        (program, diagnostics, None)
+    };
     diagnostics.append(&mut check_diagnostics);
     if !all_std
         && let Some(program) = &program
@@ -205,6 +222,7 @@ fn analyze_with<'t>(
         files,
         diagnostics,
         program,
+        index,
     }
 }
 
@@ -678,6 +696,7 @@ pub fn format_policy(path: &str, text: &str) -> Result<String, Box<Analysis>> {
             }],
             diagnostics,
             program: None,
+            index: None,
         })
     })
 }

@@ -236,8 +236,9 @@ pub(super) fn trim_trivia_end(text: &str) -> usize {
     }
 }
 
-/// The item keywords a top-level chunk can start with.
-const ITEM_KEYWORDS: [&str; 6] = ["import", "let", "fn", "rule", "exempt", "policy"];
+/// The item keywords a top-level chunk can start with (and the language server offers
+/// where an item may start).
+pub const ITEM_KEYWORDS: [&str; 6] = ["import", "let", "fn", "rule", "exempt", "policy"];
 
 /// The item keyword at the start of `rest`, if it is one (with a word boundary after it).
 fn leading_item_keyword(rest: &str) -> Option<&'static str> {
