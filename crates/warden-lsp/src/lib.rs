@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod folding;
 pub mod lifecycle;
 pub mod position;
+pub mod semantic_tokens;
 pub mod server;
 pub mod symbols;
 pub mod transport;

@@ -12,7 +12,8 @@ use lsp_types::notification::{
 };
 use lsp_types::request::{
     CodeActionRequest, Completion, DocumentSymbolRequest, FoldingRangeRequest, Formatting,
-    GotoDefinition, HoverRequest, Request as _, WorkspaceSymbolRequest,
+    GotoDefinition, HoverRequest, Request as _, SemanticTokensFullRequest,
+    SemanticTokensRangeRequest, WorkspaceSymbolRequest,
 };
 use lsp_types::{
     CodeActionOrCommand, CodeActionParams, CodeActionProviderCapability, CompletionOptions,
@@ -32,7 +33,7 @@ use warden::SourceText;
 
 use crate::analysis::{self, Workspace};
 use crate::position::{self, LineIndex};
-use crate::{actions, folding, symbols, uri};
+use crate::{actions, folding, semantic_tokens, symbols, uri};
 
 /// What the server offers: incremental document sync, hover, completion (also after `.`),
 /// go-to-definition, formatting (`warden fmt`), document and workspace symbols, folding
@@ -69,6 +70,16 @@ pub fn capabilities() -> ServerCapabilities {
         workspace_symbol_provider: Some(OneOf::Left(true)),
         folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
         code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+        semantic_tokens_provider: Some(
+            lsp_types::SemanticTokensServerCapabilities::SemanticTokensOptions(
+                lsp_types::SemanticTokensOptions {
+                    legend: semantic_tokens::legend(),
+                    range: Some(true),
+                    full: Some(lsp_types::SemanticTokensFullOptions::Bool(true)),
+                    ..lsp_types::SemanticTokensOptions::default()
+                },
+            ),
+        ),
         ..ServerCapabilities::default()
     }
 }
@@ -303,6 +314,18 @@ impl Server {
             CodeActionRequest::METHOD => {
                 let params: CodeActionParams = params(request)?;
                 self.code_actions(&params).map(serde_json::to_value)
+            }
+            SemanticTokensFullRequest::METHOD => {
+                let params: lsp_types::SemanticTokensParams = params(request)?;
+                (self.text(&params.text_document.uri))
+                    .map(|text| serde_json::to_value(semantic_tokens::semantic_tokens(&text, None)))
+            }
+            SemanticTokensRangeRequest::METHOD => {
+                let params: lsp_types::SemanticTokensRangeParams = params(request)?;
+                (self.text(&params.text_document.uri)).map(|text| {
+                    let tokens = semantic_tokens::semantic_tokens(&text, Some(params.range));
+                    serde_json::to_value(tokens)
+                })
             }
             _ => return Err(RequestError::MethodNotFound),
         };

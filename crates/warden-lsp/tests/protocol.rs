@@ -1299,3 +1299,75 @@ fn symbols_folding_ranges_and_quick_fixes() {
         let _ = std::fs::remove_dir_all(&dir);
     });
 }
+
+/// The semantic tokens of each `data/tokens/*.warden`, full and for a range, one line
+/// per token: `line:column length type [modifiers] text`.
+#[test]
+fn semantic_tokens() {
+    let capabilities = serde_json::to_value(warden_lsp::server::capabilities()).unwrap();
+    let provider = &capabilities["semanticTokensProvider"];
+    assert_eq!(provider["full"], json!(true));
+    assert_eq!(provider["range"], json!(true));
+    let legend: lsp_types::SemanticTokensLegend =
+        serde_json::from_value(provider["legend"].clone()).unwrap();
+    insta::glob!("data/tokens/*.warden", |path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = scratch(&format!("tokens-{name}"));
+        std::fs::write(dir.join(&name), &source).unwrap();
+        let uri = warden_lsp::uri::from_path(&dir.join(&name)).unwrap();
+        let (mut client, _handle) = start(json!({}));
+        open(&client, uri.as_str(), &source);
+        let document = json!({ "textDocument": { "uri": uri.as_str() } });
+        let full = client.request("textDocument/semanticTokens/full", document);
+        let range = json!({ "start": { "line": 10, "character": 0 }, "end": { "line": 12, "character": 0 } });
+        let part = client.request(
+            "textDocument/semanticTokens/range",
+            json!({ "textDocument": { "uri": uri.as_str() }, "range": range }),
+        );
+        let render = |response: Response| {
+            let tokens: lsp_types::SemanticTokens =
+                serde_json::from_value(response.result.unwrap()).unwrap();
+            let lines: Vec<Vec<u16>> = source.lines().map(|l| l.encode_utf16().collect()).collect();
+            let (mut line, mut column) = (0, 0);
+            let mut out = String::new();
+            for token in tokens.data {
+                line += token.delta_line;
+                column = if token.delta_line == 0 {
+                    column + token.delta_start
+                } else {
+                    token.delta_start
+                };
+                let units =
+                    &lines[line as usize][column as usize..(column + token.length) as usize];
+                let modifiers: Vec<&str> = (legend.token_modifiers.iter().enumerate())
+                    .filter(|(bit, _)| token.token_modifiers_bitset & (1 << bit) != 0)
+                    .map(|(_, m)| m.as_str())
+                    .collect();
+                out.push_str(&format!(
+                    "{}:{} {} {}{} {}\n",
+                    line + 1,
+                    column + 1,
+                    token.length,
+                    legend.token_types[token.token_type as usize].as_str(),
+                    if modifiers.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", modifiers.join(", "))
+                    },
+                    String::from_utf16(units).unwrap(),
+                ));
+            }
+            out
+        };
+        let rendered = format!(
+            "{source}\n=== semanticTokens/full\n{}\n=== semanticTokens/range (lines 11..12)\n{}",
+            render(full),
+            render(part),
+        );
+        insta::with_settings!({ omit_expression => true }, {
+            insta::assert_snapshot!(rendered);
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}

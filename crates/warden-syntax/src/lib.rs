@@ -14,7 +14,7 @@ pub use diagnostic::{
     Diagnostic, FileId, Label, LineIndex, Severity, Span, sort_diagnostics, suggest,
 };
 pub use format::format;
-pub use parser::{comment_start, parse};
+pub use parser::{Class, Highlight, comment_start, highlight, parse};
 
 /// Policy source nested deeper than this is rejected with a diagnostic, so no input can
 /// overflow the stack of the parser, the checker or the evaluator.

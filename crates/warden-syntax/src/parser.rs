@@ -13,8 +13,10 @@
 
 mod build;
 mod errors;
+mod highlight;
 mod scan;
 
+pub use highlight::{Class, Highlight, highlight};
 pub use scan::comment_start;
 
 use pest::Parser as _;
