@@ -7,6 +7,7 @@
 
 pub mod actions;
 pub mod analysis;
+pub mod code_lens;
 pub mod folding;
 pub mod lifecycle;
 pub mod position;

@@ -1371,3 +1371,110 @@ fn semantic_tokens() {
         let _ = std::fs::remove_dir_all(&dir);
     });
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// The code lenses of each `data/lens/*/policy.warden`, whose directory holds the
+/// `warden test` cases: the suite's totals and each rule's outcomes; then the
+/// `warden.runTests` command, the lens refresh it asks for, and the refresh after a
+/// save.
+#[test]
+fn code_lenses_show_test_outcomes_and_the_command_runs_them() {
+    let capabilities = serde_json::to_value(warden_lsp::server::capabilities()).unwrap();
+    assert_eq!(
+        capabilities["executeCommandProvider"]["commands"],
+        json!(["warden.runTests"])
+    );
+    assert_eq!(
+        capabilities["codeLensProvider"]["resolveProvider"],
+        json!(false)
+    );
+    insta::glob!("data/lens/*/policy.warden", |path| {
+        let fixture = path.parent().unwrap();
+        let name = fixture.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = scratch(&format!("lens-{name}"));
+        copy_dir(fixture, &dir);
+        let source = std::fs::read_to_string(path).unwrap();
+        let uri = warden_lsp::uri::from_path(&dir.join("policy.warden")).unwrap();
+        let (mut client, _handle) =
+            start(json!({ "workspace": { "codeLens": { "refreshSupport": true } } }));
+        open(&client, uri.as_str(), &source);
+        client.diagnostics_for(&uri);
+        let document = json!({ "textDocument": { "uri": uri.as_str() } });
+        let render = |lenses: &Value| {
+            let mut out = String::new();
+            for lens in lenses.as_array().unwrap() {
+                let command = &lens["command"];
+                assert_eq!(command["command"], json!("warden.runTests"));
+                assert_eq!(command["arguments"], json!([uri.as_str()]));
+                out.push_str(&format!(
+                    "{}:{}-{}:{} {}\n",
+                    lens["range"]["start"]["line"].as_u64().unwrap() + 1,
+                    lens["range"]["start"]["character"].as_u64().unwrap() + 1,
+                    lens["range"]["end"]["line"].as_u64().unwrap() + 1,
+                    lens["range"]["end"]["character"].as_u64().unwrap() + 1,
+                    command["title"].as_str().unwrap()
+                ));
+            }
+            out
+        };
+        let lenses = client.request("textDocument/codeLens", document.clone());
+        let first = render(&lenses.result.unwrap());
+
+        let ran = client.request(
+            "workspace/executeCommand",
+            json!({ "command": "warden.runTests", "arguments": [uri.as_str()] }),
+        );
+        let said = ran
+            .result
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .replace(&*dir.to_string_lossy(), "DIR");
+        let Message::Request(refresh) = client.recv() else {
+            panic!("no refresh after the command")
+        };
+        assert_eq!(refresh.method, "workspace/codeLens/refresh");
+
+        // A save makes the results stale: the client is asked to refresh, and its
+        // next request runs the cases again (here with a rule's outcome changed).
+        let edited = source.replace("when teams.len() > 0", "when teams.len() > 100");
+        std::fs::write(dir.join("policy.warden"), &edited).unwrap();
+        client.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri.as_str(), "version": 2 }, "contentChanges": [{ "text": edited }] }),
+        );
+        client.notify("textDocument/didSave", document.clone());
+        let Message::Request(refresh) = client.recv() else {
+            panic!("no refresh after a save")
+        };
+        assert_eq!(refresh.method, "workspace/codeLens/refresh");
+        let after = client.request("textDocument/codeLens", document.clone());
+        let after = render(&after.result.unwrap());
+
+        let unknown = client.request(
+            "workspace/executeCommand",
+            json!({ "command": "warden.other", "arguments": [] }),
+        );
+        assert_eq!(unknown.error.unwrap().code, ErrorCode::InvalidParams as i32);
+
+        let rendered = format!(
+            "{source}\n=== codeLens\n{first}\n=== workspace/executeCommand warden.runTests\n{said}\n\n=== codeLens after `when teams.len() > 100` is saved\n{after}"
+        );
+        insta::with_settings!({ omit_expression => true }, {
+            insta::assert_snapshot!(rendered);
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}
