@@ -23,7 +23,8 @@ pub struct SourceFile {
     /// `lib/owners.warden`); standard modules are `std/NAME.warden`.
     pub path: String,
     pub text: Rc<str>,
-    pub module: ast::Module,
+    /// Shared with the language server's parse cache, never copied.
+    pub module: Rc<ast::Module>,
     /// A standard-library module: imported as `std.NAME`, never evaluated on its own.
     pub std: bool,
 }
