@@ -1,7 +1,9 @@
 //! Warden's language server: diagnostics, hover, completion, go-to-definition,
-//! formatting, symbols, folding ranges and quick fixes for `.warden` policies, over LSP
-//! (stdio). The features live in a pure core ([`analysis`], [`symbols`], [`folding`],
-//! [`actions`]); [`server`] holds the open documents and answers messages;
+//! formatting, symbols, folding ranges, quick fixes, semantic tokens and code lenses
+//! with the policy's test outcomes for `.warden` policies, over LSP (stdio). The
+//! features live in a pure core ([`analysis`], [`symbols`], [`folding`], [`actions`],
+//! [`semantic_tokens`], [`code_lens`]); [`server`] holds the open documents and
+//! answers messages;
 //! [`lifecycle`] runs a session (handshake, shutdown) over the frames [`transport`]
 //! reads.
 
