@@ -1385,8 +1385,9 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-/// The code lenses of each `data/lens/*/policy.warden`, whose directory holds the
-/// `warden test` cases: the suite's totals and each rule's outcomes; then the
+/// The code lenses of each policy of `warden test`'s own fixtures
+/// (`tests/test/*/policy.warden`, beside their cases): the suite's totals and each
+/// rule's outcomes, as `warden test` gives them on the same cases; then the
 /// `warden.runTests` command, the lens refresh it asks for, and the refresh after a
 /// save.
 #[test]
@@ -1400,7 +1401,7 @@ fn code_lenses_show_test_outcomes_and_the_command_runs_them() {
         capabilities["codeLensProvider"]["resolveProvider"],
         json!(false)
     );
-    insta::glob!("data/lens/*/policy.warden", |path| {
+    insta::glob!("../../../tests", "test/*/policy.warden", |path| {
         let fixture = path.parent().unwrap();
         let name = fixture.file_name().unwrap().to_string_lossy().into_owned();
         let dir = scratch(&format!("lens-{name}"));
@@ -1449,7 +1450,9 @@ fn code_lenses_show_test_outcomes_and_the_command_runs_them() {
 
         // A save makes the results stale: the client is asked to refresh, and its
         // next request runs the cases again (here with a rule's outcome changed).
-        let edited = source.replace("when teams.len() > 0", "when teams.len() > 100");
+        let when = source.find("  when ").unwrap();
+        let line_end = when + source[when..].find('\n').unwrap();
+        let edited = format!("{}  when false{}", &source[..when], &source[line_end..]);
         std::fs::write(dir.join("policy.warden"), &edited).unwrap();
         client.notify(
             "textDocument/didChange",
@@ -1470,7 +1473,7 @@ fn code_lenses_show_test_outcomes_and_the_command_runs_them() {
         assert_eq!(unknown.error.unwrap().code, ErrorCode::InvalidParams as i32);
 
         let rendered = format!(
-            "{source}\n=== codeLens\n{first}\n=== workspace/executeCommand warden.runTests\n{said}\n\n=== codeLens after `when teams.len() > 100` is saved\n{after}"
+            "{source}\n=== codeLens\n{first}\n=== workspace/executeCommand warden.runTests\n{said}\n\n=== codeLens after the first `when` is saved as `when false`\n{after}"
         );
         insta::with_settings!({ omit_expression => true }, {
             insta::assert_snapshot!(rendered);
