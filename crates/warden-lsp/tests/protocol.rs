@@ -669,6 +669,8 @@ mod fuzz {
                         "textDocument/hover",
                         "textDocument/completion",
                         "textDocument/definition",
+                        "textDocument/semanticTokens/full",
+                        "textDocument/codeLens",
                     ][..]
                 ),
                 0u32..12,

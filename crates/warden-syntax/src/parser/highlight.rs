@@ -357,3 +357,60 @@ fn comments(source: &str, out: &mut Vec<Highlight>) {
         offset += line.len();
     }
 }
+
+#[cfg(test)]
+// Failing loudly is what a test is for.
+#[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// Every `.warden` file below `dir`.
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "warden") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Over every policy of the repository's tests, examples and standard library,
+    /// broken ones included, and every prefix of a few: tokens are in order, never
+    /// overlap, lie on character boundaries within one line.
+    #[test]
+    fn tokens_are_ordered_disjoint_and_on_one_line_for_every_corpus_file() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut paths = Vec::new();
+        for dir in ["tests", "examples", "stdlib"] {
+            files(&root.join(dir), &mut paths);
+        }
+        assert!(paths.len() > 50, "{}", paths.len());
+        let check = |name: &str, text: &str| {
+            let mut end = 0;
+            for token in highlight(text) {
+                let Span { start, end: stop } = token.span;
+                assert!(
+                    start >= end && start < stop,
+                    "{name}: {token:?} after {end}"
+                );
+                let slice = text
+                    .get(start..stop)
+                    .unwrap_or_else(|| panic!("{name}: {token:?}"));
+                assert!(!slice.contains('\n'), "{name}: {token:?} {slice:?}");
+                end = stop;
+            }
+        };
+        for path in &paths {
+            let text = std::fs::read_to_string(path).unwrap();
+            check(&path.display().to_string(), &text);
+        }
+        for path in paths.iter().take(20) {
+            let text = std::fs::read_to_string(path).unwrap();
+            for (cut, _) in text.char_indices().step_by(7) {
+                check(&format!("{}[..{cut}]", path.display()), &text[..cut]);
+            }
+        }
+    }
+}
