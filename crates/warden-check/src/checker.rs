@@ -1383,7 +1383,7 @@ mod tests {
         let files = [SourceFile {
             path: "p.warden".to_owned(),
             text: text.into(),
-            module,
+            module: module.into(),
             std: false,
         }];
         let (_, diagnostics) = crate::check(&files, &[]);

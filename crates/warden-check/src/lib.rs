@@ -26,7 +26,8 @@ pub struct SourceFile {
     /// `lib/owners.warden`); standard modules are `std/NAME.warden`.
     pub path: String,
     pub text: Rc<str>,
-    pub module: ast::Module,
+    /// Shared with the language server's parse cache, never copied.
+    pub module: Rc<ast::Module>,
     /// A standard-library module: imported as `std.NAME`, never evaluated on its own.
     pub std: bool,
 }
@@ -80,7 +81,7 @@ mod tests {
         let files = [crate::SourceFile {
             path: "std/bad.warden".to_owned(),
             text: text.into(),
-            module,
+            module: module.into(),
             std: true,
         }];
         let (_, diagnostics) = crate::check(&files, &["bad"]);

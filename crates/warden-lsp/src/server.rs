@@ -12,9 +12,10 @@ use lsp_types::notification::{
     DidOpenTextDocument, DidSaveTextDocument, Notification as _, PublishDiagnostics,
 };
 use lsp_types::request::{
-    CodeActionRequest, Completion, DocumentHighlightRequest, DocumentSymbolRequest,
-    FoldingRangeRequest, Formatting, GotoDefinition, HoverRequest, InlayHintRequest,
-    PrepareRenameRequest, References, Rename, Request as _, SignatureHelpRequest,
+    CodeActionRequest, CodeLensRequest, Completion, DocumentHighlightRequest,
+    DocumentSymbolRequest, ExecuteCommand, FoldingRangeRequest, Formatting, GotoDefinition,
+    HoverRequest, InlayHintRequest, PrepareRenameRequest, References, Rename, Request as _,
+    SemanticTokensFullRequest, SemanticTokensRangeRequest, SignatureHelpRequest,
     WorkspaceSymbolRequest,
 };
 use lsp_types::{
@@ -34,13 +35,15 @@ use serde_json::Value;
 use warden::SourceText;
 
 use crate::analysis::{self, Indexed};
+use crate::code_lens::{self, TestResults};
 use crate::position::{self, LineIndex};
-use crate::{actions, completion, folding, symbols, uri};
+use crate::{actions, completion, folding, semantic_tokens, symbols, uri};
 
 /// What the server offers: incremental document sync, hover, completion (also after `.`),
 /// go-to-definition, references, rename (with `prepareRename`), document highlights,
 /// inlay hints, signature help, formatting (`warden fmt`), document and workspace
-/// symbols, folding ranges and quick fixes, in UTF-16 positions.
+/// symbols, folding ranges, quick fixes, semantic tokens and test-outcome code lenses
+/// (with the `warden.runTests` command), in UTF-16 positions.
 pub fn capabilities() -> ServerCapabilities {
     ServerCapabilities {
         position_encoding: Some(PositionEncodingKind::UTF16),
@@ -85,6 +88,23 @@ pub fn capabilities() -> ServerCapabilities {
             retrigger_characters: None,
             work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
         }),
+        code_lens_provider: Some(lsp_types::CodeLensOptions {
+            resolve_provider: Some(false),
+        }),
+        execute_command_provider: Some(lsp_types::ExecuteCommandOptions {
+            commands: vec![code_lens::RUN_TESTS.to_string()],
+            ..lsp_types::ExecuteCommandOptions::default()
+        }),
+        semantic_tokens_provider: Some(
+            lsp_types::SemanticTokensServerCapabilities::SemanticTokensOptions(
+                lsp_types::SemanticTokensOptions {
+                    legend: semantic_tokens::legend(),
+                    range: Some(true),
+                    full: Some(lsp_types::SemanticTokensFullOptions::Bool(true)),
+                    ..lsp_types::SemanticTokensOptions::default()
+                },
+            ),
+        ),
         ..ServerCapabilities::default()
     }
 }
@@ -193,6 +213,15 @@ pub struct Server {
     pending: Vec<Uri>,
     /// Per policy key: its files as last parsed, so an edit re-parses one file.
     parses: BTreeMap<String, warden::ParseCache>,
+    /// Per policy key: its test cases' results, for the code lenses (see
+    /// [`code_lens`]): run when first asked for, after a save, and by the command.
+    tests: BTreeMap<String, TestResults>,
+    /// The client refreshes code lenses when asked (`workspace/codeLens/refresh`).
+    lens_refresh: bool,
+    /// Test results changed since the client last asked for lenses.
+    lenses_stale: bool,
+    /// How many requests the server sent the client: their ids.
+    sent: u32,
 }
 
 /// The notifications that only change a document's text: their analysis waits for
@@ -212,6 +241,10 @@ impl Server {
             None => params.root_uri.iter().cloned().collect::<Vec<_>>(),
         };
         self.folders = folders.iter().filter_map(uri::to_path).collect();
+        self.lens_refresh = (params.capabilities.workspace.as_ref())
+            .and_then(|w| w.code_lens.as_ref())
+            .and_then(|c| c.refresh_support)
+            .unwrap_or(false);
     }
 
     /// Answers one message of the client after the handshake (`initialize`,
@@ -234,6 +267,7 @@ impl Server {
             matches!(&message, Message::Notification(n) if EDITS.contains(&n.method.as_str()));
         let mut outgoing = if is_edit { Vec::new() } else { self.flush() };
         outgoing.extend(self.answer(message));
+        outgoing.extend(self.refresh_lenses());
         outgoing
     }
 
@@ -360,6 +394,37 @@ impl Server {
                 (self.signature_help(&position.text_document.uri, position.position))
                     .map(serde_json::to_value)
             }
+            CodeLensRequest::METHOD => {
+                let params: lsp_types::CodeLensParams = params(request)?;
+                self.code_lenses(&params.text_document.uri)
+                    .map(serde_json::to_value)
+            }
+            ExecuteCommand::METHOD => {
+                let params: lsp_types::ExecuteCommandParams = params(request)?;
+                if params.command != code_lens::RUN_TESTS {
+                    return Err(RequestError::InvalidParams(format!(
+                        "unknown command `{}`: the server runs `{}`",
+                        params.command,
+                        code_lens::RUN_TESTS
+                    )));
+                }
+                let uri = (params.arguments.first())
+                    .and_then(|a| a.as_str())
+                    .and_then(|a| a.parse::<Uri>().ok());
+                Some(Ok(Value::String(self.run_tests_command(uri.as_ref()))))
+            }
+            SemanticTokensFullRequest::METHOD => {
+                let params: lsp_types::SemanticTokensParams = params(request)?;
+                (self.text(&params.text_document.uri))
+                    .map(|text| serde_json::to_value(semantic_tokens::semantic_tokens(&text, None)))
+            }
+            SemanticTokensRangeRequest::METHOD => {
+                let params: lsp_types::SemanticTokensRangeParams = params(request)?;
+                (self.text(&params.text_document.uri)).map(|text| {
+                    let tokens = semantic_tokens::semantic_tokens(&text, Some(params.range));
+                    serde_json::to_value(tokens)
+                })
+            }
             _ => return Err(RequestError::MethodNotFound),
         };
         match result {
@@ -410,6 +475,7 @@ impl Server {
                 if let Some(text) = params.text {
                     self.open(params.text_document.uri.clone(), text);
                 }
+                self.saved(&params.text_document.uri);
                 params.text_document.uri
             }
             DidCloseTextDocument::METHOD => {
@@ -497,6 +563,7 @@ impl Server {
             Some(sibling) => self.publish(&sibling),
             None => {
                 self.parses.remove(&document.policy);
+                self.tests.remove(&document.policy);
                 self.published
                     .remove(&document.policy)
                     .unwrap_or_default()
@@ -958,6 +1025,93 @@ fn location(view: &PolicyView, file: usize, span: warden_syntax::Span) -> Option
     let target = view.uris.get(file).cloned().flatten()?;
     let range = LineIndex::new(&view.sources.get(file)?.text).range(span);
     Some(Location::new(target, range))
+}
+
+/// The test cases behind the code lenses ([`code_lens`]). They run only when a lens
+/// is asked for and the policy's results are not cached, and for the command: never
+/// on a keystroke, so diagnostics never wait for them. A save drops the policy's
+/// results and asks the client to refresh its lenses, whose request runs them again.
+impl Server {
+    /// The lenses of a document, running its policy's cases when none are cached;
+    /// none when the policy has no cases directory.
+    fn code_lenses(&mut self, uri: &Uri) -> Option<Vec<lsp_types::CodeLens>> {
+        let view = self.view(uri)?;
+        if !self.tests.contains_key(&view.key) {
+            let results = self.run_tests(uri, &view)?;
+            self.tests.insert(view.key.clone(), results);
+        }
+        let text = &view.sources.get(view.current)?.text;
+        let results = self.tests.get(&view.key)?;
+        Some(code_lens::code_lenses(text, uri, results))
+    }
+
+    /// Runs the cases of the policy of `view` (the policy of `uri`), if it has any.
+    fn run_tests(&self, uri: &Uri, view: &PolicyView) -> Option<TestResults> {
+        let root = self.policy_root(&uri::to_path(uri)?);
+        let is_top =
+            |dir: &Path| dir.join(".git").exists() || self.folders.iter().any(|f| f == dir);
+        let cases = code_lens::find_cases(&root.dir, is_top)?;
+        Some(code_lens::run_tests(&view.sources, &cases))
+    }
+
+    /// `warden.runTests`: runs the cases of the policy of `uri`, or of every open
+    /// document's policy, and says what they gave.
+    fn run_tests_command(&mut self, uri: Option<&Uri>) -> String {
+        let uris: Vec<Uri> = match uri {
+            Some(uri) => vec![uri.clone()],
+            None => self.documents.values().map(|d| d.uri.clone()).collect(),
+        };
+        let mut said = BTreeMap::new();
+        for uri in uris {
+            let Some(view) = self.view(&uri) else {
+                continue;
+            };
+            if said.contains_key(&view.key) {
+                continue;
+            }
+            let summary = match self.run_tests(&uri, &view) {
+                Some(results) => {
+                    let summary = format!(
+                        "{}: {}",
+                        results.cases.display(),
+                        code_lens::summary(&results)
+                    );
+                    self.tests.insert(view.key.clone(), results);
+                    self.lenses_stale = true;
+                    summary
+                }
+                None => format!(
+                    "`{}`: no `cases` directory beside the policy (see docs/testing.md)",
+                    uri.as_str()
+                ),
+            };
+            said.insert(view.key, summary);
+        }
+        said.into_values().collect::<Vec<_>>().join("\n")
+    }
+
+    /// A document was saved: its policy's results are stale.
+    fn saved(&mut self, uri: &Uri) {
+        let key = self.documents.get(uri.as_str()).map(|d| d.policy.clone());
+        if let Some(key) = key
+            && self.tests.remove(&key).is_some()
+        {
+            self.lenses_stale = true;
+        }
+    }
+
+    /// `workspace/codeLens/refresh`, when results changed and the client takes it.
+    fn refresh_lenses(&mut self) -> Option<Message> {
+        if !std::mem::take(&mut self.lenses_stale) || !self.lens_refresh {
+            return None;
+        }
+        self.sent += 1;
+        Some(Message::Request(Request::new(
+            lsp_server::RequestId::from(format!("warden/refresh/{}", self.sent)),
+            lsp_types::request::CodeLensRefresh::METHOD.to_string(),
+            Value::Null,
+        )))
+    }
 }
 
 /// The requests answered by the feature modules ([`symbols`], [`actions`]) over a

@@ -374,8 +374,9 @@ fn position_features() {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        if feature == "features" {
-            return; // protocol.rs's symbols, folding ranges and quick fixes.
+        if feature == "features" || feature == "tokens" {
+            // protocol.rs's symbols, folding ranges, quick fixes and semantic tokens.
+            return;
         }
         let provider = match feature.as_str() {
             "hover" => "hoverProvider",
@@ -458,5 +459,54 @@ fn every_offset_of_a_policy_being_typed_is_answered() {
         }];
         warden_lsp::completion::completion(&typed, 0, end);
         analysis::signature_help(&typed, 0, end);
+    }
+}
+
+/// Every request the server advertises has fixtures: a directory of `data/` (the
+/// position features here; symbols, folding ranges and quick fixes in `features`,
+/// semantic tokens in `tokens`, read by protocol.rs), or, for formatting and code
+/// lenses, the fixtures of `warden fmt` and `warden test` that protocol.rs drives.
+#[test]
+fn every_advertised_request_has_fixtures() {
+    let capabilities = serde_json::to_value(warden_lsp::server::capabilities()).unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests");
+    let fixtures = |dir: &Path| {
+        std::fs::read_dir(dir)
+            .map(|entries| entries.flatten().count())
+            .unwrap_or(0)
+    };
+    let mut advertised: Vec<&str> = capabilities
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|key| key.ends_with("Provider"))
+        .map(String::as_str)
+        .collect();
+    advertised.sort_unstable();
+    for provider in advertised {
+        let dir = match provider {
+            "hoverProvider" => data.join("hover"),
+            "completionProvider" => data.join("completion"),
+            "definitionProvider" => data.join("definition"),
+            "referencesProvider" => data.join("references"),
+            "renameProvider" => data.join("rename"),
+            "documentHighlightProvider" => data.join("highlight"),
+            "inlayHintProvider" => data.join("inlay"),
+            "signatureHelpProvider" => data.join("signature"),
+            "documentSymbolProvider"
+            | "workspaceSymbolProvider"
+            | "foldingRangeProvider"
+            | "codeActionProvider" => data.join("features"),
+            "semanticTokensProvider" => data.join("tokens"),
+            "documentFormattingProvider" => tests.join("format"),
+            "codeLensProvider" | "executeCommandProvider" => tests.join("test"),
+            other => panic!("{other} is advertised but no fixtures are named for it here"),
+        };
+        assert!(
+            fixtures(&dir) > 0,
+            "{provider}: no fixtures in {}",
+            dir.display()
+        );
     }
 }

@@ -672,6 +672,8 @@ mod fuzz {
                         "textDocument/documentHighlight",
                         "textDocument/prepareRename",
                         "textDocument/signatureHelp",
+                        "textDocument/semanticTokens/full",
+                        "textDocument/codeLens",
                     ][..]
                 ),
                 0u32..12,
@@ -1326,4 +1328,186 @@ fn keyword_docs_are_the_grammars_keywords() {
     for keyword in warden_syntax::ITEM_KEYWORDS {
         assert!(grammar.contains(keyword), "{keyword}");
     }
+}
+
+/// The semantic tokens of each `data/tokens/*.warden`, full and for a range, one line
+/// per token: `line:column length type [modifiers] text`.
+#[test]
+fn semantic_tokens() {
+    let capabilities = serde_json::to_value(warden_lsp::server::capabilities()).unwrap();
+    let provider = &capabilities["semanticTokensProvider"];
+    assert_eq!(provider["full"], json!(true));
+    assert_eq!(provider["range"], json!(true));
+    let legend: lsp_types::SemanticTokensLegend =
+        serde_json::from_value(provider["legend"].clone()).unwrap();
+    insta::glob!("data/tokens/*.warden", |path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = scratch(&format!("tokens-{name}"));
+        std::fs::write(dir.join(&name), &source).unwrap();
+        let uri = warden_lsp::uri::from_path(&dir.join(&name)).unwrap();
+        let (mut client, _handle) = start(json!({}));
+        open(&client, uri.as_str(), &source);
+        let document = json!({ "textDocument": { "uri": uri.as_str() } });
+        let full = client.request("textDocument/semanticTokens/full", document);
+        let range = json!({ "start": { "line": 10, "character": 0 }, "end": { "line": 12, "character": 0 } });
+        let part = client.request(
+            "textDocument/semanticTokens/range",
+            json!({ "textDocument": { "uri": uri.as_str() }, "range": range }),
+        );
+        let render = |response: Response| {
+            let tokens: lsp_types::SemanticTokens =
+                serde_json::from_value(response.result.unwrap()).unwrap();
+            let lines: Vec<Vec<u16>> = source.lines().map(|l| l.encode_utf16().collect()).collect();
+            let (mut line, mut column) = (0, 0);
+            let mut out = String::new();
+            for token in tokens.data {
+                line += token.delta_line;
+                column = if token.delta_line == 0 {
+                    column + token.delta_start
+                } else {
+                    token.delta_start
+                };
+                let units =
+                    &lines[line as usize][column as usize..(column + token.length) as usize];
+                let modifiers: Vec<&str> = (legend.token_modifiers.iter().enumerate())
+                    .filter(|(bit, _)| token.token_modifiers_bitset & (1 << bit) != 0)
+                    .map(|(_, m)| m.as_str())
+                    .collect();
+                out.push_str(&format!(
+                    "{}:{} {} {}{} {}\n",
+                    line + 1,
+                    column + 1,
+                    token.length,
+                    legend.token_types[token.token_type as usize].as_str(),
+                    if modifiers.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", modifiers.join(", "))
+                    },
+                    String::from_utf16(units).unwrap(),
+                ));
+            }
+            out
+        };
+        let rendered = format!(
+            "{source}\n=== semanticTokens/full\n{}\n=== semanticTokens/range (lines 11..12)\n{}",
+            render(full),
+            render(part),
+        );
+        insta::with_settings!({ omit_expression => true }, {
+            insta::assert_snapshot!(rendered);
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// The code lenses of each policy of `warden test`'s own fixtures
+/// (`tests/test/*/policy.warden`, beside their cases): the suite's totals and each
+/// rule's outcomes, as `warden test` gives them on the same cases; then the
+/// `warden.runTests` command, the lens refresh it asks for, and the refresh after a
+/// save.
+#[test]
+fn code_lenses_show_test_outcomes_and_the_command_runs_them() {
+    let capabilities = serde_json::to_value(warden_lsp::server::capabilities()).unwrap();
+    assert_eq!(
+        capabilities["executeCommandProvider"]["commands"],
+        json!(["warden.runTests"])
+    );
+    assert_eq!(
+        capabilities["codeLensProvider"]["resolveProvider"],
+        json!(false)
+    );
+    insta::glob!("../../../tests", "test/*/policy.warden", |path| {
+        let fixture = path.parent().unwrap();
+        let name = fixture.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = scratch(&format!("lens-{name}"));
+        copy_dir(fixture, &dir);
+        let source = std::fs::read_to_string(path).unwrap();
+        let uri = warden_lsp::uri::from_path(&dir.join("policy.warden")).unwrap();
+        let (mut client, _handle) =
+            start(json!({ "workspace": { "codeLens": { "refreshSupport": true } } }));
+        open(&client, uri.as_str(), &source);
+        client.diagnostics_for(&uri);
+        let document = json!({ "textDocument": { "uri": uri.as_str() } });
+        let render = |lenses: &Value| {
+            let mut out = String::new();
+            for lens in lenses.as_array().unwrap() {
+                let command = &lens["command"];
+                assert_eq!(command["command"], json!("warden.runTests"));
+                assert_eq!(command["arguments"], json!([uri.as_str()]));
+                out.push_str(&format!(
+                    "{}:{}-{}:{} {}\n",
+                    lens["range"]["start"]["line"].as_u64().unwrap() + 1,
+                    lens["range"]["start"]["character"].as_u64().unwrap() + 1,
+                    lens["range"]["end"]["line"].as_u64().unwrap() + 1,
+                    lens["range"]["end"]["character"].as_u64().unwrap() + 1,
+                    command["title"].as_str().unwrap()
+                ));
+            }
+            out
+        };
+        let lenses = client.request("textDocument/codeLens", document.clone());
+        let first = render(&lenses.result.unwrap());
+
+        let ran = client.request(
+            "workspace/executeCommand",
+            json!({ "command": "warden.runTests", "arguments": [uri.as_str()] }),
+        );
+        let said = ran
+            .result
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .replace(&*dir.to_string_lossy(), "DIR");
+        let Message::Request(refresh) = client.recv() else {
+            panic!("no refresh after the command")
+        };
+        assert_eq!(refresh.method, "workspace/codeLens/refresh");
+
+        // A save makes the results stale: the client is asked to refresh, and its
+        // next request runs the cases again (here with a rule's outcome changed).
+        let when = source.find("  when ").unwrap();
+        let line_end = when + source[when..].find('\n').unwrap();
+        let edited = format!("{}  when false{}", &source[..when], &source[line_end..]);
+        std::fs::write(dir.join("policy.warden"), &edited).unwrap();
+        client.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri.as_str(), "version": 2 }, "contentChanges": [{ "text": edited }] }),
+        );
+        client.notify("textDocument/didSave", document.clone());
+        let Message::Request(refresh) = client.recv() else {
+            panic!("no refresh after a save")
+        };
+        assert_eq!(refresh.method, "workspace/codeLens/refresh");
+        let after = client.request("textDocument/codeLens", document.clone());
+        let after = render(&after.result.unwrap());
+
+        let unknown = client.request(
+            "workspace/executeCommand",
+            json!({ "command": "warden.other", "arguments": [] }),
+        );
+        assert_eq!(unknown.error.unwrap().code, ErrorCode::InvalidParams as i32);
+
+        let rendered = format!(
+            "{source}\n=== codeLens\n{first}\n=== workspace/executeCommand warden.runTests\n{said}\n\n=== codeLens after the first `when` is saved as `when false`\n{after}"
+        );
+        insta::with_settings!({ omit_expression => true }, {
+            insta::assert_snapshot!(rendered);
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    });
 }

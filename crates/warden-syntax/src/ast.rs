@@ -27,6 +27,21 @@ pub enum Item {
     Error(Span),
 }
 
+impl Item {
+    /// The whole item's span.
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Import(i) => i.span,
+            Item::Let(l) => l.span,
+            Item::Fn(f) => f.span,
+            Item::Rule(r) => r.span,
+            Item::Exempt(e) => e.span,
+            Item::Policy(p) => p.span,
+            Item::Error(span) => *span,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ident {
     pub name: String,

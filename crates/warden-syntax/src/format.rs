@@ -218,7 +218,7 @@ impl Printer<'_> {
     fn module(&mut self, module: &Module) -> Doc {
         let mut lines = Lines::new();
         for item in &module.items {
-            let start = item_span(item).start;
+            let start = item.span().start;
             self.line_at(&mut lines, start);
             let doc = self.item(item);
             lines.docs.push(doc);
@@ -800,18 +800,6 @@ fn hugs(e: &Expr) -> bool {
             | ExprKind::Null
             | ExprKind::Anyone
     )
-}
-
-fn item_span(item: &Item) -> Span {
-    match item {
-        Item::Import(i) => i.span,
-        Item::Let(l) => l.span,
-        Item::Fn(f) => f.span,
-        Item::Rule(r) => r.span,
-        Item::Exempt(e) => e.span,
-        Item::Policy(p) => p.span,
-        Item::Error(span) => *span,
-    }
 }
 
 fn type_expr(ty: &TypeExpr) -> Doc {

@@ -1,17 +1,22 @@
 //! Parses source text into an [`ast::Module`], recovering at top-level item boundaries.
 //!
 //! pest stops at the first error, so the file is first cut into one chunk per top-level
-//! item (`scan::split_items`). The whole file is then parsed at once with the `file`
-//! rule, the common case and one pest run instead of one per item; if that fails, or
-//! pest's items are not the chunks, each chunk is checked for excessive nesting and
-//! parsed alone with the `item` rule. Either way each item is built into AST nodes, and
-//! a chunk that fails becomes `Item::Error` plus one diagnostic, and parsing goes on
-//! with the next chunk.
+//! item (`scan::split_items`). Runs of chunks of about [`BATCH_BYTES`] are then parsed
+//! with the `file` rule, one pest run per run of chunks (a small file is one run), and
+//! each run's items are built into AST nodes before the next run is parsed: pest's token
+//! queue, some twenty bytes per byte of source, is only ever held for one run, never for
+//! a whole 10 MB file. If a run fails, the file is parsed whole (the scanner may have
+//! cut it where the grammar does not), and if that fails too, or pest's items are not
+//! the chunks, each chunk is checked for excessive nesting and parsed alone with the
+//! `item` rule: a chunk that fails becomes `Item::Error` plus one diagnostic, and
+//! parsing goes on with the next chunk.
 
 mod build;
 mod errors;
+mod highlight;
 mod scan;
 
+pub use highlight::{Class, Highlight, highlight};
 pub use scan::{ITEM_KEYWORDS, comment_start};
 
 use crate::Code;
@@ -29,8 +34,100 @@ struct WardenParser;
 /// diagnostic, and parsing goes on with the next item.
 pub fn parse(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
     let chunks = scan::split_items(source);
-    let whole = parse_whole(source, &chunks);
-    build_items(source, file, &chunks, whole)
+    match parse_runs(source, file, &chunks) {
+        Ok(built) => built,
+        // One run was the whole file: parsing it whole again would fail again.
+        Err(RunFailed { several_runs }) => {
+            let whole = several_runs.then(|| parse_whole(source, &chunks)).flatten();
+            build_items(source, file, &chunks, whole)
+        }
+    }
+}
+
+/// About how much source one pest run parses when the file is parsed run by run: big
+/// enough that a policy of ordinary size is one run, small enough that the token queue
+/// of a run (some twenty bytes per byte of source) stays a few megabytes.
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// A run of chunks that pest did not accept.
+struct RunFailed {
+    /// The file was cut into several runs, so that parsing it whole may still succeed.
+    several_runs: bool,
+}
+
+/// The file's items parsed run by run (see the module docs), or, when a run fails,
+/// whether the file was parsed in several runs: the caller then parses it whole, or
+/// chunk by chunk.
+fn parse_runs(
+    source: &str,
+    file: FileId,
+    chunks: &[scan::Chunk],
+) -> Result<(ast::Module, Vec<Diagnostic>), RunFailed> {
+    let several_runs = chunks
+        .last()
+        .zip(chunks.first())
+        .is_some_and(|(last, first)| last.range.end - first.range.start > BATCH_BYTES);
+    let failed = RunFailed { several_runs };
+    // Deep nesting is rejected per chunk, before pest recurses into it.
+    if chunks.iter().any(|chunk| chunk.openers > MAX_NESTING) {
+        return Err(failed);
+    }
+    // One item per chunk: the items' vector is never grown (nor twice as big as needed).
+    let mut items = Items {
+        items: Vec::with_capacity(chunks.len()),
+        diagnostics: Vec::new(),
+    };
+    let mut rest = chunks;
+    while let Some(first) = rest.first() {
+        let start = first.range.start;
+        // At least one chunk; then as many as fit in a run.
+        let count = 1
+            + (rest.iter().skip(1))
+                .take_while(|chunk| chunk.range.end - start <= BATCH_BYTES)
+                .count();
+        let (run, after) = rest.split_at(count);
+        let end = run.last().map_or(start, |chunk| chunk.range.end);
+        let parsed = (source.get(start..end))
+            .and_then(|text| WardenParser::parse(Rule::file, text).ok())
+            .and_then(|mut pairs| pairs.next());
+        let Some(pairs) = parsed else {
+            return Err(failed);
+        };
+        let cx = build::Cx {
+            src: source,
+            base: start,
+            file,
+        };
+        for pair in pairs.into_inner().filter(|p| p.as_rule() != Rule::EOI) {
+            let span = pair.as_span();
+            items.push(cx.item(pair.clone()), start + span.start(), span.as_str());
+        }
+        rest = after;
+    }
+    Ok((ast::Module { items: items.items }, items.diagnostics))
+}
+
+/// The items built so far and the diagnostics of those that could not be built.
+#[derive(Default)]
+struct Items {
+    items: Vec<ast::Item>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Items {
+    /// Adds a built item, or an `Item::Error` over the code of `text` (at `start` in
+    /// the file) and its diagnostic.
+    fn push(&mut self, built: Result<ast::Item, Diagnostic>, start: usize, text: &str) {
+        match built {
+            Ok(item) => self.items.push(item),
+            Err(diagnostic) => {
+                self.diagnostics.push(diagnostic);
+                let (first, last) = scan::code_bounds(text).unwrap_or((0, text.len()));
+                let item_span = Span::new(start + first, start + last);
+                self.items.push(ast::Item::Error(item_span));
+            }
+        }
+    }
 }
 
 /// Builds the items: from the whole file's parse when there is one, otherwise one per
@@ -41,17 +138,7 @@ fn build_items<'s>(
     chunks: &[scan::Chunk],
     whole: Option<Vec<Pair<'s, Rule>>>,
 ) -> (ast::Module, Vec<Diagnostic>) {
-    let mut module = ast::Module { items: Vec::new() };
-    let mut diagnostics = Vec::new();
-    let mut push = |built: Result<ast::Item, Diagnostic>, start: usize, text: &str| match built {
-        Ok(item) => module.items.push(item),
-        Err(diagnostic) => {
-            diagnostics.push(diagnostic);
-            let (first, last) = scan::code_bounds(text).unwrap_or((0, text.len()));
-            let item_span = Span::new(start + first, start + last);
-            module.items.push(ast::Item::Error(item_span));
-        }
-    };
+    let mut items = Items::default();
     if let Some(pairs) = whole {
         // The whole file's pairs hold offsets in the file itself.
         let whole_cx = build::Cx {
@@ -61,9 +148,9 @@ fn build_items<'s>(
         };
         for pair in pairs {
             let span = pair.as_span();
-            push(whole_cx.item(pair.clone()), span.start(), span.as_str());
+            items.push(whole_cx.item(pair.clone()), span.start(), span.as_str());
         }
-        return (module, diagnostics);
+        return (ast::Module { items: items.items }, items.diagnostics);
     }
     for (index, chunk) in chunks.iter().enumerate() {
         let range = &chunk.range;
@@ -77,19 +164,19 @@ fn build_items<'s>(
                 .filter_map(|c| source.get(c.range.clone()))
                 .find_map(scan::first_word)
         };
-        push(
+        items.push(
             parse_item(source, chunk, text, file, next_item),
             range.start,
             text,
         );
     }
-    (module, diagnostics)
+    (ast::Module { items: items.items }, items.diagnostics)
 }
 
-/// The file's items from one parse of the whole file (one pest run instead of one per
-/// item), when that parse succeeds: the grammar accepts the file, so no item is broken,
-/// wherever the item scanner cut it. Otherwise `None`, and each chunk is parsed alone,
-/// so that every broken item is reported.
+/// After a run failed: the file's items from one parse of the whole file, when that
+/// parse succeeds: the grammar accepts the file, so no item is broken, wherever the item
+/// scanner cut it. Otherwise `None`, and each chunk is parsed alone, so that every
+/// broken item is reported.
 fn parse_whole<'s>(source: &'s str, chunks: &[scan::Chunk]) -> Option<Vec<Pair<'s, Rule>>> {
     // Deep nesting is rejected per chunk, before pest recurses into it.
     if chunks.iter().any(|chunk| chunk.openers > MAX_NESTING) {
@@ -280,6 +367,32 @@ mod tests {
 
         let thens = format!("let x = {}0", "if if ".repeat(10_000));
         assert_eq!(errors(&thens)[0].code, Code::NestingTooDeep);
+    }
+
+    #[test]
+    fn a_large_file_is_parsed_in_runs_and_recovers_in_any_of_them() {
+        let item =
+            "/// A rule.\nrule r{} {\n  when change.files.len() > {}\n  deny \"too many\"\n}\n\n";
+        let count = 2 * BATCH_BYTES / item.len() + 10;
+        let mut source: String = (0..count)
+            .map(|i| item.replacen("{}", &i.to_string(), 2))
+            .collect();
+        let items = parse_ok(&source);
+        assert_eq!(items.len(), count);
+        let Some(Item::Rule(last)) = items.last() else {
+            panic!("{:?}", items.last())
+        };
+        assert_eq!(last.name.name, format!("r{}", count - 1));
+        assert_eq!(
+            last.name.span.start,
+            source.rfind(&format!("r{} ", count - 1)).unwrap()
+        );
+        // A broken item in the last run: every other item is still built.
+        source.push_str("rule broken {\n  when\n}\n");
+        let (module, diagnostics) = parse(&source, FileId(0));
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(module.items.len(), count + 1);
+        assert!(matches!(module.items.last(), Some(Item::Error(_))));
     }
 
     #[test]

@@ -114,7 +114,8 @@ pub fn analyze_indexed(sources: &[SourceText]) -> Analysis {
 /// Files the next analysis does not use are dropped.
 #[derive(Debug, Default)]
 pub struct ParseCache {
-    parsed: std::collections::HashMap<(u32, String), (warden_syntax::ast::Module, Vec<Diagnostic>)>,
+    parsed:
+        std::collections::HashMap<(u32, String), (Rc<warden_syntax::ast::Module>, Vec<Diagnostic>)>,
 }
 
 /// As [`analyze`], parsing only the files whose text `cache` does not hold.
@@ -136,21 +137,30 @@ fn analyze_with<'t>(
 ) -> Analysis {
     let mut diagnostics = Vec::new();
     let mut files: Vec<SourceFile> = Vec::new();
+    let policy: Vec<(String, &str)> = policy.collect();
     let mut old = cache
         .as_deref_mut()
         .map(|c| std::mem::take(&mut c.parsed))
         .unwrap_or_default();
+    // The trees of texts that changed go before anything is parsed: a large file's
+    // old tree and new tree are never held together.
+    old.retain(|(id, text), _| {
+        (policy.get(*id as usize)).is_some_and(|(_, current)| *current == text.as_str())
+    });
     let mut add = |files: &mut Vec<SourceFile>, path: String, text: &str, std: Option<usize>| {
         let id = FileId(files.len() as u32);
         // A standard module was parsed when Warden was built; parsing it again is only
         // the fallback, should its stored tree not decode.
         let module = match std.and_then(stdlib::syntax) {
-            Some(module) => module,
+            Some(module) => Rc::new(module),
             None => {
                 let key = (id.0, text.to_string());
                 let (module, parse_diagnostics) = match old.remove(&key) {
                     Some(parsed) => parsed,
-                    None => warden_syntax::parse(text, id),
+                    None => {
+                        let (module, diagnostics) = warden_syntax::parse(text, id);
+                        (Rc::new(module), diagnostics)
+                    }
                 };
                 diagnostics.extend(parse_diagnostics.iter().cloned());
                 match cache.as_deref_mut() {
@@ -691,7 +701,7 @@ pub fn format_policy(path: &str, text: &str) -> Result<String, Box<Analysis>> {
             files: vec![SourceFile {
                 path: path.to_owned(),
                 text: Rc::from(text),
-                module: warden_syntax::ast::Module { items: Vec::new() },
+                module: Rc::new(warden_syntax::ast::Module { items: Vec::new() }),
                 std: false,
             }],
             diagnostics,
