@@ -230,11 +230,14 @@ impl<'a> Checker<'a> {
         self.diags.push(diagnostic);
     }
 
-    /// Gives the diagnostic just reported the replacement of `span` its "did you
-    /// mean" proposes, so that tools apply it without reading the help text.
+    /// Gives the diagnostic just reported a replacement of `span` its help proposes
+    /// (one more choice when called again), so that tools apply it without reading the
+    /// help text.
     pub fn replace_with(&mut self, span: Span, replacement: Option<String>) {
         if let (Some(replacement), Some(last)) = (replacement, self.diags.last_mut()) {
-            last.suggestion = Some(Box::new((span, replacement)));
+            let mut suggestions = std::mem::take(&mut last.suggestions).into_vec();
+            suggestions.push((span, replacement));
+            last.suggestions = suggestions.into_boxed_slice();
         }
     }
 

@@ -47,6 +47,10 @@ impl Checker<'_> {
                         .to_string(),
                 ),
             );
+            let text = self.source(body.file, expr.span).to_owned();
+            for default in ["false", "true"] {
+                self.replace_with(expr.span, Some(format!("({text} ?? {default})")));
+            }
             return ir::Expr {
                 ty: Type::Error,
                 ..lowered
@@ -510,6 +514,13 @@ impl Checker<'_> {
             }
             other => Some(other.clone()),
         }
+    }
+
+    /// The source text of `span`, as written.
+    fn source(&self, file: usize, span: Span) -> &str {
+        (self.files.get(file))
+            .and_then(|f| f.text.get(span.start..span.end))
+            .unwrap_or("")
     }
 
     pub fn snippet(&self, file: usize, span: Span) -> String {
@@ -1395,6 +1406,17 @@ impl Checker<'_> {
                 "missing is not a value: supply one with `({text} ?? …)`"
             )),
         );
+        // The quick fix offers the empty value of the type; other types have no
+        // obvious default.
+        let default = match operand.ty.unwrap_optional() {
+            Type::Int => Some("0"),
+            Type::Str | Type::Enum(_) => Some("\"\""),
+            Type::Bool => Some("false"),
+            Type::List(_) => Some("[]"),
+            _ => None,
+        };
+        let text = self.source(body.file, operand.span).to_owned();
+        self.replace_with(operand.span, default.map(|d| format!("({text} ?? {d})")));
         false
     }
 

@@ -1,5 +1,6 @@
 //! `textDocument/codeAction`: quick fixes for the checker's diagnostics of a file —
-//! apply a "did you mean" (the diagnostic's structured suggestion), remove an unused
+//! apply a replacement the diagnostic proposes ("did you mean", `?.`, a default with
+//! `??`: its structured suggestions, one action each), remove an unused
 //! `let`, function or import (the item the diagnostic points into, found in the parsed
 //! file).
 
@@ -38,39 +39,46 @@ pub fn code_actions(
         if label.file.0 as usize != file || at.end < range.start || range.end < at.start {
             continue;
         }
-        let fix = match (diagnostic.suggestion.as_deref(), diagnostic.code) {
-            (Some((span, replacement)), _) => Some((
-                format!("Replace with `{replacement}`"),
-                TextEdit::new(index.range(*span), replacement.clone()),
-            )),
-            (None, Code::UnusedLet | Code::UnusedFunction | Code::UnusedImport) => {
-                innermost_item(&module.items, label.span).map(|(what, span)| {
-                    let whole = index.range(whole_lines(text, span));
-                    (
-                        format!("Remove the unused {what}"),
-                        TextEdit::new(whole, String::new()),
-                    )
-                })
-            }
-            _ => None,
-        };
-        let Some((title, edit)) = fix else {
-            continue;
-        };
+        let mut fixes: Vec<(String, TextEdit)> = (diagnostic.suggestions.iter())
+            .map(|(span, replacement)| {
+                // A title is one line: a replacement over several shows its words.
+                let words: Vec<&str> = replacement.split_whitespace().collect();
+                (
+                    format!("Replace with `{}`", words.join(" ")),
+                    TextEdit::new(index.range(*span), replacement.clone()),
+                )
+            })
+            .collect();
+        if fixes.is_empty()
+            && matches!(
+                diagnostic.code,
+                Code::UnusedLet | Code::UnusedFunction | Code::UnusedImport
+            )
+            && let Some((what, span)) = innermost_item(&module.items, label.span)
+        {
+            let whole = index.range(whole_lines(text, span));
+            fixes.push((
+                format!("Remove the unused {what}"),
+                TextEdit::new(whole, String::new()),
+            ));
+        }
         let resolves = reported.iter().find(|r| {
             r.range == at && r.code == Some(NumberOrString::String(diagnostic.code.to_string()))
         });
-        out.push(CodeActionOrCommand::CodeAction(CodeAction {
-            title,
-            kind: Some(CodeActionKind::QUICKFIX),
-            diagnostics: resolves.map(|r| vec![r.clone()]),
-            edit: Some(WorkspaceEdit {
-                changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
-                ..WorkspaceEdit::default()
-            }),
-            is_preferred: Some(true),
-            ..CodeAction::default()
-        }));
+        // The first choice is the preferred one (`?? false` before `?? true`).
+        for (choice, (title, edit)) in fixes.into_iter().enumerate() {
+            out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title,
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: resolves.map(|r| vec![r.clone()]),
+                edit: Some(WorkspaceEdit {
+                    changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
+                    ..WorkspaceEdit::default()
+                }),
+                is_preferred: Some(choice == 0),
+                ..CodeAction::default()
+            }));
+        }
     }
     out
 }

@@ -63,12 +63,13 @@ pub struct Diagnostic {
     /// The primary label comes first.
     pub labels: Vec<Label>,
     pub help: Option<String>,
-    /// What a "did you mean" help proposes, as a replacement of a span of the primary
-    /// label's file: tools apply it (the language server's quick fix) without reading
-    /// the help text. Boxed: most diagnostics have none, and parser results carry a
-    /// `Diagnostic` as their error.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub suggestion: Option<Box<(Span, String)>>,
+    /// What the help proposes ("did you mean", `?.`, a default with `??`), as
+    /// replacements of a span of the primary label's file, one per choice: tools apply
+    /// them (the language server's quick fixes) without reading the help text. A boxed
+    /// slice: most diagnostics have none, and parser results carry a `Diagnostic` as
+    /// their error.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub suggestions: Box<[(Span, String)]>,
 }
 
 impl Diagnostic {
@@ -80,7 +81,7 @@ impl Diagnostic {
             message: message.into(),
             labels: Vec::new(),
             help: None,
-            suggestion: None,
+            suggestions: Box::default(),
         }
     }
 
