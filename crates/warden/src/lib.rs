@@ -585,6 +585,10 @@ pub struct Input {
     /// `sha256:` of the change and every fact file, for the report; see
     /// [`Input::with_digest`].
     pub digest: Option<String>,
+    /// The directories and file names of the change's paths, each once: made with the
+    /// input, as it depends on the change only, and read by every evaluation that
+    /// matches the files against globs.
+    pub paths: warden_eval::PathIndex,
 }
 
 impl Input {
@@ -644,6 +648,7 @@ pub fn read_input(
         return Err(input_error(change_name, errors));
     }
     Ok(Input {
+        paths: warden_eval::PathIndex::new(&change.files),
         change,
         warnings,
         digest: None,
@@ -768,7 +773,8 @@ fn read_facts(facts: &[PathBuf]) -> Result<Vec<(String, String)>, LoadError> {
 /// Evaluates a change and, when the input has a digest, stamps the report with the
 /// policy and input digests.
 pub fn evaluate(policy: &Policy, input: &Input, options: Options) -> Report {
-    let mut report = warden_eval::evaluate(&policy.compiled, &input.change, options);
+    let mut report =
+        warden_eval::evaluate_indexed(&policy.compiled, &input.change, &input.paths, options);
     report.digest = input.digest.as_ref().map(|input| Digest {
         policy: policy.digest().to_string(),
         input: input.clone(),
