@@ -227,7 +227,7 @@ pub fn run(args: &Args<'_>) -> i32 {
         verdict: report.verdict.as_str(),
         rules: policy.compiled.program.rules.len(),
         policy_files,
-        change_files: input.change.files.len(),
+        change_files: input.change().files.len(),
         input_bytes: change_text.len() + facts.iter().map(|(_, text)| text.len()).sum::<usize>(),
         peak_rss_kib: peak_rss_kib(),
     };

@@ -13,6 +13,7 @@ use crate::approvals::{self, Approvals, approval_groups, approval_message};
 use crate::budget::{Budget, ByteSize};
 use crate::compiled::{Compiled, RuleLabel};
 use crate::coverage::Coverage;
+use crate::globs::PathIndex;
 use crate::interp::{Ctx, EvalError, Frame};
 use crate::overrides::Overrides;
 use crate::report::*;
@@ -48,15 +49,38 @@ pub fn evaluate(compiled: &Compiled, change: &Change, options: Options) -> Repor
     evaluate_covered(compiled, change, options, None)
 }
 
+/// [`evaluate`] with the index of the change's paths made when the change was read
+/// ([`PathIndex::new`] of its files); without it, an evaluation that matches the files
+/// against globs indexes them itself. An index of other files is not used.
+pub fn evaluate_indexed(
+    compiled: &Compiled,
+    change: &Change,
+    paths: &PathIndex,
+    options: Options,
+) -> Report {
+    run(compiled, change, Some(paths), options, None)
+}
+
 /// [`evaluate`], also adding to `coverage` which way each branch point went.
 pub fn evaluate_covered(
     compiled: &Compiled,
     change: &Change,
     options: Options,
+    coverage: Option<&mut Coverage>,
+) -> Report {
+    run(compiled, change, None, options, coverage)
+}
+
+fn run(
+    compiled: &Compiled,
+    change: &Change,
+    paths: Option<&PathIndex>,
+    options: Options,
     mut coverage: Option<&mut Coverage>,
 ) -> Report {
     let budget = Budget::new(options.budget, options.max_memory);
     let mut ctx = Ctx::new(compiled, change, budget);
+    ctx.paths = paths;
     ctx.coverage = coverage
         .as_deref_mut()
         .map(|recorded| Box::new(std::mem::take(recorded)));

@@ -23,6 +23,7 @@
 //! longest literal run occurs in one of its paths, as no other can match. Matchers are
 //! built on first use, so a policy pays only for what a change makes it test.
 
+mod paths;
 mod shape;
 
 use std::collections::HashMap;
@@ -35,6 +36,8 @@ use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternSet};
 use warden_check::ir::{GlobId, GlobPattern};
 
+pub use paths::PathIndex;
+use paths::{Loc, NO_DIR};
 use shape::{Name, Shape};
 
 pub type BuildResult<T> = std::result::Result<T, String>;
@@ -165,6 +168,111 @@ impl Tables {
     }
 }
 
+/// What the tables say of each directory and each file name of a [`PathIndex`]: a
+/// path's patterns of a common shape are then those of its directory, tested on its
+/// name, and those of its name.
+struct Places<'g> {
+    /// Per directory, a range of `tests`: the patterns of the files at any depth below
+    /// it (its own and its ancestors' [`Shape::Below`], and [`Shape::BelowSegment`] as
+    /// any name).
+    below: Vec<(usize, usize)>,
+    /// Per directory, its node in the tree of named directories, if it is one: its
+    /// [`Shape::In`] patterns and the children to look up.
+    nodes: Vec<Option<&'g Directory>>,
+    tests: Vec<(&'g Name, GlobId)>,
+    /// Per file name, a range of `names_hits`: the globs that match it anywhere.
+    names: Vec<(usize, usize)>,
+    name_hits: Vec<GlobId>,
+}
+
+/// Any file name, for [`Shape::BelowSegment`].
+static ANY_NAME: Name = Name::Any;
+
+impl Tables {
+    /// Looks up each directory and each file name of `index` once.
+    fn places<'g>(&'g self, index: &PathIndex) -> Places<'g> {
+        let mut places = Places {
+            below: Vec::with_capacity(index.dirs.len()),
+            nodes: Vec::with_capacity(index.dirs.len()),
+            tests: Vec::new(),
+            names: Vec::with_capacity(index.names()),
+            name_hits: Vec::new(),
+        };
+        for dir in &index.dirs {
+            let segment = index.segment(dir);
+            let (parent, inherited) = match dir.parent {
+                NO_DIR => (Some(&self.directories), (0, 0)),
+                parent => (
+                    places.nodes.get(parent as usize).copied().flatten(),
+                    places
+                        .below
+                        .get(parent as usize)
+                        .copied()
+                        .unwrap_or_default(),
+                ),
+            };
+            // Most directories are below a named one that names nothing deeper.
+            let node = parent
+                .filter(|parent| !parent.children.is_empty())
+                .and_then(|parent| parent.children.get(segment));
+            let own = node.map_or(&[][..], |node| &node.below[..]);
+            let segments = if self.segments.is_empty() {
+                None
+            } else {
+                self.segments.get(segment)
+            };
+            // A directory that adds no pattern shares its parent's range.
+            let below = if own.is_empty() && segments.is_none() {
+                inherited
+            } else {
+                let start = places.tests.len();
+                places.tests.extend_from_within(inherited.0..inherited.1);
+                places
+                    .tests
+                    .extend(own.iter().map(|(name, glob)| (name, *glob)));
+                // Once per glob: a path may repeat a segment many times.
+                for glob in segments.into_iter().flatten() {
+                    let inherited = places.tests.get(inherited.0..inherited.1);
+                    if !inherited.unwrap_or_default().contains(&(&ANY_NAME, *glob)) {
+                        places.tests.push((&ANY_NAME, *glob));
+                    }
+                }
+                (start, places.tests.len())
+            };
+            places.below.push(below);
+            places.nodes.push(node);
+        }
+        for name in (0..index.names()).map(|at| index.name(at as u32)) {
+            let start = places.name_hits.len();
+            let hits = &mut places.name_hits;
+            if !self.names.is_empty()
+                && let Some(globs) = self.names.get(name)
+            {
+                hits.extend_from_slice(globs);
+            }
+            if !self.extensions.is_empty()
+                && let Some(dot) = shape::last(name, b'.')
+                && let Some(suffixes) = self.extensions.get(name.get(dot..).unwrap_or_default())
+            {
+                hits.extend(
+                    suffixes
+                        .iter()
+                        .filter(|(suffix, _)| name.ends_with(&**suffix))
+                        .map(|(_, glob)| *glob),
+                );
+            }
+            hits.extend(
+                self.other_names
+                    .iter()
+                    .filter(|(wanted, _)| wanted.matches(name))
+                    .map(|(_, glob)| *glob),
+            );
+            places.names.push((start, places.name_hits.len()));
+        }
+        places
+    }
+}
+
 /// Patterns in one automaton, and the glob each of them belongs to.
 struct Automaton {
     dfa: DFA,
@@ -210,11 +318,13 @@ impl Globs {
         self.globs
     }
 
-    /// A matcher against every glob, for `paths`: every path it will be asked about.
-    pub fn matcher<'p>(
-        &self,
+    /// A matcher against every glob, for the paths of `index` (`paths`: the same paths,
+    /// as text).
+    pub fn matcher<'g, 'p>(
+        &'g self,
+        index: &'g PathIndex,
         paths: impl Iterator<Item = &'p str> + Clone,
-    ) -> BuildResult<PathMatcher<'_>> {
+    ) -> BuildResult<PathMatcher<'g>> {
         let automaton = if !self.irregular {
             None
         } else if let Some(all) = self.all.get() {
@@ -232,6 +342,8 @@ impl Globs {
         });
         Ok(PathMatcher {
             globs: self,
+            index,
+            places: self.tables.places(index),
             automaton,
             cache,
         })
@@ -344,6 +456,8 @@ impl Globs {
 /// Matches paths against every glob of a policy; see [`Globs::matcher`].
 pub struct PathMatcher<'g> {
     globs: &'g Globs,
+    index: &'g PathIndex,
+    places: Places<'g>,
     /// For the patterns without a shape, if any.
     automaton: Option<Arc<Automaton>>,
     /// `Some` with the automaton until dropped.
@@ -351,70 +465,46 @@ pub struct PathMatcher<'g> {
 }
 
 impl PathMatcher<'_> {
-    /// Calls `hit` with the glob of every pattern that matches `path` (a glob with
-    /// several matching patterns is reported once per pattern).
-    pub fn matching(&mut self, path: &str, mut hit: impl FnMut(GlobId)) {
+    /// Calls `hit` with the glob of every pattern that matches `path`, at `place` in
+    /// the index (a glob with several matching patterns is reported once per pattern).
+    pub(crate) fn matching(&mut self, path: &str, place: Loc, mut hit: impl FnMut(GlobId)) {
         let tables = &self.globs.tables;
-        let each = |entries: &[(Name, GlobId)], name: &str, hit: &mut dyn FnMut(GlobId)| {
+        let places = &self.places;
+        let name = self.index.name(place.name);
+        let each = |entries: &[(Name, GlobId)], hit: &mut dyn FnMut(GlobId)| {
             for (wanted, glob) in entries {
                 if wanted.matches(name) {
                     hit(*glob);
                 }
             }
         };
-        let (parent, name) = shape::split(path);
-        match parent {
-            None => each(&tables.root, name, &mut hit),
-            Some(parent) => {
-                // Down the tree of named directories along the parent's segments: every
-                // node passed is an ancestor, the last one (if reached) the parent.
-                let mut node = &tables.directories;
-                let mut rest = parent;
-                let reached = loop {
-                    let (segment, after) = match rest.bytes().position(|b| b == b'/') {
-                        Some(slash) => (rest.get(..slash), rest.get(slash + 1..)),
-                        None => (Some(rest), None),
-                    };
-                    let Some(child) = segment.and_then(|s| node.children.get(s)) else {
-                        break false;
-                    };
-                    node = child;
-                    each(&node.below, name, &mut hit);
-                    match after {
-                        Some(after) => rest = after,
-                        None => break true,
-                    }
-                };
-                if reached {
-                    each(&node.within, name, &mut hit);
-                }
-                if !tables.segments.is_empty() {
-                    for segment in parent.split('/') {
-                        if let Some(globs) = tables.segments.get(segment) {
-                            globs.iter().for_each(|&glob| hit(glob));
-                        }
-                    }
-                }
-            }
-        }
-        for (table, key) in [(&tables.paths, path), (&tables.names, name)] {
-            if !table.is_empty()
-                && let Some(globs) = table.get(key)
-            {
-                globs.iter().for_each(|&glob| hit(glob));
-            }
-        }
-        if !tables.extensions.is_empty()
-            && let Some(dot) = shape::last(name, b'.')
-            && let Some(suffixes) = tables.extensions.get(name.get(dot..).unwrap_or_default())
-        {
-            for (suffix, glob) in suffixes {
-                if name.ends_with(&**suffix) {
+        if place.dir == NO_DIR {
+            each(&tables.root, &mut hit);
+        } else {
+            let at = place.dir as usize;
+            let (start, end) = places.below.get(at).copied().unwrap_or_default();
+            for (wanted, glob) in places.tests.get(start..end).unwrap_or_default() {
+                if wanted.matches(name) {
                     hit(*glob);
                 }
             }
+            if let Some(Some(node)) = places.nodes.get(at) {
+                each(&node.within, &mut hit);
+            }
         }
-        each(&tables.other_names, name, &mut hit);
+        if !tables.paths.is_empty()
+            && let Some(globs) = tables.paths.get(path)
+        {
+            globs.iter().for_each(|&glob| hit(glob));
+        }
+        let (start, end) = places
+            .names
+            .get(place.name as usize)
+            .copied()
+            .unwrap_or_default();
+        for &glob in places.name_hits.get(start..end).unwrap_or_default() {
+            hit(glob);
+        }
         if self.automaton.is_some() {
             self.automaton_matching(path, hit);
         }
@@ -535,11 +625,23 @@ mod tests {
     }
 
     fn matching(globs: &Globs, path: &str) -> Vec<u32> {
-        let mut hits = Vec::new();
-        let mut matcher = globs.matcher([path].into_iter()).unwrap();
-        matcher.matching(path, |g| hits.push(g.0));
-        hits.sort();
-        hits
+        each_matching(globs, &[path]).remove(0)
+    }
+
+    /// The globs matching each path, through the index of the paths.
+    fn each_matching(globs: &Globs, paths: &[&str]) -> Vec<Vec<u32>> {
+        let index = PathIndex::of_paths(paths.iter().map(|path| (*path, None)));
+        let mut matcher = globs.matcher(&index, paths.iter().copied()).unwrap();
+        paths
+            .iter()
+            .zip(&index.files)
+            .map(|(path, (place, _))| {
+                let mut hits = Vec::new();
+                matcher.matching(path, *place, |g| hits.push(g.0));
+                hits.sort();
+                hits
+            })
+            .collect()
     }
 
     #[test]
@@ -552,6 +654,16 @@ mod tests {
         assert!(g.is_match(GlobId(0), "src/lib.rs").unwrap());
         assert!(!g.is_match(GlobId(0), "src/a/lib.rs").unwrap());
         assert!(g.is_match(GlobId(2), "docs/deep/file.txt").unwrap());
+    }
+
+    /// A path of 100,000 directories named alike: matched in time linear in its
+    /// length (each directory once, each glob once per directory).
+    #[test]
+    fn a_deep_path_of_one_repeated_directory() {
+        let g = globs(&[&["**/d/**"], &["d/**"], &["d/d/*.rs"], &["**/*.rs"]]);
+        let deep = "d/".repeat(100_000) + "x.rs";
+        assert_eq!(matching(&g, &deep), [0, 1, 3]);
+        assert_eq!(matching(&g, "d/d/x.rs"), [0, 1, 2, 3]);
     }
 
     #[test]
@@ -570,7 +682,8 @@ mod tests {
             &["{a,b}/[0-9]?.txt"],
         ]);
         let paths = ["src/main.rs", "src/a/README.md", "b/1x.txt", "other", ""];
-        let mut matcher = g.matcher(paths.into_iter()).unwrap();
+        let index = PathIndex::of_paths(paths.iter().map(|path| (*path, None)));
+        let mut matcher = g.matcher(&index, paths.into_iter()).unwrap();
         let automaton = Arc::clone(matcher.automaton.as_ref().unwrap());
         for path in paths {
             let (mut fast, mut slow) = (Vec::new(), Vec::new());
@@ -607,22 +720,11 @@ mod tests {
             "données/été/x",
             "other",
         ];
-        let hits = |matcher: &mut PathMatcher| -> Vec<Vec<u32>> {
-            paths
-                .iter()
-                .map(|path| {
-                    let mut hits = Vec::new();
-                    matcher.matching(path, |g| hits.push(g.0));
-                    hits.sort();
-                    hits
-                })
-                .collect()
-        };
         let whole = globs(patterns);
         whole.all().unwrap();
-        let expected = hits(&mut whole.matcher(paths.into_iter()).unwrap());
+        let expected = each_matching(&whole, &paths);
         let few = globs(patterns);
-        assert_eq!(hits(&mut few.matcher(paths.into_iter()).unwrap()), expected);
+        assert_eq!(each_matching(&few, &paths), expected);
         // Built for `Cargo.lock` alone, the automaton holds the patterns without a
         // shape that have its literal or none (`{a,b}/[0-9]?.txt`); `**/Cargo.lock`,
         // `*` and `**` are answered by the tables.
@@ -758,11 +860,7 @@ mod tests {
             "données/x.md",
         ];
         let g = Globs::new(&patterns);
-        let mut matcher = g.matcher(paths.into_iter()).unwrap();
-        for path in paths {
-            let mut hits = Vec::new();
-            matcher.matching(path, |glob| hits.push(glob.0));
-            hits.sort();
+        for (path, hits) in paths.iter().zip(each_matching(&g, &paths)) {
             let expected: Vec<u32> = (0..sources.len() as u32)
                 .filter(|&i| {
                     globset::GlobBuilder::new(sources[i as usize])

@@ -17,6 +17,7 @@ use warden_syntax::{FileId, Span};
 
 use crate::budget::{Budget, SHARED_HEADER_BYTES, SLOT_BYTES};
 use crate::compiled::Compiled;
+use crate::globs::PathIndex;
 use crate::report::Witness;
 use crate::value::{ApproverSet, Str, Value};
 use file_matches::FileMatches;
@@ -55,6 +56,8 @@ pub struct Ctx<'a, 'p> {
     witness_cache: Vec<Option<Rc<[Witness]>>>,
     globals: Vec<GlobalSlot<'a>>,
     file_matches: Option<FileMatches>,
+    /// The index of the change's paths, when the caller has one.
+    pub paths: Option<&'a PathIndex>,
     /// The change's fields, by field index, as they are first read.
     root_fields: Vec<Option<Value<'a>>>,
     fields: Fields,
@@ -79,6 +82,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
             witness_cache: (0..program.cache_slots).map(|_| None).collect(),
             globals: program.globals.iter().map(|_| GlobalSlot::Unset).collect(),
             file_matches: None,
+            paths: None,
             root_fields: vec![
                 None;
                 record_index("Change")

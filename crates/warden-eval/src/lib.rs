@@ -19,7 +19,8 @@ pub use approvals::Dismissal;
 pub use budget::ByteSize;
 pub use compiled::Compiled;
 pub use coverage::Coverage;
-pub use evaluate::{LAST_PUSH_RULE, Options, evaluate, evaluate_covered};
+pub use evaluate::{LAST_PUSH_RULE, Options, evaluate, evaluate_covered, evaluate_indexed};
+pub use globs::PathIndex;
 pub use report::{Outcome, Report, Verdict};
 
 /// The JSON Schema of the report (`schema/report.schema.json`).

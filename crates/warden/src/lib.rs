@@ -606,16 +606,26 @@ fn policy(mut analysis: Analysis) -> Result<Policy, Box<Analysis>> {
     })
 }
 
-/// A change with its facts merged in, ready to evaluate.
+/// A change with its facts merged in, ready to evaluate. The change is read-only (see
+/// [`Input::change`]): the index of its paths is made with it and must describe it.
 pub struct Input {
-    pub change: Change,
+    change: Change,
     pub warnings: Vec<(String, InputWarning)>,
     /// `sha256:` of the change and every fact file, for the report; see
     /// [`Input::with_digest`].
     pub digest: Option<String>,
+    /// The directories and file names of the change's paths, each once: made with the
+    /// input, as it depends on the change only, and read by every evaluation that
+    /// matches the files against globs.
+    paths: warden_eval::PathIndex,
 }
 
 impl Input {
+    /// The change, its facts merged in.
+    pub fn change(&self) -> &Change {
+        &self.change
+    }
+
     /// Stamps the input with the digest of the texts it was read from. Separate from
     /// [`read_input`] because hashing costs as much as a third of parsing a large
     /// change, and only a report that is shown needs it.
@@ -672,6 +682,7 @@ pub fn read_input(
         return Err(input_error(change_name, errors));
     }
     Ok(Input {
+        paths: warden_eval::PathIndex::new(&change.files),
         change,
         warnings,
         digest: None,
@@ -797,7 +808,8 @@ fn read_facts(facts: &[PathBuf]) -> Result<Vec<(String, String)>, LoadError> {
 /// Evaluates a change and, when the input has a digest, stamps the report with the
 /// policy and input digests.
 pub fn evaluate(policy: &Policy, input: &Input, options: Options) -> Report {
-    let mut report = warden_eval::evaluate(&policy.compiled, &input.change, options);
+    let mut report =
+        warden_eval::evaluate_indexed(&policy.compiled, &input.change, &input.paths, options);
     report.digest = input.digest.as_ref().map(|input| Digest {
         policy: policy.digest().to_string(),
         input: input.clone(),

@@ -188,7 +188,7 @@ pub fn run_case(
     let input = crate::read_input(&change_name, &change_text, &facts, UnknownFields::Reject)?;
     let report = warden_eval::evaluate_covered(
         &policy.compiled,
-        &input.change,
+        input.change(),
         Options::default(),
         coverage,
     );

@@ -11,7 +11,7 @@ use warden_change::view::Node;
 use warden_check::ir::{self, BinOp, Builtin, ExprKind, GlobId};
 
 use super::{Ctx, Frame, Result};
-use crate::globs::BuildResult;
+use crate::globs::{BuildResult, PathIndex};
 use crate::value::Value;
 
 /// For each glob, the files (indexes, ascending) whose path matches, and those whose
@@ -52,9 +52,10 @@ struct Collect {
 }
 
 impl Collect {
-    fn new(globs: usize) -> Collect {
+    /// For `globs` globs and `files` files (most files match a glob or two).
+    fn new(globs: usize, files: usize) -> Collect {
         Collect {
-            hits: Vec::new(),
+            hits: Vec::with_capacity(files.saturating_mul(2)),
             counts: vec![0; globs],
             last: vec![None; globs],
         }
@@ -137,26 +138,40 @@ impl<'a> Ctx<'a, '_> {
         Ok(matches.lists(touches).get(glob))
     }
 
-    /// Matches every path (and previous path) of the change against every glob once.
+    /// Matches every path (and previous path) of the change against every glob once,
+    /// through the index of the change's paths (the one given with the change, or one
+    /// built here).
     fn match_files(&self) -> BuildResult<FileMatches> {
         let globs = &self.compiled.globs;
-        let mut path = Collect::new(globs.len());
-        let renamed = self.change.files.iter().any(|f| f.previous_path.is_some());
-        let mut touch = renamed.then(|| Collect::new(globs.len()));
-        let paths = self.change.files.iter().flat_map(|file| {
+        let files = &self.change.files;
+        let built;
+        let index = match self.paths {
+            Some(index) if index.describes(files) => index,
+            _ => {
+                built = PathIndex::new(files);
+                &built
+            }
+        };
+        let mut path = Collect::new(globs.len(), files.len());
+        let renamed = files.iter().any(|f| f.previous_path.is_some());
+        let mut touch = renamed.then(|| Collect::new(globs.len(), files.len()));
+        let paths = files.iter().flat_map(|file| {
             std::iter::once(file.path.as_str()).chain(file.previous_path.as_deref())
         });
-        let mut matcher = globs.matcher(paths)?;
-        for (index, file) in self.change.files.iter().enumerate() {
+        let mut matcher = globs.matcher(index, paths)?;
+        for (index, (file, &(place, previous_place))) in files.iter().zip(&index.files).enumerate()
+        {
             let index = index as u32;
-            matcher.matching(&file.path, |glob| {
+            matcher.matching(&file.path, place, |glob| {
                 path.add(glob, index);
                 if let Some(touch) = &mut touch {
                     touch.add(glob, index);
                 }
             });
-            if let (Some(previous), Some(touch)) = (&file.previous_path, &mut touch) {
-                matcher.matching(previous, |glob| touch.add(glob, index));
+            if let (Some(previous), Some(place), Some(touch)) =
+                (&file.previous_path, previous_place, &mut touch)
+            {
+                matcher.matching(previous, place, |glob| touch.add(glob, index));
             }
         }
         Ok(FileMatches {
