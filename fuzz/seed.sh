@@ -27,8 +27,9 @@ for file in examples/acme/cases/*.json; do
     jq '.change' "$file" | add change
 done
 
-# Language server sessions: open a policy, hover, complete, go to a definition, edit it
-# down to its first half, close it; one JSON message per line.
+# Language server sessions: open a policy, ask each position request, semantic tokens,
+# code lenses and quick fixes, edit it down to its first half, close it; one JSON
+# message per line.
 for file in tests/parse/*/*.warden examples/acme/policy/*.warden; do
     half=$(($(wc -c < "$file") / 2))
     head -c "$half" "$file" | jq -c -R -s --rawfile text "$file" '
@@ -38,6 +39,17 @@ for file in tests/parse/*/*.warden examples/acme/policy/*.warden; do
           {jsonrpc: "2.0", id: 1, method: "textDocument/hover", params: $at},
           {jsonrpc: "2.0", id: 2, method: "textDocument/completion", params: $at},
           {jsonrpc: "2.0", id: 3, method: "textDocument/definition", params: $at},
+          {jsonrpc: "2.0", id: 4, method: "textDocument/references", params: ($at + {context: {includeDeclaration: true}})},
+          {jsonrpc: "2.0", id: 5, method: "textDocument/prepareRename", params: $at},
+          {jsonrpc: "2.0", id: 6, method: "textDocument/rename", params: ($at + {newName: "renamed"})},
+          {jsonrpc: "2.0", id: 7, method: "textDocument/documentHighlight", params: $at},
+          {jsonrpc: "2.0", id: 8, method: "textDocument/signatureHelp", params: $at},
+          {jsonrpc: "2.0", id: 9, method: "textDocument/inlayHint", params: {textDocument: $at.textDocument,
+            range: {start: {line: 0, character: 0}, end: {line: 100, character: 0}}}},
+          {jsonrpc: "2.0", id: 10, method: "textDocument/semanticTokens/full", params: {textDocument: $at.textDocument}},
+          {jsonrpc: "2.0", id: 11, method: "textDocument/codeLens", params: {textDocument: $at.textDocument}},
+          {jsonrpc: "2.0", id: 12, method: "textDocument/codeAction", params: {textDocument: $at.textDocument,
+            range: {start: {line: 0, character: 0}, end: {line: 100, character: 0}}, context: {diagnostics: []}}},
           {jsonrpc: "2.0", method: "textDocument/didChange", params: {textDocument:
             {uri: "untitled:policy.warden", version: 2}, contentChanges: [{text: .}]}},
           {jsonrpc: "2.0", method: "textDocument/didClose", params: {textDocument: $at.textDocument}}' |
