@@ -1,4 +1,5 @@
-//! The directories and file names of a change's paths, each kept once.
+//! The directories and file names of a change's paths, each kept once (in a change of
+//! more than [`SHARED_FROM`] files).
 //!
 //! Matching globs of a common shape asks of a path its ancestors and its file name (see
 //! [`super::shape`]). A large change repeats both: 20,000 paths of the peers' L workload
@@ -7,7 +8,9 @@
 //! on the policy (as the projections Cedar's users compute for it: every directory, every
 //! file name), so an evaluation matches each directory and each name against the
 //! policy's tables once and a file costs a walk down the few patterns its directory
-//! and its name were found to concern, with no hashing.
+//! and its name were found to concern, with no hashing. A change of a few files repeats
+//! little: finding a directory in a map cost more than the look-ups in the policy's
+//! tables that numbering each occurrence afresh adds, so it is not shared.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -15,6 +18,10 @@ use std::collections::hash_map::Entry;
 use warden_change::model::File;
 
 use super::shape;
+
+/// Up to this many files, directories and names are not shared (see
+/// [`PathIndex::of_paths`]).
+const SHARED_FROM: usize = 64;
 
 /// No directory: a path without a `/`.
 pub(super) const NO_DIR: u32 = u32::MAX;
@@ -69,9 +76,12 @@ impl PathIndex {
     pub(crate) fn of_paths<'p>(
         paths: impl ExactSizeIterator<Item = (&'p str, Option<&'p str>)>,
     ) -> PathIndex {
+        let count = paths.len();
+        // A small change repeats few directories: numbering each occurrence afresh costs
+        // less than finding it in a map, and the look-ups it adds at evaluation are few.
+        let share = count > SHARED_FROM;
         // Sized for a change whose paths share few directories and names: growing the
         // maps rehashes every key, a third of the cost.
-        let count = paths.len();
         let mut index = PathIndex {
             dirs: Vec::with_capacity(count),
             names: Vec::with_capacity(count),
@@ -79,24 +89,24 @@ impl PathIndex {
             text: String::with_capacity(count.saturating_mul(16)),
             bytes: 0,
         };
-        let mut names = Ids::with_capacity_and_hasher(count, Default::default());
-        let mut below = Below::with_capacity_and_hasher(count, Default::default());
+        let mut names: Option<Ids<'p>> =
+            share.then(|| Ids::with_capacity_and_hasher(count, Default::default()));
+        let mut below: Option<Below<'p>> =
+            share.then(|| Below::with_capacity_and_hasher(count, Default::default()));
         let mut locate = |index: &mut PathIndex, path: &'p str| {
             index.bytes += path.len();
             let (parent, name) = shape::split(path);
             let dir = match parent {
                 None => NO_DIR,
-                Some(parent) => index.dir(&mut below, parent),
+                Some(parent) => index.dir(below.as_mut(), parent),
             };
             // The maps borrow the paths for as long as the index is built.
-            let name = match names.entry(name) {
-                Entry::Occupied(id) => *id.get(),
-                Entry::Vacant(place) => {
-                    let id = index.names.len() as u32;
-                    let text = index.push_text(name);
-                    index.names.push(text);
-                    *place.insert(id)
-                }
+            let name = match &mut names {
+                Some(names) => match names.entry(name) {
+                    Entry::Occupied(id) => *id.get(),
+                    Entry::Vacant(place) => *place.insert(index.push_name(name)),
+                },
+                None => index.push_name(name),
             };
             Loc { dir, name }
         };
@@ -124,7 +134,8 @@ impl PathIndex {
     /// the top one segment at a time (cheaper than a look-up of the whole text, as
     /// most directories of a change are new: 11,056 parents of 20,000 paths at the
     /// peers' L), so a deep path costs its length, not its length times its depth.
-    fn dir<'p>(&mut self, below: &mut Below<'p>, dir: &'p str) -> u32 {
+    /// Without `below`, each segment is numbered afresh.
+    fn dir<'p>(&mut self, mut below: Option<&mut Below<'p>>, dir: &'p str) -> u32 {
         let mut parent = NO_DIR;
         let mut rest = Some(dir);
         // Segments are short: a plain loop finds each `/` sooner than a searcher.
@@ -134,17 +145,31 @@ impl PathIndex {
                 None => (at, None),
             };
             rest = after;
-            parent = match below.entry((parent, segment)) {
-                Entry::Occupied(id) => *id.get(),
-                Entry::Vacant(place) => {
-                    let (start, end) = self.push_text(segment);
-                    let id = self.dirs.len() as u32;
-                    self.dirs.push(Dir { parent, start, end });
-                    *place.insert(id)
-                }
+            parent = match &mut below {
+                Some(below) => match below.entry((parent, segment)) {
+                    Entry::Occupied(id) => *id.get(),
+                    Entry::Vacant(place) => *place.insert(self.push_dir(parent, segment)),
+                },
+                None => self.push_dir(parent, segment),
             };
         }
         parent
+    }
+
+    /// A new directory: `segment` below `parent`.
+    fn push_dir(&mut self, parent: u32, segment: &str) -> u32 {
+        let (start, end) = self.push_text(segment);
+        let id = self.dirs.len() as u32;
+        self.dirs.push(Dir { parent, start, end });
+        id
+    }
+
+    /// A new file name.
+    fn push_name(&mut self, name: &str) -> u32 {
+        let id = self.names.len() as u32;
+        let text = self.push_text(name);
+        self.names.push(text);
+        id
     }
 
     fn push_text(&mut self, text: &str) -> (usize, usize) {
@@ -196,19 +221,35 @@ mod tests {
         Some(segments.join("/"))
     }
 
+    const PATHS: [(&str, Option<&str>); 5] = [
+        ("a/b/c.rs", None),
+        ("a/b/d.rs", Some("a/c.rs")),
+        ("c.rs", None),
+        ("/abs/x", None),
+        ("a//c.rs", None),
+    ];
+
     #[test]
-    fn each_directory_and_name_is_kept_once_and_reads_back() {
-        let paths = [
-            ("a/b/c.rs", None),
-            ("a/b/d.rs", Some("a/c.rs")),
-            ("c.rs", None),
-            ("/abs/x", None),
-            ("a//c.rs", None),
-        ];
+    fn a_large_change_keeps_each_directory_and_name_once() {
+        let paths = PATHS.repeat(SHARED_FROM / PATHS.len() + 1);
         let index = index(&paths);
-        // a, a/b, "", /abs, a/ — each ancestor once, each after its parent.
+        // a, a/b, "", /abs, a/ — each ancestor once.
         assert_eq!(index.dirs.len(), 5);
         assert_eq!(index.names(), 3);
+        reads_back(&paths, &index);
+    }
+
+    #[test]
+    fn a_small_change_numbers_each_occurrence() {
+        let index = index(&PATHS);
+        // a, a/b twice; a; "", /abs; a, a/.
+        assert_eq!(index.dirs.len(), 9);
+        assert_eq!(index.names(), 6);
+        reads_back(&PATHS, &index);
+    }
+
+    /// Each place reads back as its path, each directory after its parent.
+    fn reads_back(paths: &[(&str, Option<&str>)], index: &PathIndex) {
         for (dir, node) in index.dirs.iter().enumerate() {
             assert!(node.parent == NO_DIR || (node.parent as usize) < dir);
         }
@@ -218,7 +259,7 @@ mod tests {
             {
                 let place = place.unwrap();
                 let (dir, name) = shape::split(path);
-                let read = (place.dir != NO_DIR).then(|| dir_path(&index, place.dir).unwrap());
+                let read = (place.dir != NO_DIR).then(|| dir_path(index, place.dir).unwrap());
                 assert_eq!(read.as_deref(), dir, "{path}");
                 assert_eq!(index.name(place.name), name, "{path}");
             }
