@@ -335,56 +335,50 @@ pub fn method_signature(receiver: &Type, name: &str) -> Option<Signature> {
         name: name.to_string(),
         params,
         returns,
-        doc: method_doc(receiver, name),
+        doc: method_doc(sig.op),
     })
 }
 
-/// What a method does.
-fn method_doc(receiver: &Type, name: &str) -> &'static str {
-    match (receiver, name) {
-        (Type::List(_), "any") => {
-            "Whether some element satisfies the condition (false on an empty list)."
-        }
-        (Type::List(_), "all") => {
-            "Whether every element satisfies the condition (true on an empty list)."
-        }
-        (Type::List(_), "none") => "Whether no element satisfies the condition.",
-        (Type::List(_), "count") => "How many elements satisfy the condition.",
-        (Type::List(_), "filter") => "The elements that satisfy the condition, in order.",
-        (Type::List(_), "map") => "The lambda's value for each element, in order.",
-        (Type::List(_), "flat_map") => "The lists the lambda gives for each element, concatenated.",
-        (Type::List(_), "sum") => "The sum of the elements (or of the lambda's values).",
-        (Type::List(_), "min") => "The least element (or lambda value); null on an empty list.",
-        (Type::List(_), "max") => "The greatest element (or lambda value); null on an empty list.",
-        (Type::List(_), "len") => "The number of elements.",
-        (Type::List(_), "is_empty") => "Whether the list has no element.",
-        (Type::List(_), "contains") => "Whether the value is an element of the list.",
-        (Type::List(_), "first") => "The first element; null on an empty list.",
-        (Type::List(_), "last") => "The last element; null on an empty list.",
-        (Type::List(_), "distinct") => {
-            "The elements without repeats, in order of first occurrence."
-        }
-        (Type::List(_), "sorted") => "The elements in ascending order.",
-        (_, "len") => "The number of characters.",
-        (_, "contains") => "Whether the text occurs in the string.",
-        (_, "starts_with") => "Whether the string starts with the text.",
-        (_, "ends_with") => "Whether the string ends with the text.",
-        (_, "lower") => "The string in lower case.",
-        (_, "upper") => "The string in upper case.",
-        (_, "trim") => "The string without leading and trailing whitespace.",
-        (_, "split") => "The pieces of the string between occurrences of the separator.",
-        (_, "get") => "The entry of the key; null when absent.",
-        (_, "keys") => "The map's keys, sorted.",
-        (_, "contains_key") => "Whether the map has an entry for the key.",
-        (_, "weekday") => {
+/// What a method does, by the operation its declaration in [`method`] names.
+fn method_doc(op: Builtin) -> &'static str {
+    match op {
+        Builtin::Any => "Whether some element satisfies the condition (false on an empty list).",
+        Builtin::All => "Whether every element satisfies the condition (true on an empty list).",
+        Builtin::None => "Whether no element satisfies the condition.",
+        Builtin::Count => "How many elements satisfy the condition.",
+        Builtin::Filter => "The elements that satisfy the condition, in order.",
+        Builtin::Map => "The lambda's value for each element, in order.",
+        Builtin::FlatMap => "The lists the lambda gives for each element, concatenated.",
+        Builtin::Sum => "The sum of the elements (or of the lambda's values).",
+        Builtin::Min => "The least element (or lambda value); null on an empty list.",
+        Builtin::Max => "The greatest element (or lambda value); null on an empty list.",
+        Builtin::Len => "The number of elements.",
+        Builtin::IsEmpty => "Whether the list has no element.",
+        Builtin::Contains => "Whether the value is an element of the list.",
+        Builtin::First => "The first element; null on an empty list.",
+        Builtin::Last => "The last element; null on an empty list.",
+        Builtin::Distinct => "The elements without repeats, in order of first occurrence.",
+        Builtin::Sorted => "The elements in ascending order.",
+        Builtin::StrLen => "The number of characters.",
+        Builtin::StrContains => "Whether the text occurs in the string.",
+        Builtin::StartsWith => "Whether the string starts with the text.",
+        Builtin::EndsWith => "Whether the string ends with the text.",
+        Builtin::Lower => "The string in lower case.",
+        Builtin::Upper => "The string in upper case.",
+        Builtin::Trim => "The string without leading and trailing whitespace.",
+        Builtin::Split => "The pieces of the string between occurrences of the separator.",
+        Builtin::MapGet => "The entry of the key; null when absent.",
+        Builtin::MapKeys => "The map's keys, sorted.",
+        Builtin::MapContainsKey => "Whether the map has an entry for the key.",
+        Builtin::Weekday => {
             "The day of the week in the time zone (`\"Europe/Berlin\"`, `\"+05:30\"`)."
         }
-        (_, "hour") => "The hour (0–23) in the time zone.",
-        (_, "minute") => "The minute (0–59) in the time zone.",
-        (_, "format") => "The time as `2026-11-28 14:05 CET` in the time zone, for messages.",
-        (_, "minutes") => "The duration in whole minutes.",
-        (_, "hours") => "The duration in whole hours.",
-        (_, "touches") => {
+        Builtin::Hour => "The hour (0–23) in the time zone.",
+        Builtin::Minute => "The minute (0–59) in the time zone.",
+        Builtin::FormatTime => "The time as `2026-11-28 14:05 CET` in the time zone, for messages.",
+        Builtin::Minutes => "The duration in whole minutes.",
+        Builtin::Hours => "The duration in whole hours.",
+        Builtin::Touches => {
             "Whether the file's path, or for a rename its previous path, matches the glob."
         }
         _ => "",
