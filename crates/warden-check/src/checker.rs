@@ -143,6 +143,9 @@ pub(crate) struct Checker<'a> {
     /// What the language server asks for (see [`crate::index`]); `None` when checking
     /// for `warden check` or `eval`.
     pub index: Option<Box<Index>>,
+    /// Whether to run the lints over the policy as a whole (not for an evaluation:
+    /// see [`crate::check_to_evaluate`]).
+    pub policy_lints: bool,
 }
 
 /// Each "did you mean" search reads every name in scope, so a policy of thousands of
@@ -174,6 +177,7 @@ impl<'a> Checker<'a> {
             suggestions_left: Cell::new(MAX_SUGGESTIONS),
             impossible_reported: Default::default(),
             index: None,
+            policy_lints: true,
         }
     }
 
@@ -280,7 +284,9 @@ impl<'a> Checker<'a> {
         }
         lints::recursion(&mut self);
         lints::unused_imports(&mut self);
-        policy_lints::run(&mut self, &rules, &exemptions);
+        if self.policy_lints {
+            policy_lints::run(&mut self, &rules, &exemptions);
+        }
 
         let sources = self
             .files

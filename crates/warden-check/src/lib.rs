@@ -41,6 +41,21 @@ pub fn check(files: &[SourceFile], std_modules: &[&str]) -> (Option<ir::Program>
     (program, diagnostics)
 }
 
+/// As [`check`], without the lints over the policy as a whole (`shadowed-rule`,
+/// `covered-glob`, `impossible-condition`, `unused-let`, …: see `policy_lints`): an
+/// evaluation needs the program and its errors, and those warnings are for `warden
+/// check` and the editor. They cost a sixth of loading a large policy, and no lint is
+/// an error, so the program and every error are the same as [`check`]'s.
+pub fn check_to_evaluate(
+    files: &[SourceFile],
+    std_modules: &[&str],
+) -> (Option<ir::Program>, Vec<Diagnostic>) {
+    let mut checker = checker::Checker::new(files, std_modules);
+    checker.policy_lints = false;
+    let (program, diagnostics, _) = checked(checker);
+    (program, diagnostics)
+}
+
 /// As [`check`], also recording the [`index::Index`] of every name and expression, for
 /// the language server.
 pub fn check_indexed(

@@ -181,7 +181,7 @@ pub fn run(args: &Args<'_>) -> i32 {
         min_time,
         || {
             let sources = warden::read_policy(black_box(policy_path));
-            sources.map(|sources| warden::compile(&sources))
+            sources.map(|sources| warden::compile_for(&sources, crate::Purpose::Evaluate))
         },
     );
     let eval = measure(

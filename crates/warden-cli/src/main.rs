@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use warden::warden_change::UnknownFields;
-use warden::{ByteSize, LoadError, Options, Verdict, exit};
+use warden::{ByteSize, LoadError, Options, Purpose, Verdict, exit};
 
 mod bench;
 mod fmt;
@@ -442,15 +442,6 @@ fn input_warnings(input: &warden::Input) -> Result<(), i32> {
     eprint(&text)
 }
 
-/// Why a policy is loaded.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Purpose {
-    /// `warden check`: every diagnostic is printed, and every regex compiled.
-    Check,
-    /// Evaluation: diagnostics (warnings) are printed only if there are any.
-    Evaluate,
-}
-
 /// Reads a policy and checks it, printing diagnostics: on standard error, or for
 /// `warden check` in a format for machines, on standard output.
 fn load_policy(
@@ -473,7 +464,9 @@ fn load_policy(
             eprint(&text)
         }
     };
-    match warden::compile(&sources) {
+    // `Check`: every diagnostic is printed, and every regex compiled. `Evaluate`: the
+    // warnings it has (no whole-policy lints, see `Purpose`) are printed if any.
+    match warden::compile_for(&sources, purpose) {
         Ok(mut policy) => {
             let compiled = purpose != Purpose::Check || policy.compile_all_regexes();
             if purpose == Purpose::Check || !policy.analysis.diagnostics.is_empty() {

@@ -98,15 +98,32 @@ impl Analysis {
 /// (directly or through other standard modules). Pure: the LSP calls it on unsaved
 /// buffers.
 pub fn analyze(sources: &[SourceText]) -> Analysis {
+    analyze_for(sources, Purpose::Check)
+}
+
+/// What a policy is analysed for, which decides the lints that run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `warden check`, the language server, the tests: every diagnostic.
+    Check,
+    /// `warden eval`, `test` and `bench`: the program and every error, without the
+    /// warnings over the policy as a whole (`shadowed-rule`, `covered-glob`, …), which
+    /// `warden check` reports: they cost a sixth of loading a large policy and change
+    /// nothing an evaluation does.
+    Evaluate,
+}
+
+/// As [`analyze`], for `purpose`.
+pub fn analyze_for(sources: &[SourceText], purpose: Purpose) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
-    analyze_with(policy, false, None, false)
+    analyze_with(policy, false, None, false, purpose)
 }
 
 /// As [`analyze`], with the checker's [`warden_check::index::Index`]: the language
 /// server's position features answer from it.
 pub fn analyze_indexed(sources: &[SourceText]) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
-    analyze_with(policy, false, None, true)
+    analyze_with(policy, false, None, true, Purpose::Check)
 }
 
 /// Policy files parsed by the last analysis that used the cache, by their text and
@@ -121,12 +138,12 @@ pub struct ParseCache {
 /// As [`analyze`], parsing only the files whose text `cache` does not hold.
 pub fn analyze_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
-    analyze_with(policy, false, Some(cache), false)
+    analyze_with(policy, false, Some(cache), false, Purpose::Check)
 }
 
 /// Checks every standard module, imported or not (for the standard library's tests).
 pub fn analyze_stdlib() -> Analysis {
-    analyze_with(std::iter::empty(), true, None, false)
+    analyze_with(std::iter::empty(), true, None, false, Purpose::Check)
 }
 
 fn analyze_with<'t>(
@@ -134,6 +151,7 @@ fn analyze_with<'t>(
     all_std: bool,
     mut cache: Option<&mut ParseCache>,
     indexed: bool,
+    purpose: Purpose,
 ) -> Analysis {
     let mut diagnostics = Vec::new();
     let mut files: Vec<SourceFile> = Vec::new();
@@ -210,7 +228,10 @@ fn analyze_with<'t>(
         let (program, diagnostics, index) = warden_check::check_indexed(&files, &names);
         (program, diagnostics, Some(index))
     } else {
-        let (program, diagnostics) = warden_check::check(&files, &names);
+        let (program, diagnostics) = match purpose {
+            Purpose::Check => warden_check::check(&files, &names),
+            Purpose::Evaluate => warden_check::check_to_evaluate(&files, &names),
+        };
         (program, diagnostics, None)
     };
     diagnostics.append(&mut check_diagnostics);
@@ -584,7 +605,12 @@ impl Policy {
 /// Reads, checks and compiles a policy. On `Err(analysis)` the analysis holds the
 /// diagnostics to show.
 pub fn compile(sources: &[SourceText]) -> Result<Policy, Box<Analysis>> {
-    policy(analyze(sources))
+    compile_for(sources, Purpose::Check)
+}
+
+/// As [`compile`], for `purpose` (see [`Purpose`]).
+pub fn compile_for(sources: &[SourceText], purpose: Purpose) -> Result<Policy, Box<Analysis>> {
+    policy(analyze_for(sources, purpose))
 }
 
 /// As [`compile`], parsing only the files whose text `cache` does not hold.
