@@ -567,6 +567,8 @@ fn has_warden_extension(name: &[u8]) -> bool {
 
 /// A checked, compiled policy ready to evaluate many changes.
 pub struct Policy {
+    /// The analysis, without the files' trees (each `module` is empty): the program is
+    /// what is evaluated, and the trees cost ten times their text.
     pub analysis: Analysis,
     pub compiled: Compiled,
     /// See [`Policy::digest`]: computed on first need, since only a report that shows
@@ -634,6 +636,11 @@ fn policy(mut analysis: Analysis) -> Result<Policy, Box<Analysis>> {
     let Some(program) = analysis.program.take() else {
         return Err(Box::new(analysis));
     };
+    // Dropped before compiling, which adds the glob matcher to the program.
+    let empty = Rc::new(warden_syntax::ast::Module { items: Vec::new() });
+    for file in &mut analysis.files {
+        file.module = empty.clone();
+    }
     Ok(Policy {
         analysis,
         compiled: Compiled::new(program),
