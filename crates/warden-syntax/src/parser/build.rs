@@ -1031,6 +1031,8 @@ impl<'s> Cx<'s> {
         if !text.is_empty() {
             parts.push(TemplatePart::Text(text));
         }
+        // Most messages are one part: a first push reserves four.
+        parts.shrink_to_fit();
         Ok(Template { parts, span })
     }
 
