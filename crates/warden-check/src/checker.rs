@@ -1054,10 +1054,10 @@ impl<'a> Checker<'a> {
                 span,
             } => ir::Demand::Deny {
                 message: self.template(body, message),
-                unless: unless.as_ref().map(|req| self.approval(body, req)),
+                unless: (unless.as_ref()).map(|req| Box::new(self.approval(body, req))),
                 span: *span,
             },
-            ast::Demand::Approval(req) => ir::Demand::Approval(self.approval(body, req)),
+            ast::Demand::Approval(req) => ir::Demand::Approval(Box::new(self.approval(body, req))),
             ast::Demand::Condition {
                 condition,
                 message,

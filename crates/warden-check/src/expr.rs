@@ -156,7 +156,7 @@ impl Checker<'_> {
 
     fn list(&mut self, body: &mut Body, items: &[ast::Expr], span: Span) -> ir::Expr {
         let mut element: Option<Type> = None;
-        let mut lowered = Vec::new();
+        let mut lowered = Vec::with_capacity(items.len());
         for item in items {
             let item = self.expr(body, item);
             let Some(so_far) = &element else {
@@ -924,7 +924,11 @@ impl Checker<'_> {
             self.arity(body, &name.name, args.len(), expected, span);
             return self.invalid(body, span);
         }
-        let mut lowered = vec![base.clone()];
+        let base_optional = base.ty.is_optional();
+        // The receiver and the arguments: exactly as many places (pushes would reserve
+        // four, and this is the IR of every method call of the policy).
+        let mut lowered = Vec::with_capacity(1 + args.len());
+        lowered.push(base);
         let mut body_ty = None;
         for (arg, param) in args.iter().zip(&sig.params) {
             match param {
@@ -1003,7 +1007,7 @@ impl Checker<'_> {
                 _ => Type::Error,
             },
         };
-        if base.ty.is_optional() {
+        if base_optional {
             ty = Type::optional(ty);
         }
         if matches!(

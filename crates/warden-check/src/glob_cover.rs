@@ -21,8 +21,13 @@ use crate::ir::GlobPattern;
 const MAX_PAIRS: usize = 4096;
 /// The lazy DFA's cache per pattern: a walk that would clear it gives up instead.
 const CACHE_BYTES: usize = 1 << 20;
+/// Automata kept for the next questions, then dropped all at once: keeping every
+/// pattern's made a policy of 10,000 patterns hold 40 MB (about 4 KiB each) through
+/// the lint. As many as a policy of 1,000 rules has keep their reuse (a pattern asked
+/// about again, in another rule, walks the states already computed).
+const MAX_AUTOMATA: usize = 1024;
 
-/// The automata of the patterns asked about, each built once.
+/// The automata of the patterns asked about recently, each built once while kept.
 #[derive(Default)]
 pub struct Cover {
     automata: HashMap<String, Option<(DFA, Cache)>>,
@@ -33,6 +38,13 @@ impl Cover {
     pub fn covers(&mut self, wide: &GlobPattern, narrow: &GlobPattern) -> bool {
         if wide.source == narrow.source {
             return true;
+        }
+        let missing = [wide, narrow]
+            .iter()
+            .filter(|p| !self.automata.contains_key(&p.source))
+            .count();
+        if self.automata.len() + missing > MAX_AUTOMATA {
+            self.automata.clear();
         }
         for pattern in [wide, narrow] {
             if !self.automata.contains_key(&pattern.source) {

@@ -197,14 +197,16 @@ pub struct Exemption {
     pub when: Expr,
 }
 
+/// An approval is boxed, as in the syntax tree: it would make every demand of the
+/// policy three times as large.
 #[derive(Debug, Clone)]
 pub enum Demand {
     Deny {
         message: Template,
-        unless: Option<ApprovalReq>,
+        unless: Option<Box<ApprovalReq>>,
         span: Span,
     },
-    Approval(ApprovalReq),
+    Approval(Box<ApprovalReq>),
     Condition {
         condition: Expr,
         message: Template,

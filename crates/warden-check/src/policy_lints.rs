@@ -357,6 +357,8 @@ fn inlined_key(expr: &ir::Expr, lets: &[(LocalId, ir::Expr)]) -> Option<String> 
     inline(&mut expr, lets, &mut budget)?;
     let mut key = String::new();
     structural_key(&expr, &mut Vec::new(), &mut key);
+    // Kept for every rule until the lint ends: without the room growing left.
+    key.shrink_to_fit();
     Some(key)
 }
 
@@ -436,6 +438,9 @@ fn rule_keys(rule: &ir::Rule) -> Option<RuleKeys> {
             } => keys.conditions.push((*deny, inlined_key(condition, lets)?)),
         }
     }
+    // A rule has a demand or two; a first push reserves four.
+    keys.approvals.shrink_to_fit();
+    keys.conditions.shrink_to_fit();
     Some(keys)
 }
 

@@ -364,7 +364,18 @@ struct Found {
 
 impl Indexed {
     pub fn new(sources: &[SourceText]) -> Indexed {
-        let mut analysis = warden::analyze_indexed(sources);
+        Indexed::of(sources, warden::analyze_indexed(sources))
+    }
+
+    /// As [`Indexed::new`], with the trees of the files `parses` holds unparsed.
+    pub fn cached(sources: &[SourceText], parses: Option<&warden::ParseCache>) -> Indexed {
+        match parses {
+            Some(parses) => Indexed::of(sources, warden::analyze_indexed_cached(sources, parses)),
+            None => Indexed::new(sources),
+        }
+    }
+
+    fn of(sources: &[SourceText], mut analysis: Analysis) -> Indexed {
         let index = analysis.index.take().unwrap_or_default();
         Indexed {
             analysis,

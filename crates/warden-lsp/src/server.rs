@@ -822,7 +822,7 @@ impl Server {
 
     fn hover(&self, uri: &Uri, position: lsp_types::Position) -> Option<Hover> {
         let (view, offset) = self.at(uri, position)?;
-        let indexed = Indexed::new(&view.sources);
+        let indexed = self.indexed_view(&view);
         let (markdown, span) = analysis::hover(&indexed, view.current, offset)?;
         let text = &view.sources.get(view.current)?.text;
         Some(Hover {
@@ -862,7 +862,7 @@ impl Server {
         position: lsp_types::Position,
     ) -> Option<GotoDefinitionResponse> {
         let (view, offset) = self.at(uri, position)?;
-        let indexed = Indexed::new(&view.sources);
+        let indexed = self.indexed_view(&view);
         let (file, span) = analysis::definition(&indexed, view.current, offset)?;
         let location = location(&view, file, span)?;
         Some(GotoDefinitionResponse::Scalar(location))
@@ -872,13 +872,19 @@ impl Server {
 /// The requests answered from the checker's index (see [`analysis::Indexed`]): each
 /// analyses the document's policy as it is now, so none waits on a stale analysis.
 impl Server {
+    /// The view's policy with the checker's index, parsing only what the last check's
+    /// trees do not cover (on a large file, a second tree would double the memory).
+    fn indexed_view(&self, view: &PolicyView) -> Indexed {
+        Indexed::cached(&view.sources, self.parses.get(&view.key))
+    }
+
     fn indexed(
         &self,
         uri: &Uri,
         position: lsp_types::Position,
     ) -> Option<(PolicyView, Indexed, usize)> {
         let (view, offset) = self.at(uri, position)?;
-        let indexed = Indexed::new(&view.sources);
+        let indexed = self.indexed_view(&view);
         Some((view, indexed, offset))
     }
 
@@ -968,7 +974,7 @@ impl Server {
 
     fn inlay_hints(&self, uri: &Uri, range: lsp_types::Range) -> Option<Vec<lsp_types::InlayHint>> {
         let view = self.view(uri)?;
-        let indexed = Indexed::new(&view.sources);
+        let indexed = self.indexed_view(&view);
         let lines = LineIndex::new(&view.sources.get(view.current)?.text);
         let hints = analysis::inlay_hints(&indexed, view.current);
         Some(

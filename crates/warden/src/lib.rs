@@ -116,14 +116,22 @@ pub enum Purpose {
 /// As [`analyze`], for `purpose`.
 pub fn analyze_for(sources: &[SourceText], purpose: Purpose) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
-    analyze_with(policy, false, None, false, purpose)
+    analyze_with(policy, false, Parses::None, false, purpose)
 }
 
 /// As [`analyze`], with the checker's [`warden_check::index::Index`]: the language
 /// server's position features answer from it.
 pub fn analyze_indexed(sources: &[SourceText]) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
-    analyze_with(policy, false, None, true, Purpose::Check)
+    analyze_with(policy, false, Parses::None, true, Purpose::Check)
+}
+
+/// As [`analyze_indexed`], taking the trees of the files whose text `cache` holds from
+/// it, and leaving it as it is: a position request on a large policy holds one tree of
+/// each file, not two.
+pub fn analyze_indexed_cached(sources: &[SourceText], cache: &ParseCache) -> Analysis {
+    let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
+    analyze_with(policy, false, Parses::Read(cache), true, Purpose::Check)
 }
 
 /// Policy files parsed by the last analysis that used the cache, by their text and
@@ -131,49 +139,77 @@ pub fn analyze_indexed(sources: &[SourceText]) -> Analysis {
 /// Files the next analysis does not use are dropped.
 #[derive(Debug, Default)]
 pub struct ParseCache {
-    parsed:
-        std::collections::HashMap<(u32, String), (Rc<warden_syntax::ast::Module>, Vec<Diagnostic>)>,
+    /// Keyed by the text the analysis holds too (`SourceFile::text`), not a copy.
+    parsed: std::collections::HashMap<(u32, Rc<str>), Parsed>,
+}
+
+/// A file's tree and its parse diagnostics.
+type Parsed = (Rc<warden_syntax::ast::Module>, Vec<Diagnostic>);
+
+impl ParseCache {
+    /// The tree of file `id` if its text is `text` (no copy of the text made to ask).
+    fn get(&self, id: u32, text: &str) -> Option<&Parsed> {
+        (self.parsed.iter())
+            .find(|((file, parsed_text), _)| *file == id && **parsed_text == *text)
+            .map(|(_, parsed)| parsed)
+    }
+}
+
+/// Where an analysis finds the trees of files parsed before.
+enum Parses<'c> {
+    /// Nowhere: every file is parsed.
+    None,
+    /// In a cache that then holds this analysis's trees, for the next one.
+    Update(&'c mut ParseCache),
+    /// In a cache left as it is.
+    Read(&'c ParseCache),
 }
 
 /// As [`analyze`], parsing only the files whose text `cache` does not hold.
 pub fn analyze_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
-    analyze_with(policy, false, Some(cache), false, Purpose::Check)
+    analyze_with(policy, false, Parses::Update(cache), false, Purpose::Check)
 }
 
 /// Checks every standard module, imported or not (for the standard library's tests).
 pub fn analyze_stdlib() -> Analysis {
-    analyze_with(std::iter::empty(), true, None, false, Purpose::Check)
+    analyze_with(std::iter::empty(), true, Parses::None, false, Purpose::Check)
 }
 
 fn analyze_with<'t>(
     policy: impl Iterator<Item = (String, &'t str)>,
     all_std: bool,
-    mut cache: Option<&mut ParseCache>,
+    mut parses: Parses<'_>,
     indexed: bool,
     purpose: Purpose,
 ) -> Analysis {
     let mut diagnostics = Vec::new();
     let mut files: Vec<SourceFile> = Vec::new();
     let policy: Vec<(String, &str)> = policy.collect();
-    let mut old = cache
-        .as_deref_mut()
-        .map(|c| std::mem::take(&mut c.parsed))
-        .unwrap_or_default();
+    let mut old = match &mut parses {
+        Parses::Update(cache) => std::mem::take(&mut cache.parsed),
+        _ => Default::default(),
+    };
     // The trees of texts that changed go before anything is parsed: a large file's
     // old tree and new tree are never held together.
     old.retain(|(id, text), _| {
-        (policy.get(*id as usize)).is_some_and(|(_, current)| *current == text.as_str())
+        (policy.get(*id as usize)).is_some_and(|(_, current)| *current == &**text)
     });
     let mut add = |files: &mut Vec<SourceFile>, path: String, text: &str, std: Option<usize>| {
         let id = FileId(files.len() as u32);
+        let shared: Rc<str> = Rc::from(text);
         // A standard module was parsed when Warden was built; parsing it again is only
         // the fallback, should its stored tree not decode.
         let module = match std.and_then(stdlib::syntax) {
             Some(module) => Rc::new(module),
             None => {
-                let key = (id.0, text.to_string());
-                let (module, parse_diagnostics) = match old.remove(&key) {
+                let key = matches!(parses, Parses::Update(_)).then(|| (id.0, shared.clone()));
+                let reused = match (&parses, &key) {
+                    (Parses::Read(cache), _) => cache.get(id.0, text).cloned(),
+                    (_, Some(key)) => old.remove(key),
+                    _ => None,
+                };
+                let (module, parse_diagnostics) = match reused {
                     Some(parsed) => parsed,
                     None => {
                         let (module, diagnostics) = warden_syntax::parse(text, id);
@@ -181,20 +217,19 @@ fn analyze_with<'t>(
                     }
                 };
                 diagnostics.extend(parse_diagnostics.iter().cloned());
-                match cache.as_deref_mut() {
-                    Some(cache) if std.is_none() => {
-                        cache
-                            .parsed
-                            .insert(key, (module.clone(), parse_diagnostics));
-                    }
-                    _ => {}
+                if let (Parses::Update(cache), Some(key)) = (&mut parses, key)
+                    && std.is_none()
+                {
+                    cache
+                        .parsed
+                        .insert(key, (module.clone(), parse_diagnostics));
                 }
                 module
             }
         };
         files.push(SourceFile {
             path,
-            text: Rc::from(text),
+            text: shared,
             module,
             std: std.is_some(),
         });
@@ -553,6 +588,8 @@ fn has_warden_extension(name: &[u8]) -> bool {
 
 /// A checked, compiled policy ready to evaluate many changes.
 pub struct Policy {
+    /// The analysis, without the files' trees (each `module` is empty): the program is
+    /// what is evaluated, and the trees cost ten times their text.
     pub analysis: Analysis,
     pub compiled: Compiled,
     /// See [`Policy::digest`]: computed on first need, since only a report that shows
@@ -625,6 +662,11 @@ fn policy(mut analysis: Analysis) -> Result<Policy, Box<Analysis>> {
     let Some(program) = analysis.program.take() else {
         return Err(Box::new(analysis));
     };
+    // Dropped before compiling, which adds the glob matcher to the program.
+    let empty = Rc::new(warden_syntax::ast::Module { items: Vec::new() });
+    for file in &mut analysis.files {
+        file.module = empty.clone();
+    }
     Ok(Policy {
         analysis,
         compiled: Compiled::new(program),

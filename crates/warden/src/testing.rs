@@ -597,7 +597,7 @@ fn demand_exprs(demand: &Demand) -> Vec<&Expr> {
             unless, message, ..
         } => unless
             .iter()
-            .flat_map(approval)
+            .flat_map(|req| approval(req))
             .chain(holes(message))
             .collect(),
         Demand::Approval(req) => approval(req),

@@ -358,7 +358,7 @@ impl<'s> Cx<'s> {
                 Rule::k_advisory => advisory = true,
                 Rule::not_overridable => overridable = Overridability::Never,
                 Rule::override_clause => {
-                    overridable = Overridability::Clause(self.override_clause(p)?);
+                    overridable = Overridability::Clause(Box::new(self.override_clause(p)?));
                 }
                 Rule::let_item => lets.push(self.let_item(p)?),
                 Rule::when_clause => when = Some(self.expr(self.child(&p, Rule::expr)?)?),
@@ -399,7 +399,7 @@ impl<'s> Cx<'s> {
                     .into_inner()
                     .find(|p| p.as_rule() == Rule::approval)
                 {
-                    Some(p) => Some(self.approval(p)?),
+                    Some(p) => Some(Box::new(self.approval(p)?)),
                     None => None,
                 };
                 Ok(Demand::Deny {
@@ -408,9 +408,9 @@ impl<'s> Cx<'s> {
                     span,
                 })
             }
-            Rule::require_approval => Ok(Demand::Approval(
+            Rule::require_approval => Ok(Demand::Approval(Box::new(
                 self.approval(self.child(&pair, Rule::approval)?)?,
-            )),
+            ))),
             Rule::require_condition => Ok(Demand::Condition {
                 condition: self.expr(self.child(&pair, Rule::expr)?)?,
                 message: self.template(self.child(&pair, Rule::template)?)?,
@@ -1031,6 +1031,8 @@ impl<'s> Cx<'s> {
         if !text.is_empty() {
             parts.push(TemplatePart::Text(text));
         }
+        // Most messages are one part: a first push reserves four.
+        parts.shrink_to_fit();
         Ok(Template { parts, span })
     }
 

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Peak memory of `warden-lsp` on one policy file, for docs/benchmarks.md.
+
+Drives the server over stdio as an editor would: initialize, open the file and wait
+for its diagnostics; then a hover and one keystroke (an edit inserting a space at the
+end of the file), and wait for the diagnostics again. Prints the server's peak
+resident set (VmHWM of /proc/PID/status) after each phase, in MB (10^6 bytes).
+
+    scripts/lsp-memory.py target/release/warden-lsp /tmp/gen10m/policy/generated.warden
+"""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+
+def send(proc, message):
+    body = json.dumps(message).encode()
+    proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    proc.stdin.flush()
+
+
+def receive(proc):
+    length = None
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit("warden-lsp closed its output")
+        line = line.strip()
+        if not line:
+            break
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    return json.loads(proc.stdout.read(length))
+
+
+def wait_for(proc, accept):
+    while True:
+        message = receive(proc)
+        if accept(message):
+            return message
+
+
+def peak_mb(proc):
+    for line in pathlib.Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024 / 1e6
+    raise SystemExit("no VmHWM")
+
+
+def main():
+    server, file = sys.argv[1], pathlib.Path(sys.argv[2]).resolve()
+    uri = file.as_uri()
+    text = file.read_text()
+    proc = subprocess.Popen([server], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    send(proc, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "processId": None,
+        "rootUri": file.parent.as_uri(),
+        "capabilities": {"general": {"positionEncodings": ["utf-16"]}},
+    }})
+    wait_for(proc, lambda m: m.get("id") == 1)
+    send(proc, {"jsonrpc": "2.0", "method": "initialized", "params": {}})
+
+    def diagnostics(m):
+        return (m.get("method") == "textDocument/publishDiagnostics"
+                and m["params"]["uri"] == uri)
+
+    send(proc, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+        "textDocument": {"uri": uri, "languageId": "warden", "version": 1, "text": text},
+    }})
+    count = len(wait_for(proc, diagnostics)["params"]["diagnostics"])
+    print(f"open, {count} diagnostics: {peak_mb(proc):.0f} MB")
+
+    # Hover on the first rule's name; then type a space at the end of the file.
+    lines = text.split("\n")
+    line = next(i for i, l in enumerate(lines) if l.startswith("rule "))
+    send(proc, {"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {
+        "textDocument": {"uri": uri}, "position": {"line": line, "character": 6},
+    }})
+    wait_for(proc, lambda m: m.get("id") == 2)
+    end = {"line": len(lines) - 1, "character": len(lines[-1].encode("utf-16-le")) // 2}
+    send(proc, {"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": uri, "version": 2},
+        "contentChanges": [{"range": {"start": end, "end": end}, "text": " "}],
+    }})
+    count = len(wait_for(proc, diagnostics)["params"]["diagnostics"])
+    print(f"+ hover + a keystroke, {count} diagnostics: {peak_mb(proc):.0f} MB")
+
+    send(proc, {"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
+    wait_for(proc, lambda m: m.get("id") == 3)
+    send(proc, {"jsonrpc": "2.0", "method": "exit"})
+    proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
