@@ -109,19 +109,34 @@ pub fn analyze_indexed(sources: &[SourceText]) -> Analysis {
     analyze_with(policy, false, None, true)
 }
 
-/// Policy files parsed by the last analysis that used the cache, by their text and
-/// place in the policy: the language server re-parses only the files an edit changed.
-/// Files the next analysis does not use are dropped.
+/// Policy files parsed by the last analysis that used the cache, by their place in the
+/// policy: the language server re-parses only the files an edit changed, and of such a
+/// file only the items whose text changed ([`warden_syntax::reparse`]). Files the next
+/// analysis does not have are dropped.
 #[derive(Debug, Default)]
 pub struct ParseCache {
-    parsed:
-        std::collections::HashMap<(u32, String), (Rc<warden_syntax::ast::Module>, Vec<Diagnostic>)>,
+    parsed: std::collections::HashMap<u32, Parsed>,
+}
+
+/// A policy file's text as last parsed, its tree and its parse diagnostics.
+#[derive(Debug)]
+struct Parsed {
+    text: String,
+    module: Rc<warden_syntax::ast::Module>,
+    diagnostics: Vec<Diagnostic>,
 }
 
 /// As [`analyze`], parsing only the files whose text `cache` does not hold.
 pub fn analyze_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
     analyze_with(policy, false, Some(cache), false)
+}
+
+/// As [`analyze_indexed`], parsing only what `cache` does not hold (see
+/// [`analyze_cached`]).
+pub fn analyze_indexed_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
+    let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
+    analyze_with(policy, false, Some(cache), true)
 }
 
 /// Checks every standard module, imported or not (for the standard library's tests).
@@ -142,11 +157,8 @@ fn analyze_with<'t>(
         .as_deref_mut()
         .map(|c| std::mem::take(&mut c.parsed))
         .unwrap_or_default();
-    // The trees of texts that changed go before anything is parsed: a large file's
-    // old tree and new tree are never held together.
-    old.retain(|(id, text), _| {
-        (policy.get(*id as usize)).is_some_and(|(_, current)| *current == text.as_str())
-    });
+    // Files gone from the policy go before anything is parsed.
+    old.retain(|id, _| (*id as usize) < policy.len());
     let mut add = |files: &mut Vec<SourceFile>, path: String, text: &str, std: Option<usize>| {
         let id = FileId(files.len() as u32);
         // A standard module was parsed when Warden was built; parsing it again is only
@@ -154,22 +166,24 @@ fn analyze_with<'t>(
         let module = match std.and_then(stdlib::syntax) {
             Some(module) => Rc::new(module),
             None => {
-                let key = (id.0, text.to_string());
-                let (module, parse_diagnostics) = match old.remove(&key) {
-                    Some(parsed) => parsed,
+                let parsed = match old.remove(&id.0) {
+                    Some(parsed) if parsed.text == text => parsed,
+                    Some(parsed) => reparsed(text, id, parsed),
                     None => {
                         let (module, diagnostics) = warden_syntax::parse(text, id);
-                        (Rc::new(module), diagnostics)
+                        Parsed {
+                            text: text.to_string(),
+                            module: Rc::new(module),
+                            diagnostics,
+                        }
                     }
                 };
-                diagnostics.extend(parse_diagnostics.iter().cloned());
-                match cache.as_deref_mut() {
-                    Some(cache) if std.is_none() => {
-                        cache
-                            .parsed
-                            .insert(key, (module.clone(), parse_diagnostics));
-                    }
-                    _ => {}
+                diagnostics.extend(parsed.diagnostics.iter().cloned());
+                let module = parsed.module.clone();
+                if let Some(cache) = cache.as_deref_mut()
+                    && std.is_none()
+                {
+                    cache.parsed.insert(id.0, parsed);
                 }
                 module
             }
@@ -233,6 +247,23 @@ fn analyze_with<'t>(
         diagnostics,
         program,
         index,
+    }
+}
+
+/// `text`, the new text of a file last parsed as `old`: its unchanged items are reused.
+/// The old tree is taken, not copied, when no analysis holds it any more.
+fn reparsed(text: &str, id: FileId, old: Parsed) -> Parsed {
+    let Parsed {
+        text: old_text,
+        module,
+        ..
+    } = old;
+    let module = Rc::try_unwrap(module).unwrap_or_else(|shared| (*shared).clone());
+    let (module, diagnostics) = warden_syntax::reparse(text, id, &old_text, module);
+    Parsed {
+        text: text.to_string(),
+        module: Rc::new(module),
+        diagnostics,
     }
 }
 
@@ -864,6 +895,86 @@ mod tests {
             };
             assert_eq!(modules(&cached), modules(&fresh));
             assert_eq!(cache.parsed.len(), sources.len());
+        }
+    }
+
+    /// Random edits of a policy (snippets inserted anywhere, ranges deleted), each
+    /// analysed with the cache that the previous one filled: every analysis equals a
+    /// fresh one, trees and diagnostics, whether the edit breaks an item, moves the
+    /// items after it, or cuts the file into other items.
+    mod random_edits {
+        use proptest::prelude::*;
+
+        const POLICY: &str = "import std.paths\n\n/// Doc of limit.\nlet limit = 3\n\n\
+            fn big(n: int) -> int = n * limit\n\n/// Rule a.\n/// Two lines.\nrule a {\n  \
+            let n = change.files.len()\n  when big(n) > 10\n  require 1 approval from team(\"x\")\n}\n\n\
+            rule b advisory {\n  when change.files.any(f => f.path matches glob(\"a/**\"))\n  \
+            deny \"no {limit}\"\n}\n\nexempt e from a {\n  when change.author == \"bot\"\n}\n";
+
+        const SNIPPETS: &[&str] = &[
+            "x",
+            " ",
+            "\n",
+            "}",
+            "{",
+            "(",
+            "\"",
+            "/// d\n",
+            "rule c {\n  deny \"c\"\n}\n",
+            "let z = 1\n",
+            "fn ",
+            "\nlet ",
+            " + 1",
+            "rule ",
+            "// c\n",
+            "exempt",
+            "policy {\n}\n",
+        ];
+
+        #[derive(Debug, Clone)]
+        enum Edit {
+            Insert(usize, usize),
+            Delete(usize, usize),
+        }
+
+        fn edit() -> impl Strategy<Value = Edit> {
+            prop_oneof![
+                (any::<usize>(), 0..SNIPPETS.len()).prop_map(|(at, s)| Edit::Insert(at, s)),
+                (any::<usize>(), 0..12usize).prop_map(|(at, len)| Edit::Delete(at, len)),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+            #[test]
+            fn incremental_analyses_equal_fresh_ones(edits in prop::collection::vec(edit(), 1..12)) {
+                let mut text = POLICY.to_string();
+                let mut cache = crate::ParseCache::default();
+                let _ = crate::analyze_cached(&sources(&text), &mut cache);
+                for edit in edits {
+                    match edit {
+                        Edit::Insert(at, snippet) => text.insert_str(at % (text.len() + 1), SNIPPETS[snippet]),
+                        Edit::Delete(at, len) => {
+                            let start = at % (text.len() + 1);
+                            text.replace_range(start..(start + len).min(text.len()), "");
+                        }
+                    }
+                    let cached = crate::analyze_cached(&sources(&text), &mut cache);
+                    let fresh = crate::analyze(&sources(&text));
+                    prop_assert_eq!(&cached.diagnostics, &fresh.diagnostics, "{}", text);
+                    let modules = |a: &crate::Analysis| -> Vec<_> {
+                        a.files.iter().map(|f| f.module.clone()).collect()
+                    };
+                    prop_assert_eq!(modules(&cached), modules(&fresh), "{}", text);
+                }
+            }
+        }
+
+        fn sources(text: &str) -> Vec<crate::SourceText> {
+            vec![crate::SourceText {
+                path: "policy.warden".to_string(),
+                text: text.to_string(),
+            }]
         }
     }
 
