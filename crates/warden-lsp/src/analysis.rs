@@ -10,7 +10,7 @@
 use lsp_types::{
     Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Uri,
 };
-use warden::{Analysis, Severity, SourceText};
+use warden::{Analysis, ParseCache, Severity, SourceText};
 use warden_change::RECORDS;
 use warden_check::index::{Index, Symbol, SymbolId, SymbolKind, Target};
 use warden_check::ty::Type;
@@ -363,19 +363,9 @@ struct Found {
 }
 
 impl Indexed {
-    pub fn new(sources: &[SourceText]) -> Indexed {
-        Indexed::of(sources, warden::analyze_indexed(sources))
-    }
-
-    /// As [`Indexed::new`], with the trees of the files `parses` holds unparsed.
-    pub fn cached(sources: &[SourceText], parses: Option<&warden::ParseCache>) -> Indexed {
-        match parses {
-            Some(parses) => Indexed::of(sources, warden::analyze_indexed_cached(sources, parses)),
-            None => Indexed::new(sources),
-        }
-    }
-
-    fn of(sources: &[SourceText], mut analysis: Analysis) -> Indexed {
+    /// The analysis of `sources`, parsing only what `parses` does not hold.
+    pub fn new(sources: &[SourceText], parses: &mut ParseCache) -> Indexed {
+        let mut analysis = warden::analyze_indexed_cached(sources, parses);
         let index = analysis.index.take().unwrap_or_default();
         Indexed {
             analysis,
@@ -760,8 +750,13 @@ pub struct SignatureAt {
 /// Signature help at `offset` of policy file `file` of `sources`. A call still being
 /// typed (`team(`, `f(a, `) does not parse; it is found in the text with the word at
 /// the cursor replaced by the placeholder `_)`, as completion does (see below).
-pub fn signature_help(sources: &[SourceText], file: usize, offset: usize) -> Option<SignatureAt> {
-    if let Some(found) = signature_at(&Indexed::new(sources), file, offset) {
+pub fn signature_help(
+    sources: &[SourceText],
+    file: usize,
+    offset: usize,
+    parses: &mut ParseCache,
+) -> Option<SignatureAt> {
+    if let Some(found) = signature_at(&Indexed::new(sources, parses), file, offset) {
         return Some(found);
     }
     let text = sources.get(file)?.text.as_str();
@@ -769,7 +764,7 @@ pub fn signature_help(sources: &[SourceText], file: usize, offset: usize) -> Opt
     let (start, end) = word_at(text, offset).unwrap_or((offset, offset));
     let mut edited = sources.to_vec();
     edited.get_mut(file)?.text.replace_range(start..end, "_)");
-    signature_at(&Indexed::new(&edited), file, start)
+    signature_at(&Indexed::new(&edited, parses), file, start)
 }
 
 fn signature_at(indexed: &Indexed, file: usize, offset: usize) -> Option<SignatureAt> {

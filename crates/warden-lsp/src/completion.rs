@@ -9,7 +9,7 @@
 //! unchanged, so what the index records there is what the text at the cursor means.
 
 use lsp_types::{CompletionItem, CompletionItemKind, Documentation, MarkupContent, MarkupKind};
-use warden::SourceText;
+use warden::{ParseCache, SourceText};
 use warden_change::RECORDS;
 use warden_check::index::{Symbol, SymbolId, SymbolKind, Target};
 use warden_check::ty::Type;
@@ -19,8 +19,14 @@ use crate::analysis::{
     Indexed, KEYWORDS, floor_char_boundary, in_comment, is_ident_char, std_module_names, word_at,
 };
 
-/// Completion items at `offset` of policy file `file` of `sources`.
-pub fn completion(sources: &[SourceText], file: usize, offset: usize) -> Vec<CompletionItem> {
+/// Completion items at `offset` of policy file `file` of `sources`; `parses` holds the
+/// policy's parsed files, so that only the item being completed is parsed again.
+pub fn completion(
+    sources: &[SourceText],
+    file: usize,
+    offset: usize,
+    parses: &mut ParseCache,
+) -> Vec<CompletionItem> {
     let Some(source) = sources.get(file) else {
         return Vec::new();
     };
@@ -49,11 +55,11 @@ pub fn completion(sources: &[SourceText], file: usize, offset: usize) -> Vec<Com
     let receiver_end = head
         .strip_suffix('.')
         .map(|before_dot| before_dot.strip_suffix('?').unwrap_or(before_dot).len());
-    let complete = |placeholder: String| {
+    let mut complete = |placeholder: String| {
         let mut edited = sources.to_vec();
         let target = edited.get_mut(file)?;
         target.text = placeholder;
-        let indexed = Indexed::new(&edited);
+        let indexed = Indexed::new(&edited, parses);
         match receiver_end {
             Some(receiver_end) => members(&indexed, file, receiver_end),
             None => names(&indexed, file, start),

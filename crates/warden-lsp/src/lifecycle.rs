@@ -12,7 +12,7 @@ use lsp_types::{
     InitializeParams, InitializeResult, Registration, RegistrationParams, ServerInfo,
 };
 
-use crate::server::{self, Server};
+use crate::server::{self, Outgoing, Server};
 use crate::transport::{Frame, FrameReader};
 
 /// The error code for a request before `initialize`.
@@ -116,7 +116,9 @@ impl Session {
             ),
             (State::Running, "shutdown") => {
                 self.state = State::ShutDown;
-                let mut outgoing = self.server.flush();
+                let mut outgoing: Vec<Message> = (self.server.flush().into_iter())
+                    .map(Outgoing::into_message)
+                    .collect();
                 outgoing.push(Message::Response(Response::new_ok(request.id, ())));
                 outgoing
             }
@@ -130,7 +132,7 @@ impl Session {
 
     /// Publishes the diagnostics of the edits received since the last analysis: the
     /// loops call it when no other message is queued.
-    pub fn flush(&mut self) -> Vec<Message> {
+    pub fn flush(&mut self) -> Vec<Outgoing> {
         self.server.flush()
     }
 
@@ -254,7 +256,7 @@ pub fn run(connection: &Connection) -> Result<(), Box<dyn std::error::Error + Se
             Ok(message) => message,
             Err(error) => {
                 for message in session.flush() {
-                    connection.sender.send(message)?;
+                    connection.sender.send(message.into_message())?;
                 }
                 if error.is_disconnected() {
                     return Ok(());

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use warden::Code;
 
 use lsp_server::{ErrorCode, Message, Notification, Request, Response};
@@ -185,6 +186,13 @@ struct PolicyView {
     unreadable: Vec<(Uri, String)>,
 }
 
+/// A policy's analysis with the checker's index, and the sources it analysed.
+struct Retained {
+    key: String,
+    sources: Vec<SourceText>,
+    indexed: Rc<Indexed>,
+}
+
 /// Where a file's policy is rooted.
 struct Root {
     dir: PathBuf,
@@ -211,8 +219,12 @@ pub struct Server {
     /// Documents edited since their last analysis, in the order first edited: edits
     /// queued together are applied together and analysed once (see [`Server::flush`]).
     pending: Vec<Uri>,
-    /// Per policy key: its files as last parsed, so an edit re-parses one file.
+    /// Per policy key: its files as last parsed, so an edit re-parses only the items
+    /// it changed.
     parses: BTreeMap<String, warden::ParseCache>,
+    /// The last policy analysed with the checker's index: the position requests answer
+    /// from it while the policy's sources are the ones it was made from.
+    retained: Option<Retained>,
     /// Per policy key: its test cases' results, for the code lenses (see
     /// [`code_lens`]): run when first asked for, after a save, and by the command.
     tests: BTreeMap<String, TestResults>,
@@ -254,7 +266,7 @@ impl Server {
     /// message on standard error for a notification.
     pub fn handle(&mut self, message: Message) -> Vec<Message> {
         let mut outgoing = self.receive(message);
-        outgoing.extend(self.flush());
+        outgoing.extend(self.flush().into_iter().map(Outgoing::into_message));
         outgoing
     }
 
@@ -265,7 +277,13 @@ impl Server {
     pub fn receive(&mut self, message: Message) -> Vec<Message> {
         let is_edit =
             matches!(&message, Message::Notification(n) if EDITS.contains(&n.method.as_str()));
-        let mut outgoing = if is_edit { Vec::new() } else { self.flush() };
+        let mut outgoing = Vec::new();
+        if !is_edit {
+            outgoing.extend(
+                (self.analyse_pending().into_iter())
+                    .map(|params| Outgoing::Diagnostics(params).into_message()),
+            );
+        }
         outgoing.extend(self.answer(message));
         outgoing.extend(self.refresh_lenses());
         outgoing
@@ -273,11 +291,18 @@ impl Server {
 
     /// Analyses the documents edited since the last analysis and publishes their
     /// diagnostics.
-    pub fn flush(&mut self) -> Vec<Message> {
+    pub fn flush(&mut self) -> Vec<Outgoing> {
+        (self.analyse_pending().into_iter())
+            .map(Outgoing::Diagnostics)
+            .collect()
+    }
+
+    /// The diagnostics of the documents edited since the last analysis.
+    fn analyse_pending(&mut self) -> Vec<PublishDiagnosticsParams> {
         let mut outgoing = Vec::new();
         for uri in std::mem::take(&mut self.pending) {
             match catch_unwind(AssertUnwindSafe(|| self.publish(&uri))) {
-                Ok(published) => outgoing.extend(published.into_iter().map(Message::Notification)),
+                Ok(published) => outgoing.extend(published),
                 Err(panic) => eprintln!(
                     "warden-lsp: internal error analysing `{}`: {}",
                     uri.as_str(),
@@ -560,16 +585,25 @@ impl Server {
             .find(|d| d.policy == document.policy)
             .map(|d| d.uri.clone());
         match sibling {
-            Some(sibling) => self.publish(&sibling),
+            Some(sibling) => (self.publish(&sibling).into_iter())
+                .map(publish_notification)
+                .collect(),
             None => {
                 self.parses.remove(&document.policy);
+                if self
+                    .retained
+                    .as_ref()
+                    .is_some_and(|r| r.key == document.policy)
+                {
+                    self.retained = None;
+                }
                 self.tests.remove(&document.policy);
                 self.published
                     .remove(&document.policy)
                     .unwrap_or_default()
                     .into_iter()
                     .filter_map(|uri| uri.parse::<Uri>().ok())
-                    .map(|uri| publish_notification(uri, Vec::new()))
+                    .map(|uri| publish_notification(no_diagnostics(uri)))
                     .collect()
             }
         }
@@ -583,11 +617,14 @@ impl Server {
             .filter(|d| d.policy.is_empty() || seen.insert(d.policy.clone()))
             .map(|d| d.uri.clone())
             .collect();
-        uris.iter().flat_map(|uri| self.publish(uri)).collect()
+        (uris.iter())
+            .flat_map(|uri| self.publish(uri))
+            .map(publish_notification)
+            .collect()
     }
 
     /// Analyzes the policy of `uri` and publishes diagnostics for each of its files.
-    fn publish(&mut self, uri: &Uri) -> Vec<Notification> {
+    fn publish(&mut self, uri: &Uri) -> Vec<PublishDiagnosticsParams> {
         let Some((view, analysis)) = self.analyse(uri) else {
             return Vec::new();
         };
@@ -628,13 +665,17 @@ impl Server {
         let before = (self.published)
             .insert(view.key, now.clone())
             .unwrap_or_default();
-        let mut out: Vec<Notification> = by_uri
+        let mut out: Vec<PublishDiagnosticsParams> = by_uri
             .into_values()
-            .map(|(uri, diagnostics)| publish_notification(uri, diagnostics))
+            .map(|(uri, diagnostics)| PublishDiagnosticsParams {
+                uri,
+                diagnostics,
+                version: None,
+            })
             .collect();
         for gone in before.difference(&now) {
             if let Ok(uri) = gone.parse::<Uri>() {
-                out.push(publish_notification(uri, Vec::new()));
+                out.push(no_diagnostics(uri));
             }
         }
         out
@@ -666,8 +707,13 @@ impl Server {
         Some((view, analysis))
     }
 
-    /// Checks a view's policy, re-parsing only the files changed since its last check.
+    /// Checks a view's policy, re-parsing only the items changed since its last check.
     fn check(&mut self, view: &PolicyView) -> warden::Analysis {
+        // An edit made the policy's indexed analysis stale; dropped now, its trees
+        // are free to be reused by this parse.
+        if self.retained.as_ref().is_some_and(|r| r.key == view.key) {
+            self.retained = None;
+        }
         check(
             &view.sources,
             self.parses.entry(view.key.clone()).or_default(),
@@ -820,9 +866,8 @@ impl Server {
         Some((view, offset))
     }
 
-    fn hover(&self, uri: &Uri, position: lsp_types::Position) -> Option<Hover> {
-        let (view, offset) = self.at(uri, position)?;
-        let indexed = self.indexed_view(&view);
+    fn hover(&mut self, uri: &Uri, position: lsp_types::Position) -> Option<Hover> {
+        let (view, indexed, offset) = self.indexed(uri, position)?;
         let (markdown, span) = analysis::hover(&indexed, view.current, offset)?;
         let text = &view.sources.get(view.current)?.text;
         Some(Hover {
@@ -834,12 +879,17 @@ impl Server {
         })
     }
 
-    fn completion(&self, uri: &Uri, position: lsp_types::Position) -> Option<CompletionResponse> {
+    fn completion(
+        &mut self,
+        uri: &Uri,
+        position: lsp_types::Position,
+    ) -> Option<CompletionResponse> {
         let (view, offset) = self.at(uri, position)?;
         Some(CompletionResponse::Array(completion::completion(
             &view.sources,
             view.current,
             offset,
+            self.parses.entry(view.key.clone()).or_default(),
         )))
     }
 
@@ -857,12 +907,11 @@ impl Server {
     }
 
     fn definition(
-        &self,
+        &mut self,
         uri: &Uri,
         position: lsp_types::Position,
     ) -> Option<GotoDefinitionResponse> {
-        let (view, offset) = self.at(uri, position)?;
-        let indexed = self.indexed_view(&view);
+        let (view, indexed, offset) = self.indexed(uri, position)?;
         let (file, span) = analysis::definition(&indexed, view.current, offset)?;
         let location = location(&view, file, span)?;
         Some(GotoDefinitionResponse::Scalar(location))
@@ -870,26 +919,47 @@ impl Server {
 }
 
 /// The requests answered from the checker's index (see [`analysis::Indexed`]): each
-/// analyses the document's policy as it is now, so none waits on a stale analysis.
+/// answers from the analysis of the document's policy as it is now, so none waits on
+/// a stale analysis: the retained one when its sources are the policy's, else a new
+/// one (parsing only the items changed since the last analysis), then retained.
 impl Server {
-    /// The view's policy with the checker's index, parsing only what the last check's
-    /// trees do not cover (on a large file, a second tree would double the memory).
-    fn indexed_view(&self, view: &PolicyView) -> Indexed {
-        Indexed::cached(&view.sources, self.parses.get(&view.key))
-    }
-
     fn indexed(
-        &self,
+        &mut self,
         uri: &Uri,
         position: lsp_types::Position,
-    ) -> Option<(PolicyView, Indexed, usize)> {
+    ) -> Option<(PolicyView, Rc<Indexed>, usize)> {
         let (view, offset) = self.at(uri, position)?;
-        let indexed = self.indexed_view(&view);
+        let indexed = self.indexed_policy(&view);
         Some((view, indexed, offset))
     }
 
+    /// The analysis with the checker's index of the policy of `view`.
+    fn indexed_policy(&mut self, view: &PolicyView) -> Rc<Indexed> {
+        let same = |sources: &[SourceText]| {
+            sources.len() == view.sources.len()
+                && (sources.iter().zip(&view.sources))
+                    .all(|(a, b)| a.path == b.path && a.text == b.text)
+        };
+        if let Some(retained) = &self.retained
+            && retained.key == view.key
+            && same(&retained.sources)
+        {
+            return retained.indexed.clone();
+        }
+        // The trees of the last retained analysis go first: the new one reuses them.
+        self.retained = None;
+        let parses = self.parses.entry(view.key.clone()).or_default();
+        let indexed = Rc::new(Indexed::new(&view.sources, parses));
+        self.retained = Some(Retained {
+            key: view.key.clone(),
+            sources: view.sources.clone(),
+            indexed: indexed.clone(),
+        });
+        indexed
+    }
+
     fn references(
-        &self,
+        &mut self,
         uri: &Uri,
         position: lsp_types::Position,
         declaration: bool,
@@ -905,7 +975,7 @@ impl Server {
     }
 
     fn highlights(
-        &self,
+        &mut self,
         uri: &Uri,
         position: lsp_types::Position,
     ) -> Option<Vec<lsp_types::DocumentHighlight>> {
@@ -927,7 +997,7 @@ impl Server {
     }
 
     fn prepare_rename(
-        &self,
+        &mut self,
         uri: &Uri,
         position: lsp_types::Position,
     ) -> Result<Option<lsp_types::PrepareRenameResponse>, RequestError> {
@@ -945,7 +1015,7 @@ impl Server {
     }
 
     fn rename(
-        &self,
+        &mut self,
         uri: &Uri,
         position: lsp_types::Position,
         new_name: &str,
@@ -972,9 +1042,13 @@ impl Server {
         )))
     }
 
-    fn inlay_hints(&self, uri: &Uri, range: lsp_types::Range) -> Option<Vec<lsp_types::InlayHint>> {
+    fn inlay_hints(
+        &mut self,
+        uri: &Uri,
+        range: lsp_types::Range,
+    ) -> Option<Vec<lsp_types::InlayHint>> {
         let view = self.view(uri)?;
-        let indexed = self.indexed_view(&view);
+        let indexed = self.indexed_policy(&view);
         let lines = LineIndex::new(&view.sources.get(view.current)?.text);
         let hints = analysis::inlay_hints(&indexed, view.current);
         Some(
@@ -995,12 +1069,13 @@ impl Server {
     }
 
     fn signature_help(
-        &self,
+        &mut self,
         uri: &Uri,
         position: lsp_types::Position,
     ) -> Option<lsp_types::SignatureHelp> {
         let (view, offset) = self.at(uri, position)?;
-        let found = analysis::signature_help(&view.sources, view.current, offset)?;
+        let parses = self.parses.entry(view.key.clone()).or_default();
+        let found = analysis::signature_help(&view.sources, view.current, offset, parses)?;
         let parameters = (found.params.into_iter())
             .map(|param| lsp_types::ParameterInformation {
                 label: lsp_types::ParameterLabel::Simple(param),
@@ -1144,10 +1219,13 @@ impl Server {
     }
 
     /// Quick fixes from the checker's diagnostics of the document's policy.
-    fn code_actions(&self, params: &CodeActionParams) -> Option<Vec<CodeActionOrCommand>> {
+    fn code_actions(&mut self, params: &CodeActionParams) -> Option<Vec<CodeActionOrCommand>> {
         let uri = &params.text_document.uri;
         let view = self.view(uri)?;
-        let analysis = check(&view.sources, &mut warden::ParseCache::default());
+        let analysis = check(
+            &view.sources,
+            self.parses.entry(view.key.clone()).or_default(),
+        );
         Some(actions::code_actions(
             &analysis,
             view.current,
@@ -1163,15 +1241,60 @@ fn params<P: serde::de::DeserializeOwned>(request: &Request) -> Result<P, Reques
         .map_err(|e| RequestError::InvalidParams(e.to_string()))
 }
 
-fn publish_notification(uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>) -> Notification {
-    Notification::new(
-        PublishDiagnostics::METHOD.to_string(),
-        PublishDiagnosticsParams {
-            uri,
-            diagnostics,
-            version: None,
-        },
-    )
+fn publish_notification(params: PublishDiagnosticsParams) -> Notification {
+    Notification::new(PublishDiagnostics::METHOD.to_string(), params)
+}
+
+/// Clears the diagnostics of `uri`.
+fn no_diagnostics(uri: Uri) -> PublishDiagnosticsParams {
+    PublishDiagnosticsParams {
+        uri,
+        diagnostics: Vec::new(),
+        version: None,
+    }
+}
+
+/// A message for the client. Published diagnostics stay typed until written: a large
+/// policy's hundreds of them are serialised straight to the stream, never through a
+/// `serde_json::Value` tree, whose building, writing and dropping took more of a
+/// keystroke's time than checking the policy.
+#[derive(Debug)]
+pub enum Outgoing {
+    Message(Message),
+    Diagnostics(PublishDiagnosticsParams),
+}
+
+impl Outgoing {
+    pub fn into_message(self) -> Message {
+        match self {
+            Outgoing::Message(message) => message,
+            Outgoing::Diagnostics(params) => Message::Notification(publish_notification(params)),
+        }
+    }
+
+    /// Writes the message as one frame (`Content-Length` header and JSON body), as
+    /// [`Message::write`] does.
+    pub fn write(&self, output: &mut impl std::io::Write) -> std::io::Result<()> {
+        match self {
+            Outgoing::Message(message) => message.write(output),
+            Outgoing::Diagnostics(params) => {
+                #[derive(serde::Serialize)]
+                struct Frame<'a> {
+                    jsonrpc: &'static str,
+                    method: &'static str,
+                    params: &'a PublishDiagnosticsParams,
+                }
+                let body = serde_json::to_vec(&Frame {
+                    jsonrpc: "2.0",
+                    method: PublishDiagnostics::METHOD,
+                    params,
+                })?;
+                write!(output, "Content-Length: {}\r\n\r\n", body.len())?;
+                output.write_all(&body)?;
+                output.flush()
+            }
+        }
+    }
 }
 
 /// The `/`-separated path of `path` relative to `root`.
@@ -1224,6 +1347,47 @@ mod tests {
             response.error.unwrap().code,
             ErrorCode::MethodNotFound as i32
         );
+    }
+
+    /// Position requests share one indexed analysis while the text is unchanged, and
+    /// an edit is never answered from the analysis before it.
+    #[test]
+    fn position_requests_answer_from_the_text_as_edited() {
+        let mut server = Server::default();
+        let uri = "untitled:policy.warden";
+        let text = |value: &str| {
+            format!(
+                "let limit = {value}\n\nrule r {{\n  when limit != {value}\n  deny \"no\"\n}}\n"
+            )
+        };
+        let notify = |method: &str, params: Value| {
+            Message::Notification(Notification::new(method.to_string(), params))
+        };
+        let hover = |server: &mut Server| {
+            let request = Request::new(
+                RequestId::from(1),
+                HoverRequest::METHOD.to_string(),
+                serde_json::json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 5}}),
+            );
+            let answers = server.handle(Message::Request(request));
+            let Some(Message::Response(response)) = answers.into_iter().next_back() else {
+                panic!("no answer");
+            };
+            response.result.unwrap()["contents"]["value"].to_string()
+        };
+        server.handle(notify(
+            DidOpenTextDocument::METHOD,
+            serde_json::json!({"textDocument": {"uri": uri, "languageId": "warden", "version": 0, "text": text("3")}}),
+        ));
+        let before = hover(&mut server);
+        assert!(before.contains("int"), "{before}");
+        assert_eq!(hover(&mut server), before);
+        server.handle(notify(
+            DidChangeTextDocument::METHOD,
+            serde_json::json!({"textDocument": {"uri": uri, "version": 1}, "contentChanges": [{"text": text("\"x\"")}]}),
+        ));
+        let after = hover(&mut server);
+        assert!(after.contains("string"), "{after}");
     }
 
     #[test]

@@ -442,7 +442,8 @@ fn every_offset_of_a_policy_being_typed_is_answered() {
         path: "main.warden".to_string(),
         text: text.clone(),
     }];
-    let indexed = analysis::Indexed::new(&whole);
+    let mut parses = warden::ParseCache::default();
+    let indexed = analysis::Indexed::new(&whole, &mut parses);
     for offset in 0..=text.len() {
         analysis::hover(&indexed, 0, offset);
         analysis::definition(&indexed, 0, offset);
@@ -451,14 +452,15 @@ fn every_offset_of_a_policy_being_typed_is_answered() {
         let _ = analysis::rename(&indexed, 0, offset, "renamed");
     }
     analysis::inlay_hints(&indexed, 0);
-    // Completion at the end of each prefix: the text as it is being typed.
+    // Completion at the end of each prefix: the text as it is being typed (each parse
+    // reusing the items of the last one, as the server's do).
     for end in (0..=text.len()).filter(|&end| text.is_char_boundary(end)) {
         let typed = vec![warden::SourceText {
             path: "main.warden".to_string(),
             text: text[..end].to_string(),
         }];
-        warden_lsp::completion::completion(&typed, 0, end);
-        analysis::signature_help(&typed, 0, end);
+        warden_lsp::completion::completion(&typed, 0, end, &mut parses);
+        analysis::signature_help(&typed, 0, end, &mut parses);
     }
 }
 

@@ -15,6 +15,7 @@ mod build;
 mod errors;
 mod highlight;
 mod scan;
+mod shift;
 
 pub use highlight::{Class, Highlight, highlight};
 pub use scan::{ITEM_KEYWORDS, comment_start};
@@ -42,6 +43,63 @@ pub fn parse(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
             build_items(source, file, &chunks, whole)
         }
     }
+}
+
+/// Parses `source` as [`parse`] does, reusing the items of `old`, the tree [`parse`]
+/// (or this) gave for `old_source`, whose text is unchanged: they are moved to their
+/// new place, and only the items an edit touched are parsed (alone, with `item`).
+/// When one of those does not parse alone, the file is parsed whole, as [`parse`]
+/// would (a broken item's diagnostic may depend on its neighbours).
+///
+/// An old item is reused only when `old`'s items are the chunks of `old_source` one to
+/// one (each item inside its own chunk): the chunk then holds that item and nothing
+/// else of the grammar, so parsing its text alone gives the same tree, and a run of
+/// such chunks parses, with `file`, into the same items.
+pub fn reparse(
+    source: &str,
+    file: FileId,
+    old_source: &str,
+    old: ast::Module,
+) -> (ast::Module, Vec<Diagnostic>) {
+    let old_chunks = scan::split_items(old_source);
+    // Reusable items by their text; for equal texts, the first chunk pops first.
+    let mut reusable: std::collections::HashMap<&str, Vec<(usize, ast::Item)>> =
+        std::collections::HashMap::new();
+    if old_chunks.len() == old.items.len() {
+        for (chunk, item) in old_chunks.iter().zip(old.items).rev() {
+            let span = item.span();
+            let inside = chunk.range.start <= span.start && span.end <= chunk.range.end;
+            if let (true, false, Some(text)) = (
+                inside,
+                matches!(item, ast::Item::Error(_)),
+                old_source.get(chunk.range.clone()),
+            ) {
+                reusable
+                    .entry(text)
+                    .or_default()
+                    .push((chunk.range.start, item));
+            }
+        }
+    }
+    let chunks = scan::split_items(source);
+    let mut items = Vec::with_capacity(chunks.len());
+    for chunk in &chunks {
+        let text = source.get(chunk.range.clone()).unwrap_or("");
+        if let Some((from, mut item)) = reusable.get_mut(text).and_then(Vec::pop) {
+            shift::move_item(&mut item, from, chunk.range.start);
+            items.push(item);
+            continue;
+        }
+        match parse_item(source, chunk, text, file, || None) {
+            Ok(item) => items.push(item),
+            Err(_) => {
+                // The old tree goes before the file is parsed again.
+                drop((items, reusable));
+                return parse(source, file);
+            }
+        }
+    }
+    (ast::Module { items }, Vec::new())
 }
 
 /// About how much source one pest run parses when the file is parsed run by run: big

@@ -116,85 +116,68 @@ pub enum Purpose {
 /// As [`analyze`], for `purpose`.
 pub fn analyze_for(sources: &[SourceText], purpose: Purpose) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
-    analyze_with(policy, false, Parses::None, false, purpose)
+    analyze_with(policy, false, None, false, purpose)
 }
 
 /// As [`analyze`], with the checker's [`warden_check::index::Index`]: the language
 /// server's position features answer from it.
 pub fn analyze_indexed(sources: &[SourceText]) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
-    analyze_with(policy, false, Parses::None, true, Purpose::Check)
+    analyze_with(policy, false, None, true, Purpose::Check)
 }
 
-/// As [`analyze_indexed`], taking the trees of the files whose text `cache` holds from
-/// it, and leaving it as it is: a position request on a large policy holds one tree of
-/// each file, not two.
-pub fn analyze_indexed_cached(sources: &[SourceText], cache: &ParseCache) -> Analysis {
-    let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
-    analyze_with(policy, false, Parses::Read(cache), true, Purpose::Check)
-}
-
-/// Policy files parsed by the last analysis that used the cache, by their text and
-/// place in the policy: the language server re-parses only the files an edit changed.
-/// Files the next analysis does not use are dropped.
+/// Policy files parsed by the last analysis that used the cache, by their place in the
+/// policy: the language server re-parses only the files an edit changed, and of such a
+/// file only the items whose text changed ([`warden_syntax::reparse`]). Files the next
+/// analysis does not have are dropped.
 #[derive(Debug, Default)]
 pub struct ParseCache {
-    /// Keyed by the text the analysis holds too (`SourceFile::text`), not a copy.
-    parsed: std::collections::HashMap<(u32, Rc<str>), Parsed>,
+    parsed: std::collections::HashMap<u32, Parsed>,
 }
 
-/// A file's tree and its parse diagnostics.
-type Parsed = (Rc<warden_syntax::ast::Module>, Vec<Diagnostic>);
-
-impl ParseCache {
-    /// The tree of file `id` if its text is `text` (no copy of the text made to ask).
-    fn get(&self, id: u32, text: &str) -> Option<&Parsed> {
-        (self.parsed.iter())
-            .find(|((file, parsed_text), _)| *file == id && **parsed_text == *text)
-            .map(|(_, parsed)| parsed)
-    }
-}
-
-/// Where an analysis finds the trees of files parsed before.
-enum Parses<'c> {
-    /// Nowhere: every file is parsed.
-    None,
-    /// In a cache that then holds this analysis's trees, for the next one.
-    Update(&'c mut ParseCache),
-    /// In a cache left as it is.
-    Read(&'c ParseCache),
+/// A policy file's text as last parsed (the analysis's own, not a copy), its tree and
+/// its parse diagnostics.
+#[derive(Debug)]
+struct Parsed {
+    text: Rc<str>,
+    module: Rc<warden_syntax::ast::Module>,
+    diagnostics: Vec<Diagnostic>,
 }
 
 /// As [`analyze`], parsing only the files whose text `cache` does not hold.
 pub fn analyze_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
-    analyze_with(policy, false, Parses::Update(cache), false, Purpose::Check)
+    analyze_with(policy, false, Some(cache), false, Purpose::Check)
+}
+
+/// As [`analyze_indexed`], parsing only what `cache` does not hold (see
+/// [`analyze_cached`]).
+pub fn analyze_indexed_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
+    let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
+    analyze_with(policy, false, Some(cache), true, Purpose::Check)
 }
 
 /// Checks every standard module, imported or not (for the standard library's tests).
 pub fn analyze_stdlib() -> Analysis {
-    analyze_with(std::iter::empty(), true, Parses::None, false, Purpose::Check)
+    analyze_with(std::iter::empty(), true, None, false, Purpose::Check)
 }
 
 fn analyze_with<'t>(
     policy: impl Iterator<Item = (String, &'t str)>,
     all_std: bool,
-    mut parses: Parses<'_>,
+    mut cache: Option<&mut ParseCache>,
     indexed: bool,
     purpose: Purpose,
 ) -> Analysis {
     let mut diagnostics = Vec::new();
     let mut files: Vec<SourceFile> = Vec::new();
     let policy: Vec<(String, &str)> = policy.collect();
-    let mut old = match &mut parses {
-        Parses::Update(cache) => std::mem::take(&mut cache.parsed),
-        _ => Default::default(),
-    };
-    // The trees of texts that changed go before anything is parsed: a large file's
-    // old tree and new tree are never held together.
-    old.retain(|(id, text), _| {
-        (policy.get(*id as usize)).is_some_and(|(_, current)| *current == &**text)
-    });
+    let mut old = cache
+        .as_deref_mut()
+        .map(|c| std::mem::take(&mut c.parsed))
+        .unwrap_or_default();
+    // Files gone from the policy go before anything is parsed.
+    old.retain(|id, _| (*id as usize) < policy.len());
     let mut add = |files: &mut Vec<SourceFile>, path: String, text: &str, std: Option<usize>| {
         let id = FileId(files.len() as u32);
         let shared: Rc<str> = Rc::from(text);
@@ -203,26 +186,24 @@ fn analyze_with<'t>(
         let module = match std.and_then(stdlib::syntax) {
             Some(module) => Rc::new(module),
             None => {
-                let key = matches!(parses, Parses::Update(_)).then(|| (id.0, shared.clone()));
-                let reused = match (&parses, &key) {
-                    (Parses::Read(cache), _) => cache.get(id.0, text).cloned(),
-                    (_, Some(key)) => old.remove(key),
-                    _ => None,
-                };
-                let (module, parse_diagnostics) = match reused {
-                    Some(parsed) => parsed,
+                let parsed = match old.remove(&id.0) {
+                    Some(parsed) if *parsed.text == *text => parsed,
+                    Some(parsed) => reparsed(shared.clone(), id, parsed),
                     None => {
                         let (module, diagnostics) = warden_syntax::parse(text, id);
-                        (Rc::new(module), diagnostics)
+                        Parsed {
+                            text: shared.clone(),
+                            module: Rc::new(module),
+                            diagnostics,
+                        }
                     }
                 };
-                diagnostics.extend(parse_diagnostics.iter().cloned());
-                if let (Parses::Update(cache), Some(key)) = (&mut parses, key)
+                diagnostics.extend(parsed.diagnostics.iter().cloned());
+                let module = parsed.module.clone();
+                if let Some(cache) = cache.as_deref_mut()
                     && std.is_none()
                 {
-                    cache
-                        .parsed
-                        .insert(key, (module.clone(), parse_diagnostics));
+                    cache.parsed.insert(id.0, parsed);
                 }
                 module
             }
@@ -289,6 +270,23 @@ fn analyze_with<'t>(
         diagnostics,
         program,
         index,
+    }
+}
+
+/// `text`, the new text of a file last parsed as `old`: its unchanged items are reused.
+/// The old tree is taken, not copied, when no analysis holds it any more.
+fn reparsed(text: Rc<str>, id: FileId, old: Parsed) -> Parsed {
+    let Parsed {
+        text: old_text,
+        module,
+        ..
+    } = old;
+    let module = Rc::try_unwrap(module).unwrap_or_else(|shared| (*shared).clone());
+    let (module, diagnostics) = warden_syntax::reparse(&text, id, &old_text, module);
+    Parsed {
+        text,
+        module: Rc::new(module),
+        diagnostics,
     }
 }
 
@@ -932,6 +930,86 @@ mod tests {
             };
             assert_eq!(modules(&cached), modules(&fresh));
             assert_eq!(cache.parsed.len(), sources.len());
+        }
+    }
+
+    /// Random edits of a policy (snippets inserted anywhere, ranges deleted), each
+    /// analysed with the cache that the previous one filled: every analysis equals a
+    /// fresh one, trees and diagnostics, whether the edit breaks an item, moves the
+    /// items after it, or cuts the file into other items.
+    mod random_edits {
+        use proptest::prelude::*;
+
+        const POLICY: &str = "import std.paths\n\n/// Doc of limit.\nlet limit = 3\n\n\
+            fn big(n: int) -> int = n * limit\n\n/// Rule a.\n/// Two lines.\nrule a {\n  \
+            let n = change.files.len()\n  when big(n) > 10\n  require 1 approval from team(\"x\")\n}\n\n\
+            rule b advisory {\n  when change.files.any(f => f.path matches glob(\"a/**\"))\n  \
+            deny \"no {limit}\"\n}\n\nexempt e from a {\n  when change.author == \"bot\"\n}\n";
+
+        const SNIPPETS: &[&str] = &[
+            "x",
+            " ",
+            "\n",
+            "}",
+            "{",
+            "(",
+            "\"",
+            "/// d\n",
+            "rule c {\n  deny \"c\"\n}\n",
+            "let z = 1\n",
+            "fn ",
+            "\nlet ",
+            " + 1",
+            "rule ",
+            "// c\n",
+            "exempt",
+            "policy {\n}\n",
+        ];
+
+        #[derive(Debug, Clone)]
+        enum Edit {
+            Insert(usize, usize),
+            Delete(usize, usize),
+        }
+
+        fn edit() -> impl Strategy<Value = Edit> {
+            prop_oneof![
+                (any::<usize>(), 0..SNIPPETS.len()).prop_map(|(at, s)| Edit::Insert(at, s)),
+                (any::<usize>(), 0..12usize).prop_map(|(at, len)| Edit::Delete(at, len)),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+            #[test]
+            fn incremental_analyses_equal_fresh_ones(edits in prop::collection::vec(edit(), 1..12)) {
+                let mut text = POLICY.to_string();
+                let mut cache = crate::ParseCache::default();
+                let _ = crate::analyze_cached(&sources(&text), &mut cache);
+                for edit in edits {
+                    match edit {
+                        Edit::Insert(at, snippet) => text.insert_str(at % (text.len() + 1), SNIPPETS[snippet]),
+                        Edit::Delete(at, len) => {
+                            let start = at % (text.len() + 1);
+                            text.replace_range(start..(start + len).min(text.len()), "");
+                        }
+                    }
+                    let cached = crate::analyze_cached(&sources(&text), &mut cache);
+                    let fresh = crate::analyze(&sources(&text));
+                    prop_assert_eq!(&cached.diagnostics, &fresh.diagnostics, "{}", text);
+                    let modules = |a: &crate::Analysis| -> Vec<_> {
+                        a.files.iter().map(|f| f.module.clone()).collect()
+                    };
+                    prop_assert_eq!(modules(&cached), modules(&fresh), "{}", text);
+                }
+            }
+        }
+
+        fn sources(text: &str) -> Vec<crate::SourceText> {
+            vec![crate::SourceText {
+                path: "policy.warden".to_string(),
+                text: text.to_string(),
+            }]
         }
     }
 
