@@ -6,6 +6,10 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// mimalloc: loading a policy and evaluating allocate many small nodes (see docs/design.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use warden::warden_change::UnknownFields;
 use warden::{ByteSize, LoadError, Options, Purpose, Verdict, exit};

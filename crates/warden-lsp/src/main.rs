@@ -2,6 +2,10 @@
 
 use std::process::ExitCode;
 
+/// mimalloc: loading a policy and evaluating allocate many small nodes (see docs/design.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const HELP: &str = "\
 warden-lsp: the Warden language server (diagnostics, hover, completion, go-to-definition)
 
