@@ -42,6 +42,9 @@ use shape::{Name, Shape};
 
 pub type BuildResult<T> = std::result::Result<T, String>;
 
+/// No file: what [`PathMatcher::first_matches`] gives a glob no file matches.
+pub(crate) const NO_FILE: u32 = u32::MAX;
+
 /// Up to this many paths, a change gets an automaton of only the patterns it could
 /// match; finding them reads every pattern's literal against every path.
 const FEW_PATHS: usize = 64;
@@ -183,6 +186,13 @@ struct Places<'g> {
     /// Per file name, a range of `names_hits`: the globs that match it anywhere.
     names: Vec<(usize, usize)>,
     name_hits: Vec<GlobId>,
+    /// The globs that match every file at any depth below a directory, whatever its
+    /// name (`d/**`, `**/d/**`), with that directory: answered for the whole subtree
+    /// at once by [`PathMatcher::first_matches`].
+    subtrees: Vec<(u32, GlobId)>,
+    /// Per directory, whether some pattern of its files tests their name (`d/*.rs`,
+    /// `d/**/*.rs`), so that [`PathMatcher::first_matches`] must test them one by one.
+    by_name: Vec<bool>,
 }
 
 /// Any file name, for [`Shape::BelowSegment`].
@@ -197,8 +207,13 @@ impl Tables {
             tests: Vec::new(),
             names: Vec::with_capacity(index.names()),
             name_hits: Vec::new(),
+            subtrees: Vec::new(),
+            by_name: Vec::with_capacity(index.dirs.len()),
         };
-        for dir in &index.dirs {
+        // Per directory, whether a pattern of it or of an ancestor tests the names
+        // below it.
+        let mut names_below: Vec<bool> = Vec::with_capacity(index.dirs.len());
+        for (id, dir) in index.dirs.iter().enumerate() {
             let segment = index.segment(dir);
             let (parent, inherited) = match dir.parent {
                 NO_DIR => (Some(&self.directories), (0, 0)),
@@ -221,6 +236,23 @@ impl Tables {
             } else {
                 self.segments.get(segment)
             };
+            let any_name = |(name, _): &&(Name, GlobId)| *name == Name::Any;
+            let id = id as u32;
+            places.subtrees.extend(
+                own.iter()
+                    .filter(any_name)
+                    .map(|(_, glob)| (id, *glob))
+                    .chain(segments.into_iter().flatten().map(|glob| (id, *glob))),
+            );
+            let inherited_names = match dir.parent {
+                NO_DIR => false,
+                parent => names_below.get(parent as usize).copied().unwrap_or(true),
+            };
+            let tests_names = inherited_names || own.iter().any(|entry| !any_name(&entry));
+            names_below.push(tests_names);
+            places
+                .by_name
+                .push(tests_names || node.is_some_and(|node| !node.within.is_empty()));
             // A directory that adds no pattern shares its parent's range.
             let below = if own.is_empty() && segments.is_none() {
                 inherited
@@ -468,8 +500,21 @@ impl PathMatcher<'_> {
     /// Calls `hit` with the glob of every pattern that matches `path`, at `place` in
     /// the index (a glob with several matching patterns is reported once per pattern).
     pub(crate) fn matching(&mut self, path: &str, place: Loc, mut hit: impl FnMut(GlobId)) {
-        let tables = &self.globs.tables;
-        let places = &self.places;
+        self.by_directory(place, &mut hit);
+        let (start, end) = self
+            .places
+            .names
+            .get(place.name as usize)
+            .copied()
+            .unwrap_or_default();
+        for &glob in self.places.name_hits.get(start..end).unwrap_or_default() {
+            hit(glob);
+        }
+        self.by_path(path, &mut hit);
+    }
+
+    /// The patterns of the directory of `place` (and its ancestors') that match it.
+    fn by_directory(&self, place: Loc, hit: &mut impl FnMut(GlobId)) {
         let name = self.index.name(place.name);
         let each = |entries: &[(Name, GlobId)], hit: &mut dyn FnMut(GlobId)| {
             for (wanted, glob) in entries {
@@ -479,35 +524,103 @@ impl PathMatcher<'_> {
             }
         };
         if place.dir == NO_DIR {
-            each(&tables.root, &mut hit);
-        } else {
-            let at = place.dir as usize;
-            let (start, end) = places.below.get(at).copied().unwrap_or_default();
-            for (wanted, glob) in places.tests.get(start..end).unwrap_or_default() {
-                if wanted.matches(name) {
-                    hit(*glob);
-                }
-            }
-            if let Some(Some(node)) = places.nodes.get(at) {
-                each(&node.within, &mut hit);
+            return each(&self.globs.tables.root, hit);
+        }
+        let places = &self.places;
+        let at = place.dir as usize;
+        let (start, end) = places.below.get(at).copied().unwrap_or_default();
+        for (wanted, glob) in places.tests.get(start..end).unwrap_or_default() {
+            if wanted.matches(name) {
+                hit(*glob);
             }
         }
+        if let Some(Some(node)) = places.nodes.get(at) {
+            each(&node.within, hit);
+        }
+    }
+
+    /// The patterns that need the whole path: exact paths, and those of the automaton.
+    fn by_path(&mut self, path: &str, hit: &mut impl FnMut(GlobId)) {
+        let tables = &self.globs.tables;
         if !tables.paths.is_empty()
             && let Some(globs) = tables.paths.get(path)
         {
             globs.iter().for_each(|&glob| hit(glob));
         }
-        let (start, end) = places
-            .names
-            .get(place.name as usize)
-            .copied()
-            .unwrap_or_default();
-        for &glob in places.name_hits.get(start..end).unwrap_or_default() {
-            hit(glob);
-        }
         if self.automaton.is_some() {
             self.automaton_matching(path, hit);
         }
+    }
+
+    /// For each glob, the first of `files` (each the place of a path, or `None`; `path`
+    /// gives the text of the path at a position) that matches it, or [`NO_FILE`]. Answers what `any` asks without visiting each file
+    /// for most patterns: the first file directly in each directory and with each name
+    /// are noted in one pass; a directory's subtree then gets the first file below it
+    /// from its children (each directory comes after its parent), so `d/**` costs one
+    /// look-up, and a name its first file for every glob that matches the name. Only
+    /// the files of a directory whose patterns test names (`d/*.rs`), at the root, and
+    /// every file when some pattern needs the whole path, are tested one by one.
+    pub(crate) fn first_matches<'p>(
+        &mut self,
+        files: impl Iterator<Item = Option<Loc>>,
+        path: impl Fn(usize) -> Option<&'p str>,
+    ) -> Vec<u32> {
+        let index = self.index;
+        let mut first = vec![NO_FILE; self.globs.globs];
+        let mut below = vec![NO_FILE; index.dirs.len()];
+        let mut named = vec![NO_FILE; index.names()];
+        let root_tests = !self.globs.tables.root.is_empty();
+        let path_tests = !self.globs.tables.paths.is_empty() || self.automaton.is_some();
+        // The files come in order: the first one noted is the least.
+        let note = |slot: Option<&mut u32>, file: u32| {
+            if let Some(slot) = slot
+                && *slot == NO_FILE
+            {
+                *slot = file;
+            }
+        };
+        for (at, place) in files.enumerate() {
+            let Some(place) = place else {
+                continue;
+            };
+            let file = at as u32;
+            let mut hit = |glob: GlobId| note(first.get_mut(glob.0 as usize), file);
+            note(named.get_mut(place.name as usize), file);
+            let by_name = if place.dir == NO_DIR {
+                root_tests
+            } else {
+                note(below.get_mut(place.dir as usize), file);
+                self.places.by_name.get(place.dir as usize) == Some(&true)
+            };
+            if by_name {
+                self.by_directory(place, &mut hit);
+            }
+            if path_tests && let Some(path) = path(at) {
+                self.by_path(path, &mut hit);
+            }
+        }
+        for (dir, node) in index.dirs.iter().enumerate().rev() {
+            let file = below.get(dir).copied().unwrap_or(NO_FILE);
+            if let Some(parent) = below.get_mut(node.parent as usize) {
+                *parent = (*parent).min(file);
+            }
+        }
+        let mut least = |glob: GlobId, file: u32| {
+            if let Some(slot) = first.get_mut(glob.0 as usize) {
+                *slot = (*slot).min(file);
+            }
+        };
+        for &(dir, glob) in &self.places.subtrees {
+            least(glob, below.get(dir as usize).copied().unwrap_or(NO_FILE));
+        }
+        for (&file, &(start, end)) in named.iter().zip(&self.places.names) {
+            if file != NO_FILE {
+                for &glob in self.places.name_hits.get(start..end).unwrap_or_default() {
+                    least(glob, file);
+                }
+            }
+        }
+        first
     }
 
     /// The patterns without a shape that match `path`, through the lazy DFA.
