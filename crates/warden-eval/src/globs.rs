@@ -175,13 +175,8 @@ impl Tables {
 /// path's patterns of a common shape are then those of its directory, tested on its
 /// name, and those of its name.
 struct Places<'g> {
-    /// Per directory, a range of `tests`: the patterns of the files at any depth below
-    /// it (its own and its ancestors' [`Shape::Below`], and [`Shape::BelowSegment`] as
-    /// any name).
-    below: Vec<(usize, usize)>,
-    /// Per directory, its node in the tree of named directories, if it is one: its
-    /// [`Shape::In`] patterns and the children to look up.
-    nodes: Vec<Option<&'g Directory>>,
+    /// Per directory of the index, what its patterns are.
+    dirs: Vec<DirPlace<'g>>,
     tests: Vec<(&'g Name, GlobId)>,
     /// Per file name, a range of `names_hits`: the globs that match it anywhere.
     names: Vec<(usize, usize)>,
@@ -190,9 +185,23 @@ struct Places<'g> {
     /// name (`d/**`, `**/d/**`), with that directory: answered for the whole subtree
     /// at once by [`PathMatcher::first_matches`].
     subtrees: Vec<(u32, GlobId)>,
-    /// Per directory, whether some pattern of its files tests their name (`d/*.rs`,
-    /// `d/**/*.rs`), so that [`PathMatcher::first_matches`] must test them one by one.
-    by_name: Vec<bool>,
+}
+
+/// What the tables say of one directory (all in one place: there is one per directory
+/// of a change, 18,499 at the peers' L).
+#[derive(Clone, Copy)]
+struct DirPlace<'g> {
+    /// A range of `tests`: the patterns of the files at any depth below it (its own
+    /// and its ancestors' [`Shape::Below`], and [`Shape::BelowSegment`] as any name).
+    below: (usize, usize),
+    /// Its node in the tree of named directories, if it is one: its [`Shape::In`]
+    /// patterns and the children to look up.
+    node: Option<&'g Directory>,
+    /// Whether a pattern of it or of an ancestor tests the names below it.
+    names_below: bool,
+    /// Whether some pattern of its files tests their name (`d/*.rs`, `d/**/*.rs`), so
+    /// that [`PathMatcher::first_matches`] must test them one by one.
+    by_name: bool,
 }
 
 /// Any file name, for [`Shape::BelowSegment`].
@@ -202,39 +211,31 @@ impl Tables {
     /// Looks up each directory and each file name of `index` once.
     fn places<'g>(&'g self, index: &PathIndex) -> Places<'g> {
         let mut places = Places {
-            below: Vec::with_capacity(index.dirs.len()),
-            nodes: Vec::with_capacity(index.dirs.len()),
+            dirs: Vec::with_capacity(index.dirs.len()),
             tests: Vec::new(),
             names: Vec::with_capacity(index.names()),
             name_hits: Vec::new(),
             subtrees: Vec::new(),
-            by_name: Vec::with_capacity(index.dirs.len()),
         };
-        // Per directory, whether a pattern of it or of an ancestor tests the names
-        // below it.
-        let mut names_below: Vec<bool> = Vec::with_capacity(index.dirs.len());
         for (id, dir) in index.dirs.iter().enumerate() {
-            let segment = index.segment(dir);
-            let (parent, inherited) = match dir.parent {
-                NO_DIR => (Some(&self.directories), (0, 0)),
-                parent => (
-                    places.nodes.get(parent as usize).copied().flatten(),
-                    places
-                        .below
-                        .get(parent as usize)
-                        .copied()
-                        .unwrap_or_default(),
-                ),
+            let (parent, inherited, inherited_names) = match dir.parent {
+                NO_DIR => (Some(&self.directories), (0, 0), false),
+                parent => match places.dirs.get(parent as usize) {
+                    Some(parent) => (parent.node, parent.below, parent.names_below),
+                    None => (None, (0, 0), true),
+                },
             };
-            // Most directories are below a named one that names nothing deeper.
+            // Most directories are below a named one that names nothing deeper, and
+            // most policies name no directory anywhere (`**/d/**`): the segment is
+            // then not read.
             let node = parent
                 .filter(|parent| !parent.children.is_empty())
-                .and_then(|parent| parent.children.get(segment));
+                .and_then(|parent| parent.children.get(index.segment(dir)));
             let own = node.map_or(&[][..], |node| &node.below[..]);
             let segments = if self.segments.is_empty() {
                 None
             } else {
-                self.segments.get(segment)
+                self.segments.get(index.segment(dir))
             };
             let any_name = |(name, _): &&(Name, GlobId)| *name == Name::Any;
             let id = id as u32;
@@ -244,15 +245,7 @@ impl Tables {
                     .map(|(_, glob)| (id, *glob))
                     .chain(segments.into_iter().flatten().map(|glob| (id, *glob))),
             );
-            let inherited_names = match dir.parent {
-                NO_DIR => false,
-                parent => names_below.get(parent as usize).copied().unwrap_or(true),
-            };
-            let tests_names = inherited_names || own.iter().any(|entry| !any_name(&entry));
-            names_below.push(tests_names);
-            places
-                .by_name
-                .push(tests_names || node.is_some_and(|node| !node.within.is_empty()));
+            let names_below = inherited_names || own.iter().any(|entry| !any_name(&entry));
             // A directory that adds no pattern shares its parent's range.
             let below = if own.is_empty() && segments.is_none() {
                 inherited
@@ -271,8 +264,12 @@ impl Tables {
                 }
                 (start, places.tests.len())
             };
-            places.below.push(below);
-            places.nodes.push(node);
+            places.dirs.push(DirPlace {
+                below,
+                node,
+                names_below,
+                by_name: names_below || node.is_some_and(|node| !node.within.is_empty()),
+            });
         }
         for name in (0..index.names()).map(|at| index.name(at as u32)) {
             let start = places.name_hits.len();
@@ -527,14 +524,16 @@ impl PathMatcher<'_> {
             return each(&self.globs.tables.root, hit);
         }
         let places = &self.places;
-        let at = place.dir as usize;
-        let (start, end) = places.below.get(at).copied().unwrap_or_default();
+        let Some(dir) = places.dirs.get(place.dir as usize) else {
+            return;
+        };
+        let (start, end) = dir.below;
         for (wanted, glob) in places.tests.get(start..end).unwrap_or_default() {
             if wanted.matches(name) {
                 hit(*glob);
             }
         }
-        if let Some(Some(node)) = places.nodes.get(at) {
+        if let Some(node) = dir.node {
             each(&node.within, hit);
         }
     }
@@ -590,7 +589,10 @@ impl PathMatcher<'_> {
                 root_tests
             } else {
                 note(below.get_mut(place.dir as usize), file);
-                self.places.by_name.get(place.dir as usize) == Some(&true)
+                self.places
+                    .dirs
+                    .get(place.dir as usize)
+                    .is_some_and(|dir| dir.by_name)
             };
             if by_name {
                 self.by_directory(place, &mut hit);
