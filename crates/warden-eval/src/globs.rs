@@ -174,7 +174,8 @@ impl Tables {
 /// What the tables say of each directory and each file name of a [`PathIndex`]: a
 /// path's patterns of a common shape are then those of its directory, tested on its
 /// name, and those of its name.
-struct Places<'g> {
+#[derive(Default)]
+pub(crate) struct Places<'g> {
     /// Per directory of the index, what its patterns are.
     dirs: Vec<DirPlace<'g>>,
     tests: Vec<(&'g Name, GlobId)>,
@@ -348,12 +349,14 @@ impl Globs {
     }
 
     /// A matcher against every glob, for the paths of `index` (`paths`: the same paths,
-    /// as text).
-    pub fn matcher<'g, 'p>(
+    /// as text), with what the tables say of the index when an earlier matcher of the
+    /// same index found it ([`PathMatcher::take_places`]).
+    pub(crate) fn matcher<'g, 'i, 'p>(
         &'g self,
-        index: &'g PathIndex,
+        index: &'i PathIndex,
         paths: impl Iterator<Item = &'p str> + Clone,
-    ) -> BuildResult<PathMatcher<'g>> {
+        places: Option<Places<'g>>,
+    ) -> BuildResult<PathMatcher<'g, 'i>> {
         let automaton = if !self.irregular {
             None
         } else if let Some(all) = self.all.get() {
@@ -372,7 +375,7 @@ impl Globs {
         Ok(PathMatcher {
             globs: self,
             index,
-            places: self.tables.places(index),
+            places: places.unwrap_or_else(|| self.tables.places(index)),
             automaton,
             cache,
         })
@@ -483,9 +486,9 @@ impl Globs {
 }
 
 /// Matches paths against every glob of a policy; see [`Globs::matcher`].
-pub struct PathMatcher<'g> {
+pub struct PathMatcher<'g, 'i> {
     globs: &'g Globs,
-    index: &'g PathIndex,
+    index: &'i PathIndex,
     places: Places<'g>,
     /// For the patterns without a shape, if any.
     automaton: Option<Arc<Automaton>>,
@@ -493,7 +496,12 @@ pub struct PathMatcher<'g> {
     cache: Option<dfa::Cache>,
 }
 
-impl PathMatcher<'_> {
+impl<'g> PathMatcher<'g, '_> {
+    /// What the tables say of the index, for the next matcher of the same index.
+    pub(crate) fn take_places(&mut self) -> Places<'g> {
+        std::mem::take(&mut self.places)
+    }
+
     /// Calls `hit` with the glob of every pattern that matches `path`, at `place` in
     /// the index (a glob with several matching patterns is reported once per pattern).
     pub(crate) fn matching(&mut self, path: &str, place: Loc, mut hit: impl FnMut(GlobId)) {
@@ -686,7 +694,7 @@ fn matching_slowly(automaton: &Automaton, input: &Input<'_>, mut hit: impl FnMut
 }
 
 /// The DFA states built are kept for the next evaluation.
-impl Drop for PathMatcher<'_> {
+impl Drop for PathMatcher<'_, '_> {
     fn drop(&mut self) {
         if let Some(automaton) = &self.automaton {
             *lock(&automaton.cache) = self.cache.take();
@@ -746,7 +754,7 @@ mod tests {
     /// The globs matching each path, through the index of the paths.
     fn each_matching(globs: &Globs, paths: &[&str]) -> Vec<Vec<u32>> {
         let index = PathIndex::of_paths(paths.iter().map(|path| (*path, None)));
-        let mut matcher = globs.matcher(&index, paths.iter().copied()).unwrap();
+        let mut matcher = globs.matcher(&index, paths.iter().copied(), None).unwrap();
         paths
             .iter()
             .zip(&index.files)
@@ -798,7 +806,7 @@ mod tests {
         ]);
         let paths = ["src/main.rs", "src/a/README.md", "b/1x.txt", "other", ""];
         let index = PathIndex::of_paths(paths.iter().map(|path| (*path, None)));
-        let mut matcher = g.matcher(&index, paths.into_iter()).unwrap();
+        let mut matcher = g.matcher(&index, paths.into_iter(), None).unwrap();
         let automaton = Arc::clone(matcher.automaton.as_ref().unwrap());
         for path in paths {
             let (mut fast, mut slow) = (Vec::new(), Vec::new());

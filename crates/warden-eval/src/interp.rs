@@ -17,7 +17,7 @@ use warden_syntax::{FileId, Span};
 
 use crate::budget::{Budget, SHARED_HEADER_BYTES, SLOT_BYTES};
 use crate::compiled::Compiled;
-use crate::globs::PathIndex;
+use crate::globs::{PathIndex, Places};
 use crate::report::Witness;
 use crate::value::{ApproverSet, Str, Value};
 use file_matches::{FileMatches, FirstMatches};
@@ -60,6 +60,9 @@ pub struct Ctx<'a, 'p> {
     file_matches: Option<FileMatches>,
     /// The first file matching each glob, when `any` asked before any list was made.
     first_matches: Option<FirstMatches>,
+    /// What the glob tables say of each directory and name of the change, kept for the
+    /// second of the matchers that make the lists and the first matches.
+    places: Option<Places<'p>>,
     /// The index of the change's paths, when the caller has one.
     pub paths: Option<&'a PathIndex>,
     /// The change's fields, by field index, as they are first read.
@@ -87,6 +90,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
             globals: program.globals.iter().map(|_| GlobalSlot::Unset).collect(),
             file_matches: None,
             first_matches: None,
+            places: None,
             paths: None,
             root_fields: vec![
                 None;

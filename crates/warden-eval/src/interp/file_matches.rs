@@ -136,7 +136,7 @@ impl FirstMatches {
     }
 }
 
-impl<'a> Ctx<'a, '_> {
+impl<'a, 'p> Ctx<'a, 'p> {
     /// The files matching a glob (path only, or path or previous path), through the
     /// policy-wide matcher that sees each path once per evaluation.
     pub fn files_matching(
@@ -167,10 +167,11 @@ impl<'a> Ctx<'a, '_> {
     /// Runs `f` with a matcher of every glob over the index of the change's paths (the
     /// one given with the change, or one built here).
     fn with_matcher<T>(
-        &self,
-        f: impl FnOnce(&Self, &mut PathMatcher<'_>, &PathIndex) -> T,
+        &mut self,
+        f: impl FnOnce(&Self, &mut PathMatcher<'p, '_>, &PathIndex) -> T,
     ) -> BuildResult<T> {
-        let files = &self.change.files;
+        let change = self.change;
+        let files = &change.files;
         let built;
         let index = match self.paths {
             Some(index) if index.describes(files) => index,
@@ -182,12 +183,17 @@ impl<'a> Ctx<'a, '_> {
         let paths = files.iter().flat_map(|file| {
             std::iter::once(file.path.as_str()).chain(file.previous_path.as_deref())
         });
-        let mut matcher = self.compiled.globs.matcher(index, paths)?;
-        Ok(f(self, &mut matcher, index))
+        let compiled = self.compiled;
+        let mut matcher = compiled.globs.matcher(index, paths, self.places.take())?;
+        let result = f(self, &mut matcher, index);
+        // The lists and the first matches use the same look-ups of directories and
+        // names: an evaluation that needs both makes them once.
+        self.places = Some(matcher.take_places());
+        Ok(result)
     }
 
     /// Matches every path (and previous path) of the change against every glob once.
-    fn match_files(&self, matcher: &mut PathMatcher<'_>, index: &PathIndex) -> FileMatches {
+    fn match_files(&self, matcher: &mut PathMatcher<'_, '_>, index: &PathIndex) -> FileMatches {
         let globs = &self.compiled.globs;
         let files = &self.change.files;
         let mut path = Collect::new(globs.len(), files.len());
@@ -241,7 +247,11 @@ impl<'a> Ctx<'a, '_> {
             .and_then(|firsts| firsts.get(glob, touches)))
     }
 
-    fn find_first_matches(&self, matcher: &mut PathMatcher<'_>, index: &PathIndex) -> FirstMatches {
+    fn find_first_matches(
+        &self,
+        matcher: &mut PathMatcher<'_, '_>,
+        index: &PathIndex,
+    ) -> FirstMatches {
         let files = &self.change.files;
         let places = index.files.iter().map(|(place, _)| Some(*place));
         let path = matcher.first_matches(places, |at| Some(files.get(at)?.path.as_str()));
