@@ -42,6 +42,9 @@ use shape::{Name, Shape};
 
 pub type BuildResult<T> = std::result::Result<T, String>;
 
+/// No file: what [`PathMatcher::first_matches`] gives a glob no file matches.
+pub(crate) const NO_FILE: u32 = u32::MAX;
+
 /// Up to this many paths, a change gets an automaton of only the patterns it could
 /// match; finding them reads every pattern's literal against every path.
 const FEW_PATHS: usize = 64;
@@ -171,18 +174,35 @@ impl Tables {
 /// What the tables say of each directory and each file name of a [`PathIndex`]: a
 /// path's patterns of a common shape are then those of its directory, tested on its
 /// name, and those of its name.
-struct Places<'g> {
-    /// Per directory, a range of `tests`: the patterns of the files at any depth below
-    /// it (its own and its ancestors' [`Shape::Below`], and [`Shape::BelowSegment`] as
-    /// any name).
-    below: Vec<(usize, usize)>,
-    /// Per directory, its node in the tree of named directories, if it is one: its
-    /// [`Shape::In`] patterns and the children to look up.
-    nodes: Vec<Option<&'g Directory>>,
+#[derive(Default)]
+pub(crate) struct Places<'g> {
+    /// Per directory of the index, what its patterns are.
+    dirs: Vec<DirPlace<'g>>,
     tests: Vec<(&'g Name, GlobId)>,
     /// Per file name, a range of `names_hits`: the globs that match it anywhere.
     names: Vec<(usize, usize)>,
     name_hits: Vec<GlobId>,
+    /// The globs that match every file at any depth below a directory, whatever its
+    /// name (`d/**`, `**/d/**`), with that directory: answered for the whole subtree
+    /// at once by [`PathMatcher::first_matches`].
+    subtrees: Vec<(u32, GlobId)>,
+}
+
+/// What the tables say of one directory (all in one place: there is one per directory
+/// of a change, 18,499 at the peers' L).
+#[derive(Clone, Copy)]
+struct DirPlace<'g> {
+    /// A range of `tests`: the patterns of the files at any depth below it (its own
+    /// and its ancestors' [`Shape::Below`], and [`Shape::BelowSegment`] as any name).
+    below: (usize, usize),
+    /// Its node in the tree of named directories, if it is one: its [`Shape::In`]
+    /// patterns and the children to look up.
+    node: Option<&'g Directory>,
+    /// Whether a pattern of it or of an ancestor tests the names below it.
+    names_below: bool,
+    /// Whether some pattern of its files tests their name (`d/*.rs`, `d/**/*.rs`), so
+    /// that [`PathMatcher::first_matches`] must test them one by one.
+    by_name: bool,
 }
 
 /// Any file name, for [`Shape::BelowSegment`].
@@ -192,35 +212,41 @@ impl Tables {
     /// Looks up each directory and each file name of `index` once.
     fn places<'g>(&'g self, index: &PathIndex) -> Places<'g> {
         let mut places = Places {
-            below: Vec::with_capacity(index.dirs.len()),
-            nodes: Vec::with_capacity(index.dirs.len()),
+            dirs: Vec::with_capacity(index.dirs.len()),
             tests: Vec::new(),
             names: Vec::with_capacity(index.names()),
             name_hits: Vec::new(),
+            subtrees: Vec::new(),
         };
-        for dir in &index.dirs {
-            let segment = index.segment(dir);
-            let (parent, inherited) = match dir.parent {
-                NO_DIR => (Some(&self.directories), (0, 0)),
-                parent => (
-                    places.nodes.get(parent as usize).copied().flatten(),
-                    places
-                        .below
-                        .get(parent as usize)
-                        .copied()
-                        .unwrap_or_default(),
-                ),
+        for (id, dir) in index.dirs.iter().enumerate() {
+            let (parent, inherited, inherited_names) = match dir.parent {
+                NO_DIR => (Some(&self.directories), (0, 0), false),
+                parent => match places.dirs.get(parent as usize) {
+                    Some(parent) => (parent.node, parent.below, parent.names_below),
+                    None => (None, (0, 0), true),
+                },
             };
-            // Most directories are below a named one that names nothing deeper.
+            // Most directories are below a named one that names nothing deeper, and
+            // most policies name no directory anywhere (`**/d/**`): the segment is
+            // then not read.
             let node = parent
                 .filter(|parent| !parent.children.is_empty())
-                .and_then(|parent| parent.children.get(segment));
+                .and_then(|parent| parent.children.get(index.segment(dir)));
             let own = node.map_or(&[][..], |node| &node.below[..]);
             let segments = if self.segments.is_empty() {
                 None
             } else {
-                self.segments.get(segment)
+                self.segments.get(index.segment(dir))
             };
+            let any_name = |(name, _): &&(Name, GlobId)| *name == Name::Any;
+            let id = id as u32;
+            places.subtrees.extend(
+                own.iter()
+                    .filter(any_name)
+                    .map(|(_, glob)| (id, *glob))
+                    .chain(segments.into_iter().flatten().map(|glob| (id, *glob))),
+            );
+            let names_below = inherited_names || own.iter().any(|entry| !any_name(&entry));
             // A directory that adds no pattern shares its parent's range.
             let below = if own.is_empty() && segments.is_none() {
                 inherited
@@ -239,8 +265,12 @@ impl Tables {
                 }
                 (start, places.tests.len())
             };
-            places.below.push(below);
-            places.nodes.push(node);
+            places.dirs.push(DirPlace {
+                below,
+                node,
+                names_below,
+                by_name: names_below || node.is_some_and(|node| !node.within.is_empty()),
+            });
         }
         for name in (0..index.names()).map(|at| index.name(at as u32)) {
             let start = places.name_hits.len();
@@ -319,12 +349,14 @@ impl Globs {
     }
 
     /// A matcher against every glob, for the paths of `index` (`paths`: the same paths,
-    /// as text).
-    pub fn matcher<'g, 'p>(
+    /// as text), with what the tables say of the index when an earlier matcher of the
+    /// same index found it ([`PathMatcher::take_places`]).
+    pub(crate) fn matcher<'g, 'i, 'p>(
         &'g self,
-        index: &'g PathIndex,
+        index: &'i PathIndex,
         paths: impl Iterator<Item = &'p str> + Clone,
-    ) -> BuildResult<PathMatcher<'g>> {
+        places: Option<Places<'g>>,
+    ) -> BuildResult<PathMatcher<'g, 'i>> {
         let automaton = if !self.irregular {
             None
         } else if let Some(all) = self.all.get() {
@@ -343,7 +375,7 @@ impl Globs {
         Ok(PathMatcher {
             globs: self,
             index,
-            places: self.tables.places(index),
+            places: places.unwrap_or_else(|| self.tables.places(index)),
             automaton,
             cache,
         })
@@ -454,9 +486,9 @@ impl Globs {
 }
 
 /// Matches paths against every glob of a policy; see [`Globs::matcher`].
-pub struct PathMatcher<'g> {
+pub struct PathMatcher<'g, 'i> {
     globs: &'g Globs,
-    index: &'g PathIndex,
+    index: &'i PathIndex,
     places: Places<'g>,
     /// For the patterns without a shape, if any.
     automaton: Option<Arc<Automaton>>,
@@ -464,12 +496,30 @@ pub struct PathMatcher<'g> {
     cache: Option<dfa::Cache>,
 }
 
-impl PathMatcher<'_> {
+impl<'g> PathMatcher<'g, '_> {
+    /// What the tables say of the index, for the next matcher of the same index.
+    pub(crate) fn take_places(&mut self) -> Places<'g> {
+        std::mem::take(&mut self.places)
+    }
+
     /// Calls `hit` with the glob of every pattern that matches `path`, at `place` in
     /// the index (a glob with several matching patterns is reported once per pattern).
     pub(crate) fn matching(&mut self, path: &str, place: Loc, mut hit: impl FnMut(GlobId)) {
-        let tables = &self.globs.tables;
-        let places = &self.places;
+        self.by_directory(place, &mut hit);
+        let (start, end) = self
+            .places
+            .names
+            .get(place.name as usize)
+            .copied()
+            .unwrap_or_default();
+        for &glob in self.places.name_hits.get(start..end).unwrap_or_default() {
+            hit(glob);
+        }
+        self.by_path(path, &mut hit);
+    }
+
+    /// The patterns of the directory of `place` (and its ancestors') that match it.
+    fn by_directory(&self, place: Loc, hit: &mut impl FnMut(GlobId)) {
         let name = self.index.name(place.name);
         let each = |entries: &[(Name, GlobId)], hit: &mut dyn FnMut(GlobId)| {
             for (wanted, glob) in entries {
@@ -479,35 +529,108 @@ impl PathMatcher<'_> {
             }
         };
         if place.dir == NO_DIR {
-            each(&tables.root, &mut hit);
-        } else {
-            let at = place.dir as usize;
-            let (start, end) = places.below.get(at).copied().unwrap_or_default();
-            for (wanted, glob) in places.tests.get(start..end).unwrap_or_default() {
-                if wanted.matches(name) {
-                    hit(*glob);
-                }
-            }
-            if let Some(Some(node)) = places.nodes.get(at) {
-                each(&node.within, &mut hit);
+            return each(&self.globs.tables.root, hit);
+        }
+        let places = &self.places;
+        let Some(dir) = places.dirs.get(place.dir as usize) else {
+            return;
+        };
+        let (start, end) = dir.below;
+        for (wanted, glob) in places.tests.get(start..end).unwrap_or_default() {
+            if wanted.matches(name) {
+                hit(*glob);
             }
         }
+        if let Some(node) = dir.node {
+            each(&node.within, hit);
+        }
+    }
+
+    /// The patterns that need the whole path: exact paths, and those of the automaton.
+    fn by_path(&mut self, path: &str, hit: &mut impl FnMut(GlobId)) {
+        let tables = &self.globs.tables;
         if !tables.paths.is_empty()
             && let Some(globs) = tables.paths.get(path)
         {
             globs.iter().for_each(|&glob| hit(glob));
         }
-        let (start, end) = places
-            .names
-            .get(place.name as usize)
-            .copied()
-            .unwrap_or_default();
-        for &glob in places.name_hits.get(start..end).unwrap_or_default() {
-            hit(glob);
-        }
         if self.automaton.is_some() {
             self.automaton_matching(path, hit);
         }
+    }
+
+    /// For each glob, the first of `files` (each the place of a path, or `None`; `path`
+    /// gives the text of the path at a position) that matches it, or [`NO_FILE`]. Answers what `any` asks without visiting each file
+    /// for most patterns: the first file directly in each directory and with each name
+    /// are noted in one pass; a directory's subtree then gets the first file below it
+    /// from its children (each directory comes after its parent), so `d/**` costs one
+    /// look-up, and a name its first file for every glob that matches the name. Only
+    /// the files of a directory whose patterns test names (`d/*.rs`), at the root, and
+    /// every file when some pattern needs the whole path, are tested one by one.
+    pub(crate) fn first_matches<'p>(
+        &mut self,
+        files: impl Iterator<Item = Option<Loc>>,
+        path: impl Fn(usize) -> Option<&'p str>,
+    ) -> Vec<u32> {
+        let index = self.index;
+        let mut first = vec![NO_FILE; self.globs.globs];
+        let mut below = vec![NO_FILE; index.dirs.len()];
+        let mut named = vec![NO_FILE; index.names()];
+        let root_tests = !self.globs.tables.root.is_empty();
+        let path_tests = !self.globs.tables.paths.is_empty() || self.automaton.is_some();
+        // The files come in order: the first one noted is the least.
+        let note = |slot: Option<&mut u32>, file: u32| {
+            if let Some(slot) = slot
+                && *slot == NO_FILE
+            {
+                *slot = file;
+            }
+        };
+        for (at, place) in files.enumerate() {
+            let Some(place) = place else {
+                continue;
+            };
+            let file = at as u32;
+            let mut hit = |glob: GlobId| note(first.get_mut(glob.0 as usize), file);
+            note(named.get_mut(place.name as usize), file);
+            let by_name = if place.dir == NO_DIR {
+                root_tests
+            } else {
+                note(below.get_mut(place.dir as usize), file);
+                self.places
+                    .dirs
+                    .get(place.dir as usize)
+                    .is_some_and(|dir| dir.by_name)
+            };
+            if by_name {
+                self.by_directory(place, &mut hit);
+            }
+            if path_tests && let Some(path) = path(at) {
+                self.by_path(path, &mut hit);
+            }
+        }
+        for (dir, node) in index.dirs.iter().enumerate().rev() {
+            let file = below.get(dir).copied().unwrap_or(NO_FILE);
+            if let Some(parent) = below.get_mut(node.parent as usize) {
+                *parent = (*parent).min(file);
+            }
+        }
+        let mut least = |glob: GlobId, file: u32| {
+            if let Some(slot) = first.get_mut(glob.0 as usize) {
+                *slot = (*slot).min(file);
+            }
+        };
+        for &(dir, glob) in &self.places.subtrees {
+            least(glob, below.get(dir as usize).copied().unwrap_or(NO_FILE));
+        }
+        for (&file, &(start, end)) in named.iter().zip(&self.places.names) {
+            if file != NO_FILE {
+                for &glob in self.places.name_hits.get(start..end).unwrap_or_default() {
+                    least(glob, file);
+                }
+            }
+        }
+        first
     }
 
     /// The patterns without a shape that match `path`, through the lazy DFA.
@@ -571,7 +694,7 @@ fn matching_slowly(automaton: &Automaton, input: &Input<'_>, mut hit: impl FnMut
 }
 
 /// The DFA states built are kept for the next evaluation.
-impl Drop for PathMatcher<'_> {
+impl Drop for PathMatcher<'_, '_> {
     fn drop(&mut self) {
         if let Some(automaton) = &self.automaton {
             *lock(&automaton.cache) = self.cache.take();
@@ -631,7 +754,7 @@ mod tests {
     /// The globs matching each path, through the index of the paths.
     fn each_matching(globs: &Globs, paths: &[&str]) -> Vec<Vec<u32>> {
         let index = PathIndex::of_paths(paths.iter().map(|path| (*path, None)));
-        let mut matcher = globs.matcher(&index, paths.iter().copied()).unwrap();
+        let mut matcher = globs.matcher(&index, paths.iter().copied(), None).unwrap();
         paths
             .iter()
             .zip(&index.files)
@@ -683,7 +806,7 @@ mod tests {
         ]);
         let paths = ["src/main.rs", "src/a/README.md", "b/1x.txt", "other", ""];
         let index = PathIndex::of_paths(paths.iter().map(|path| (*path, None)));
-        let mut matcher = g.matcher(&index, paths.into_iter()).unwrap();
+        let mut matcher = g.matcher(&index, paths.into_iter(), None).unwrap();
         let automaton = Arc::clone(matcher.automaton.as_ref().unwrap());
         for path in paths {
             let (mut fast, mut slow) = (Vec::new(), Vec::new());

@@ -17,10 +17,10 @@ use warden_syntax::{FileId, Span};
 
 use crate::budget::{Budget, SHARED_HEADER_BYTES, SLOT_BYTES};
 use crate::compiled::Compiled;
-use crate::globs::PathIndex;
+use crate::globs::{PathIndex, Places};
 use crate::report::Witness;
 use crate::value::{ApproverSet, Str, Value};
-use file_matches::FileMatches;
+use file_matches::{FileMatches, FirstMatches};
 
 /// Why an expression could not be evaluated; makes the rule's outcome `error`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +45,8 @@ struct Fields {
     change_files: Option<usize>,
     file_path: Option<usize>,
     file_previous_path: Option<usize>,
+    file_additions: Option<usize>,
+    file_deletions: Option<usize>,
 }
 
 pub struct Ctx<'a, 'p> {
@@ -56,6 +58,11 @@ pub struct Ctx<'a, 'p> {
     witness_cache: Vec<Option<Rc<[Witness]>>>,
     globals: Vec<GlobalSlot<'a>>,
     file_matches: Option<FileMatches>,
+    /// The first file matching each glob, when `any` asked before any list was made.
+    first_matches: Option<FirstMatches>,
+    /// What the glob tables say of each directory and name of the change, kept for the
+    /// second of the matchers that make the lists and the first matches.
+    places: Option<Places<'p>>,
     /// The index of the change's paths, when the caller has one.
     pub paths: Option<&'a PathIndex>,
     /// The change's fields, by field index, as they are first read.
@@ -82,6 +89,8 @@ impl<'a, 'p> Ctx<'a, 'p> {
             witness_cache: (0..program.cache_slots).map(|_| None).collect(),
             globals: program.globals.iter().map(|_| GlobalSlot::Unset).collect(),
             file_matches: None,
+            first_matches: None,
+            places: None,
             paths: None,
             root_fields: vec![
                 None;
@@ -94,6 +103,8 @@ impl<'a, 'p> Ctx<'a, 'p> {
                 file_path: record_index("File").and_then(|r| field_index(r, "path")),
                 file_previous_path: record_index("File")
                     .and_then(|r| field_index(r, "previous_path")),
+                file_additions: record_index("File").and_then(|r| field_index(r, "additions")),
+                file_deletions: record_index("File").and_then(|r| field_index(r, "deletions")),
             },
             spare_frames: Vec::new(),
             lets: &[],

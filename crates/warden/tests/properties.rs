@@ -7,8 +7,9 @@
 //! - differential: every glob test the optimizer rewrites or caches (`any`, `all`,
 //!   `none`, `count`, `filter` over `change.files`, through a `let`, a function taking
 //!   the glob, a union of globs, `touches`), evaluated with the policy-wide automaton or
-//!   the small one of a change of few paths, gives what globset says matching each path
-//!   alone.
+//!   the small one of a change of few paths, or from the first match of every glob
+//!   (what `any` reads), gives what globset says matching each path alone, and the
+//!   witness of `any` names the first file that matches.
 
 // Failing loudly is what a test is for.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
@@ -469,7 +470,8 @@ enum GlobRef {
 /// What a rule computes from its glob `G`, with `f` a file.
 #[derive(Debug, Clone, Copy)]
 enum Form {
-    /// `when change.files.any(f => f.path matches G)`: the outcome says.
+    /// `when change.files.any(f => f.path matches G)`: the outcome says, and the
+    /// witness names the first matching file.
     When,
     Any,
     All,
@@ -660,7 +662,8 @@ fn change_text(base: &Value, files: &[(String, Option<String>)]) -> String {
 /// What a rule should show, computed with globset one path at a time.
 #[derive(Debug, PartialEq)]
 enum Expected {
-    Applies(bool),
+    /// Whether the rule applied: the file its witness names, if it did.
+    Applies(Option<String>),
     Bool(bool),
     Ints(Vec<usize>),
 }
@@ -692,7 +695,11 @@ fn expected(
         |flags: &[bool]| -> Vec<usize> { (0..flags.len()).filter(|&i| flags[i]).collect() };
     let count = |flags: &[bool]| flags.iter().filter(|&&b| b).count();
     match form {
-        Form::When => Expected::Applies(hit.contains(&true)),
+        Form::When => Expected::Applies(
+            hit.iter()
+                .position(|&h| h)
+                .map(|first| files[first].0.clone()),
+        ),
         Form::Any => Expected::Bool(hit.contains(&true)),
         Form::All => Expected::Bool(!hit.contains(&false)),
         Form::None => Expected::Bool(!hit.contains(&true)),
@@ -712,8 +719,11 @@ fn expected(
 fn shown(rule: &warden::report::RuleReport, like: &Expected) -> Result<Expected, String> {
     let message = rule.message.as_deref().unwrap_or("");
     match (rule.outcome, like) {
-        (Outcome::Violated, Expected::Applies(_)) => Ok(Expected::Applies(true)),
-        (Outcome::NotApplicable, Expected::Applies(_)) => Ok(Expected::Applies(false)),
+        (Outcome::Violated, Expected::Applies(_)) => match rule.witnesses.as_slice() {
+            [witness] => Ok(Expected::Applies(witness.file.clone())),
+            other => Err(format!("{} witnesses", other.len())),
+        },
+        (Outcome::NotApplicable, Expected::Applies(_)) => Ok(Expected::Applies(None)),
         (Outcome::Violated, Expected::Bool(_)) => match message {
             "true" => Ok(Expected::Bool(true)),
             "false" => Ok(Expected::Bool(false)),

@@ -58,6 +58,11 @@ impl<'a> Ctx<'a, '_> {
             }
             _ => {}
         }
+        if let (Builtin::Sum, Some(lambda)) = (op, lambda)
+            && let Some(total) = self.change_files_sum(receiver_expr, lambda, frame, expr)?
+        {
+            return Ok(total);
+        }
         let receiver = self.eval(receiver_expr, frame)?;
         if receiver.is_null() && optional {
             return Ok(Value::Null);
@@ -194,19 +199,18 @@ impl<'a> Ctx<'a, '_> {
             Builtin::Sum | Builtin::Min | Builtin::Max => {
                 self.charge_work(SLOT_BYTES.saturating_mul(items.len() as u64), expr)?;
                 if let (Builtin::Sum, Some(lambda)) = (op, arg)
-                    && let Some(total) = self.field_sum(items, lambda, frame)
+                    && let Some(total) = self.field_sum(
+                        items.iter().map(|item| match item {
+                            Value::Node(node) => Some(*node),
+                            _ => None,
+                        }),
+                        lambda,
+                        frame,
+                    )
                 {
                     return Ok(total);
                 }
-                let mut fold = Fold::new(op);
-                for item in items.iter() {
-                    let number = match arg {
-                        Some(lambda) => self.apply(lambda, item.clone(), frame)?,
-                        None => item.clone(),
-                    };
-                    fold.push(number, expr)?;
-                }
-                fold.finish()
+                self.fold(op, items, arg, frame, expr)?
             }
             Builtin::Len => Value::Int(items.len() as i64),
             Builtin::IsEmpty => Value::Bool(items.is_empty()),
@@ -271,9 +275,64 @@ impl<'a> Ctx<'a, '_> {
     /// once. `None`, with nothing charged, for any other shape, for a value that is not
     /// an integer, on overflow and when the budget could not pay for every element:
     /// the general way then gives the same answer, or the same error at the same place.
+    /// The sum, minimum or maximum of a list, element by element.
+    fn fold(
+        &mut self,
+        op: Builtin,
+        items: &[Value<'a>],
+        lambda: Option<&ir::Expr>,
+        frame: &mut Frame<'a>,
+        expr: &ir::Expr,
+    ) -> Result<'a> {
+        let mut fold = Fold::new(op);
+        for item in items {
+            let number = match lambda {
+                Some(lambda) => self.apply(lambda, item.clone(), frame)?,
+                None => item.clone(),
+            };
+            fold.push(number, expr)?;
+        }
+        Ok(fold.finish())
+    }
+
+    /// `change.files.sum(…)`, charged as the general way charges it: a sum of fields
+    /// (`f => f.a + f.b`) is added up over the change's files themselves, without
+    /// making the list of files; any other sum, or one that overflows or exceeds the
+    /// budget, is then folded element by element. `None` when the receiver is not
+    /// `change.files`.
+    fn change_files_sum(
+        &mut self,
+        receiver: &ir::Expr,
+        lambda: &ir::Expr,
+        frame: &mut Frame<'a>,
+        expr: &ir::Expr,
+    ) -> Result<'a, Option<Value<'a>>> {
+        let ExprKind::Field { base, field, .. } = &receiver.kind else {
+            return Ok(None);
+        };
+        if !matches!(base.kind, ExprKind::Change) || Some(*field) != self.fields.change_files {
+            return Ok(None);
+        }
+        // The steps of reading `change.files`: the field and `change`.
+        if !self.charge_steps(2) {
+            return Err(self.exhausted(receiver));
+        }
+        let files = &self.change.files;
+        self.charge_work(SLOT_BYTES.saturating_mul(files.len() as u64), expr)?;
+        let nodes = files.iter().map(|file| Some(Node::File(file)));
+        if let Some(total) = self.field_sum(nodes, lambda, frame) {
+            return Ok(Some(total));
+        }
+        let Value::List(items) = self.change_field(*field) else {
+            return Ok(None);
+        };
+        self.fold(Builtin::Sum, &items, Some(lambda), frame, expr)
+            .map(Some)
+    }
+
     fn field_sum(
         &mut self,
-        items: &Rc<[Value<'a>]>,
+        items: impl ExactSizeIterator<Item = Option<Node<'a>>>,
         lambda: &ir::Expr,
         frame: &mut Frame<'a>,
     ) -> Option<Value<'a>> {
@@ -296,15 +355,21 @@ impl<'a> Ctx<'a, '_> {
             } => (field_of_param(lhs)?, Some(field_of_param(rhs)?), 5),
             _ => (field_of_param(body)?, None, 2),
         };
-        let int = |node: Node<'a>, field: usize| match self.view.field(node, field) {
-            Datum::Int(i) => Some(i),
-            _ => None,
+        let (additions, deletions) = (self.fields.file_additions, self.fields.file_deletions);
+        let int = |node: Node<'a>, field: usize| match node {
+            // The usual sum, of changed lines, read without a datum made per file.
+            Node::File(file) if Some(field) == additions => Some(file.additions),
+            Node::File(file) if Some(field) == deletions => Some(file.deletions),
+            _ => match self.view.field(node, field) {
+                Datum::Int(i) => Some(i),
+                _ => None,
+            },
         };
         let mut total = 0i64;
-        for item in items.iter() {
-            let Value::Node(node) = *item else {
-                return None;
-            };
+        let len = items.len();
+        let mut last = None;
+        for node in items {
+            let node = node?;
             if matches!(node, Node::Change(_)) {
                 return None;
             }
@@ -313,13 +378,14 @@ impl<'a> Ctx<'a, '_> {
                 value = value.checked_add(int(node, second)?)?;
             }
             total = total.checked_add(value)?;
+            last = Some(node);
         }
-        if !self.charge_steps(steps * items.len() as u64) {
+        if !self.charge_steps(steps * len as u64) {
             return None;
         }
         // The parameter's slot holds the last element afterwards, as after the loop.
-        if let (Some(last), Some(place)) = (items.last(), frame.get_mut(param.0 as usize)) {
-            *place = last.clone();
+        if let (Some(last), Some(place)) = (last, frame.get_mut(param.0 as usize)) {
+            *place = Value::Node(last);
         }
         Some(Value::Int(total))
     }

@@ -11,7 +11,7 @@ use warden_change::view::Node;
 use warden_check::ir::{self, BinOp, Builtin, ExprKind, GlobId};
 
 use super::{Ctx, Frame, Result};
-use crate::globs::{BuildResult, PathIndex};
+use crate::globs::{BuildResult, NO_FILE, PathIndex, PathMatcher};
 use crate::value::Value;
 
 /// For each glob, the files (indexes, ascending) whose path matches, and those whose
@@ -117,7 +117,26 @@ impl FileMatches {
     }
 }
 
-impl<'a> Ctx<'a, '_> {
+/// For each glob, the first file whose path matches, and the first whose path or
+/// previous path does: all that `any` and its witness ask, found without the lists.
+pub(super) struct FirstMatches {
+    path: Vec<u32>,
+    /// `None` when no file has a previous path: `touches` is then `path`.
+    touch: Option<Vec<u32>>,
+}
+
+impl FirstMatches {
+    fn get(&self, glob: GlobId, touches: bool) -> Option<usize> {
+        let firsts = match &self.touch {
+            Some(touch) if touches => touch,
+            _ => &self.path,
+        };
+        let first = *firsts.get(glob.0 as usize)?;
+        (first != NO_FILE).then_some(first as usize)
+    }
+}
+
+impl<'a, 'p> Ctx<'a, 'p> {
     /// The files matching a glob (path only, or path or previous path), through the
     /// policy-wide matcher that sees each path once per evaluation.
     pub fn files_matching(
@@ -127,9 +146,9 @@ impl<'a> Ctx<'a, '_> {
         at: &ir::Expr,
     ) -> Result<'a, &[u32]> {
         if self.file_matches.is_none() {
-            let table = self.match_files().map_err(|e| {
-                Self::error(at, format!("the policy's globs could not be compiled: {e}"))
-            })?;
+            let table = self
+                .with_matcher(Self::match_files)
+                .map_err(|e| Self::uncompiled(at, &e))?;
             self.file_matches = Some(table);
         }
         let Some(matches) = &self.file_matches else {
@@ -138,12 +157,21 @@ impl<'a> Ctx<'a, '_> {
         Ok(matches.lists(touches).get(glob))
     }
 
-    /// Matches every path (and previous path) of the change against every glob once,
-    /// through the index of the change's paths (the one given with the change, or one
-    /// built here).
-    fn match_files(&self) -> BuildResult<FileMatches> {
-        let globs = &self.compiled.globs;
-        let files = &self.change.files;
+    fn uncompiled(at: &ir::Expr, error: &str) -> Box<super::EvalError> {
+        Self::error(
+            at,
+            format!("the policy's globs could not be compiled: {error}"),
+        )
+    }
+
+    /// Runs `f` with a matcher of every glob over the index of the change's paths (the
+    /// one given with the change, or one built here).
+    fn with_matcher<T>(
+        &mut self,
+        f: impl FnOnce(&Self, &mut PathMatcher<'p, '_>, &PathIndex) -> T,
+    ) -> BuildResult<T> {
+        let change = self.change;
+        let files = &change.files;
         let built;
         let index = match self.paths {
             Some(index) if index.describes(files) => index,
@@ -152,13 +180,25 @@ impl<'a> Ctx<'a, '_> {
                 &built
             }
         };
-        let mut path = Collect::new(globs.len(), files.len());
-        let renamed = files.iter().any(|f| f.previous_path.is_some());
-        let mut touch = renamed.then(|| Collect::new(globs.len(), files.len()));
         let paths = files.iter().flat_map(|file| {
             std::iter::once(file.path.as_str()).chain(file.previous_path.as_deref())
         });
-        let mut matcher = globs.matcher(index, paths)?;
+        let compiled = self.compiled;
+        let mut matcher = compiled.globs.matcher(index, paths, self.places.take())?;
+        let result = f(self, &mut matcher, index);
+        // The lists and the first matches use the same look-ups of directories and
+        // names: an evaluation that needs both makes them once.
+        self.places = Some(matcher.take_places());
+        Ok(result)
+    }
+
+    /// Matches every path (and previous path) of the change against every glob once.
+    fn match_files(&self, matcher: &mut PathMatcher<'_, '_>, index: &PathIndex) -> FileMatches {
+        let globs = &self.compiled.globs;
+        let files = &self.change.files;
+        let mut path = Collect::new(globs.len(), files.len());
+        let renamed = files.iter().any(|f| f.previous_path.is_some());
+        let mut touch = renamed.then(|| Collect::new(globs.len(), files.len()));
         for (index, (file, &(place, previous_place))) in files.iter().zip(&index.files).enumerate()
         {
             let index = index as u32;
@@ -174,23 +214,58 @@ impl<'a> Ctx<'a, '_> {
                 matcher.matching(previous, place, |glob| touch.add(glob, index));
             }
         }
-        Ok(FileMatches {
+        FileMatches {
             path: path.finish(),
             touch: touch.map(Collect::finish),
-        })
+        }
     }
 
-    /// Index of the first file matching a glob.
+    /// Index of the first file matching a glob: from the lists when they were made,
+    /// else from the first matches of every glob, found once per evaluation.
     pub fn first_file_match(
         &mut self,
         glob: GlobId,
         touches: bool,
         at: &ir::Expr,
     ) -> Result<'a, Option<usize>> {
+        if let Some(matches) = &self.file_matches {
+            return Ok(matches
+                .lists(touches)
+                .get(glob)
+                .first()
+                .map(|i| *i as usize));
+        }
+        if self.first_matches.is_none() {
+            let firsts = self
+                .with_matcher(Self::find_first_matches)
+                .map_err(|e| Self::uncompiled(at, &e))?;
+            self.first_matches = Some(firsts);
+        }
         Ok(self
-            .files_matching(glob, touches, at)?
-            .first()
-            .map(|i| *i as usize))
+            .first_matches
+            .as_ref()
+            .and_then(|firsts| firsts.get(glob, touches)))
+    }
+
+    fn find_first_matches(
+        &self,
+        matcher: &mut PathMatcher<'_, '_>,
+        index: &PathIndex,
+    ) -> FirstMatches {
+        let files = &self.change.files;
+        let places = index.files.iter().map(|(place, _)| Some(*place));
+        let path = matcher.first_matches(places, |at| Some(files.get(at)?.path.as_str()));
+        let renamed = index.files.iter().any(|(_, previous)| previous.is_some());
+        let touch = renamed.then(|| {
+            let places = index.files.iter().map(|(_, previous)| *previous);
+            let previous =
+                matcher.first_matches(places, |at| files.get(at)?.previous_path.as_deref());
+            path.iter()
+                .zip(previous)
+                .map(|(path, previous)| (*path).min(previous))
+                .collect()
+        });
+        FirstMatches { path, touch }
     }
 
     /// When `lambda` is a glob test on its parameter (`f => f.touches(G)` or
@@ -262,11 +337,13 @@ impl<'a> Ctx<'a, '_> {
         let Some((glob, touches)) = self.file_glob_test(lambda, frame)? else {
             return Ok(None);
         };
+        if matches!(op, Builtin::Any | Builtin::None) {
+            let found = self.first_file_match(glob, touches, lambda)?.is_some();
+            return Ok(Some(Value::Bool(found == (op == Builtin::Any))));
+        }
         let total = items.len();
         let hits = self.files_matching(glob, touches, lambda)?;
         Ok(Some(match op {
-            Builtin::Any => Value::Bool(!hits.is_empty()),
-            Builtin::None => Value::Bool(hits.is_empty()),
             Builtin::All => Value::Bool(hits.len() == total),
             Builtin::Count => Value::Int(hits.len() as i64),
             _ => Value::List(
