@@ -61,6 +61,9 @@ pub struct Globs {
     tables: Tables,
     /// Whether some pattern has no shape, so that matching a path needs the automaton.
     irregular: bool,
+    /// Whether every pattern is of a shape whose first match a [`PathIndex`] of a large
+    /// change answers directly (see [`PathMatcher::indexed_first_matches`]).
+    indexed: bool,
     all: OnceLock<BuildResult<Arc<Automaton>>>,
     few: Mutex<Few>,
     /// How many globs there are.
@@ -337,6 +340,9 @@ impl Globs {
         Globs {
             globs: globs.len(),
             irregular: patterns.iter().any(|p| p.shape.is_none()),
+            indexed: patterns
+                .iter()
+                .all(|p| p.shape.as_ref().is_some_and(Shape::first_is_indexed)),
             patterns,
             tables,
             all: OnceLock::new(),
@@ -375,7 +381,7 @@ impl Globs {
         Ok(PathMatcher {
             globs: self,
             index,
-            places: places.unwrap_or_else(|| self.tables.places(index)),
+            places,
             automaton,
             cache,
         })
@@ -489,7 +495,8 @@ impl Globs {
 pub struct PathMatcher<'g, 'i> {
     globs: &'g Globs,
     index: &'i PathIndex,
-    places: Places<'g>,
+    /// Made on first need: [`PathMatcher::indexed_first_matches`] needs none.
+    places: Option<Places<'g>>,
     /// For the patterns without a shape, if any.
     automaton: Option<Arc<Automaton>>,
     /// `Some` with the automaton until dropped.
@@ -498,21 +505,30 @@ pub struct PathMatcher<'g, 'i> {
 
 impl<'g> PathMatcher<'g, '_> {
     /// What the tables say of the index, for the next matcher of the same index.
-    pub(crate) fn take_places(&mut self) -> Places<'g> {
-        std::mem::take(&mut self.places)
+    pub(crate) fn take_places(&mut self) -> Option<Places<'g>> {
+        self.places.take()
+    }
+
+    /// What the tables say of the index, looked up on first need.
+    fn places(&mut self) -> &Places<'g> {
+        let (tables, index) = (&self.globs.tables, self.index);
+        self.places.get_or_insert_with(|| tables.places(index))
     }
 
     /// Calls `hit` with the glob of every pattern that matches `path`, at `place` in
     /// the index (a glob with several matching patterns is reported once per pattern).
     pub(crate) fn matching(&mut self, path: &str, place: Loc, mut hit: impl FnMut(GlobId)) {
+        self.places();
         self.by_directory(place, &mut hit);
-        let (start, end) = self
-            .places
+        let Some(places) = &self.places else {
+            return;
+        };
+        let (start, end) = places
             .names
             .get(place.name as usize)
             .copied()
             .unwrap_or_default();
-        for &glob in self.places.name_hits.get(start..end).unwrap_or_default() {
+        for &glob in places.name_hits.get(start..end).unwrap_or_default() {
             hit(glob);
         }
         self.by_path(path, &mut hit);
@@ -531,7 +547,9 @@ impl<'g> PathMatcher<'g, '_> {
         if place.dir == NO_DIR {
             return each(&self.globs.tables.root, hit);
         }
-        let places = &self.places;
+        let Some(places) = &self.places else {
+            return;
+        };
         let Some(dir) = places.dirs.get(place.dir as usize) else {
             return;
         };
@@ -572,6 +590,7 @@ impl<'g> PathMatcher<'g, '_> {
         files: impl Iterator<Item = Option<Loc>>,
         path: impl Fn(usize) -> Option<&'p str>,
     ) -> Vec<u32> {
+        self.places();
         let index = self.index;
         let mut first = vec![NO_FILE; self.globs.globs];
         let mut below = vec![NO_FILE; index.dirs.len()];
@@ -598,8 +617,8 @@ impl<'g> PathMatcher<'g, '_> {
             } else {
                 note(below.get_mut(place.dir as usize), file);
                 self.places
-                    .dirs
-                    .get(place.dir as usize)
+                    .as_ref()
+                    .and_then(|places| places.dirs.get(place.dir as usize))
                     .is_some_and(|dir| dir.by_name)
             };
             if by_name {
@@ -620,17 +639,66 @@ impl<'g> PathMatcher<'g, '_> {
                 *slot = (*slot).min(file);
             }
         };
-        for &(dir, glob) in &self.places.subtrees {
+        let Some(places) = &self.places else {
+            return first;
+        };
+        for &(dir, glob) in &places.subtrees {
             least(glob, below.get(dir as usize).copied().unwrap_or(NO_FILE));
         }
-        for (&file, &(start, end)) in named.iter().zip(&self.places.names) {
+        for (&file, &(start, end)) in named.iter().zip(&places.names) {
             if file != NO_FILE {
-                for &glob in self.places.name_hits.get(start..end).unwrap_or_default() {
+                for &glob in places.name_hits.get(start..end).unwrap_or_default() {
                     least(glob, file);
                 }
             }
         }
         first
+    }
+
+    /// For each glob, the first file whose path (not previous path) matches it, or
+    /// [`NO_FILE`], as [`PathMatcher::first_matches`] finds it, when every pattern is
+    /// of a shape the index of a large change answers: the policy's patterns are
+    /// looked up in the index (`d/**`: the first file below `d`; `**/NAME`, `**/*.EXT`:
+    /// the first with that name or extension; `d/*.EXT`: `d`'s files tested in order)
+    /// instead of the change's directories and names in the policy's tables. `None`
+    /// otherwise.
+    pub(crate) fn indexed_first_matches(&self) -> Option<Vec<u32>> {
+        let lookup = self.index.lookup.as_ref().filter(|_| self.globs.indexed)?;
+        let index = self.index;
+        let mut first = vec![NO_FILE; self.globs.globs];
+        for pattern in &self.globs.patterns {
+            let file = match &pattern.shape {
+                Some(Shape::Below {
+                    dir,
+                    name: Name::Any,
+                }) => index
+                    .find_dir(dir)
+                    .and_then(|dir| lookup.below.get(dir as usize).copied()),
+                Some(Shape::In {
+                    dir: Some(dir),
+                    name,
+                }) => index.find_dir(dir).and_then(|dir| {
+                    lookup.files_in(dir).iter().copied().find(|&file| {
+                        index
+                            .files
+                            .get(file as usize)
+                            .is_some_and(|(place, _)| name.matches(index.name(place.name)))
+                    })
+                }),
+                Some(Shape::Anywhere(Name::Exact(name))) => index
+                    .find_name(name)
+                    .and_then(|name| lookup.named.get(name as usize).copied()),
+                Some(Shape::Anywhere(Name::Suffix(extension))) => {
+                    lookup.extensions.get(&**extension).copied()
+                }
+                // Not indexed: `self.globs.indexed` is false.
+                _ => return None,
+            };
+            if let (Some(file), Some(slot)) = (file, first.get_mut(pattern.glob.0 as usize)) {
+                *slot = (*slot).min(file);
+            }
+        }
+        Some(first)
     }
 
     /// The patterns without a shape that match `path`, through the lazy DFA.
@@ -1004,6 +1072,59 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// In a large change, the first matches read from the index are those of the pass
+    /// over the files, for every indexed shape, a glob of several patterns, and
+    /// patterns no path matches; a small change and a policy with another shape are not
+    /// answered from the index.
+    #[test]
+    fn the_index_gives_the_first_matches_of_the_pass_over_the_files() {
+        let g = globs(&[
+            &["a/**"],
+            &["a/b/**", "**/*.md"],
+            &["a/*.rs"],
+            &["b/*"],
+            &["**/Makefile"],
+            &["**/*.rs"],
+            &["/abs/**"],
+            &["zz/**", "**/none.x", "**/*.none", "a/zz/*.rs"],
+            &["a//**"],
+        ]);
+        let mut paths: Vec<String> = (0..80)
+            .map(|n| match n % 8 {
+                0 => format!("c/d{n}/x.txt"),
+                1 => format!("a/b/c{}/y.md", n % 3),
+                2 => "Makefile".to_string(),
+                3 => format!("a/f{n}.rs"),
+                4 if n % 16 == 4 => format!("b/{n}.md"),
+                4 => format!("b/c/{n}.md"),
+                5 => format!("/abs/x{n}"),
+                6 => format!("a//z{n}.rs"),
+                _ => format!("q/Makefile{n}"),
+            })
+            .collect();
+        paths.reverse();
+        let firsts = |paths: &[String], globs: &Globs| {
+            let index = PathIndex::of_paths(paths.iter().map(|path| (path.as_str(), None)));
+            let mut matcher = globs
+                .matcher(&index, paths.iter().map(String::as_str), None)
+                .unwrap();
+            let indexed = matcher.indexed_first_matches();
+            let places = index.files.iter().map(|(place, _)| Some(*place));
+            let passed = matcher.first_matches(places, |at| paths.get(at).map(String::as_str));
+            (indexed, passed)
+        };
+        let (indexed, passed) = firsts(&paths, &g);
+        assert_eq!(indexed.as_ref(), Some(&passed));
+        let unmatched: Vec<usize> = (0..passed.len())
+            .filter(|&glob| passed[glob] == NO_FILE)
+            .collect();
+        assert_eq!(unmatched, [7]);
+        let (indexed, _) = firsts(&paths[..FEW_PATHS], &g);
+        assert_eq!(indexed, None);
+        let other = globs(&[&["a/**"], &["**/migrations/**"]]);
+        assert_eq!(firsts(&paths, &other).0, None);
     }
 
     #[test]

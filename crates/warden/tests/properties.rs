@@ -9,7 +9,8 @@
 //!   the glob, a union of globs, `touches`), evaluated with the policy-wide automaton or
 //!   the small one of a change of few paths, or from the first match of every glob
 //!   (what `any` reads), gives what globset says matching each path alone, and the
-//!   witness of `any` names the first file that matches.
+//!   witness of `any` names the first file that matches (also for a policy whose
+//!   patterns all have a shape the index of a large change answers directly).
 
 // Failing loudly is what a test is for.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
@@ -534,9 +535,61 @@ struct Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    let globs = prop::collection::vec(prop::collection::vec(glob_pattern(), 1..4), 1..6);
+    case_of(glob_pattern().boxed(), change_files().boxed())
+}
+
+/// A case whose patterns all have a shape whose first match the index of a large
+/// change answers (`d/**`, `d/*.EXT`, `**/*.EXT`, `**/NAME`), its changes mostly
+/// above the threshold of 64 files where the index has them.
+fn case_of_indexed_shapes() -> impl Strategy<Value = Case> {
+    let extension = prop::sample::select(EXTENSIONS)
+        .prop_filter("one dot", |e| !e.contains('.'))
+        .prop_map(str::to_string);
+    let dir = || prop::sample::select(FEW_DIRS).prop_map(str::to_string);
+    let pattern = prop_oneof![
+        dir().prop_map(|d| format!("{d}/**")),
+        extension.clone().prop_map(|e| format!("**/*.{e}")),
+        name().prop_map(|n| format!("**/{n}")),
+        (dir(), extension.clone()).prop_map(|(d, e)| format!("{d}/*.{e}")),
+    ]
+    .prop_filter("a valid glob", |p| reference_matcher(p, true).is_some());
+    // Paths in few directories, so that a directory has several files of a kind.
+    let path = (dir(), name(), prop::option::of(extension))
+        .prop_map(|(dir, name, ext)| {
+            let file = match ext {
+                Some(ext) => format!("{name}.{ext}"),
+                None => name,
+            };
+            if dir.is_empty() {
+                file
+            } else {
+                format!("{dir}/{file}")
+            }
+        })
+        .boxed();
+    let files = |count: std::ops::Range<usize>| {
+        prop::collection::btree_map(
+            path.clone(),
+            prop::option::weighted(0.1, path.clone()),
+            count,
+        )
+        .prop_map(|files| files.into_iter().collect::<Vec<_>>())
+        .prop_shuffle()
+    };
+    let changes = prop_oneof![1 => files(0..12), 1 => files(60..70), 3 => files(100..200)];
+    case_of(pattern.boxed(), changes.boxed())
+}
+
+/// The directories of [`case_of_indexed_shapes`]' paths (`""`: the root).
+const FEW_DIRS: &[&str] = &["", "a", "a/b", "a/b/c", "src", "x.y"];
+
+fn case_of(
+    pattern: BoxedStrategy<String>,
+    change: BoxedStrategy<Vec<(String, Option<String>)>>,
+) -> impl Strategy<Value = Case> {
+    let globs = prop::collection::vec(prop::collection::vec(pattern, 1..4), 1..6);
     globs
-        .prop_flat_map(|globs| {
+        .prop_flat_map(move |globs| {
             let n = globs.len();
             let single: Vec<usize> = (0..n).filter(|&i| globs[i].len() == 1).collect();
             let glob_ref = prop_oneof![
@@ -551,7 +604,7 @@ fn case() -> impl Strategy<Value = Case> {
                 1 => (0..n, 0..n).prop_map(|(a, b)| GlobRef::Union(a, b)),
             ];
             let rules = prop::collection::vec((prop::sample::select(FORMS), glob_ref), 1..24);
-            let changes = prop::collection::vec(change_files(), 1..20);
+            let changes = prop::collection::vec(change.clone(), 1..20);
             (Just(globs), rules, changes)
         })
         .prop_map(|(globs, rules, changes)| Case {
@@ -785,6 +838,20 @@ proptest! {
 
     #[test]
     fn glob_tests_agree_with_globset_one_path_at_a_time(case in case()) {
+        let wrong = mismatches(&case, true);
+        if !wrong.is_empty() {
+            return Err(TestCaseError::fail(format!(
+                "{}\n--- policy ---\n{}",
+                wrong.join("\n"),
+                policy_text(&case)
+            )));
+        }
+    }
+
+    /// The same, with every pattern of a shape whose first match is read from the
+    /// index of a large change (on both sides of its threshold of 64 files).
+    #[test]
+    fn indexed_first_matches_agree_with_globset(case in case_of_indexed_shapes()) {
         let wrong = mismatches(&case, true);
         if !wrong.is_empty() {
             return Err(TestCaseError::fail(format!(

@@ -12,12 +12,13 @@
 //! little: finding a directory in a map cost more than the look-ups in the policy's
 //! tables that numbering each occurrence afresh adds, so it is not shared.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
 
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
 use warden_change::model::File;
 
-use super::shape;
+use super::{NO_FILE, shape};
 
 /// Up to this many files, directories and names are not shared (see
 /// [`PathIndex::of_paths`]).
@@ -41,6 +42,41 @@ pub struct PathIndex {
     pub(crate) files: Vec<(Loc, Option<Loc>)>,
     /// The bytes of every path and previous path, to check the index is of these files.
     bytes: usize,
+    /// In a change of more than [`SHARED_FROM`] files, the directories and names by
+    /// their text and the first path of each.
+    pub(super) lookup: Option<Lookup>,
+}
+
+/// The directories and names of a large change by their text, and the first file whose
+/// path (not previous path) is below each directory, has each name or extension: with
+/// them an evaluation answers `any` of a glob of a common shape by looking up the
+/// policy's few patterns instead of each of the change's directories and names (see
+/// [`super::PathMatcher::indexed_first_matches`]). They depend on the change only.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Lookup {
+    /// Directory ids, by parent and last segment.
+    dirs: HashTable<u32>,
+    /// Name ids, by name.
+    names: HashTable<u32>,
+    /// Per directory, the first file at any depth below it.
+    pub below: Vec<u32>,
+    /// Per name, the first file with it.
+    pub named: Vec<u32>,
+    /// Per extension (a name's text from its last `.`), the first file with it.
+    pub extensions: hashbrown::HashMap<Box<str>, u32, FixedState>,
+    /// Per directory, a range of `in_files`: the files directly in it, ascending.
+    within: Vec<(u32, u32)>,
+    in_files: Vec<u32>,
+}
+
+impl Lookup {
+    /// The files directly in directory `dir`, ascending.
+    pub fn files_in(&self, dir: u32) -> &[u32] {
+        let (start, end) = self.within.get(dir as usize).copied().unwrap_or_default();
+        self.in_files
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
 }
 
 /// A directory: its parent ([`NO_DIR`] at the top) and its last segment.
@@ -58,9 +94,13 @@ pub(crate) struct Loc {
     pub name: u32,
 }
 
-type Ids<'p> = HashMap<&'p str, u32, foldhash::fast::FixedState>;
-/// Directories by parent and last segment.
-type Below<'p> = HashMap<(u32, &'p str), u32, foldhash::fast::FixedState>;
+fn dir_hash(parent: u32, segment: &str) -> u64 {
+    FixedState::default().hash_one((parent, segment))
+}
+
+fn name_hash(name: &str) -> u64 {
+    FixedState::default().hash_one(name)
+}
 
 impl PathIndex {
     /// The index of the paths and previous paths of `files`.
@@ -81,41 +121,180 @@ impl PathIndex {
         // less than finding it in a map, and the look-ups it adds at evaluation are few.
         let share = count > SHARED_FROM;
         // Sized for a change whose paths share few directories and names: growing the
-        // maps rehashes every key, a third of the cost.
+        // tables rehashes every key, a third of the cost.
         let mut index = PathIndex {
             dirs: Vec::with_capacity(count),
             names: Vec::with_capacity(count),
             files: Vec::with_capacity(count),
             text: String::with_capacity(count.saturating_mul(16)),
             bytes: 0,
+            lookup: share.then(|| Lookup {
+                dirs: HashTable::with_capacity(count),
+                names: HashTable::with_capacity(count),
+                ..Lookup::default()
+            }),
         };
-        let mut names: Option<Ids<'p>> =
-            share.then(|| Ids::with_capacity_and_hasher(count, Default::default()));
-        let mut below: Option<Below<'p>> =
-            share.then(|| Below::with_capacity_and_hasher(count, Default::default()));
-        let mut locate = |index: &mut PathIndex, path: &'p str| {
+        let locate = |index: &mut PathIndex, path: &'p str| {
             index.bytes += path.len();
             let (parent, name) = shape::split(path);
             let dir = match parent {
                 None => NO_DIR,
-                Some(parent) => index.dir(below.as_mut(), parent),
+                Some(parent) => index.dir(parent),
             };
-            // The maps borrow the paths for as long as the index is built.
-            let name = match &mut names {
-                Some(names) => match names.entry(name) {
-                    Entry::Occupied(id) => *id.get(),
-                    Entry::Vacant(place) => *place.insert(index.push_name(name)),
-                },
-                None => index.push_name(name),
-            };
-            Loc { dir, name }
+            Loc {
+                dir,
+                name: index.name_id(name),
+            }
         };
         for (path, previous) in paths {
             let path = locate(&mut index, path);
             let previous = previous.map(|previous| locate(&mut index, previous));
             index.files.push((path, previous));
         }
+        index.note_firsts();
         index
+    }
+
+    /// The id of directory `dir`, added with its missing ancestors: walked down from
+    /// the top one segment at a time (cheaper than a look-up of the whole text, as
+    /// most directories of a change are new: 11,056 parents of 20,000 paths at the
+    /// peers' L), so a deep path costs its length, not its length times its depth.
+    /// In a small change, each segment is numbered afresh.
+    fn dir(&mut self, dir: &str) -> u32 {
+        let mut parent = NO_DIR;
+        let mut rest = Some(dir);
+        // Segments are short: a plain loop finds each `/` sooner than a searcher.
+        while let Some(at) = rest {
+            let (segment, after) = match at.bytes().position(|b| b == b'/') {
+                Some(slash) => (at.get(..slash).unwrap_or_default(), at.get(slash + 1..)),
+                None => (at, None),
+            };
+            rest = after;
+            parent = match self.dir_id(parent, segment) {
+                Some(id) => id,
+                None => self.push_dir(parent, segment),
+            };
+        }
+        parent
+    }
+
+    /// The id of directory `segment` below `parent`, if there is one (never in a small
+    /// change).
+    fn dir_id(&self, parent: u32, segment: &str) -> Option<u32> {
+        let lookup = self.lookup.as_ref()?;
+        lookup
+            .dirs
+            .find(dir_hash(parent, segment), |&id| {
+                self.dirs
+                    .get(id as usize)
+                    .is_some_and(|dir| dir.parent == parent && self.segment(dir) == segment)
+            })
+            .copied()
+    }
+
+    /// The id of the directory `dir` (a path without its file name), if some path is in
+    /// it or below it; `None` in a small change.
+    pub(super) fn find_dir(&self, dir: &str) -> Option<u32> {
+        dir.split('/')
+            .try_fold(NO_DIR, |parent, segment| self.dir_id(parent, segment))
+    }
+
+    /// The id of file name `name`, if some path has it; `None` in a small change.
+    pub(super) fn find_name(&self, name: &str) -> Option<u32> {
+        let lookup = self.lookup.as_ref()?;
+        lookup
+            .names
+            .find(name_hash(name), |&id| self.name(id) == name)
+            .copied()
+    }
+
+    /// The id of file name `name`, added if new (always in a small change).
+    fn name_id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.find_name(name) {
+            return id;
+        }
+        let id = self.push_name(name);
+        if let Some(lookup) = &mut self.lookup {
+            let (names, text) = (&self.names, &self.text);
+            let text_of = |id: &u32| {
+                names
+                    .get(*id as usize)
+                    .and_then(|&(start, end)| text.get(start..end))
+                    .unwrap_or_default()
+            };
+            lookup
+                .names
+                .insert_unique(name_hash(name), id, |id| name_hash(text_of(id)));
+        }
+        id
+    }
+
+    /// In a large change, the first file below each directory, with each name and with
+    /// each extension, and the files directly in each directory (paths only).
+    fn note_firsts(&mut self) {
+        let Some(mut lookup) = self.lookup.take() else {
+            return;
+        };
+        let mut below = vec![NO_FILE; self.dirs.len()];
+        let mut named = vec![NO_FILE; self.names.len()];
+        let mut counts = vec![0u32; self.dirs.len()];
+        for (file, (place, _)) in self.files.iter().enumerate() {
+            let file = file as u32;
+            if let Some(slot) = named.get_mut(place.name as usize) {
+                *slot = (*slot).min(file);
+            }
+            if let Some(slot) = below.get_mut(place.dir as usize) {
+                *slot = (*slot).min(file);
+            }
+            if let Some(count) = counts.get_mut(place.dir as usize) {
+                *count += 1;
+            }
+        }
+        // Each directory comes after its parent: its subtree's first file is final
+        // before it is passed up.
+        for (dir, node) in self.dirs.iter().enumerate().rev() {
+            let file = below.get(dir).copied().unwrap_or(NO_FILE);
+            if let Some(parent) = below.get_mut(node.parent as usize) {
+                *parent = (*parent).min(file);
+            }
+        }
+        for (name, &file) in named.iter().enumerate() {
+            let text = self.name(name as u32);
+            if file == NO_FILE {
+                continue;
+            }
+            if let Some(dot) = shape::last(text, b'.') {
+                let extension = text.get(dot..).unwrap_or_default();
+                match lookup.extensions.get_mut(extension) {
+                    Some(first) => *first = (*first).min(file),
+                    None => {
+                        lookup.extensions.insert(extension.into(), file);
+                    }
+                }
+            }
+        }
+        let mut start = 0u32;
+        lookup.within = counts
+            .iter()
+            .map(|&count| {
+                let range = (start, start + count);
+                start += count;
+                range
+            })
+            .collect();
+        let mut next: Vec<u32> = lookup.within.iter().map(|&(start, _)| start).collect();
+        lookup.in_files = vec![0; start as usize];
+        for (file, (place, _)) in self.files.iter().enumerate() {
+            if let Some(at) = next.get_mut(place.dir as usize)
+                && let Some(slot) = lookup.in_files.get_mut(*at as usize)
+            {
+                *slot = file as u32;
+                *at += 1;
+            }
+        }
+        lookup.below = below;
+        lookup.named = named;
+        self.lookup = Some(lookup);
     }
 
     /// Whether this is the index of `files`: as many, with paths as long. (An index is
@@ -130,37 +309,21 @@ impl PathIndex {
                 == self.bytes
     }
 
-    /// The id of directory `dir`, added with its missing ancestors: walked down from
-    /// the top one segment at a time (cheaper than a look-up of the whole text, as
-    /// most directories of a change are new: 11,056 parents of 20,000 paths at the
-    /// peers' L), so a deep path costs its length, not its length times its depth.
-    /// Without `below`, each segment is numbered afresh.
-    fn dir<'p>(&mut self, mut below: Option<&mut Below<'p>>, dir: &'p str) -> u32 {
-        let mut parent = NO_DIR;
-        let mut rest = Some(dir);
-        // Segments are short: a plain loop finds each `/` sooner than a searcher.
-        while let Some(at) = rest {
-            let (segment, after) = match at.bytes().position(|b| b == b'/') {
-                Some(slash) => (at.get(..slash).unwrap_or_default(), at.get(slash + 1..)),
-                None => (at, None),
-            };
-            rest = after;
-            parent = match &mut below {
-                Some(below) => match below.entry((parent, segment)) {
-                    Entry::Occupied(id) => *id.get(),
-                    Entry::Vacant(place) => *place.insert(self.push_dir(parent, segment)),
-                },
-                None => self.push_dir(parent, segment),
-            };
-        }
-        parent
-    }
-
     /// A new directory: `segment` below `parent`.
     fn push_dir(&mut self, parent: u32, segment: &str) -> u32 {
         let (start, end) = self.push_text(segment);
         let id = self.dirs.len() as u32;
         self.dirs.push(Dir { parent, start, end });
+        if let Some(lookup) = &mut self.lookup {
+            let (dirs, text) = (&self.dirs, &self.text);
+            let hash_of = |id: &u32| match dirs.get(*id as usize) {
+                Some(dir) => dir_hash(dir.parent, text.get(dir.start..dir.end).unwrap_or_default()),
+                None => 0,
+            };
+            lookup
+                .dirs
+                .insert_unique(dir_hash(parent, segment), id, hash_of);
+        }
         id
     }
 

@@ -84,6 +84,25 @@ impl Shape {
         })
     }
 
+    /// Whether the first path of a change the shape matches can be read from the
+    /// change's index alone: the first file below a directory (`d/**`), directly in one
+    /// (`d/*.rs`), with a name (`**/NAME`) or with an extension (`**/*.EXT`: a name
+    /// ends with `.EXT`, `EXT` without a `.`, exactly when its text from its last `.`
+    /// is `.EXT`).
+    pub fn first_is_indexed(&self) -> bool {
+        match self {
+            Shape::Below {
+                name: Name::Any, ..
+            }
+            | Shape::In { dir: Some(_), .. }
+            | Shape::Anywhere(Name::Exact(_)) => true,
+            Shape::Anywhere(Name::Suffix(suffix)) => {
+                suffix.starts_with('.') && suffix.matches('.').count() == 1
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the shape matches `path`.
     pub fn matches(&self, path: &str) -> bool {
         let (parent, name) = split(path);

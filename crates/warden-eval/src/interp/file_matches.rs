@@ -188,7 +188,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
         let result = f(self, &mut matcher, index);
         // The lists and the first matches use the same look-ups of directories and
         // names: an evaluation that needs both makes them once.
-        self.places = Some(matcher.take_places());
+        self.places = matcher.take_places();
         Ok(result)
     }
 
@@ -254,7 +254,10 @@ impl<'a, 'p> Ctx<'a, 'p> {
     ) -> FirstMatches {
         let files = &self.change.files;
         let places = index.files.iter().map(|(place, _)| Some(*place));
-        let path = matcher.first_matches(places, |at| Some(files.get(at)?.path.as_str()));
+        let path = match matcher.indexed_first_matches() {
+            Some(path) => path,
+            None => matcher.first_matches(places, |at| Some(files.get(at)?.path.as_str())),
+        };
         let renamed = index.files.iter().any(|(_, previous)| previous.is_some());
         let touch = renamed.then(|| {
             let places = index.files.iter().map(|(_, previous)| *previous);
