@@ -8,7 +8,10 @@
 //! on the policy (as the projections Cedar's users compute for it: every directory, every
 //! file name), so an evaluation matches each directory and each name against the
 //! policy's tables once and a file costs a walk down the few patterns its directory
-//! and its name were found to concern, with no hashing. A change of a few files repeats
+//! and its name were found to concern, with no hashing. A large change's index also
+//! keeps its directories and names by their text, with the first file of each
+//! ([`Lookup`]), so that the first match of a policy's pattern of a common shape is
+//! one look-up of the pattern. A change of a few files repeats
 //! little: finding a directory in a map cost more than the look-ups in the policy's
 //! tables that numbering each occurrence afresh adds, so it is not shared.
 
