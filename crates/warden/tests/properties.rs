@@ -833,33 +833,32 @@ fn mismatches(case: &Case, literal_separator: bool) -> Vec<String> {
     out
 }
 
+/// Fails with every disagreement between Warden and globset on `case`, and its policy.
+fn agrees_with_globset(case: &Case) -> Result<(), TestCaseError> {
+    let wrong = mismatches(case, true);
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    Err(TestCaseError::fail(format!(
+        "{}\n--- policy ---\n{}",
+        wrong.join("\n"),
+        policy_text(case)
+    )))
+}
+
 proptest! {
     #![proptest_config(config(48))]
 
     #[test]
     fn glob_tests_agree_with_globset_one_path_at_a_time(case in case()) {
-        let wrong = mismatches(&case, true);
-        if !wrong.is_empty() {
-            return Err(TestCaseError::fail(format!(
-                "{}\n--- policy ---\n{}",
-                wrong.join("\n"),
-                policy_text(&case)
-            )));
-        }
+        agrees_with_globset(&case)?;
     }
 
     /// The same, with every pattern of a shape whose first match is read from the
     /// index of a large change (on both sides of its threshold of 64 files).
     #[test]
     fn indexed_first_matches_agree_with_globset(case in case_of_indexed_shapes()) {
-        let wrong = mismatches(&case, true);
-        if !wrong.is_empty() {
-            return Err(TestCaseError::fail(format!(
-                "{}\n--- policy ---\n{}",
-                wrong.join("\n"),
-                policy_text(&case)
-            )));
-        }
+        agrees_with_globset(&case)?;
     }
 }
 
