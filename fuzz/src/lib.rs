@@ -20,10 +20,16 @@ fn acme() -> PathBuf {
 /// exhausted budget is a path worth exercising too.
 const BUDGET: u64 = 200_000;
 
-/// `warden_syntax::parse` on the input as UTF-8.
+/// The direct parser and pest's path on the input as UTF-8: when the direct parser
+/// accepts it, pest's path parses it without a diagnostic into the same tree.
 pub fn parse(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = warden_syntax::parse(text, warden_syntax::FileId(0));
+        let grammar = warden_syntax::parse_with_grammar(text, warden_syntax::FileId(0));
+        if let Some(direct) = warden_syntax::parse_direct(text) {
+            // The direct parser accepts only what the grammar accepts, as the same tree.
+            assert!(grammar.1.is_empty(), "accepted a file with errors: {:?}", grammar.1);
+            assert_eq!(direct, grammar.0, "the two parsers built different trees");
+        }
     }
 }
 

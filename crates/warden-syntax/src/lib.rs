@@ -16,7 +16,10 @@ pub use diagnostic::{
     Code, Diagnostic, FileId, Label, LineIndex, Severity, Span, sort_diagnostics, suggest,
 };
 pub use format::format;
-pub use parser::{Class, Highlight, ITEM_KEYWORDS, comment_start, highlight, parse, reparse};
+pub use parser::{
+    Class, Highlight, ITEM_KEYWORDS, comment_start, highlight, parse, parse_direct,
+    parse_with_grammar, reparse,
+};
 
 /// Policy source nested deeper than this is rejected with a diagnostic, so no input can
 /// overflow the stack of the parser, the checker or the evaluator.

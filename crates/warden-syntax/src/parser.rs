@@ -1,5 +1,10 @@
 //! Parses source text into an [`ast::Module`], recovering at top-level item boundaries.
 //!
+//! A file is first read by the direct parser (`direct`), a hand-written recursive
+//! descent over the grammar's language that builds the tree in one pass and declines at
+//! the first thing it does not expect. Only a file it declines is parsed with pest, as
+//! below, and every diagnostic comes from there.
+//!
 //! pest stops at the first error, so the file is first cut into one chunk per top-level
 //! item (`scan::split_items`). Runs of chunks of about [`BATCH_BYTES`] are then parsed
 //! with the `file` rule, one pest run per run of chunks (a small file is one run), and
@@ -12,6 +17,7 @@
 //! parsing goes on with the next chunk.
 
 mod build;
+mod direct;
 mod errors;
 mod highlight;
 mod scan;
@@ -34,6 +40,21 @@ struct WardenParser;
 /// Parses one file. Every broken top-level item becomes an `Item::Error` plus a
 /// diagnostic, and parsing goes on with the next item.
 pub fn parse(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
+    match direct::module(source) {
+        Some(module) => (module, Vec::new()),
+        None => parse_with_grammar(source, file),
+    }
+}
+
+/// The direct parser alone: the tree of a file it accepts, `None` for any other. For the
+/// tests and fuzz targets that hold it to [`parse_with_grammar`].
+pub fn parse_direct(source: &str) -> Option<ast::Module> {
+    direct::module(source)
+}
+
+/// Parses one file with pest alone, as [`parse`] does when the direct parser declines.
+/// [`parse`] must give the same tree for every file; the tests compare the two.
+pub fn parse_with_grammar(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
     let chunks = scan::split_items(source);
     match parse_runs(source, file, &chunks) {
         Ok(built) => built,
@@ -90,7 +111,11 @@ pub fn reparse(
             items.push(item);
             continue;
         }
-        match parse_item(source, chunk, text, file, || None) {
+        let parsed = match direct::item(source, chunk.range.start, chunk.range.end) {
+            Some(item) => Ok(item),
+            None => parse_item(source, chunk, text, file, || None),
+        };
+        match parsed {
             Ok(item) => items.push(item),
             Err(_) => {
                 // The old tree goes before the file is parsed again.
@@ -524,6 +549,29 @@ mod tests {
                 .join();
             let diagnostics = result.unwrap_or_else(|_| panic!("overflow on {case:.40}"));
             assert!(diagnostics.is_empty(), "{case:.40}: {diagnostics:?}");
+        }
+    }
+
+    #[test]
+    fn the_direct_parser_at_its_deepest_fits_a_thread_stack() {
+        // Just under `MAX_RECURSION` levels of each recursive construct (the `if` chain
+        // is declined for its many `if`s, once read), with half a spawned thread's stack.
+        let n = direct::MAX_RECURSION - 2;
+        let cases = [
+            (format!("{}x", "not ".repeat(n)), true),
+            (format!("{}x", "- ".repeat(n)), true),
+            (format!("{}x", "v => ".repeat(n)), true),
+            (format!("a{}", " ?? a".repeat(n)), true),
+            (format!("{}b", "if c then a else ".repeat(n)), false),
+        ];
+        for (case, accepted) in cases {
+            let src = format!("let x = {case}\n");
+            let result = std::thread::Builder::new()
+                .stack_size(1024 * 1024)
+                .spawn(move || parse_direct(&src).is_some())
+                .unwrap()
+                .join();
+            assert_eq!(result.ok(), Some(accepted), "{case:.40}");
         }
     }
 

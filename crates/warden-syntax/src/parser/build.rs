@@ -34,33 +34,75 @@ enum Affix {
     Right,
 }
 
-/// Operator precedence, loosest first (docs/language.md, "Expressions"): how an operator
-/// rule applies and how tightly it binds, or `None` for a primary. The numbers are the
-/// ones pest's `PrattParser` would give these levels.
+/// Binding powers of the prefix and postfix operators (docs/language.md, "Expressions"),
+/// beside [`infix_power`]'s: the numbers are the ones pest's `PrattParser` would give these
+/// levels. `if … else` and `x =>` bind loosest, so that their operand extends as far as
+/// it can.
+pub(super) const IF_LAMBDA_POWER: u32 = 20;
+pub(super) const NOT_POWER: u32 = 50;
+pub(super) const NEG_POWER: u32 = 100;
+pub(super) const POSTFIX_POWER: u32 = 110;
+
+/// How tightly an infix operator binds, and whether it is right-associative (only `??`).
+/// Comparisons are non-associative: parsed left-associatively, then a chain is reported
+/// (see [`Cx::infix`]).
+pub(super) fn infix_power(op: BinaryOp) -> (u32, bool) {
+    match op {
+        BinaryOp::Or => (30, false),
+        BinaryOp::And => (40, false),
+        BinaryOp::Eq
+        | BinaryOp::Ne
+        | BinaryOp::Lt
+        | BinaryOp::Le
+        | BinaryOp::Gt
+        | BinaryOp::Ge
+        | BinaryOp::In
+        | BinaryOp::Matches
+        | BinaryOp::MatchesRegex
+        | BinaryOp::Within => (60, false),
+        BinaryOp::Coalesce => (70, true),
+        BinaryOp::Add | BinaryOp::Sub => (80, false),
+        BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => (90, false),
+    }
+}
+
+/// The binary operator an operator rule stands for.
+fn binary_op(rule: Rule) -> Option<BinaryOp> {
+    Some(match rule {
+        Rule::op_or => BinaryOp::Or,
+        Rule::op_and => BinaryOp::And,
+        Rule::op_eq => BinaryOp::Eq,
+        Rule::op_ne => BinaryOp::Ne,
+        Rule::op_lt => BinaryOp::Lt,
+        Rule::op_le => BinaryOp::Le,
+        Rule::op_gt => BinaryOp::Gt,
+        Rule::op_ge => BinaryOp::Ge,
+        Rule::op_in => BinaryOp::In,
+        Rule::op_matches => BinaryOp::Matches,
+        Rule::op_matches_regex => BinaryOp::MatchesRegex,
+        Rule::op_within => BinaryOp::Within,
+        Rule::op_coalesce => BinaryOp::Coalesce,
+        Rule::op_add => BinaryOp::Add,
+        Rule::op_sub => BinaryOp::Sub,
+        Rule::op_mul => BinaryOp::Mul,
+        Rule::op_div => BinaryOp::Div,
+        Rule::op_rem => BinaryOp::Rem,
+        _ => return None,
+    })
+}
+
+/// Operator precedence: how an operator rule applies and how tightly it binds, or `None`
+/// for a primary.
 fn binding(rule: Rule) -> Option<(Affix, u32)> {
     Some(match rule {
-        Rule::if_prefix | Rule::lambda_prefix => (Affix::Prefix, 20),
-        Rule::op_or => (Affix::Left, 30),
-        Rule::op_and => (Affix::Left, 40),
-        Rule::op_not => (Affix::Prefix, 50),
-        // Comparisons are non-associative: parsed left-associatively, then a chain is
-        // reported (see `infix`).
-        Rule::op_eq
-        | Rule::op_ne
-        | Rule::op_lt
-        | Rule::op_le
-        | Rule::op_gt
-        | Rule::op_ge
-        | Rule::op_in
-        | Rule::op_matches
-        | Rule::op_matches_regex
-        | Rule::op_within => (Affix::Left, 60),
-        Rule::op_coalesce => (Affix::Right, 70),
-        Rule::op_add | Rule::op_sub => (Affix::Left, 80),
-        Rule::op_mul | Rule::op_div | Rule::op_rem => (Affix::Left, 90),
-        Rule::op_neg => (Affix::Prefix, 100),
-        Rule::access | Rule::opt_access | Rule::index => (Affix::Postfix, 110),
-        _ => return None,
+        Rule::if_prefix | Rule::lambda_prefix => (Affix::Prefix, IF_LAMBDA_POWER),
+        Rule::op_not => (Affix::Prefix, NOT_POWER),
+        Rule::op_neg => (Affix::Prefix, NEG_POWER),
+        Rule::access | Rule::opt_access | Rule::index => (Affix::Postfix, POSTFIX_POWER),
+        _ => {
+            let (power, right) = infix_power(binary_op(rule)?);
+            (if right { Affix::Right } else { Affix::Left }, power)
+        }
     })
 }
 
@@ -147,26 +189,8 @@ impl<'s> Cx<'s> {
         }
     }
 
-    /// `///` lines directly above the line where `start` is (and nothing but
-    /// indentation before `start` on its line), joined with newlines.
     fn doc_before(&self, start: usize) -> Option<String> {
-        let before = self.src.get(..start)?;
-        let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-        if !before[line_start..].trim().is_empty() {
-            return None;
-        }
-        let mut lines: Vec<&str> = Vec::new();
-        for line in before[..line_start].lines().rev() {
-            let Some(text) = line.trim().strip_prefix("///") else {
-                break;
-            };
-            lines.push(text.strip_prefix(' ').unwrap_or(text).trim_end());
-        }
-        if lines.is_empty() {
-            return None;
-        }
-        lines.reverse();
-        Some(lines.join("\n"))
+        doc_comment(self.src, start)
     }
 
     // ------------------------------------------------------------------ items
@@ -783,26 +807,8 @@ impl<'s> Cx<'s> {
 
     fn infix(&self, (lhs, dl): Deep, op: Pair<'_, Rule>, (rhs, dr): Deep) -> Res<Deep> {
         let op_span = self.span(&op);
-        let op = match op.as_rule() {
-            Rule::op_or => BinaryOp::Or,
-            Rule::op_and => BinaryOp::And,
-            Rule::op_eq => BinaryOp::Eq,
-            Rule::op_ne => BinaryOp::Ne,
-            Rule::op_lt => BinaryOp::Lt,
-            Rule::op_le => BinaryOp::Le,
-            Rule::op_gt => BinaryOp::Gt,
-            Rule::op_ge => BinaryOp::Ge,
-            Rule::op_in => BinaryOp::In,
-            Rule::op_matches => BinaryOp::Matches,
-            Rule::op_matches_regex => BinaryOp::MatchesRegex,
-            Rule::op_within => BinaryOp::Within,
-            Rule::op_coalesce => BinaryOp::Coalesce,
-            Rule::op_add => BinaryOp::Add,
-            Rule::op_sub => BinaryOp::Sub,
-            Rule::op_mul => BinaryOp::Mul,
-            Rule::op_div => BinaryOp::Div,
-            Rule::op_rem => BinaryOp::Rem,
-            _ => return Err(self.shape(op_span)),
+        let Some(op) = binary_op(op.as_rule()) else {
+            return Err(self.shape(op_span));
         };
         if is_comparison(op)
             && let ExprKind::Binary {
@@ -842,50 +848,24 @@ impl<'s> Cx<'s> {
     fn number(&self, pair: &Pair<'_, Rule>) -> Res<Number> {
         let text = pair.as_str();
         let span = self.span(pair);
-        let (digits, unit) = match text.as_bytes().last() {
-            Some(b's') => (&text[..text.len() - 1], Some(1)),
-            Some(b'm') => (&text[..text.len() - 1], Some(60)),
-            Some(b'h') => (&text[..text.len() - 1], Some(3600)),
-            Some(b'd') => (&text[..text.len() - 1], Some(86_400)),
-            _ => (text, None),
-        };
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'_') {
-            return Err(self.bad_literal(
+        number_value(text).map_err(|error| match error {
+            NumberError::Invalid => self.bad_literal(
                 span,
                 format!("invalid number `{text}`"),
                 "not a number or a duration",
                 "integers are digits, optionally grouped with `_` (`1_000`); durations add \
                  one unit, `s`, `m`, `h` or `d` (`90m`)",
-            ));
-        }
-        let too_large = || {
-            self.bad_literal(
+            ),
+            NumberError::TooLarge => self.bad_literal(
                 span,
                 format!("number `{text}` is too large"),
                 "does not fit in 64 bits",
                 "the largest integer is 9_223_372_036_854_775_807 (and durations are stored \
                  in seconds)",
-            )
-        };
-        // The digits, without the `_` separators (what `i64::from_str` would make of
-        // them, without building that string).
-        let value = digits
-            .bytes()
-            .filter(|&b| b != b'_')
-            .try_fold(0_i64, |value, b| {
-                value.checked_mul(10)?.checked_add(i64::from(b - b'0'))
-            })
-            .ok_or_else(too_large)?;
-        match unit {
-            None => Ok(Number::Int(value)),
-            Some(seconds) => value
-                .checked_mul(seconds)
-                .map(Number::Duration)
-                .ok_or_else(too_large),
-        }
+            ),
+        })
     }
 
-    /// An approval count: a plain integer that fits `u32`.
     /// An approval count: a literal (a plain integer that fits `u32`), or a
     /// parenthesised expression whose value is checked when the rule is evaluated.
     fn count(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
@@ -937,15 +917,11 @@ impl<'s> Cx<'s> {
     fn escape(&self, rest: &str, offset: usize) -> Res<(char, usize)> {
         let mut chars = rest.chars();
         chars.next();
-        let resolved = match chars.next() {
-            Some('"') => '"',
-            Some('\\') => '\\',
-            Some('n') => '\n',
-            Some('t') => '\t',
-            Some('{') => '{',
-            Some('}') => '}',
-            other => {
-                let len = 1 + other.map_or(0, char::len_utf8);
+        let next = chars.next();
+        let resolved = match next.and_then(unescape) {
+            Some(resolved) => resolved,
+            None => {
+                let len = 1 + next.map_or(0, char::len_utf8);
                 let shown = rest.get(..len).unwrap_or("\\");
                 return Err(self.bad_literal(
                     Span::new(offset, offset + len),
@@ -1086,9 +1062,81 @@ impl<'s> Cx<'s> {
     }
 }
 
-enum Number {
+pub(super) enum Number {
     Int(i64),
     Duration(i64),
+}
+
+pub(super) enum NumberError {
+    /// Not digits (with `_` separators) and at most one unit.
+    Invalid,
+    /// Beyond 64 bits, or beyond them once in seconds.
+    TooLarge,
+}
+
+/// The value of a `number` token: an integer, or a duration in seconds.
+pub(super) fn number_value(text: &str) -> Result<Number, NumberError> {
+    let (digits, unit) = match text.as_bytes().last() {
+        Some(b's') => (&text[..text.len() - 1], Some(1)),
+        Some(b'm') => (&text[..text.len() - 1], Some(60)),
+        Some(b'h') => (&text[..text.len() - 1], Some(3600)),
+        Some(b'd') => (&text[..text.len() - 1], Some(86_400)),
+        _ => (text, None),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'_') {
+        return Err(NumberError::Invalid);
+    }
+    // The digits, without the `_` separators (what `i64::from_str` would make of them,
+    // without building that string).
+    let value = digits
+        .bytes()
+        .filter(|&b| b != b'_')
+        .try_fold(0_i64, |value, b| {
+            value.checked_mul(10)?.checked_add(i64::from(b - b'0'))
+        })
+        .ok_or(NumberError::TooLarge)?;
+    match unit {
+        None => Ok(Number::Int(value)),
+        Some(seconds) => value
+            .checked_mul(seconds)
+            .map(Number::Duration)
+            .ok_or(NumberError::TooLarge),
+    }
+}
+
+/// What the escape `\c` stands for, or `None` when it is no escape.
+pub(super) fn unescape(c: char) -> Option<char> {
+    Some(match c {
+        '"' => '"',
+        '\\' => '\\',
+        'n' => '\n',
+        't' => '\t',
+        '{' => '{',
+        '}' => '}',
+        _ => return None,
+    })
+}
+
+/// The `///` lines directly above the line where `start` is in `src` (with nothing but
+/// indentation before `start` on its line), joined with newlines.
+pub(super) fn doc_comment(src: &str, start: usize) -> Option<String> {
+    let before = src.get(..start)?;
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    if !before[line_start..].trim().is_empty() {
+        return None;
+    }
+    let mut lines: Vec<&str> = Vec::new();
+    for line in before[..line_start].lines().rev() {
+        let Some(text) = line.trim().strip_prefix("///") else {
+            break;
+        };
+        lines.push(text.strip_prefix(' ').unwrap_or(text).trim_end());
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    lines.reverse();
+    Some(lines.join("\n"))
 }
 
 /// The offset of the first `{` of a hole's text that is not inside one of its string
@@ -1116,7 +1164,7 @@ fn plain_run(text: &str, stop: impl Fn(u8) -> bool) -> usize {
     text.bytes().position(stop).unwrap_or(text.len())
 }
 
-fn is_comparison(op: BinaryOp) -> bool {
+pub(super) fn is_comparison(op: BinaryOp) -> bool {
     matches!(
         op,
         BinaryOp::Eq

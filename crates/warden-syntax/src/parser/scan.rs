@@ -391,13 +391,10 @@ fn next_where(bytes: &[u8], from: usize, wanted: impl Fn(u8) -> bool) -> usize {
         .map_or(bytes.len(), |offset| from + offset)
 }
 
-/// Where bracket nesting (and `if … else` nesting, which the grammar also handles by
-/// recursion) first exceeds [`MAX_NESTING`]: the offset and length of the opener.
-pub(super) fn nesting_violation(text: &str) -> Option<(usize, usize)> {
-    // Every level is opened by a bracket or an `if`: text with few of them (counted
-    // everywhere, strings and comments included) cannot nest too deeply.
-    // (Branch-free counting loops, which the compiler vectorizes.)
-    let bytes = text.as_bytes();
+/// The opening brackets and the `if`s in `bytes`, counted everywhere (strings and
+/// comments included, and `if` inside words): at least the deepest nesting there.
+/// (Branch-free counting loops, which the compiler vectorizes.)
+pub(super) fn openers(bytes: &[u8]) -> usize {
     let brackets: usize = bytes
         .iter()
         .map(|&b| usize::from(b == b'(') + usize::from(b == b'[') + usize::from(b == b'{'))
@@ -407,7 +404,15 @@ pub(super) fn nesting_violation(text: &str) -> Option<(usize, usize)> {
         .zip(bytes.get(1..).unwrap_or_default())
         .map(|(&a, &b)| usize::from(a == b'i') & usize::from(b == b'f'))
         .sum();
-    if brackets + ifs <= MAX_NESTING {
+    brackets + ifs
+}
+
+/// Where bracket nesting (and `if … else` nesting, which the grammar also handles by
+/// recursion) first exceeds [`MAX_NESTING`]: the offset and length of the opener.
+pub(super) fn nesting_violation(text: &str) -> Option<(usize, usize)> {
+    // Every level is opened by a bracket or an `if`: text with few of them cannot nest
+    // too deeply.
+    if openers(text.as_bytes()) <= MAX_NESTING {
         return None;
     }
     let mut nesting = Nesting::default();
