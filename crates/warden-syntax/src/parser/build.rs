@@ -43,6 +43,9 @@ pub(super) const NOT_POWER: u32 = 50;
 pub(super) const NEG_POWER: u32 = 100;
 pub(super) const POSTFIX_POWER: u32 = 110;
 
+/// How tightly the comparisons bind: all alike, between `and` and `??`.
+const COMPARISON_POWER: u32 = 60;
+
 /// How tightly an infix operator binds, and whether it is right-associative (only `??`).
 /// Comparisons are non-associative: parsed left-associatively, then a chain is reported
 /// (see [`Cx::infix`]).
@@ -59,7 +62,7 @@ pub(super) fn infix_power(op: BinaryOp) -> (u32, bool) {
         | BinaryOp::In
         | BinaryOp::Matches
         | BinaryOp::MatchesRegex
-        | BinaryOp::Within => (60, false),
+        | BinaryOp::Within => (COMPARISON_POWER, false),
         BinaryOp::Coalesce => (70, true),
         BinaryOp::Add | BinaryOp::Sub => (80, false),
         BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => (90, false),
@@ -1165,17 +1168,5 @@ fn plain_run(text: &str, stop: impl Fn(u8) -> bool) -> usize {
 }
 
 pub(super) fn is_comparison(op: BinaryOp) -> bool {
-    matches!(
-        op,
-        BinaryOp::Eq
-            | BinaryOp::Ne
-            | BinaryOp::Lt
-            | BinaryOp::Le
-            | BinaryOp::Gt
-            | BinaryOp::Ge
-            | BinaryOp::In
-            | BinaryOp::Matches
-            | BinaryOp::MatchesRegex
-            | BinaryOp::Within
-    )
+    infix_power(op).0 == COMPARISON_POWER
 }

@@ -239,6 +239,19 @@ impl<'s> Parser<'s> {
         }
     }
 
+    /// `(k_WORD ~ RULE)?`: what `read` gives after `word` when `word` is next (`None`
+    /// when it does not parse), or `Some(None)` without it.
+    fn clause<T>(
+        &mut self,
+        word: &str,
+        read: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<Option<T>> {
+        match self.keyword(word) {
+            Some(_) => read(self).map(Some),
+            None => Some(None),
+        }
+    }
+
     /// `k_approval`: `approval` or `approvals`.
     fn approval_keyword(&mut self) -> Option<Span> {
         let word = self.peek_word();
@@ -328,10 +341,7 @@ impl<'s> Parser<'s> {
             let (path, span) = self.string()?;
             ImportTarget::File { path, span }
         };
-        let alias = match self.keyword("as") {
-            Some(_) => Some(self.ident()?),
-            None => None,
-        };
+        let alias = self.clause("as", Self::ident)?;
         Some(Import {
             target,
             alias,
@@ -429,10 +439,7 @@ impl<'s> Parser<'s> {
         };
         self.punct("{")?;
         let mut lets = self.lets()?;
-        let when = match self.keyword("when") {
-            Some(_) => Some(self.expr()?),
-            None => None,
-        };
+        let when = self.clause("when", Self::expr)?;
         let mut demands = Vec::new();
         loop {
             match self.peek_word() {
@@ -444,10 +451,7 @@ impl<'s> Parser<'s> {
         if demands.is_empty() {
             return None;
         }
-        let message = match self.keyword("message") {
-            Some(_) => Some(self.template()?),
-            None => None,
-        };
+        let message = self.clause("message", Self::template)?;
         self.punct("}")?;
         // As `build` does: a first push reserves four places.
         lets.shrink_to_fit();
@@ -473,10 +477,7 @@ impl<'s> Parser<'s> {
             None if by_required => return None,
             None => None,
         };
-        let condition = match self.keyword("where") {
-            Some(_) => Some(self.expr()?),
-            None => None,
-        };
+        let condition = self.clause("where", Self::expr)?;
         Some(OverrideClause {
             by,
             condition,
@@ -488,10 +489,7 @@ impl<'s> Parser<'s> {
     fn deny(&mut self) -> Option<Demand> {
         let start = self.keyword("deny")?.start;
         let message = self.template()?;
-        let unless = match self.keyword("unless") {
-            Some(_) => Some(Box::new(self.approval()?)),
-            None => None,
-        };
+        let unless = self.clause("unless", |p| p.approval().map(Box::new))?;
         Some(Demand::Deny {
             message,
             unless,
@@ -544,10 +542,7 @@ impl<'s> Parser<'s> {
         } else {
             ApproverSource::Set(self.expr()?)
         };
-        let condition = match self.keyword("where") {
-            Some(_) => Some(self.expr()?),
-            None => None,
-        };
+        let condition = self.clause("where", Self::expr)?;
         let allow_stale = self.keyword("allow").is_some();
         if allow_stale {
             self.keyword("stale")?;
