@@ -553,6 +553,30 @@ mod tests {
     }
 
     #[test]
+    fn an_operator_that_does_not_apply_ends_the_expression_in_both_parsers() {
+        // The grammar's loop after an operand stops before an index that does not
+        // parse: the block's result is then a list (found by the generated programs).
+        for src in [
+            "fn f() -> int { let x = x.path()[ ] }",
+            "fn f() -> int { let x = y [1, 2].len() }",
+            "fn f() -> int { let x = y.m (1, 2,) [3,] }",
+        ] {
+            let direct = parse_direct(src).unwrap_or_else(|| panic!("declined {src}"));
+            let (tree, diagnostics) = parse_with_grammar(src, FileId(0));
+            assert!(diagnostics.is_empty(), "{src}: {diagnostics:?}");
+            assert_eq!(direct, tree, "{src}");
+            let Some(Item::Fn(f)) = tree.items.first() else {
+                panic!("{tree:?}")
+            };
+            assert_eq!(f.body.lets.len(), 1);
+            assert!(matches!(
+                f.body.result.kind,
+                ExprKind::List(_) | ExprKind::MethodCall { .. }
+            ));
+        }
+    }
+
+    #[test]
     fn the_direct_parser_at_its_deepest_fits_a_thread_stack() {
         // Just under `MAX_RECURSION` levels of each recursive construct (the `if` chain
         // is declined for its many `if`s, once read), with half a spawned thread's stack.
