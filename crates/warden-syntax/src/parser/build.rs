@@ -142,10 +142,7 @@ impl<'s> Cx<'s> {
         let start = self.base + s.start();
         // Trailing trivia ends with whitespace, or with a comment at the very end of the
         // input: a pair that ends earlier, on something else, has none.
-        let plain_end = text
-            .as_bytes()
-            .last()
-            .is_some_and(|b| !b.is_ascii_whitespace())
+        let plain_end = text.as_bytes().last().is_some_and(|&b| !scan::is_space(b))
             && s.end() < s.get_input().len();
         let len = if plain_end {
             text.len()

@@ -22,7 +22,7 @@ pub(super) enum Tok<'a> {
 }
 
 /// Whitespace as the grammar's `WHITESPACE` has it: a space, or one of `\t \n \v \f \r`.
-fn is_space(b: u8) -> bool {
+pub(super) fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t'..=b'\r')
 }
 
