@@ -21,15 +21,26 @@ fn acme() -> PathBuf {
 const BUDGET: u64 = 200_000;
 
 /// The direct parser and pest's path on the input as UTF-8: when the direct parser
-/// accepts it, pest's path parses it without a diagnostic into the same tree.
+/// accepts it, pest's path parses it without a diagnostic into the same tree; when it
+/// rejects it, pest's path reports something; and `parse` gives what pest's path gives.
 pub fn parse(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         let grammar = warden_syntax::parse_with_grammar(text, warden_syntax::FileId(0));
-        if let Some(direct) = warden_syntax::parse_direct(text) {
+        match warden_syntax::parse_direct(text) {
             // The direct parser accepts only what the grammar accepts, as the same tree.
-            assert!(grammar.1.is_empty(), "accepted a file with errors: {:?}", grammar.1);
-            assert_eq!(direct, grammar.0, "the two parsers built different trees");
+            warden_syntax::Direct::Parsed(direct) => {
+                assert!(grammar.1.is_empty(), "accepted a file with errors: {:?}", grammar.1);
+                assert_eq!(direct, grammar.0, "the two parsers built different trees");
+            }
+            // And rejects only what the grammar rejects.
+            warden_syntax::Direct::Rejected => {
+                assert!(!grammar.1.is_empty(), "rejected a file the grammar accepts");
+            }
+            warden_syntax::Direct::Declined => {}
         }
+        // `parse` reads the items of a broken file with the direct parser first.
+        let parsed = warden_syntax::parse(text, warden_syntax::FileId(0));
+        assert_eq!(parsed, grammar, "parse differs from pest's path");
     }
 }
 

@@ -17,7 +17,7 @@ pub use diagnostic::{
 };
 pub use format::format;
 pub use parser::{
-    Class, Highlight, ITEM_KEYWORDS, comment_start, highlight, parse, parse_direct,
+    Class, Direct, Highlight, ITEM_KEYWORDS, comment_start, highlight, parse, parse_direct,
     parse_with_grammar, reparse,
 };
 

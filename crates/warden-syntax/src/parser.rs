@@ -23,6 +23,7 @@ mod highlight;
 mod scan;
 mod shift;
 
+pub use direct::Direct;
 pub use highlight::{Class, Highlight, highlight};
 pub use scan::{ITEM_KEYWORDS, comment_start};
 
@@ -41,27 +42,46 @@ struct WardenParser;
 /// diagnostic, and parsing goes on with the next item.
 pub fn parse(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
     match direct::module(source) {
-        Some(module) => (module, Vec::new()),
-        None => parse_with_grammar(source, file),
+        Direct::Parsed(module) => (module, Vec::new()),
+        // Pest's runs, and the whole file, would fail: straight to the items, each read
+        // by the direct parser first, so that only the broken ones go through pest.
+        Direct::Rejected => {
+            let chunks = scan::split_items(source);
+            build_items(source, file, &chunks, None, ItemParser::DirectFirst)
+        }
+        Direct::Declined => parse_grammar(source, file, ItemParser::DirectFirst),
     }
 }
 
-/// The direct parser alone: the tree of a file it accepts, `None` for any other. For the
-/// tests and fuzz targets that hold it to [`parse_with_grammar`].
-pub fn parse_direct(source: &str) -> Option<ast::Module> {
+/// The direct parser alone. For the tests and fuzz targets that hold it to
+/// [`parse_with_grammar`].
+pub fn parse_direct(source: &str) -> Direct {
     direct::module(source)
 }
 
-/// Parses one file with pest alone, as [`parse`] does when the direct parser declines.
-/// [`parse`] must give the same tree for every file; the tests compare the two.
+/// Parses one file with pest alone. [`parse`] must give the same tree and diagnostics
+/// for every file; the tests compare the two.
 pub fn parse_with_grammar(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
+    parse_grammar(source, file, ItemParser::Pest)
+}
+
+/// What parses an item alone, once the file is parsed item by item.
+#[derive(Clone, Copy, PartialEq)]
+enum ItemParser {
+    Pest,
+    /// The direct parser, and pest where it does not accept the item.
+    DirectFirst,
+}
+
+/// Pest's path: runs of items, then the whole file, then item by item (module docs).
+fn parse_grammar(source: &str, file: FileId, items: ItemParser) -> (ast::Module, Vec<Diagnostic>) {
     let chunks = scan::split_items(source);
     match parse_runs(source, file, &chunks) {
         Ok(built) => built,
         // One run was the whole file: parsing it whole again would fail again.
         Err(RunFailed { several_runs }) => {
             let whole = several_runs.then(|| parse_whole(source, &chunks)).flatten();
-            build_items(source, file, &chunks, whole)
+            build_items(source, file, &chunks, whole, items)
         }
     }
 }
@@ -220,6 +240,7 @@ fn build_items<'s>(
     file: FileId,
     chunks: &[scan::Chunk],
     whole: Option<Vec<Pair<'s, Rule>>>,
+    parser: ItemParser,
 ) -> (ast::Module, Vec<Diagnostic>) {
     let mut items = Items::default();
     if let Some(pairs) = whole {
@@ -240,6 +261,12 @@ fn build_items<'s>(
         let Some(text) = source.get(range.clone()) else {
             continue;
         };
+        if parser == ItemParser::DirectFirst
+            && let Some(item) = direct::item(source, range.start, range.end)
+        {
+            items.items.push(item);
+            continue;
+        }
         // Only an error message needs the next item's keyword.
         let next_item = || {
             chunks[index + 1..]
@@ -561,7 +588,9 @@ mod tests {
             "fn f() -> int { let x = y [1, 2].len() }",
             "fn f() -> int { let x = y.m (1, 2,) [3,] }",
         ] {
-            let direct = parse_direct(src).unwrap_or_else(|| panic!("declined {src}"));
+            let direct = parse_direct(src)
+                .into_tree()
+                .unwrap_or_else(|| panic!("declined {src}"));
             let (tree, diagnostics) = parse_with_grammar(src, FileId(0));
             assert!(diagnostics.is_empty(), "{src}: {diagnostics:?}");
             assert_eq!(direct, tree, "{src}");
@@ -592,7 +621,7 @@ mod tests {
             let src = format!("let x = {case}\n");
             let result = std::thread::Builder::new()
                 .stack_size(1024 * 1024)
-                .spawn(move || parse_direct(&src).is_some())
+                .spawn(move || parse_direct(&src).into_tree().is_some())
                 .unwrap()
                 .join();
             assert_eq!(result.ok(), Some(accepted), "{case:.40}");
@@ -692,7 +721,7 @@ mod tests {
             let chunks = scan::split_items(&source);
             let whole = parse_whole(&source, &chunks);
             let took_whole = whole.is_some();
-            let fast = build_items(&source, FileId(0), &chunks, whole);
+            let fast = build_items(&source, FileId(0), &chunks, whole, ItemParser::Pest);
             let items_parse = chunks.iter().all(|chunk| {
                 chunk.openers <= MAX_NESTING
                     && WardenParser::parse(Rule::item, &source[chunk.range.clone()]).is_ok()
@@ -700,7 +729,7 @@ mod tests {
             if items_parse {
                 // The shortcut is taken for every file whose items all parse alone.
                 assert!(took_whole, "{}", path.display());
-                let alone = build_items(&source, FileId(0), &chunks, None);
+                let alone = build_items(&source, FileId(0), &chunks, None, ItemParser::Pest);
                 assert_eq!(fast, alone, "{}", path.display());
             } else if took_whole {
                 // Cut elsewhere than the grammar's items (tests/parse/ok/layout_*).

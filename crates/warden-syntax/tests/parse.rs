@@ -22,7 +22,7 @@ use warden_syntax::ast::{
     UnaryOp,
 };
 use warden_syntax::{
-    Diagnostic, FileId, MAX_NESTING, Span, parse, parse_direct, parse_with_grammar,
+    Diagnostic, Direct, FileId, MAX_NESTING, Span, parse, parse_direct, parse_with_grammar,
 };
 
 #[test]
@@ -515,19 +515,28 @@ fn repository_files() -> Vec<(PathBuf, String)> {
 
 /// Whether the two parsers agree on `source`: `Ok(true)` when both accept it as the same
 /// tree, `Ok(false)` when both reject it (pest's path with diagnostics). The direct parser
-/// may also decline an item whose brackets and `if`s number more than `MAX_NESTING`,
-/// where pest's path looks for deep nesting, or an expression that nests prefixes more
-/// deeply than trees may be (`Ok(false)` too).
+/// may also decline a file the grammar accepts when an item has more brackets and `if`s
+/// than `MAX_NESTING`, where pest's path looks for deep nesting, or nests prefixes more
+/// deeply than it recurses (`Ok(false)` too), but it never rejects one. And `parse`,
+/// which reads the items of a file the direct parser does not accept with the direct
+/// parser first, gives what pest's path gives, diagnostics included.
 fn agree(source: &str) -> Result<bool, String> {
     let (tree, diagnostics) = parse_with_grammar(source, FileId(0));
+    let parsed = parse(source, FileId(0));
+    if parsed != (tree.clone(), diagnostics.clone()) {
+        return Err(format!(
+            "parse differs from pest's path\nparse:   {parsed:?}\ngrammar: {:?}",
+            (tree, diagnostics)
+        ));
+    }
     match (parse_direct(source), diagnostics.is_empty()) {
-        (Some(direct), true) if direct == tree => Ok(true),
-        (Some(direct), true) => Err(format!(
+        (Direct::Parsed(direct), true) if direct == tree => Ok(true),
+        (Direct::Parsed(direct), true) => Err(format!(
             "different trees\ndirect:  {direct:?}\ngrammar: {tree:?}"
         )),
-        (Some(_), false) => Err(format!("accepted a file with errors: {diagnostics:?}")),
-        (None, false) => Ok(false),
-        (None, true)
+        (Direct::Parsed(_), false) => Err(format!("accepted a file with errors: {diagnostics:?}")),
+        (Direct::Rejected | Direct::Declined, false) => Ok(false),
+        (Direct::Declined, true)
             if tree
                 .items
                 .iter()
@@ -535,7 +544,8 @@ fn agree(source: &str) -> Result<bool, String> {
         {
             Ok(false)
         }
-        (None, true) => Err("declined a file that parses".to_string()),
+        (Direct::Declined, true) => Err("declined a file that parses".to_string()),
+        (Direct::Rejected, true) => Err("rejected a file that parses".to_string()),
     }
 }
 

@@ -35,18 +35,44 @@ use crate::ast::{
 };
 use crate::{MAX_NESTING, Span};
 
-/// The items of `src`, or `None` when this parser does not accept it.
-pub(super) fn module(src: &str) -> Option<Module> {
+/// What the direct parser made of a file.
+#[derive(Debug, PartialEq)]
+pub enum Direct {
+    /// The file's tree: the one pest's path builds, which would report nothing.
+    Parsed(Module),
+    /// The grammar does not accept the file: pest's path reports why, item by item.
+    Rejected,
+    /// The grammar may accept the file, and `build` report something in it, or it is
+    /// near the limits: pest's path decides.
+    Declined,
+}
+
+impl Direct {
+    /// The tree, when the file was parsed.
+    pub fn into_tree(self) -> Option<Module> {
+        match self {
+            Direct::Parsed(module) => Some(module),
+            Direct::Rejected | Direct::Declined => None,
+        }
+    }
+}
+
+/// Reads `src` (see [`Direct`]).
+pub(super) fn module(src: &str) -> Direct {
     let mut p = Parser::new(src, 0, src.len());
     let mut items = Vec::new();
     while p.more() {
-        items.push(p.checked_item()?);
+        match p.checked_item() {
+            Some(item) => items.push(item),
+            None if p.declined => return Direct::Declined,
+            None => return Direct::Rejected,
+        }
     }
     if p.declined {
-        return None;
+        return Direct::Declined;
     }
     items.shrink_to_fit();
-    Some(Module { items })
+    Direct::Parsed(Module { items })
 }
 
 /// The one item of `src[start..end]` (what the grammar's `item` rule reads there).
