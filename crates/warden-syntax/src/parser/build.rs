@@ -69,6 +69,23 @@ pub(super) fn infix_power(op: BinaryOp) -> (u32, bool) {
     }
 }
 
+/// Where the last token of `pair` ends (an offset in pest's input), before any trivia
+/// the pair includes. Trivia is skipped only between the parts of a non-atomic rule,
+/// and every non-atomic rule of the grammar ends with a rule of its own (a token, a
+/// keyword, an expression…), so the end of its last inner pair, recursively, is where
+/// its code ends. (Cutting trailing comments from the text instead takes a `//` in a
+/// message's hole for one: `deny "{f("//")}"`.) The compound-atomic `string` and
+/// `template` end with their closing quote and hold no trivia.
+fn token_end(pair: &Pair<'_, Rule>) -> usize {
+    if matches!(pair.as_rule(), Rule::string | Rule::template) {
+        return pair.as_span().end();
+    }
+    match pair.clone().into_inner().next_back() {
+        Some(last) => token_end(&last),
+        None => pair.as_span().end(),
+    }
+}
+
 /// The binary operator an operator rule stands for.
 fn binary_op(rule: Rule) -> Option<BinaryOp> {
     Some(match rule {
@@ -144,12 +161,8 @@ impl<'s> Cx<'s> {
         // input: a pair that ends earlier, on something else, has none.
         let plain_end = text.as_bytes().last().is_some_and(|&b| !scan::is_space(b))
             && s.end() < s.get_input().len();
-        let len = if plain_end {
-            text.len()
-        } else {
-            scan::trim_trivia_end(text)
-        };
-        Span::new(start, start + len)
+        let end = if plain_end { s.end() } else { token_end(pair) };
+        Span::new(start, self.base + end)
     }
 
     /// The tree does not have the shape the grammar promises: a bug in Warden.
@@ -1141,7 +1154,7 @@ pub(super) fn doc_comment(src: &str, start: usize) -> Option<String> {
 
 /// The offset of the first `{` of a hole's text that is not inside one of its string
 /// literals.
-fn brace_outside_strings(text: &str) -> Option<usize> {
+pub(super) fn brace_outside_strings(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut in_string = false;
     let mut i = 0;

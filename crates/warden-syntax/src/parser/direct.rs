@@ -1155,6 +1155,12 @@ impl<'s> Parser<'s> {
                     let Some(close) = scan::hole_end(self.bytes.get(..self.end)?, i) else {
                         return self.decline();
                     };
+                    // `build` rejects a `{` in a hole, outside the strings it sees there
+                    // (it does not look for comments: `{"a" // {`).
+                    let inside = self.src.get(i + 1..close)?;
+                    if build::brace_outside_strings(inside).is_some() {
+                        return self.decline();
+                    }
                     if !text.is_empty() {
                         parts.push(TemplatePart::Text(std::mem::take(&mut text)));
                     }

@@ -206,36 +206,6 @@ pub(super) fn code_bounds(text: &str) -> Option<(usize, usize)> {
     first.map(|f| (f, last))
 }
 
-/// The length of `text` without trailing whitespace and comments. Only the tail is
-/// examined, so this is cheap for long text.
-pub(super) fn trim_trivia_end(text: &str) -> usize {
-    let mut end = text.trim_end().len();
-    // Usually the last line has no `/` at all, hence no comment to cut.
-    let last_line = &text.as_bytes()[..end];
-    if !last_line
-        .iter()
-        .rev()
-        .take_while(|&&b| b != b'\n')
-        .any(|&b| b == b'/')
-    {
-        return end;
-    }
-    loop {
-        let head = &text[..end];
-        let line_start = head.rfind('\n').map_or(0, |n| n + 1);
-        let line = &head[line_start..];
-        if !line.contains("//") {
-            return end;
-        }
-        match code_bounds(line) {
-            // The line has code: cut its trailing comment (if any).
-            Some((_, code_end)) => return line_start + code_end,
-            // A comment-only line: drop it and look at the line before.
-            None => end = head[..line_start].trim_end().len(),
-        }
-    }
-}
-
 /// The item keywords a top-level chunk can start with (and the language server offers
 /// where an item may start).
 pub const ITEM_KEYWORDS: [&str; 6] = ["import", "let", "fn", "rule", "exempt", "policy"];
