@@ -46,7 +46,13 @@ pub fn run(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir::Exem
         unused_items(checker);
     }
     let mut never_applies = Vec::with_capacity(rules.len());
-    for rule in rules {
+    for (index, rule) in rules.iter().enumerate() {
+        // A rule alone: what the language server's memo holds of it, if it does.
+        if let Some(never) = checker.replay_lints(index) {
+            never_applies.push(never);
+            continue;
+        }
+        let from = checker.diags.len();
         let impossible = rule
             .when
             .as_ref()
@@ -56,6 +62,12 @@ pub fn run(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir::Exem
             .as_ref()
             .is_some_and(|when| matches!(crate::lints::fold_bool(when), Some(false)));
         never_applies.push(impossible || constant_false);
+        checker.store_lints(
+            index,
+            rule.file.0 as usize,
+            from,
+            impossible || constant_false,
+        );
     }
     for exemption in exemptions {
         impossible_condition(checker, &exemption.when);
@@ -340,7 +352,8 @@ fn impossible_condition(checker: &mut Checker<'_>, condition: &ir::Expr) -> bool
 
 /// A rule's parts as keys that are equal exactly when two rules compute the same
 /// thing: its `let`s are inlined, so names and slots do not matter.
-struct RuleKeys {
+#[derive(Debug)]
+pub(crate) struct RuleKeys {
     when: Option<String>,
     deny: bool,
     /// Per `deny unless` / approval demand: (is a `deny unless`, who and where,
@@ -480,7 +493,9 @@ fn fixed_count(req: &ir::ApprovalReq) -> Option<u32> {
 }
 
 fn shadowed_rules(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir::Exemption]) {
-    let keys: Vec<Option<RuleKeys>> = rules.iter().map(rule_keys).collect();
+    let keys: Vec<Option<RuleKeys>> = (rules.iter().enumerate())
+        .map(|(index, rule)| checker.take_keys(index).unwrap_or_else(|| rule_keys(rule)))
+        .collect();
     // Only rules of one condition can shadow each other: compare within those groups.
     let mut by_condition: BTreeMap<&Option<String>, Vec<usize>> = BTreeMap::new();
     for (index, key) in keys.iter().enumerate() {
@@ -530,6 +545,10 @@ fn shadowed_rules(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[i
                 weak.name
             )),
         );
+    }
+    drop(by_condition);
+    for (index, key) in keys.into_iter().enumerate() {
+        checker.store_keys(index, key);
     }
 }
 
