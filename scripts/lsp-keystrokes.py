@@ -11,6 +11,9 @@ of two runs (N and 0 edits) divided by N:
 
     scripts/lsp-keystrokes.py 20 valgrind --tool=callgrind target/release/warden-lsp
     scripts/lsp-keystrokes.py 0 valgrind --tool=callgrind target/release/warden-lsp
+
+`--policy FILE` before N types into a copy of FILE instead, at the end of the doc
+comment line nearest its middle (`warden generate`'s policy has one per rule).
 """
 
 import json
@@ -60,14 +63,19 @@ def wait(proc, matches):
 
 
 def main():
-    edits = int(sys.argv[1])
+    args = sys.argv[1:]
     text = policy()
+    if args[0] == "--policy":
+        with open(args[1]) as source:
+            text = source.read()
+        args = args[2:]
+    edits = int(args[0])
     folder = tempfile.mkdtemp(prefix="warden-keystrokes-")
     path = os.path.join(folder, "policy.warden")
     with open(path, "w") as out:
         out.write(text)
     uri = "file://" + path
-    proc = subprocess.Popen(sys.argv[2:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    proc = subprocess.Popen(args[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     send(proc, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
         "capabilities": {}, "workspaceFolders": [{"uri": "file://" + folder, "name": "k"}]}})
     wait(proc, lambda m: m.get("id") == 0)
@@ -80,8 +88,10 @@ def main():
                 and message["params"]["uri"] == uri)
 
     wait(proc, diagnostics)
-    line = (RULES // 2) * 6
-    column = len(text.split("\n")[line])
+    lines = text.split("\n")
+    docs = [i for i, l in enumerate(lines) if l.startswith("///")] or [len(lines) // 2]
+    line = min(docs, key=lambda i: abs(i - len(lines) // 2))
+    column = len(lines[line])
     times = []
     for version in range(1, edits + 1):
         at = {"line": line, "character": column}

@@ -21,9 +21,10 @@
 //!   per policy), and refers to no symbol of another rule or exemption. Anything else
 //!   is checked each time.
 //! - The lints over the policy (`policy_lints`) store what they find of a rule alone:
-//!   its `impossible-condition` diagnostics and verdict, and its `shadowed-rule` keys
-//!   (reused while its glob and regex ids are unchanged). The rest of those lints
-//!   compares rules with each other and runs each time.
+//!   its `impossible-condition` diagnostics and verdict, its `covered-glob` findings,
+//!   and its `shadowed-rule` keys (reused while its glob and regex ids are unchanged).
+//!   The rest of those lints compares rules with each other, or reads exemptions,
+//!   `let`s and functions, and runs each time.
 //! - Replaying re-creates the rule's effects in order: its glob and regex ids are
 //!   interned again (the same patterns in the same order, so the tables equal a fresh
 //!   check's) and its IR's ids rewritten to them; its index symbols get their new ids;
@@ -42,6 +43,7 @@ use crate::SourceFile;
 use crate::checker::{Checker, Owner};
 use crate::index::{Call, Reference, Symbol, SymbolId, Target, Typed};
 use crate::ir::{self, GlobId, RegexId};
+use crate::policy_lints::Covered;
 
 /// What checking a policy's rules produced, by rule, for the next check of the policy.
 #[derive(Debug, Default)]
@@ -116,6 +118,8 @@ pub(crate) struct RuleLints {
     pub never_applies: bool,
     /// `shadowed-rule`'s keys of the rule (taken while the lint runs).
     pub keys: Option<Option<crate::policy_lints::RuleKeys>>,
+    /// `covered-glob`'s findings in the rule: span (relative), narrow and wide pattern.
+    pub covered: Option<Vec<(Span, String, String)>>,
 }
 
 /// What checking a rule does to the checker beyond the lengths of its lists, recorded as
@@ -547,16 +551,11 @@ impl<'a> Checker<'a> {
             effects: &recorded.effects,
             fits: true,
         };
-        let span = recorded.effects.span;
-        let delta_from = current.start;
         let mut impossible = self.diags.get(from..).unwrap_or_default().to_vec();
         for diag in &mut impossible {
             for label in &mut diag.labels {
                 own.fits &= label.file == Checker::file_id(file);
-                // Stored relative to where the rule was recorded: moved there first.
-                let mut at = moved(label.span, delta_from, span.start);
-                own.relative(&mut at);
-                label.span = at;
+                own.relative_at(&mut label.span, current.start);
             }
             own.fits &= diag.suggestions.is_empty();
         }
@@ -565,7 +564,54 @@ impl<'a> Checker<'a> {
                 impossible,
                 never_applies,
                 keys: None,
+                covered: None,
             });
+        }
+    }
+
+    /// The stored `covered-glob` findings of the `index`th rule, moved to its place.
+    pub(crate) fn replay_covered(&self, index: usize) -> Option<Vec<Covered>> {
+        let memo = self.memo.as_deref()?;
+        let current = memo.current.get(index)?.as_ref()?;
+        let (_, recorded) = memo.rules.get(current.stored)?;
+        let covered = recorded.lints.as_ref()?.covered.as_ref()?;
+        let file = Checker::file_id(recorded.effects.file);
+        let place = |span: Span| moved(span, 0, current.start);
+        Some(
+            (covered.iter())
+                .map(|(span, narrow, wide)| (file, place(*span), narrow.clone(), wide.clone()))
+                .collect(),
+        )
+    }
+
+    /// Stores the `covered-glob` findings of the `index`th rule, once its other lints
+    /// are, when they are all within it.
+    pub(crate) fn store_covered(&mut self, index: usize, found: &[Covered]) {
+        let Some(memo) = self.memo.as_deref_mut() else {
+            return;
+        };
+        let Some(Some(current)) = memo.current.get(index) else {
+            return;
+        };
+        let Some((_, recorded)) = memo.rules.get_mut(current.stored) else {
+            return;
+        };
+        let mut own = Own {
+            effects: &recorded.effects,
+            fits: true,
+        };
+        let file = Checker::file_id(recorded.effects.file);
+        let mut covered = Vec::with_capacity(found.len());
+        for (at_file, span, narrow, wide) in found {
+            own.fits &= *at_file == file;
+            let mut at = *span;
+            own.relative_at(&mut at, current.start);
+            covered.push((at, narrow.clone(), wide.clone()));
+        }
+        if own.fits
+            && let Some(lints) = recorded.lints.as_mut()
+        {
+            lints.covered = Some(covered);
         }
     }
 
@@ -635,6 +681,16 @@ impl Own<'_> {
             return;
         }
         *span = moved(*span, self.effects.span.start, 0);
+    }
+
+    /// As [`Own::relative`], for a span of the rule now starting at `start`.
+    fn relative_at(&mut self, span: &mut Span, start: usize) {
+        let length = self.effects.span.end - self.effects.span.start;
+        if *span == Span::default() || span.start < start || span.end > start + length {
+            self.fits = false;
+            return;
+        }
+        *span = moved(*span, start, 0);
     }
 
     /// A body name's extent runs from its `let` to the end of its item, written
