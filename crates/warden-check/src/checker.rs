@@ -146,6 +146,16 @@ pub(crate) struct Checker<'a> {
     /// Whether to run the lints over the policy as a whole (not for an evaluation:
     /// see [`crate::check_to_evaluate`]).
     pub policy_lints: bool,
+    /// What the last check of this policy stored for the language server (see
+    /// [`crate::memo`]); `None` when checking once.
+    pub memo: Option<&'a mut crate::memo::Memo>,
+    /// The effects of the rule being checked for the memo, as they happen.
+    pub recording: Option<Box<crate::memo::Effects>>,
+    /// How many "did you mean" searches were asked for (a rule that asks is not stored).
+    pub suggestions_asked: Cell<usize>,
+    /// How many index symbols the items other than rules and exemptions define: the
+    /// memo's environment (see [`crate::memo`]).
+    pub environment_symbols: usize,
 }
 
 /// Each "did you mean" search reads every name in scope, so a policy of thousands of
@@ -178,6 +188,10 @@ impl<'a> Checker<'a> {
             impossible_reported: Default::default(),
             index: None,
             policy_lints: true,
+            memo: None,
+            recording: None,
+            suggestions_asked: Cell::new(0),
+            environment_symbols: 0,
         }
     }
 
@@ -196,6 +210,7 @@ impl<'a> Checker<'a> {
         name: &str,
         candidates: impl IntoIterator<Item = &'c str>,
     ) -> Option<&'c str> {
+        self.suggestions_asked.set(self.suggestions_asked.get() + 1);
         let left = self.suggestions_left.get();
         if left == 0 {
             return None;
@@ -246,6 +261,13 @@ impl<'a> Checker<'a> {
     }
 
     pub fn run(mut self) -> (Option<ir::Program>, Vec<Diagnostic>, Option<Box<Index>>) {
+        if self.memo.is_some() {
+            let kind = format!("{}{}", self.index.is_some(), self.policy_lints);
+            let env = crate::memo::environment(self.files, self.std_modules, &kind);
+            if let Some(memo) = self.memo.as_deref_mut() {
+                memo.start(env);
+            }
+        }
         self.declare_modules();
         // A policy's own bodies are all checked. A standard module's are checked when
         // the policy reaches them (a `let` when read, a function when called): they are
@@ -621,6 +643,11 @@ impl<'a> Checker<'a> {
             }
             GlobalState::Pending => entry.state = GlobalState::InProgress,
         }
+        // A standard `let` is checked by its first reader: that reader's check is not
+        // its own.
+        if let Some(recording) = self.recording.as_deref_mut() {
+            recording.uncacheable = true;
+        }
         let (file, item) = (entry.file, entry.item);
         let mut body = Body::new(file, Some(Owner::Global(id)));
         let value = self.expr(&mut body, &item.value);
@@ -779,6 +806,7 @@ impl<'a> Checker<'a> {
     /// Checks rules, exemptions and the policy block across all policy files.
     fn check_policy_items(&mut self) -> (Vec<ir::Rule>, Vec<ir::Exemption>, ir::Settings) {
         let files = self.files;
+        self.environment_symbols = self.index.as_ref().map_or(0, |i| i.symbols.len());
         let mut rules = Vec::new();
         let mut names: Names<String, (usize, Span)> = Names::default();
         let mut exempt_items = Vec::new();
@@ -865,7 +893,7 @@ impl<'a> Checker<'a> {
         let rule_names: Vec<&str> = rules.iter().map(|(_, r)| r.name.name.as_str()).collect();
         let lowered_rules = rules
             .iter()
-            .map(|(file, rule)| self.rule(*file, rule, settings.default_override.as_ref()))
+            .map(|(file, rule)| self.rule_memoized(*file, rule, settings.default_override.as_ref()))
             .collect::<Vec<_>>();
         let exemptions = exempt_items
             .iter()
@@ -961,7 +989,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn rule(
+    pub(crate) fn rule(
         &mut self,
         file: usize,
         rule: &ast::RuleItem,
@@ -1268,13 +1296,27 @@ impl<'a> Checker<'a> {
             return None;
         }
         let key: Vec<String> = patterns.into_iter().map(|(p, _)| p).collect();
+        Some(self.intern_glob(key))
+    }
+
+    /// The id of a glob of these patterns, a new one if it is the first.
+    pub fn intern_glob(&mut self, key: Vec<String>) -> GlobId {
         let next = GlobId(self.globs.len() as u32);
-        Some(*self.globs.entry(key).or_insert(next))
+        let recorded = self.recording.as_ref().map(|_| key.clone());
+        let id = *self.globs.entry(key).or_insert(next);
+        if let (Some(recording), Some(key)) = (self.recording.as_deref_mut(), recorded) {
+            recording.globs.push((key, id));
+        }
+        id
     }
 
     pub fn regex(&mut self, file: usize, pattern: &str, span: Span) -> Option<RegexId> {
         if let Some((id, _)) = self.regexes.get(pattern) {
-            return Some(*id);
+            let id = *id;
+            if let Some(recording) = self.recording.as_deref_mut() {
+                recording.regexes.push(id);
+            }
+            return Some(id);
         }
         // Only the syntax: compiling is left to the first use, as most regexes of a
         // policy are never needed by a given change.
@@ -1287,6 +1329,9 @@ impl<'a> Checker<'a> {
                     span,
                 };
                 self.regexes.insert(pattern.to_string(), (id, source));
+                if let Some(recording) = self.recording.as_deref_mut() {
+                    recording.regexes.push(id);
+                }
                 Some(id)
             }
             Err(error) => {

@@ -214,6 +214,9 @@ impl Checker<'_> {
             .get_mut(&ident.name)?;
         import.used = true;
         let (target, place) = (import.target, import.span.start);
+        if let Some(recording) = self.recording.as_deref_mut() {
+            recording.imports.push(ident.name.clone());
+        }
         self.refer_to(body.file, ident.span, (body.file, place), &Type::Error);
         Some(target)
     }
@@ -707,6 +710,9 @@ impl Checker<'_> {
         };
         entry.called = true;
         let (params, ret) = (entry.params.clone(), entry.ret.clone());
+        if let Some(recording) = self.recording.as_deref_mut() {
+            recording.called.push(id);
+        }
         if let Some(place) = self.function_place(id) {
             self.refer_to(body.file, callee.span, place, &ret);
             if let Some(target) = self
@@ -1375,8 +1381,7 @@ impl Checker<'_> {
                 patterns.push(pattern);
             }
         }
-        let next = ir::GlobId(self.globs.len() as u32);
-        let id = *self.globs.entry(patterns).or_insert(next);
+        let id = self.intern_glob(patterns);
         self.node(body, ExprKind::Glob(id), Type::Glob, span)
     }
 
@@ -1482,9 +1487,17 @@ impl Checker<'_> {
             ) => (file, *span, text.clone()),
             _ => return,
         };
-        if variants.iter().any(|v| v.as_str() == &*text)
-            || !self.impossible_reported.insert((file, span.start))
+        if variants.iter().any(|v| v.as_str() == &*text) {
+            return;
+        }
+        // Reported once however many places reach it: a rule's check is its own only
+        // when the literal is in the rule.
+        if let Some(recording) = self.recording.as_deref_mut()
+            && !recording.owns(file, span)
         {
+            recording.uncacheable = true;
+        }
+        if !self.impossible_reported.insert((file, span.start)) {
             return;
         }
         let names: Vec<&str> = variants.iter().map(String::as_str).collect();

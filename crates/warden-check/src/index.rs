@@ -154,6 +154,18 @@ impl Index {
     pub fn rule(&self, name: &str) -> Option<SymbolId> {
         self.rules.get(name).copied()
     }
+    /// Records a symbol of a rule replayed from the memo, known by its span's start
+    /// (as every name of a body is: see [`Checker::define_local`]).
+    pub(crate) fn replay_symbol(&mut self, symbol: Symbol) {
+        let id = self.symbols.len();
+        self.by_place
+            .entry((symbol.file, symbol.span.start))
+            .or_insert(id);
+        if symbol.kind == SymbolKind::Rule {
+            self.rules.entry(symbol.name.clone()).or_insert(id);
+        }
+        self.symbols.push(symbol);
+    }
 }
 
 /// Recording, a no-op unless the checker keeps an index.

@@ -9,6 +9,7 @@ mod glob_cover;
 pub mod index;
 pub mod ir;
 mod lints;
+mod memo;
 mod optimize;
 mod policy_lints;
 pub mod ty;
@@ -16,6 +17,7 @@ pub mod ty;
 use std::rc::Rc;
 
 pub use builtins::{FUNCTION_NAMES, Signature, function_signature, method_names, method_signature};
+pub use memo::{Memo, Stats};
 
 use warden_syntax::{Diagnostic, ast};
 
@@ -64,6 +66,26 @@ pub fn check_indexed(
 ) -> (Option<ir::Program>, Vec<Diagnostic>, index::Index) {
     let (program, diagnostics, index) = checked(checker::Checker::indexed(files, std_modules));
     (program, diagnostics, index.map(|i| *i).unwrap_or_default())
+}
+
+/// As [`check`] (or [`check_indexed`] when `indexed`; the index is then `Some`),
+/// replaying from `memo` the rules the last check of this policy stored and whose text
+/// and environment did not change, and storing this check's for the next (see
+/// [`memo`]). The language server's keystrokes: the result is [`check`]'s.
+pub fn check_memoized(
+    files: &[SourceFile],
+    std_modules: &[&str],
+    memo: &mut Memo,
+    indexed: bool,
+) -> (Option<ir::Program>, Vec<Diagnostic>, Option<index::Index>) {
+    let mut checker = if indexed {
+        checker::Checker::indexed(files, std_modules)
+    } else {
+        checker::Checker::new(files, std_modules)
+    };
+    checker.memo = Some(memo);
+    let (program, diagnostics, index) = checked(checker);
+    (program, diagnostics, index.map(|i| *i))
 }
 
 type Checked = (

@@ -46,7 +46,13 @@ pub fn run(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir::Exem
         unused_items(checker);
     }
     let mut never_applies = Vec::with_capacity(rules.len());
-    for rule in rules {
+    for (index, rule) in rules.iter().enumerate() {
+        // A rule alone: what the language server's memo holds of it, if it does.
+        if let Some(never) = checker.replay_lints(index) {
+            never_applies.push(never);
+            continue;
+        }
+        let from = checker.diags.len();
         let impossible = rule
             .when
             .as_ref()
@@ -56,6 +62,12 @@ pub fn run(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir::Exem
             .as_ref()
             .is_some_and(|when| matches!(crate::lints::fold_bool(when), Some(false)));
         never_applies.push(impossible || constant_false);
+        checker.store_lints(
+            index,
+            rule.file.0 as usize,
+            from,
+            impossible || constant_false,
+        );
     }
     for exemption in exemptions {
         impossible_condition(checker, &exemption.when);
@@ -340,7 +352,8 @@ fn impossible_condition(checker: &mut Checker<'_>, condition: &ir::Expr) -> bool
 
 /// A rule's parts as keys that are equal exactly when two rules compute the same
 /// thing: its `let`s are inlined, so names and slots do not matter.
-struct RuleKeys {
+#[derive(Debug)]
+pub(crate) struct RuleKeys {
     when: Option<String>,
     deny: bool,
     /// Per `deny unless` / approval demand: (is a `deny unless`, who and where,
@@ -480,7 +493,9 @@ fn fixed_count(req: &ir::ApprovalReq) -> Option<u32> {
 }
 
 fn shadowed_rules(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir::Exemption]) {
-    let keys: Vec<Option<RuleKeys>> = rules.iter().map(rule_keys).collect();
+    let keys: Vec<Option<RuleKeys>> = (rules.iter().enumerate())
+        .map(|(index, rule)| checker.take_keys(index).unwrap_or_else(|| rule_keys(rule)))
+        .collect();
     // Only rules of one condition can shadow each other: compare within those groups.
     let mut by_condition: BTreeMap<&Option<String>, Vec<usize>> = BTreeMap::new();
     for (index, key) in keys.iter().enumerate() {
@@ -531,47 +546,41 @@ fn shadowed_rules(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[i
             )),
         );
     }
+    drop(by_condition);
+    for (index, key) in keys.into_iter().enumerate() {
+        checker.store_keys(index, key);
+    }
 }
 
-/// Calls `f` on every expression a rule or exemption holds.
-fn each_item_expr<'a>(
-    rules: &'a [ir::Rule],
-    exemptions: &'a [ir::Exemption],
-    f: &mut dyn FnMut(&'a ir::Expr),
-) {
-    for rule in rules {
-        if let Some(over) = &rule.overridable {
-            f(&over.by);
-            over.conditions.iter().for_each(&mut *f);
-        }
-        rule.lets.iter().for_each(|(_, e)| f(e));
-        rule.when.iter().for_each(&mut *f);
-        for demand in &rule.demands {
-            match demand {
-                ir::Demand::Deny {
-                    message, unless, ..
-                } => {
-                    template_exprs(message, f);
-                    if let Some(req) = unless {
-                        approval_exprs(req, f);
-                    }
-                }
-                ir::Demand::Approval(req) => approval_exprs(req, f),
-                ir::Demand::Condition {
-                    condition, message, ..
-                } => {
-                    f(condition);
-                    template_exprs(message, f);
+/// Calls `f` on every expression a rule holds.
+fn rule_exprs<'a>(rule: &'a ir::Rule, f: &mut dyn FnMut(&'a ir::Expr)) {
+    if let Some(over) = &rule.overridable {
+        f(&over.by);
+        over.conditions.iter().for_each(&mut *f);
+    }
+    rule.lets.iter().for_each(|(_, e)| f(e));
+    rule.when.iter().for_each(&mut *f);
+    for demand in &rule.demands {
+        match demand {
+            ir::Demand::Deny {
+                message, unless, ..
+            } => {
+                template_exprs(message, f);
+                if let Some(req) = unless {
+                    approval_exprs(req, f);
                 }
             }
-        }
-        if let Some(message) = &rule.message {
-            template_exprs(message, f);
+            ir::Demand::Approval(req) => approval_exprs(req, f),
+            ir::Demand::Condition {
+                condition, message, ..
+            } => {
+                f(condition);
+                template_exprs(message, f);
+            }
         }
     }
-    for exemption in exemptions {
-        exemption.lets.iter().for_each(|(_, e)| f(e));
-        f(&exemption.when);
+    if let Some(message) = &rule.message {
+        template_exprs(message, f);
     }
 }
 
@@ -595,8 +604,25 @@ fn approval_exprs<'a>(req: &'a ir::ApprovalReq, f: &mut dyn FnMut(&'a ir::Expr))
 /// Globs in the policy's own code: each glob's patterns, and `or`ed glob tests of one
 /// value, checked for a pattern another one there already covers.
 fn covered_globs(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir::Exemption]) {
+    let mut cover = Cover::default();
+    let mut found = Vec::new();
+    // A rule alone: what the language server's memo holds of it, if it does.
+    for (index, rule) in rules.iter().enumerate() {
+        if let Some(stored) = checker.replay_covered(index) {
+            found.extend(stored);
+            continue;
+        }
+        let from = found.len();
+        rule_exprs(rule, &mut |e| {
+            visit_globs(checker, e, &mut cover, &mut found)
+        });
+        checker.store_covered(index, found.get(from..).unwrap_or_default());
+    }
     let mut roots: Vec<&ir::Expr> = Vec::new();
-    each_item_expr(rules, exemptions, &mut |e| roots.push(e));
+    for exemption in exemptions {
+        roots.extend(exemption.lets.iter().map(|(_, e)| e));
+        roots.push(&exemption.when);
+    }
     let is_policy = |file: usize| checker.files.get(file).is_some_and(|f| !f.std);
     for global in &checker.globals {
         if is_policy(global.file)
@@ -612,8 +638,6 @@ fn covered_globs(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir
             function_exprs(ir, &mut |e| roots.push(e));
         }
     }
-    let mut cover = Cover::default();
-    let mut found = Vec::new();
     for root in roots {
         visit_globs(checker, root, &mut cover, &mut found);
     }
@@ -642,7 +666,7 @@ fn function_exprs<'a>(function: &'a ir::Function, f: &mut dyn FnMut(&'a ir::Expr
     f(&function.body);
 }
 
-type Covered = (warden_syntax::FileId, Span, String, String);
+pub(crate) type Covered = (warden_syntax::FileId, Span, String, String);
 
 fn visit_globs(
     checker: &Checker<'_>,

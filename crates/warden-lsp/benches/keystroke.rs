@@ -3,6 +3,7 @@
 //! prints the median of 30 single-character edits, each sent alone, to the next
 //! `publishDiagnostics` of the document; then a burst of 32 edits sent together with a
 //! hover behind them: the time to the hover's answer and how many analyses ran.
+//! `WARDEN_LSP=PATH` drives the server at `PATH` instead of this tree's.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -25,7 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let folder = format!("file://{}", dir.display());
     let uri = format!("file://{}", path.display());
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden-lsp"))
+    // `WARDEN_LSP` runs another server (an older build, or one under callgrind) for an
+    // A/B comparison under the same bench.
+    let server =
+        std::env::var_os("WARDEN_LSP").unwrap_or_else(|| env!("CARGO_BIN_EXE_warden-lsp").into());
+    let mut child = Command::new(server)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -133,6 +133,22 @@ pub fn analyze_indexed(sources: &[SourceText]) -> Analysis {
 #[derive(Debug, Default)]
 pub struct ParseCache {
     parsed: std::collections::HashMap<u32, Parsed>,
+    /// What the last checks stored, so that the next re-checks only the rules an edit
+    /// changed ([`warden_check::Memo`]): one for the diagnostics, one for the indexed
+    /// analyses of position requests, so that neither drops the other's.
+    checked: warden_check::Memo,
+    indexed: warden_check::Memo,
+}
+
+impl ParseCache {
+    /// How many rules the last check (indexed or not) replayed and checked.
+    pub fn check_stats(&self, indexed: bool) -> warden_check::Stats {
+        if indexed {
+            self.indexed.stats
+        } else {
+            self.checked.stats
+        }
+    }
 }
 
 /// A policy file's text as last parsed (the analysis's own, not a copy), its tree and
@@ -240,7 +256,18 @@ fn analyze_with<'t>(
         .iter()
         .filter_map(|(path, _)| path.strip_prefix("std/")?.strip_suffix(".warden"))
         .collect();
-    let (program, mut check_diagnostics, index) = if indexed {
+    let memo = cache.map(|c| {
+        if indexed {
+            &mut c.indexed
+        } else {
+            &mut c.checked
+        }
+    });
+    let (program, mut check_diagnostics, index) = if let Some(memo) = memo
+        && purpose == Purpose::Check
+    {
+        warden_check::check_memoized(&files, &names, memo, indexed)
+    } else if indexed {
         let (program, diagnostics, index) = warden_check::check_indexed(&files, &names);
         (program, diagnostics, Some(index))
     } else {

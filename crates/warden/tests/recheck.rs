@@ -1,0 +1,204 @@
+//! The language server's checks re-check only the rules an edit changed (the checker's
+//! memo, kept in the `ParseCache`): their results must be a fresh check's, always. Random
+//! edits of multi-file policies (the acme example and fixtures of `tests/check`), each
+//! analysed with the cache the previous one filled, compared with a fresh analysis:
+//! diagnostics, program, and the index position requests answer from.
+
+// Failing loudly is what a test is for.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use warden::{Analysis, ParseCache, SourceText};
+
+/// The policies edited: the acme example (eight files importing each other and the
+/// standard library), and fixtures of `tests/check` taken together as policies of
+/// several files: two whose lints over the policy run (no error), one with errors
+/// (regexes, overrides, impossible values).
+fn policies() -> Vec<Vec<SourceText>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let acme = warden::read_policy(&root.join("examples/acme/policy")).unwrap();
+    let fixtures = |names: &[&str]| -> Vec<SourceText> {
+        (names.iter())
+            .map(|name| SourceText {
+                path: format!("{name}.warden"),
+                text: std::fs::read_to_string(root.join(format!("tests/check/{name}.warden")))
+                    .unwrap(),
+            })
+            .collect()
+    };
+    vec![
+        acme,
+        fixtures(&[
+            "shadowed-rule",
+            "covered-glob",
+            "exempts-impossible-rule",
+            "unused-function",
+            "unused-let",
+        ]),
+        fixtures(&["impossible-condition", "constant-condition"]),
+        fixtures(&[
+            "invalid-regex",
+            "missing-override-set",
+            "impossible-value",
+            "regex-as-glob",
+        ]),
+    ]
+}
+
+/// What the analyses must agree on. The index is compared whole: hover, definition and
+/// references answer from it.
+fn observed(analysis: &Analysis) -> Vec<String> {
+    let mut out = vec![
+        format!("{:#?}", analysis.diagnostics),
+        format!("{:#?}", analysis.program),
+    ];
+    if let Some(index) = &analysis.index {
+        out.push(format!("{:#?}", index.symbols));
+        out.push(format!("{:#?}", index.references));
+        out.push(format!("{:#?}", index.exprs));
+        out.push(format!("{:#?}", index.calls));
+        out.push(format!("{:?}", index.rule_lists));
+        let places: Vec<_> = (index.symbols.iter())
+            .map(|s| (index.at_place(s.file, s.span.start), index.rule(&s.name)))
+            .collect();
+        out.push(format!("{places:?}"));
+    }
+    out
+}
+
+fn assert_same(cache: &mut ParseCache, sources: &[SourceText]) {
+    let cached = warden::analyze_cached(sources, cache);
+    let fresh = warden::analyze(sources);
+    assert_eq!(observed(&cached), observed(&fresh));
+    let cached = warden::analyze_indexed_cached(sources, cache);
+    let fresh = warden::analyze_indexed(sources);
+    assert_eq!(observed(&cached), observed(&fresh));
+}
+
+/// An edit of one rule's body re-checks that rule alone (and the few that cannot be
+/// stored: the first reader of a standard `let`, a rule adding to the policy's override
+/// conditions); an edit of a `let` re-checks every rule.
+#[test]
+fn an_edit_re_checks_only_the_rules_it_changed() {
+    let mut sources = policies().swap_remove(0);
+    let mut cache = ParseCache::default();
+    assert_same(&mut cache, &sources);
+    let first = cache.check_stats(false);
+    assert!(first.checked > 20, "{first:?}");
+    assert_eq!(first.checked - first.stored, 3, "{first:?}");
+
+    let review = sources
+        .iter()
+        .position(|s| s.path == "review.warden")
+        .unwrap();
+    let text = &mut sources[review].text;
+    let at = text.find("lines > 1000").unwrap();
+    text.replace_range(at..at + "lines > 1000".len(), "lines > 1001");
+    // The text above it moves the rules after it.
+    text.insert_str(0, "// moved\n");
+    assert_same(&mut cache, &sources);
+    for indexed in [false, true] {
+        let stats = cache.check_stats(indexed);
+        assert_eq!(stats.replayed, first.stored - 1, "{stats:?}");
+        assert_eq!(stats.checked, first.checked - stats.replayed, "{stats:?}");
+    }
+
+    // A new glob and regex above rules that have theirs: those rules' ids move.
+    let mut mixed = policies().swap_remove(1);
+    assert_same(&mut cache, &mixed);
+    mixed[0].text.insert_str(0, NEW_PATTERNS);
+    assert_same(&mut cache, &mixed);
+    let stats = cache.check_stats(false);
+    assert!(stats.replayed > 10, "{stats:?}");
+    // Again, with a rule that another shadows changed: it is checked with the new ids,
+    // the other replayed, and the lint compares them.
+    mixed = policies().swap_remove(1);
+    assert_same(&mut cache, &mixed);
+    let text = &mut mixed[0].text;
+    *text = text.replacen("let touched = ", "let touched  = ", 1);
+    text.insert_str(0, NEW_PATTERNS);
+    assert_same(&mut cache, &mixed);
+
+    let lib = sources.iter().position(|s| s.path == "lib.warden").unwrap();
+    sources[lib].text.push_str("\nlet added = 1\n");
+    assert_same(&mut cache, &sources);
+    let stats = cache.check_stats(false);
+    assert_eq!((stats.checked, stats.replayed), (first.checked, 0));
+}
+
+const NEW_PATTERNS: &str = "rule patterns {\n  when change.files.any(f => f.path matches \"new/**\" \
+    or f.path matches_regex regex(\"^n\"))\n  deny \"new\"\n}\n\n";
+
+const SNIPPETS: &[&str] = &[
+    NEW_PATTERNS,
+    " ",
+    "\n",
+    "x",
+    "1",
+    "\"",
+    "}",
+    "/// d\n",
+    "// c\n",
+    " + 1",
+    " and true",
+    "rule q {\n  deny \"q\"\n}\n",
+    "let z = 1\n",
+    "exempt",
+    "overridable ",
+];
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Insert(usize, usize, usize),
+    Delete(usize, usize, usize),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        3 => (any::<usize>(), any::<usize>(), 0..SNIPPETS.len())
+            .prop_map(|(file, at, s)| Edit::Insert(file, at, s)),
+        1 => (any::<usize>(), any::<usize>(), 0..12usize)
+            .prop_map(|(file, at, len)| Edit::Delete(file, at, len)),
+    ]
+}
+
+/// The char boundary at or before `at % (len + 1)`.
+fn boundary(text: &str, at: usize) -> usize {
+    let mut at = at % (text.len() + 1);
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn re_checks_equal_fresh_checks(
+        policy in 0..4usize,
+        edits in prop::collection::vec(edit(), 1..8),
+    ) {
+        let mut sources = policies().swap_remove(policy);
+        let mut cache = ParseCache::default();
+        assert_same(&mut cache, &sources);
+        let files = sources.len();
+        for edit in edits {
+            match edit {
+                Edit::Insert(file, at, snippet) => {
+                    let text = &mut sources[file % files].text;
+                    let at = boundary(text, at);
+                    text.insert_str(at, SNIPPETS[snippet]);
+                }
+                Edit::Delete(file, at, len) => {
+                    let text = &mut sources[file % files].text;
+                    let start = boundary(text, at);
+                    let end = boundary(text, (start + len).min(text.len()));
+                    text.replace_range(start..end.max(start), "");
+                }
+            }
+            assert_same(&mut cache, &sources);
+        }
+    }
+}
