@@ -173,6 +173,19 @@ pub(crate) fn environment(files: &[SourceFile], std_modules: &[&str], kind: &str
 }
 
 impl Memo {
+    /// The `index`th rule of the check running: where it is, and what is stored of it.
+    fn slot(&self, index: usize) -> Option<(&Current, &Recorded)> {
+        let current = self.current.get(index)?.as_ref()?;
+        let (_, recorded) = self.rules.get(current.stored)?;
+        Some((current, recorded))
+    }
+
+    fn slot_mut(&mut self, index: usize) -> Option<(&Current, &mut Recorded)> {
+        let current = self.current.get(index)?.as_ref()?;
+        let (_, recorded) = self.rules.get_mut(current.stored)?;
+        Some((current, recorded))
+    }
+
     /// Starts a check in environment `env`: what was stored in another is dropped.
     pub(crate) fn start(&mut self, env: String) {
         self.previous = std::mem::take(&mut self.rules).into_iter().collect();
@@ -516,9 +529,8 @@ impl<'a> Checker<'a> {
     /// The stored policy-wide lints of the `index`th rule of the program, when the memo
     /// holds them: its `impossible-condition` diagnostics are reported again.
     pub(crate) fn replay_lints(&mut self, index: usize) -> Option<bool> {
-        let memo = self.memo.as_deref()?;
-        let current = memo.current.get(index)?.as_ref()?;
-        let lints = memo.rules.get(current.stored)?.1.lints.as_ref()?;
+        let (current, recorded) = self.memo.as_deref()?.slot(index)?;
+        let lints = recorded.lints.as_ref()?;
         for diag in &lints.impossible {
             let mut diag = diag.clone();
             for label in &mut diag.labels {
@@ -538,13 +550,8 @@ impl<'a> Checker<'a> {
         from: usize,
         never_applies: bool,
     ) {
-        let Some(memo) = self.memo.as_deref_mut() else {
-            return;
-        };
-        let Some(Some(current)) = memo.current.get(index) else {
-            return;
-        };
-        let Some((_, recorded)) = memo.rules.get_mut(current.stored) else {
+        let Some((current, recorded)) = self.memo.as_deref_mut().and_then(|m| m.slot_mut(index))
+        else {
             return;
         };
         let mut own = Own {
@@ -571,9 +578,7 @@ impl<'a> Checker<'a> {
 
     /// The stored `covered-glob` findings of the `index`th rule, moved to its place.
     pub(crate) fn replay_covered(&self, index: usize) -> Option<Vec<Covered>> {
-        let memo = self.memo.as_deref()?;
-        let current = memo.current.get(index)?.as_ref()?;
-        let (_, recorded) = memo.rules.get(current.stored)?;
+        let (current, recorded) = self.memo.as_deref()?.slot(index)?;
         let covered = recorded.lints.as_ref()?.covered.as_ref()?;
         let file = Checker::file_id(recorded.effects.file);
         let place = |span: Span| moved(span, 0, current.start);
@@ -587,13 +592,8 @@ impl<'a> Checker<'a> {
     /// Stores the `covered-glob` findings of the `index`th rule, once its other lints
     /// are, when they are all within it.
     pub(crate) fn store_covered(&mut self, index: usize, found: &[Covered]) {
-        let Some(memo) = self.memo.as_deref_mut() else {
-            return;
-        };
-        let Some(Some(current)) = memo.current.get(index) else {
-            return;
-        };
-        let Some((_, recorded)) = memo.rules.get_mut(current.stored) else {
+        let Some((current, recorded)) = self.memo.as_deref_mut().and_then(|m| m.slot_mut(index))
+        else {
             return;
         };
         let mut own = Own {
@@ -621,26 +621,14 @@ impl<'a> Checker<'a> {
         &mut self,
         index: usize,
     ) -> Option<Option<crate::policy_lints::RuleKeys>> {
-        let memo = self.memo.as_deref_mut()?;
-        let current = memo.current.get(index)?.as_ref()?;
-        memo.rules
-            .get_mut(current.stored)?
-            .1
-            .lints
-            .as_mut()?
-            .keys
-            .take()
+        let (_, recorded) = self.memo.as_deref_mut()?.slot_mut(index)?;
+        recorded.lints.as_mut()?.keys.take()
     }
 
     /// Stores the `shadowed-rule` keys of the `index`th rule, once its other lints are.
     pub(crate) fn store_keys(&mut self, index: usize, keys: Option<crate::policy_lints::RuleKeys>) {
-        let Some(memo) = self.memo.as_deref_mut() else {
-            return;
-        };
-        let Some(Some(current)) = memo.current.get(index) else {
-            return;
-        };
-        if let Some(lints) = (memo.rules.get_mut(current.stored)).and_then(|r| r.1.lints.as_mut()) {
+        let recorded = self.memo.as_deref_mut().and_then(|m| m.slot_mut(index));
+        if let Some(lints) = recorded.and_then(|(_, r)| r.lints.as_mut()) {
             lints.keys = Some(keys);
         }
     }
