@@ -128,6 +128,44 @@ fn an_edit_re_checks_only_the_rules_it_changed() {
     assert_eq!((stats.checked, stats.replayed), (first.checked, 0));
 }
 
+/// Above `MEMO_MAX_BYTES` of policy text, every analysis checks every rule, and the memo
+/// holds nothing (memory first); the results are a fresh check's all the same.
+#[test]
+fn a_policy_above_the_memo_limit_is_checked_whole() {
+    let rule = |i: usize| {
+        format!(
+            "/// Rule {i}.\nrule r{i} {{\n  when change.files.any(f => f.path matches \"svc-{i}/**\")\n  \
+             require 1 approval from team(\"team-{i}\")\n}}\n\n"
+        )
+    };
+    let mut text = String::new();
+    let mut rules = 0;
+    while text.len() <= warden::MEMO_MAX_BYTES {
+        text.push_str(&rule(rules));
+        rules += 1;
+    }
+    let mut sources = vec![SourceText {
+        path: "big.warden".to_string(),
+        text,
+    }];
+    let mut cache = ParseCache::default();
+    assert_same(&mut cache, &sources);
+    sources[0].text.push_str(&rule(rules));
+    assert_same(&mut cache, &sources);
+    for indexed in [false, true] {
+        let stats = cache.check_stats(indexed);
+        assert_eq!(stats, warden_check::Stats::default(), "{stats:?}");
+    }
+    // Below the limit again, the memo works again.
+    sources[0].text.truncate(warden::MEMO_MAX_BYTES / 2);
+    let end = sources[0].text.rfind("/// Rule").unwrap();
+    sources[0].text.truncate(end);
+    assert_same(&mut cache, &sources);
+    sources[0].text.push_str(&rule(rules));
+    assert_same(&mut cache, &sources);
+    assert!(cache.check_stats(false).replayed > 1000);
+}
+
 const NEW_PATTERNS: &str = "rule patterns {\n  when change.files.any(f => f.path matches \"new/**\" \
     or f.path matches_regex regex(\"^n\"))\n  deny \"new\"\n}\n\n";
 
