@@ -16,12 +16,13 @@ of two runs (N and 0 edits) divided by N:
 comment line nearest its middle (`warden generate`'s policy has one per rule).
 """
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+
+from lsp_client import send, wait_for
 
 RULES = 834
 
@@ -33,33 +34,6 @@ def policy():
         f'  require 1 approval from team("team-{i % 12}")\n}}\n\n'
         for i in range(RULES)
     )
-
-
-def send(proc, message):
-    body = json.dumps(message).encode()
-    proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-    proc.stdin.flush()
-
-
-def receive(proc):
-    length = None
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            raise SystemExit("warden-lsp closed its output")
-        line = line.strip()
-        if not line:
-            break
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    return json.loads(proc.stdout.read(length))
-
-
-def wait(proc, matches):
-    while True:
-        message = receive(proc)
-        if matches(message):
-            return message
 
 
 def main():
@@ -78,7 +52,7 @@ def main():
     proc = subprocess.Popen(args[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     send(proc, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
         "capabilities": {}, "workspaceFolders": [{"uri": "file://" + folder, "name": "k"}]}})
-    wait(proc, lambda m: m.get("id") == 0)
+    wait_for(proc, lambda m: m.get("id") == 0)
     send(proc, {"jsonrpc": "2.0", "method": "initialized", "params": {}})
     send(proc, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
         "textDocument": {"uri": uri, "languageId": "warden", "version": 0, "text": text}}})
@@ -87,7 +61,7 @@ def main():
         return (message.get("method") == "textDocument/publishDiagnostics"
                 and message["params"]["uri"] == uri)
 
-    wait(proc, diagnostics)
+    wait_for(proc, diagnostics)
     lines = text.split("\n")
     docs = [i for i, l in enumerate(lines) if l.startswith("///")] or [len(lines) // 2]
     line = min(docs, key=lambda i: abs(i - len(lines) // 2))
@@ -100,10 +74,10 @@ def main():
         send(proc, {"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
             "textDocument": {"uri": uri, "version": version},
             "contentChanges": [{"range": {"start": at, "end": at}, "text": "x"}]}})
-        wait(proc, diagnostics)
+        wait_for(proc, diagnostics)
         times.append(time.perf_counter() - start)
     send(proc, {"jsonrpc": "2.0", "id": 1, "method": "shutdown"})
-    wait(proc, lambda m: m.get("id") == 1)
+    wait_for(proc, lambda m: m.get("id") == 1)
     send(proc, {"jsonrpc": "2.0", "method": "exit"})
     proc.wait()
     os.remove(path)

@@ -9,38 +9,11 @@ resident set (VmHWM of /proc/PID/status) after each phase, in MB (10^6 bytes).
     scripts/lsp-memory.py target/release/warden-lsp /tmp/gen10m/policy/generated.warden
 """
 
-import json
 import pathlib
 import subprocess
 import sys
 
-
-def send(proc, message):
-    body = json.dumps(message).encode()
-    proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-    proc.stdin.flush()
-
-
-def receive(proc):
-    length = None
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            raise SystemExit("warden-lsp closed its output")
-        line = line.strip()
-        if not line:
-            break
-        name, _, value = line.partition(b":")
-        if name.lower() == b"content-length":
-            length = int(value)
-    return json.loads(proc.stdout.read(length))
-
-
-def wait_for(proc, accept):
-    while True:
-        message = receive(proc)
-        if accept(message):
-            return message
+from lsp_client import send, wait_for
 
 
 def peak_mb(proc):

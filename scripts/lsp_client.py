@@ -1,0 +1,33 @@
+"""The JSON-RPC framing of the language server protocol over a child's stdio, shared by
+the scripts that drive `warden-lsp` (`lsp-memory.py`, `lsp-keystrokes.py`)."""
+
+import json
+
+
+def send(proc, message):
+    body = json.dumps(message).encode()
+    proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    proc.stdin.flush()
+
+
+def receive(proc):
+    length = None
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit("warden-lsp closed its output")
+        line = line.strip()
+        if not line:
+            break
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    return json.loads(proc.stdout.read(length))
+
+
+def wait_for(proc, accept):
+    """The first message `accept` takes; the ones before it are dropped."""
+    while True:
+        message = receive(proc)
+        if accept(message):
+            return message
