@@ -168,44 +168,46 @@ pub fn method(receiver: &Type, name: &str) -> Option<MethodSig> {
     })
 }
 
+/// Every method's name, on whatever receiver.
+pub const METHOD_NAMES: &[&str] = &[
+    "any",
+    "all",
+    "none",
+    "count",
+    "filter",
+    "map",
+    "flat_map",
+    "sum",
+    "min",
+    "max",
+    "len",
+    "is_empty",
+    "contains",
+    "first",
+    "last",
+    "distinct",
+    "sorted",
+    "starts_with",
+    "ends_with",
+    "lower",
+    "upper",
+    "trim",
+    "split",
+    "get",
+    "keys",
+    "contains_key",
+    "weekday",
+    "hour",
+    "minute",
+    "format",
+    "minutes",
+    "hours",
+    "touches",
+];
+
 /// Method names that exist for a receiver, for "did you mean".
 pub fn method_names(receiver: &Type) -> Vec<&'static str> {
-    const CANDIDATES: &[&str] = &[
-        "any",
-        "all",
-        "none",
-        "count",
-        "filter",
-        "map",
-        "flat_map",
-        "sum",
-        "min",
-        "max",
-        "len",
-        "is_empty",
-        "contains",
-        "first",
-        "last",
-        "distinct",
-        "sorted",
-        "starts_with",
-        "ends_with",
-        "lower",
-        "upper",
-        "trim",
-        "split",
-        "get",
-        "keys",
-        "contains_key",
-        "weekday",
-        "hour",
-        "minute",
-        "format",
-        "minutes",
-        "hours",
-        "touches",
-    ];
-    CANDIDATES
+    METHOD_NAMES
         .iter()
         .copied()
         .filter(|name| method(receiver, name).is_some())

@@ -1153,9 +1153,12 @@ impl<'a> Checker<'a> {
         };
         let mark = body.bindings.len();
         let principal = Type::record("Principal");
-        let extent = req.condition.as_ref().map_or(req.span, |c| c.span);
-        let doc = "The approver, in an approval requirement's `where`.";
-        self.define_implicit(file, "approver", req.span, extent, &principal, doc);
+        // Only a `where` can name the approver: without one (most approvals) the index
+        // has no symbol for it.
+        if let Some(condition) = &req.condition {
+            let doc = "The approver, in an approval requirement's `where`.";
+            self.define_implicit(file, "approver", req.span, condition.span, &principal, doc);
+        }
         let approver_slot = body.bind("approver", principal, req.span, false);
         let condition = req
             .condition

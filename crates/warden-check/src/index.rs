@@ -1,7 +1,7 @@
 //! What the checker learns about names and expressions as it checks, kept for the
 //! language server: every definition (a [`Symbol`]), every use of a name, field, method
-//! or built-in (a [`Reference`]), the type of every expression, and every call with its
-//! arguments. Recorded only when asked for ([`crate::check_indexed`]); `warden check`
+//! or built-in (a [`Reference`]), the type of every receiver of a field or method, and
+//! every call with its arguments. Recorded only when asked for ([`crate::check_indexed`]); `warden check`
 //! and `warden eval` pay one `Option` test at each place that would record.
 
 use std::collections::HashMap;
@@ -71,10 +71,10 @@ pub enum Target {
     /// A built-in method, on its receiver's type (without `?`).
     Method {
         receiver: Type,
-        name: String,
+        name: &'static str,
     },
     /// A built-in function (`team`, `glob`, …).
-    Function(String),
+    Function(&'static str),
     /// `change`.
     Change,
 }
@@ -98,10 +98,10 @@ pub struct Call {
     /// The callee's name.
     pub callee: Span,
     pub target: Target,
-    pub args: Vec<Span>,
+    pub args: Box<[Span]>,
 }
 
-/// An expression and its type.
+/// An expression (the receiver of a field or method) and its type.
 #[derive(Debug, Clone)]
 pub struct Typed {
     pub file: usize,
@@ -114,6 +114,7 @@ pub struct Typed {
 pub struct Index {
     pub symbols: Vec<Symbol>,
     pub references: Vec<Reference>,
+    /// The receivers of `.name` and `.name(…)` (the types completion asks for).
     pub exprs: Vec<Typed>,
     pub calls: Vec<Call>,
     /// The rule lists of exemptions (`exempt e from a, b`): file and the span from the
@@ -154,6 +155,17 @@ impl Index {
     pub fn rule(&self, name: &str) -> Option<SymbolId> {
         self.rules.get(name).copied()
     }
+    /// Frees what the vectors reserved beyond their length.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.symbols.shrink_to_fit();
+        self.references.shrink_to_fit();
+        self.exprs.shrink_to_fit();
+        self.calls.shrink_to_fit();
+        self.rule_lists.shrink_to_fit();
+        self.by_place.shrink_to_fit();
+        self.rules.shrink_to_fit();
+    }
+
     /// Records a symbol of a rule replayed from the memo, known by its span's start
     /// (as every name of a body is: see [`Checker::define_local`]).
     pub(crate) fn replay_symbol(&mut self, symbol: Symbol) {

@@ -95,7 +95,11 @@ type Checked = (
 );
 
 fn checked(checker: checker::Checker<'_>) -> Checked {
-    let (program, mut diagnostics, index) = checker.run();
+    let (program, mut diagnostics, mut index) = checker.run();
+    if let Some(index) = &mut index {
+        // Kept as long as the language server answers from it.
+        index.shrink_to_fit();
+    }
     warden_syntax::sort_diagnostics(&mut diagnostics);
     let program = if diagnostics.iter().any(Diagnostic::is_error) {
         None
