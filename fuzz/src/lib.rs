@@ -226,6 +226,6 @@ pub fn lsp(data: &[u8]) {
 fn one_file(text: &str) -> [SourceText; 1] {
     [SourceText {
         path: "policy.warden".to_string(),
-        text: text.to_string(),
+        text: text.into(),
     }]
 }

@@ -367,6 +367,9 @@ impl Indexed {
     pub fn new(sources: &[SourceText], parses: &mut ParseCache) -> Indexed {
         let mut analysis = warden::analyze_indexed_cached(sources, parses);
         let index = analysis.index.take().unwrap_or_default();
+        // Nothing here evaluates (the code lenses' test cases load the policy on their
+        // own): the program is not kept while the analysis is retained.
+        analysis.program = None;
         Indexed {
             analysis,
             index,
@@ -759,11 +762,13 @@ pub fn signature_help(
     if let Some(found) = signature_at(&Indexed::new(sources, parses), file, offset) {
         return Some(found);
     }
-    let text = sources.get(file)?.text.as_str();
+    let text = &*sources.get(file)?.text;
     let offset = floor_char_boundary(text, offset);
     let (start, end) = word_at(text, offset).unwrap_or((offset, offset));
+    let mut placeholder = text.to_string();
+    placeholder.replace_range(start..end, "_)");
     let mut edited = sources.to_vec();
-    edited.get_mut(file)?.text.replace_range(start..end, "_)");
+    edited.get_mut(file)?.text = placeholder.into();
     signature_at(&Indexed::new(&edited, parses), file, start)
 }
 

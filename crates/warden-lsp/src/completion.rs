@@ -30,7 +30,7 @@ pub fn completion(
     let Some(source) = sources.get(file) else {
         return Vec::new();
     };
-    let text = source.text.as_str();
+    let text = &*source.text;
     let offset = floor_char_boundary(text, offset);
     if in_comment(text, offset) {
         return Vec::new();
@@ -58,7 +58,7 @@ pub fn completion(
     let mut complete = |placeholder: String| {
         let mut edited = sources.to_vec();
         let target = edited.get_mut(file)?;
-        target.text = placeholder;
+        target.text = placeholder.into();
         let indexed = Indexed::new(&edited, parses);
         match receiver_end {
             Some(receiver_end) => members(&indexed, file, receiver_end),

@@ -167,7 +167,8 @@ const NEEDS_DIRECTORY: &[Code] = &[Code::UnknownRule, Code::UnknownModule, Code:
 struct Document {
     uri: Uri,
     path: Option<PathBuf>,
-    text: String,
+    /// Shared with the policy views and analyses made of it, never copied.
+    text: Rc<str>,
     /// The key of the policy it was last analysed in (see [`PolicyView::key`]).
     policy: String,
 }
@@ -478,9 +479,11 @@ impl Server {
                 let uri = params.text_document.uri;
                 match self.documents.get_mut(uri.as_str()) {
                     Some(document) => {
+                        let mut text = document.text.to_string();
                         for change in params.content_changes {
-                            position::apply_change(&mut document.text, change);
+                            position::apply_change(&mut text, change);
                         }
+                        document.text = text.into();
                     }
                     // Not open: only a change of the whole text says what it holds.
                     None => {
@@ -565,7 +568,7 @@ impl Server {
             Document {
                 uri,
                 path,
-                text,
+                text: text.into(),
                 policy,
             },
         );
@@ -721,11 +724,11 @@ impl Server {
     }
 
     /// The text of a document: the open buffer, else the file on disk.
-    fn text(&self, uri: &Uri) -> Option<String> {
+    fn text(&self, uri: &Uri) -> Option<Rc<str>> {
         if let Some(document) = self.documents.get(uri.as_str()) {
             return Some(document.text.clone());
         }
-        warden::read(&uri::to_path(uri)?).ok()
+        warden::read(&uri::to_path(uri)?).ok().map(Rc::from)
     }
 
     /// The policy `uri` belongs to, as its last analysis found it.
@@ -749,7 +752,7 @@ impl Server {
         };
         Some(PolicyView {
             key: uri.as_str().to_string(),
-            sources: vec![SourceText { path: name, text }],
+            sources: vec![SourceText::new(name, text)],
             uris: vec![Some(uri.clone())],
             current: 0,
             unreadable: Vec::new(),
@@ -760,12 +763,13 @@ impl Server {
     /// that cannot be read is left out and reported.
     fn directory_view(&self, uri: &Uri, path: &Path, root: &Path) -> Option<PolicyView> {
         let current_path = relative_path(root, path)?;
-        let mut files: BTreeMap<String, Result<String, String>> = BTreeMap::new();
+        let mut files: BTreeMap<String, Result<Rc<str>, String>> = BTreeMap::new();
         let mut unreadable = Vec::new();
         match warden::policy_files(root) {
             Ok(found) => {
                 for (relative, absolute) in found {
                     let text = warden::read(&absolute).map_err(|e| e.to_string());
+                    let text = text.map(Rc::from);
                     files.insert(relative, text);
                 }
             }
@@ -791,10 +795,7 @@ impl Server {
             let file_uri = self.uri_for(&root.join(&relative), uri, &current_path, &relative);
             match text {
                 Ok(text) => {
-                    sources.push(SourceText {
-                        path: relative,
-                        text,
-                    });
+                    sources.push(SourceText::new(relative, text));
                     uris.push(file_uri);
                 }
                 Err(error) => {
@@ -899,7 +900,7 @@ impl Server {
     fn format(&self, uri: &Uri) -> Option<Vec<TextEdit>> {
         let text = self.text(uri)?;
         let formatted = warden_syntax::format(&text).ok()?;
-        if formatted == text {
+        if *formatted == *text {
             return Some(Vec::new());
         }
         let whole = LineIndex::new(&text).range(warden_syntax::Span::new(0, text.len()));
@@ -1006,10 +1007,7 @@ impl Server {
         };
         let span = analysis::prepare_rename(&indexed, view.current, offset)
             .map_err(RequestError::Failed)?;
-        let text = view
-            .sources
-            .get(view.current)
-            .map_or("", |s| s.text.as_str());
+        let text = view.sources.get(view.current).map_or("", |s| &*s.text);
         let range = LineIndex::new(text).range(span);
         Ok(Some(lsp_types::PrepareRenameResponse::Range(range)))
     }

@@ -440,7 +440,7 @@ fn every_offset_of_a_policy_being_typed_is_answered() {
     .replace(CURSOR, "mine.");
     let whole = vec![warden::SourceText {
         path: "main.warden".to_string(),
-        text: text.clone(),
+        text: text.as_str().into(),
     }];
     let mut parses = warden::ParseCache::default();
     let indexed = analysis::Indexed::new(&whole, &mut parses);
@@ -457,7 +457,7 @@ fn every_offset_of_a_policy_being_typed_is_answered() {
     for end in (0..=text.len()).filter(|&end| text.is_char_boundary(end)) {
         let typed = vec![warden::SourceText {
             path: "main.warden".to_string(),
-            text: text[..end].to_string(),
+            text: text[..end].into(),
         }];
         warden_lsp::completion::completion(&typed, 0, end, &mut parses);
         analysis::signature_help(&typed, 0, end, &mut parses);

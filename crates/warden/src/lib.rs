@@ -60,11 +60,22 @@ pub mod exit {
     pub const INVALID: i32 = 5;
 }
 
-/// One policy source: its path relative to the policy root, and its text.
+/// One policy source: its path relative to the policy root, and its text. The text is
+/// shared: the analysis keeps it, not a copy (a language server's buffer, its policy
+/// views and the analyses of them are one allocation).
 #[derive(Debug, Clone)]
 pub struct SourceText {
     pub path: String,
-    pub text: String,
+    pub text: Rc<str>,
+}
+
+impl SourceText {
+    pub fn new(path: impl Into<String>, text: impl Into<Rc<str>>) -> SourceText {
+        SourceText {
+            path: path.into(),
+            text: text.into(),
+        }
+    }
 }
 
 /// The result of parsing and checking a policy: the sources (policy files first, then
@@ -115,14 +126,14 @@ pub enum Purpose {
 
 /// As [`analyze`], for `purpose`.
 pub fn analyze_for(sources: &[SourceText], purpose: Purpose) -> Analysis {
-    let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
+    let policy = sources.iter().map(|s| (s.path.clone(), s.text.clone()));
     analyze_with(policy, false, None, false, purpose)
 }
 
 /// As [`analyze`], with the checker's [`warden_check::index::Index`]: the language
 /// server's position features answer from it.
 pub fn analyze_indexed(sources: &[SourceText]) -> Analysis {
-    let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
+    let policy = sources.iter().map(|s| (s.path.clone(), s.text.clone()));
     analyze_with(policy, false, None, true, Purpose::Check)
 }
 
@@ -169,14 +180,14 @@ struct Parsed {
 
 /// As [`analyze`], parsing only the files whose text `cache` does not hold.
 pub fn analyze_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
-    let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
+    let policy = sources.iter().map(|s| (s.path.clone(), s.text.clone()));
     analyze_with(policy, false, Some(cache), false, Purpose::Check)
 }
 
 /// As [`analyze_indexed`], parsing only what `cache` does not hold (see
 /// [`analyze_cached`]).
 pub fn analyze_indexed_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
-    let policy = sources.iter().map(|s| (s.path.clone(), s.text.as_str()));
+    let policy = sources.iter().map(|s| (s.path.clone(), s.text.clone()));
     analyze_with(policy, false, Some(cache), true, Purpose::Check)
 }
 
@@ -185,8 +196,8 @@ pub fn analyze_stdlib() -> Analysis {
     analyze_with(std::iter::empty(), true, None, false, Purpose::Check)
 }
 
-fn analyze_with<'t>(
-    policy: impl Iterator<Item = (String, &'t str)>,
+fn analyze_with(
+    policy: impl Iterator<Item = (String, Rc<str>)>,
     all_std: bool,
     mut cache: Option<&mut ParseCache>,
     indexed: bool,
@@ -194,50 +205,55 @@ fn analyze_with<'t>(
 ) -> Analysis {
     let mut diagnostics = Vec::new();
     let mut files: Vec<SourceFile> = Vec::new();
-    let policy: Vec<(String, &str)> = policy.collect();
+    let policy: Vec<(String, Rc<str>)> = policy.collect();
     let mut old = cache
         .as_deref_mut()
         .map(|c| std::mem::take(&mut c.parsed))
         .unwrap_or_default();
     // Files gone from the policy go before anything is parsed.
     old.retain(|id, _| (*id as usize) < policy.len());
-    let mut add = |files: &mut Vec<SourceFile>, path: String, text: &str, std: Option<usize>| {
-        let id = FileId(files.len() as u32);
-        let shared: Rc<str> = Rc::from(text);
-        // A standard module was parsed when Warden was built; parsing it again is only
-        // the fallback, should its stored tree not decode.
-        let module = match std.and_then(stdlib::syntax) {
-            Some(module) => Rc::new(module),
-            None => {
-                let parsed = match old.remove(&id.0) {
-                    Some(parsed) if *parsed.text == *text => parsed,
-                    Some(parsed) => reparsed(shared.clone(), id, parsed),
-                    None => {
-                        let (module, diagnostics) = warden_syntax::parse(text, id);
-                        Parsed {
+    let mut add =
+        |files: &mut Vec<SourceFile>, path: String, shared: Rc<str>, std: Option<usize>| {
+            let id = FileId(files.len() as u32);
+            let text = &*shared;
+            // A standard module was parsed when Warden was built; parsing it again is only
+            // the fallback, should its stored tree not decode.
+            let module = match std.and_then(stdlib::syntax) {
+                Some(module) => Rc::new(module),
+                None => {
+                    let parsed = match old.remove(&id.0) {
+                        // Kept with the source's text, so that the old copy goes.
+                        Some(parsed) if *parsed.text == *text => Parsed {
                             text: shared.clone(),
-                            module: Rc::new(module),
-                            diagnostics,
+                            ..parsed
+                        },
+                        Some(parsed) => reparsed(shared.clone(), id, parsed),
+                        None => {
+                            let (module, diagnostics) = warden_syntax::parse(text, id);
+                            Parsed {
+                                text: shared.clone(),
+                                module: Rc::new(module),
+                                diagnostics,
+                            }
                         }
+                    };
+                    diagnostics.extend(parsed.diagnostics.iter().cloned());
+                    let module = parsed.module.clone();
+                    if let Some(cache) = cache.as_deref_mut()
+                        && std.is_none()
+                    {
+                        cache.parsed.insert(id.0, parsed);
                     }
-                };
-                diagnostics.extend(parsed.diagnostics.iter().cloned());
-                let module = parsed.module.clone();
-                if let Some(cache) = cache.as_deref_mut()
-                    && std.is_none()
-                {
-                    cache.parsed.insert(id.0, parsed);
+                    module
                 }
-                module
-            }
+            };
+            files.push(SourceFile {
+                path,
+                text: shared,
+                module,
+                std: std.is_some(),
+            });
         };
-        files.push(SourceFile {
-            path,
-            text: shared,
-            module,
-            std: std.is_some(),
-        });
-    };
     for (path, text) in policy {
         add(&mut files, path, text, None);
     }
@@ -256,7 +272,12 @@ fn analyze_with<'t>(
         }
         for (index, (path, text)) in wanted {
             loaded.insert(*path);
-            add(&mut files, (*path).to_string(), text, Some(index));
+            add(
+                &mut files,
+                (*path).to_string(),
+                Rc::from(*text),
+                Some(index),
+            );
         }
     }
     let names: Vec<&str> = stdlib::MODULES
@@ -440,10 +461,7 @@ pub fn read_policy(path: &Path) -> Result<Vec<SourceText>, LoadError> {
             || "policy.warden".to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        return Ok(vec![SourceText {
-            path: name,
-            text: read(path)?,
-        }]);
+        return Ok(vec![SourceText::new(name, read(path)?)]);
     }
     let found = policy_files(path)?;
     if found.is_empty() {
@@ -454,12 +472,7 @@ pub fn read_policy(path: &Path) -> Result<Vec<SourceText>, LoadError> {
     }
     found
         .into_iter()
-        .map(|(relative, absolute)| {
-            Ok(SourceText {
-                path: relative,
-                text: read(&absolute)?,
-            })
-        })
+        .map(|(relative, absolute)| Ok(SourceText::new(relative, read(&absolute)?)))
         .collect()
 }
 
@@ -949,7 +962,7 @@ mod tests {
     fn cached_analyses_equal_fresh_ones_across_edits() {
         let source = |path: &str, text: &str| super::SourceText {
             path: path.to_string(),
-            text: text.to_string(),
+            text: text.into(),
         };
         let rule = "rule r {\n  when change.files.len() > 0\n  deny \"no\"\n}\n";
         let broken = "rule r {\n  when change.filez.len() > 0\n  deny \"no\"\n}\n";
@@ -1049,7 +1062,7 @@ mod tests {
         fn sources(text: &str) -> Vec<crate::SourceText> {
             vec![crate::SourceText {
                 path: "policy.warden".to_string(),
-                text: text.to_string(),
+                text: text.into(),
             }]
         }
     }
@@ -1059,7 +1072,7 @@ mod tests {
         let policy = "import std.paths\n\n/// Docs only.\nrule docs {\n  when paths.docs_only(change)\n  deny \"docs\"\n}\n";
         let analysis = super::analyze(&[super::SourceText {
             path: "policy.warden".to_string(),
-            text: policy.to_string(),
+            text: policy.into(),
         }]);
         assert!(
             analysis.diagnostics.is_empty(),

@@ -89,7 +89,7 @@ fn check_fixtures() {
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let analysis = warden::analyze(&[SourceText {
             path: name,
-            text: text.clone(),
+            text: text.as_str().into(),
         }]);
         assert!(
             !analysis.diagnostics.is_empty(),
@@ -124,7 +124,7 @@ fn check_fixtures() {
         let text = read(&entry.path());
         let source = SourceText {
             path: "p.warden".into(),
-            text,
+            text: text.into(),
         };
         given.extend(
             warden::analyze(&[source])
@@ -594,7 +594,7 @@ fn ci_formats() {
             let text = read(path);
             let analysis = warden::analyze(&[SourceText {
                 path: "policy.warden".to_string(),
-                text: text.clone(),
+                text: text.as_str().into(),
             }]);
             let github = warden::render::github::diagnostics(&analysis, "policy");
             let sarif_log = warden::render::sarif::diagnostics(&analysis, "policy");
@@ -739,7 +739,7 @@ fn doc_examples_check() {
             let name = format!("{}#{index}.warden", path.display());
             let analysis = warden::analyze(&[SourceText {
                 path: name.clone(),
-                text: code.to_string(),
+                text: code.into(),
             }]);
             assert!(
                 analysis.diagnostics.is_empty(),
@@ -824,7 +824,7 @@ fn mutated_policies_and_changes_never_panic() {
         let Some(file) = mutant.get_mut(random.below(sources.len())) else {
             continue;
         };
-        file.text = random.mutate(&file.text, POLICY_EDITS);
+        file.text = random.mutate(&file.text, POLICY_EDITS).into();
         let analysis = warden::analyze(&mutant);
         for diagnostic in &analysis.diagnostics {
             for label in &diagnostic.labels {

@@ -277,7 +277,7 @@ proptest! {
         let files: Vec<(String, String)> = warden::read_policy(&acme().join("policy"))
             .unwrap()
             .into_iter()
-            .map(|s| (s.path, s.text))
+            .map(|s| (s.path, s.text.to_string()))
             .collect();
         let mut order: Vec<usize> = (0..files.len()).collect();
         Shuffler(seed).shuffle(&mut order);
@@ -802,7 +802,7 @@ fn acme_pull_request() -> Value {
 fn mismatches(case: &Case, literal_separator: bool) -> Vec<String> {
     let policy = compile(&[SourceText {
         path: "globs.warden".to_string(),
-        text: policy_text(case),
+        text: policy_text(case).into(),
     }]);
     let base = acme_pull_request();
     let facts = acme_facts();

@@ -23,8 +23,9 @@ fn policies() -> Vec<Vec<SourceText>> {
         (names.iter())
             .map(|name| SourceText {
                 path: format!("{name}.warden"),
-                text: std::fs::read_to_string(root.join(format!("tests/check/{name}.warden")))
-                    .unwrap(),
+                text: (std::fs::read_to_string(root.join(format!("tests/check/{name}.warden")))
+                    .unwrap())
+                .into(),
             })
             .collect()
     };
@@ -93,11 +94,12 @@ fn an_edit_re_checks_only_the_rules_it_changed() {
         .iter()
         .position(|s| s.path == "review.warden")
         .unwrap();
-    let text = &mut sources[review].text;
-    let at = text.find("lines > 1000").unwrap();
-    text.replace_range(at..at + "lines > 1000".len(), "lines > 1001");
-    // The text above it moves the rules after it.
-    text.insert_str(0, "// moved\n");
+    edit_text(&mut sources[review], |text| {
+        let at = text.find("lines > 1000").unwrap();
+        text.replace_range(at..at + "lines > 1000".len(), "lines > 1001");
+        // The text above it moves the rules after it.
+        text.insert_str(0, "// moved\n");
+    });
     assert_same(&mut cache, &sources);
     for indexed in [false, true] {
         let stats = cache.check_stats(indexed);
@@ -108,7 +110,7 @@ fn an_edit_re_checks_only_the_rules_it_changed() {
     // A new glob and regex above rules that have theirs: those rules' ids move.
     let mut mixed = policies().swap_remove(1);
     assert_same(&mut cache, &mixed);
-    mixed[0].text.insert_str(0, NEW_PATTERNS);
+    edit_text(&mut mixed[0], |text| text.insert_str(0, NEW_PATTERNS));
     assert_same(&mut cache, &mixed);
     let stats = cache.check_stats(false);
     assert!(stats.replayed > 10, "{stats:?}");
@@ -116,13 +118,14 @@ fn an_edit_re_checks_only_the_rules_it_changed() {
     // the other replayed, and the lint compares them.
     mixed = policies().swap_remove(1);
     assert_same(&mut cache, &mixed);
-    let text = &mut mixed[0].text;
-    *text = text.replacen("let touched = ", "let touched  = ", 1);
-    text.insert_str(0, NEW_PATTERNS);
+    edit_text(&mut mixed[0], |text| {
+        *text = text.replacen("let touched = ", "let touched  = ", 1);
+        text.insert_str(0, NEW_PATTERNS);
+    });
     assert_same(&mut cache, &mixed);
 
     let lib = sources.iter().position(|s| s.path == "lib.warden").unwrap();
-    sources[lib].text.push_str("\nlet added = 1\n");
+    edit_text(&mut sources[lib], |text| text.push_str("\nlet added = 1\n"));
     assert_same(&mut cache, &sources);
     let stats = cache.check_stats(false);
     assert_eq!((stats.checked, stats.replayed), (first.checked, 0));
@@ -146,24 +149,33 @@ fn a_policy_above_the_memo_limit_is_checked_whole() {
     }
     let mut sources = vec![SourceText {
         path: "big.warden".to_string(),
-        text,
+        text: text.into(),
     }];
     let mut cache = ParseCache::default();
     assert_same(&mut cache, &sources);
-    sources[0].text.push_str(&rule(rules));
+    edit_text(&mut sources[0], |text| text.push_str(&rule(rules)));
     assert_same(&mut cache, &sources);
     for indexed in [false, true] {
         let stats = cache.check_stats(indexed);
         assert_eq!(stats, warden_check::Stats::default(), "{stats:?}");
     }
     // Below the limit again, the memo works again.
-    sources[0].text.truncate(warden::MEMO_MAX_BYTES / 2);
-    let end = sources[0].text.rfind("/// Rule").unwrap();
-    sources[0].text.truncate(end);
+    edit_text(&mut sources[0], |text| {
+        text.truncate(warden::MEMO_MAX_BYTES / 2);
+        let end = text.rfind("/// Rule").unwrap();
+        text.truncate(end);
+    });
     assert_same(&mut cache, &sources);
-    sources[0].text.push_str(&rule(rules));
+    edit_text(&mut sources[0], |text| text.push_str(&rule(rules)));
     assert_same(&mut cache, &sources);
     assert!(cache.check_stats(false).replayed > 1000);
+}
+
+/// Edits a source's text in place.
+fn edit_text(source: &mut SourceText, change: impl FnOnce(&mut String)) {
+    let mut text = source.text.to_string();
+    change(&mut text);
+    source.text = text.into();
 }
 
 const NEW_PATTERNS: &str = "rule patterns {\n  when change.files.any(f => f.path matches \"new/**\" \
@@ -224,17 +236,15 @@ proptest! {
         let files = sources.len();
         for edit in edits {
             match edit {
-                Edit::Insert(file, at, snippet) => {
-                    let text = &mut sources[file % files].text;
+                Edit::Insert(file, at, snippet) => edit_text(&mut sources[file % files], |text| {
                     let at = boundary(text, at);
                     text.insert_str(at, SNIPPETS[snippet]);
-                }
-                Edit::Delete(file, at, len) => {
-                    let text = &mut sources[file % files].text;
+                }),
+                Edit::Delete(file, at, len) => edit_text(&mut sources[file % files], |text| {
                     let start = boundary(text, at);
                     let end = boundary(text, (start + len).min(text.len()));
                     text.replace_range(start..end.max(start), "");
-                }
+                }),
             }
             assert_same(&mut cache, &sources);
         }
