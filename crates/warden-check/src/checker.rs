@@ -807,6 +807,7 @@ impl<'a> Checker<'a> {
     fn check_policy_items(&mut self) -> (Vec<ir::Rule>, Vec<ir::Exemption>, ir::Settings) {
         let files = self.files;
         self.environment_symbols = self.index.as_ref().map_or(0, |i| i.symbols.len());
+        self.memo_environment();
         let mut rules = Vec::new();
         let mut names: Names<String, (usize, Span)> = Names::default();
         let mut exempt_items = Vec::new();

@@ -6,14 +6,22 @@
 //! - The key of a rule is its file, its text (the item's span) and its doc comment: the
 //!   rule's tree is a function of those. Its place in the file is not in the key: what is
 //!   stored is relative to the rule's start, and moved to its new start when replayed.
-//! - The environment a rule was checked in is the text of every item but the rules and
-//!   exemptions (imports, `let`s, `fn`s, the `policy` block), in order, the files'
-//!   paths and the kind of check. When it changes, the
-//!   memo is emptied: every rule is checked again (coarse, and correct). The places of
-//!   those items are not in it, nor the other rules: what a stored rule refers to outside
-//!   itself is by id (a `let`, a function, a symbol of the index those items define),
-//!   never by place. A rule refers to no other rule (exemptions do: they are checked
-//!   each time).
+//! - The environment a rule was checked in has two parts.
+//!   - Its shape: the kind of check, the files' paths, and every item but the rules and
+//!     exemptions in order: the text of imports and of the `policy` block, the kind and
+//!     name of each `let` and `fn` (which fix their ids), and, for an indexed check, the
+//!     symbols those items define (which fix the index's ids). When the shape changes,
+//!     the memo is emptied: every rule is checked again.
+//!   - The text of each `let` and `fn` of the policy. A stored rule notes the ones it
+//!     reads, directly or through others (the closure of its reads when it was
+//!     checked); it is replayed only when none of them changed since the last check.
+//!     Editing a `let` re-checks its readers alone. (The closure is enough: a path to
+//!     a changed item through items that did not change was there before.)
+//!
+//!   The places of those items are not in it, nor the other rules: what a stored rule
+//!   refers to outside itself is by id (a `let`, a function, a symbol of the index those
+//!   items define), never by place. A rule refers to no other rule (exemptions do: they
+//!   are checked each time).
 //! - A rule is stored only when everything its check produced is its own: every span of
 //!   its diagnostics, index entries and IR lies within the rule, it made no "did you
 //!   mean" search (those share a policy-wide budget), checked no standard `let` for the
@@ -33,7 +41,8 @@
 //! So a check with the memo gives the same program, diagnostics and index as one
 //! without: the differential tests of the facade compare them over random edits.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use warden_change::Ids;
 
@@ -41,15 +50,25 @@ use warden_syntax::{Diagnostic, FileId, Span, ast};
 
 use crate::SourceFile;
 use crate::checker::{Checker, Owner};
-use crate::index::{Call, Reference, Symbol, SymbolId, Target, Typed};
+use crate::index::{Call, Reference, Symbol, SymbolId, SymbolKind, Target, Typed};
 use crate::ir::{self, GlobId, RegexId};
 use crate::policy_lints::Covered;
 
 /// What checking a policy's rules produced, by rule, for the next check of the policy.
 #[derive(Debug, Default)]
 pub struct Memo {
-    /// The environment the stored rules were checked in (see the module's doc).
+    /// The shape of the environment the stored rules were checked in (see the module's
+    /// doc) ...
     env: String,
+    /// ... the index symbols its items define (kind, name and file), for an indexed
+    /// check ...
+    env_symbols: Vec<(SymbolKind, String, usize)>,
+    /// ... and the text of each `let` and `fn` of the policy at the last check, and those
+    /// changed since (in the check running).
+    texts: BTreeMap<Owner, Rc<str>>,
+    changed: BTreeSet<Owner>,
+    /// What each `let` and `fn` reads, in the check running.
+    reads: BTreeMap<Owner, Vec<Owner>>,
     /// The rules of the check running (or last run), in the order checked ...
     rules: Vec<(RuleKey, Box<Recorded>)>,
     /// ... and of the one before, which the running one takes from: a rule the edit
@@ -101,6 +120,8 @@ struct Recorded {
     exprs: Vec<Typed>,
     calls: Vec<Call>,
     used_by_policy: Vec<Owner>,
+    /// The policy's `let`s and `fn`s it reads, directly or through others.
+    reads: Vec<Owner>,
     effects: Effects,
     /// The translations of the glob patterns it interned.
     glob_patterns: Vec<(String, ir::GlobPattern)>,
@@ -159,9 +180,16 @@ pub(crate) fn environment(files: &[SourceFile], std_modules: &[&str], kind: &str
         for item in &file.module.items {
             let span = match item {
                 ast::Item::Rule(_) | ast::Item::Exempt(_) => continue,
+                // Their text is compared by the rules that read them.
+                ast::Item::Let(i) => {
+                    env.push_str(&format!("let {}\0", i.name.name));
+                    continue;
+                }
+                ast::Item::Fn(i) => {
+                    env.push_str(&format!("fn {}\0", i.name.name));
+                    continue;
+                }
                 ast::Item::Import(i) => i.span,
-                ast::Item::Let(i) => i.span,
-                ast::Item::Fn(i) => i.span,
                 ast::Item::Policy(i) => i.span,
                 ast::Item::Error(span) => *span,
             };
@@ -186,7 +214,8 @@ impl Memo {
         Some((current, recorded))
     }
 
-    /// Starts a check in environment `env`: what was stored in another is dropped.
+    /// Starts a check in an environment of shape `env`: what was stored in another is
+    /// dropped.
     pub(crate) fn start(&mut self, env: String) {
         self.previous = std::mem::take(&mut self.rules).into_iter().collect();
         self.current.clear();
@@ -195,6 +224,27 @@ impl Memo {
             self.env = env;
         }
         self.stats = Stats::default();
+    }
+
+    /// Once the `let`s and `fn`s are checked, before the rules: their symbols (what an
+    /// indexed check's stored rules refer to by id) must be the ones stored, and which of
+    /// their texts changed is noted.
+    pub(crate) fn environment_checked(
+        &mut self,
+        symbols: Vec<(SymbolKind, String, usize)>,
+        texts: BTreeMap<Owner, Rc<str>>,
+        reads: BTreeMap<Owner, Vec<Owner>>,
+    ) {
+        self.reads = reads;
+        if self.env_symbols != symbols {
+            self.previous.clear();
+            self.env_symbols = symbols;
+        }
+        self.changed = (texts.iter())
+            .filter(|(owner, text)| self.texts.get(owner) != Some(text))
+            .map(|(owner, _)| *owner)
+            .collect();
+        self.texts = texts;
     }
 }
 
@@ -286,6 +336,66 @@ impl<'a> Checker<'a> {
             }
         }
         lowered
+    }
+
+    /// Notes the environment's symbols and texts in the memo (see
+    /// [`Memo::environment_checked`]); called once the `let`s and `fn`s are checked.
+    pub(crate) fn memo_environment(&mut self) {
+        if self.memo.is_none() {
+            return;
+        }
+        let symbols = (self.index.as_deref())
+            .and_then(|i| i.symbols.get(..self.environment_symbols))
+            .unwrap_or_default()
+            .iter()
+            .map(|s| (s.kind, s.name.clone(), s.file))
+            .collect();
+        let is_policy = |file: usize| self.files.get(file).is_some_and(|f| !f.std);
+        let text = |file: usize, span: Span| -> Rc<str> {
+            let text = self
+                .files
+                .get(file)
+                .and_then(|f| f.text.get(span.start..span.end));
+            Rc::from(text.unwrap_or(""))
+        };
+        let globals = (self.globals.iter().enumerate())
+            .filter(|(_, g)| is_policy(g.file))
+            .map(|(i, g)| {
+                (
+                    Owner::Global(ir::GlobalId(i as u32)),
+                    text(g.file, g.item.span),
+                )
+            });
+        let functions = (self.functions.iter().enumerate())
+            .filter(|(_, f)| is_policy(f.file))
+            .map(|(i, f)| (Owner::Fn(ir::FnId(i as u32)), text(f.file, f.item.span)));
+        let texts = globals.chain(functions).collect();
+        let mut reads: BTreeMap<Owner, Vec<Owner>> = BTreeMap::new();
+        for (from, to, _, _) in &self.deps {
+            reads.entry(*from).or_default().push(*to);
+        }
+        if let Some(memo) = self.memo.as_deref_mut() {
+            memo.environment_checked(symbols, texts, reads);
+        }
+    }
+
+    /// The policy's `let`s and `fn`s that a rule reading `direct` and calling `called`
+    /// reads, directly or through others, in order.
+    fn reads(&self, direct: &[Owner], called: &[ir::FnId]) -> Vec<Owner> {
+        let Some(memo) = self.memo.as_deref() else {
+            return Vec::new();
+        };
+        let mut seen = BTreeSet::new();
+        let mut pending: Vec<Owner> = direct.to_vec();
+        pending.extend(called.iter().map(|id| Owner::Fn(*id)));
+        while let Some(owner) = pending.pop() {
+            if seen.insert(owner) {
+                pending.extend(memo.reads.get(&owner).into_iter().flatten().copied());
+            }
+        }
+        seen.into_iter()
+            .filter(|owner| memo.texts.contains_key(owner))
+            .collect()
     }
 
     fn marks(&self) -> Marks {
@@ -384,6 +494,7 @@ impl<'a> Checker<'a> {
             .filter_map(|p| Some((p.clone(), self.glob_patterns.get(p)?.clone())))
             .collect();
         let used_by_policy = self.used_by_policy.get(marks.used_by_policy..)?.to_vec();
+        let reads = self.reads(&used_by_policy, &effects.called);
         fits.then_some(Recorded {
             rule: stored,
             inherits_default,
@@ -394,6 +505,7 @@ impl<'a> Checker<'a> {
             exprs,
             calls,
             used_by_policy,
+            reads,
             effects,
             glob_patterns,
             regexes,
@@ -401,9 +513,14 @@ impl<'a> Checker<'a> {
         })
     }
 
-    /// Whether what `recorded` read is as it was: the `let`s it reads are checked (a
-    /// standard one is checked by its first reader, which must then be checked).
+    /// Whether what `recorded` read is as it was: no `let` or `fn` it reads changed, and
+    /// the `let`s it reads are checked (a standard one is checked by its first reader,
+    /// which must then be checked).
     fn replayable(&self, recorded: &Recorded) -> bool {
+        let changed = self.memo.as_deref().map(|m| &m.changed);
+        if changed.is_none_or(|changed| recorded.reads.iter().any(|o| changed.contains(o))) {
+            return false;
+        }
         recorded.used_by_policy.iter().all(|owner| match owner {
             Owner::Global(id) => self
                 .globals

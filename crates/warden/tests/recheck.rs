@@ -80,7 +80,7 @@ fn assert_same(cache: &mut ParseCache, sources: &[SourceText]) {
 
 /// An edit of one rule's body re-checks that rule alone (and the few that cannot be
 /// stored: the first reader of a standard `let`, a rule adding to the policy's override
-/// conditions); an edit of a `let` re-checks every rule.
+/// conditions); a new `let` re-checks every rule.
 #[test]
 fn an_edit_re_checks_only_the_rules_it_changed() {
     let mut sources = policies().swap_remove(0);
@@ -129,6 +129,57 @@ fn an_edit_re_checks_only_the_rules_it_changed() {
     assert_same(&mut cache, &sources);
     let stats = cache.check_stats(false);
     assert_eq!((stats.checked, stats.replayed), (first.checked, 0));
+}
+
+/// An edit of a `let`'s or `fn`'s text re-checks the rules that read it, directly or
+/// through other `let`s and `fn`s, and replays the others; renaming one (the shape of
+/// the environment) re-checks every rule.
+#[test]
+fn an_edit_of_a_let_re_checks_its_readers_alone() {
+    let lib = "let limit = 1000\nlet threshold = limit\nlet twice = limit * 2\n\
+               let label = \"big\"\n\nfn large(n: int) -> bool {\n  n > twice\n}\n";
+    let rules = "rule reads_threshold {\n  when change.files.len() > threshold\n  deny \"many\"\n}\n\n\
+                 rule calls_large {\n  when large(change.files.len())\n  deny \"large\"\n}\n\n\
+                 rule reads_label {\n  when change.labels.contains(label)\n  deny \"labelled\"\n}\n\n\
+                 rule reads_nothing {\n  when change.draft\n  deny \"draft\"\n}\n";
+    let mut sources = vec![SourceText::new("policy.warden", format!("{lib}\n{rules}"))];
+    let mut cache = ParseCache::default();
+    assert_same(&mut cache, &sources);
+    let replayed_checked = |cache: &ParseCache| {
+        let (plain, indexed) = (cache.check_stats(false), cache.check_stats(true));
+        assert_eq!(plain, indexed);
+        (plain.replayed, plain.checked)
+    };
+    assert_eq!(replayed_checked(&cache), (0, 4));
+    // `limit` is read through `threshold` by `reads_threshold`, and through `twice` and
+    // `large` by `calls_large`.
+    edit_text(&mut sources[0], |text| {
+        *text = text.replace("= 1000", "= 1001")
+    });
+    assert_same(&mut cache, &sources);
+    assert_eq!(replayed_checked(&cache), (2, 2));
+    // A function's body: its callers alone.
+    edit_text(&mut sources[0], |text| {
+        *text = text.replace("n > twice", "n >= twice")
+    });
+    assert_same(&mut cache, &sources);
+    assert_eq!(replayed_checked(&cache), (3, 1));
+    // A type changed: its readers are checked again with the new type (the rule reading
+    // it through `threshold` now compares a number with a string).
+    edit_text(&mut sources[0], |text| {
+        *text = text.replace("= 1001", "= \"many\"")
+    });
+    assert_same(&mut cache, &sources);
+    assert_eq!(replayed_checked(&cache), (2, 2));
+    edit_text(&mut sources[0], |text| *text = text.replace("\"big\"", "1"));
+    assert_same(&mut cache, &sources);
+    assert_eq!(replayed_checked(&cache), (3, 1));
+    // A name changed: every rule.
+    edit_text(&mut sources[0], |text| {
+        *text = text.replace("let label = 1", "let labels = 1")
+    });
+    assert_same(&mut cache, &sources);
+    assert_eq!(replayed_checked(&cache), (0, 4));
 }
 
 /// Above `MEMO_MAX_BYTES` of policy text, every analysis checks every rule, and the memo
