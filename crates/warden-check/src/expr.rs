@@ -903,11 +903,11 @@ impl Checker<'_> {
             return self.invalid(body, span);
         };
         // Every method is one of `METHOD_NAMES`: its name is kept without a copy.
-        if self.indexing()
+        if let Some(index) = self.index.as_deref_mut()
             && let Some(&method) = (builtins::METHOD_NAMES.iter()).find(|m| **m == name.name)
         {
             let target = Target::Method {
-                receiver: receiver.clone(),
+                receiver: index.intern(&receiver),
                 name: method,
             };
             self.refer(body.file, name.span, target.clone(), &Type::Error);

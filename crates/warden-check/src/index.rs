@@ -15,6 +15,12 @@ use crate::ty::Type;
 /// An index into [`Index::symbols`].
 pub type SymbolId = usize;
 
+/// A type of the index ([`Index::ty`]): each distinct type is kept once, and every
+/// entry names it by a number (the index holds a type for most names and receivers of a
+/// policy; a `Type` is six times the size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TypeId(pub(crate) u32);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SymbolKind {
     Rule,
@@ -48,7 +54,7 @@ pub struct Symbol {
     pub extent: Span,
     /// The value's type; a function's return type. `None` for items without one and
     /// for a standard module's `let` the policy never reads (not checked).
-    pub ty: Option<Type>,
+    pub ty: Option<TypeId>,
     /// A `let` without a written type: its type is inferred.
     pub inferred: bool,
     pub doc: Option<String>,
@@ -70,7 +76,7 @@ pub enum Target {
     },
     /// A built-in method, on its receiver's type (without `?`).
     Method {
-        receiver: Type,
+        receiver: TypeId,
         name: &'static str,
     },
     /// A built-in function (`team`, `glob`, …).
@@ -86,7 +92,7 @@ pub struct Reference {
     pub span: Span,
     pub target: Target,
     /// The type of what the name gives there (`Error` when unknown).
-    pub ty: Type,
+    pub ty: TypeId,
 }
 
 /// A call of a function or method, for signature help.
@@ -106,7 +112,7 @@ pub struct Call {
 pub struct Typed {
     pub file: usize,
     pub span: Span,
-    pub ty: Type,
+    pub ty: TypeId,
 }
 
 /// The checker's record of a policy, for the language server.
@@ -125,6 +131,8 @@ pub struct Index {
     by_place: HashMap<(usize, usize), SymbolId>,
     /// Rules by name (their names are policy-wide).
     rules: HashMap<String, SymbolId>,
+    /// The types [`TypeId`]s name, each once.
+    types: indexmap::IndexSet<Type>,
 }
 
 impl Symbol {
@@ -145,6 +153,45 @@ impl Symbol {
     }
 }
 
+/// Rewrites the type ids of index entries (the memo stores a rule's entries with ids
+/// of its own, and gives them the ids of the index it replays them into).
+pub(crate) trait MapTypes {
+    fn map_types(&mut self, f: &mut dyn FnMut(TypeId) -> TypeId);
+}
+
+impl MapTypes for Target {
+    fn map_types(&mut self, f: &mut dyn FnMut(TypeId) -> TypeId) {
+        if let Target::Method { receiver, .. } = self {
+            *receiver = f(*receiver);
+        }
+    }
+}
+
+impl MapTypes for Symbol {
+    fn map_types(&mut self, f: &mut dyn FnMut(TypeId) -> TypeId) {
+        self.ty = self.ty.map(f);
+    }
+}
+
+impl MapTypes for Reference {
+    fn map_types(&mut self, f: &mut dyn FnMut(TypeId) -> TypeId) {
+        self.target.map_types(f);
+        self.ty = f(self.ty);
+    }
+}
+
+impl MapTypes for Typed {
+    fn map_types(&mut self, f: &mut dyn FnMut(TypeId) -> TypeId) {
+        self.ty = f(self.ty);
+    }
+}
+
+impl MapTypes for Call {
+    fn map_types(&mut self, f: &mut dyn FnMut(TypeId) -> TypeId) {
+        self.target.map_types(f);
+    }
+}
+
 impl Index {
     /// The symbol the checker knows by `(file, start)`.
     pub fn at_place(&self, file: usize, start: usize) -> Option<SymbolId> {
@@ -155,6 +202,24 @@ impl Index {
     pub fn rule(&self, name: &str) -> Option<SymbolId> {
         self.rules.get(name).copied()
     }
+
+    /// The type `id` names.
+    pub fn ty(&self, id: TypeId) -> Type {
+        self.types
+            .get_index(id.0 as usize)
+            .cloned()
+            .unwrap_or(Type::Error)
+    }
+
+    /// The id of `ty`, kept if new.
+    pub(crate) fn intern(&mut self, ty: &Type) -> TypeId {
+        let id = match self.types.get_index_of(ty) {
+            Some(id) => id,
+            None => self.types.insert_full(ty.clone()).0,
+        };
+        TypeId(id as u32)
+    }
+
     /// Frees what the vectors reserved beyond their length.
     pub(crate) fn shrink_to_fit(&mut self) {
         self.symbols.shrink_to_fit();
@@ -164,6 +229,7 @@ impl Index {
         self.rule_lists.shrink_to_fit();
         self.by_place.shrink_to_fit();
         self.rules.shrink_to_fit();
+        self.types.shrink_to_fit();
     }
 
     /// Records a symbol of a rule replayed from the memo, known by its span's start
@@ -254,9 +320,9 @@ impl Checker<'_> {
         ty: &Type,
         inferred: bool,
     ) {
-        if self.indexing() {
+        if let Some(index) = self.index.as_deref_mut() {
             let symbol = Symbol {
-                ty: Some(ty.clone()),
+                ty: Some(index.intern(ty)),
                 inferred,
                 ..Symbol::new(&name.name, kind, file, name.span, extent)
             };
@@ -274,9 +340,9 @@ impl Checker<'_> {
         ty: &Type,
         doc: &str,
     ) {
-        if self.indexing() {
+        if let Some(index) = self.index.as_deref_mut() {
             let symbol = Symbol {
-                ty: Some(ty.clone()),
+                ty: Some(index.intern(ty)),
                 doc: Some(doc.to_string()),
                 renamable: false,
                 ..Symbol::new(name, SymbolKind::Implicit, file, place, extent)
@@ -289,20 +355,23 @@ impl Checker<'_> {
     pub(crate) fn set_type(&mut self, file: usize, place: usize, ty: &Type) {
         if let Some(index) = self.index.as_deref_mut()
             && let Some(&id) = index.by_place.get(&(file, place))
-            && let Some(symbol) = index.symbols.get_mut(id)
         {
-            symbol.ty = Some(ty.clone());
+            let ty = index.intern(ty);
+            if let Some(symbol) = index.symbols.get_mut(id) {
+                symbol.ty = Some(ty);
+            }
         }
     }
 
     /// Records a use of a name.
     pub(crate) fn refer(&mut self, file: usize, span: Span, target: Target, ty: &Type) {
         if let Some(index) = self.index.as_deref_mut() {
+            let ty = index.intern(ty);
             index.references.push(Reference {
                 file,
                 span,
                 target,
-                ty: ty.clone(),
+                ty,
             });
         }
     }
@@ -320,11 +389,8 @@ impl Checker<'_> {
 
     pub(crate) fn typed(&mut self, file: usize, span: Span, ty: &Type) {
         if let Some(index) = self.index.as_deref_mut() {
-            index.exprs.push(Typed {
-                file,
-                span,
-                ty: ty.clone(),
-            });
+            let ty = index.intern(ty);
+            index.exprs.push(Typed { file, span, ty });
         }
     }
 

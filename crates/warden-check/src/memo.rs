@@ -50,9 +50,12 @@ use warden_syntax::{Diagnostic, FileId, Span, ast};
 
 use crate::SourceFile;
 use crate::checker::{Checker, Owner};
-use crate::index::{Call, Reference, Symbol, SymbolId, SymbolKind, Target, Typed};
+use crate::index::{
+    Call, MapTypes, Reference, Symbol, SymbolId, SymbolKind, Target, TypeId, Typed,
+};
 use crate::ir::{self, GlobId, RegexId};
 use crate::policy_lints::Covered;
+use crate::ty::Type;
 
 /// What checking a policy's rules produced, by rule, for the next check of the policy.
 #[derive(Debug, Default)]
@@ -119,6 +122,8 @@ struct Recorded {
     references: Vec<Reference>,
     exprs: Vec<Typed>,
     calls: Vec<Call>,
+    /// The types its index entries name: their type ids are places in it.
+    types: Vec<Type>,
     used_by_policy: Vec<Owner>,
     /// The policy's `let`s and `fn`s it reads, directly or through others.
     reads: Vec<Owner>,
@@ -464,6 +469,23 @@ impl<'a> Checker<'a> {
             call.args.iter_mut().for_each(|a| own.relative(a));
         }
         own.fits &= index.is_none_or(|i| i.rule_lists.len() == marks.rule_lists);
+        let mut types = Vec::new();
+        if let Some(index) = index {
+            let mut local: HashMap<TypeId, TypeId> = HashMap::new();
+            let mut to_local = |id: TypeId| {
+                *local.entry(id).or_insert_with(|| {
+                    types.push(index.ty(id));
+                    TypeId(types.len() as u32 - 1)
+                })
+            };
+            let entries = (symbols.iter_mut().map(|e| e as &mut dyn MapTypes))
+                .chain(references.iter_mut().map(|e| e as &mut dyn MapTypes))
+                .chain(exprs.iter_mut().map(|e| e as &mut dyn MapTypes))
+                .chain(calls.iter_mut().map(|e| e as &mut dyn MapTypes));
+            for entry in entries {
+                entry.map_types(&mut to_local);
+            }
+        }
         // Symbols it refers to are its own or defined by the environment: not by the
         // rules and exemptions before it, whose number the environment leaves open.
         let foreign = |target: &Target| {
@@ -504,6 +526,7 @@ impl<'a> Checker<'a> {
             references,
             exprs,
             calls,
+            types,
             used_by_policy,
             reads,
             effects,
@@ -587,6 +610,9 @@ impl<'a> Checker<'a> {
             self.diags.push(diag);
         }
         if let Some(index) = self.index.as_deref_mut() {
+            let ids: Vec<TypeId> = recorded.types.iter().map(|t| index.intern(t)).collect();
+            let error = index.intern(&Type::Error);
+            let retype = &mut |id: TypeId| ids.get(id.0 as usize).copied().unwrap_or(error);
             let first = index.symbols.len();
             let renumber = |target: &mut Target| {
                 if let Target::Symbol(id) = target
@@ -597,6 +623,7 @@ impl<'a> Checker<'a> {
             };
             for symbol in &recorded.symbols {
                 let mut symbol = symbol.clone();
+                symbol.map_types(retype);
                 place(&mut symbol.span);
                 if symbol.extent.end != usize::MAX {
                     place(&mut symbol.extent);
@@ -607,17 +634,20 @@ impl<'a> Checker<'a> {
             }
             for reference in &recorded.references {
                 let mut reference = reference.clone();
+                reference.map_types(retype);
                 place(&mut reference.span);
                 renumber(&mut reference.target);
                 index.references.push(reference);
             }
             for typed in &recorded.exprs {
                 let mut typed = typed.clone();
+                typed.map_types(retype);
                 place(&mut typed.span);
                 index.exprs.push(typed);
             }
             for call in &recorded.calls {
                 let mut call = call.clone();
+                call.map_types(retype);
                 place(&mut call.span);
                 place(&mut call.callee);
                 call.args.iter_mut().for_each(&mut place);

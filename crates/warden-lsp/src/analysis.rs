@@ -12,7 +12,7 @@ use lsp_types::{
 };
 use warden::{Analysis, ParseCache, Severity, SourceText};
 use warden_change::RECORDS;
-use warden_check::index::{Index, Symbol, SymbolId, SymbolKind, Target};
+use warden_check::index::{Index, Symbol, SymbolId, SymbolKind, Target, TypeId};
 use warden_check::ty::Type;
 use warden_syntax::{FileId, Span};
 
@@ -385,6 +385,11 @@ impl Indexed {
         self.index.symbols.get(id)
     }
 
+    /// The type a symbol's `ty` names.
+    pub(crate) fn ty(&self, id: Option<TypeId>) -> Option<Type> {
+        id.map(|id| self.index.ty(id))
+    }
+
     /// The innermost use or definition of a name that covers `offset` (or ends at it).
     fn at(&self, file: usize, offset: usize) -> Option<Found> {
         let covers = |span: Span| span.start <= offset && offset <= span.end;
@@ -393,8 +398,8 @@ impl Indexed {
             .min_by_key(|r| (r.span.end - r.span.start, usize::from(r.span.end == offset)));
         if let Some(reference) = reference {
             let ty = match &reference.target {
-                Target::Symbol(id) => self.symbol(*id).and_then(|s| s.ty.clone()),
-                _ => Some(reference.ty.clone()),
+                Target::Symbol(id) => self.symbol(*id).and_then(|s| self.ty(s.ty)),
+                _ => Some(self.index.ty(reference.ty)),
             };
             return Some(Found {
                 span: reference.span,
@@ -408,7 +413,7 @@ impl Indexed {
         Some(Found {
             span: symbol.span,
             target: Target::Symbol(id),
-            ty: symbol.ty.clone(),
+            ty: self.ty(symbol.ty),
         })
     }
 
@@ -509,9 +514,9 @@ impl Indexed {
                     && s.file == function.file
                     && s.extent == function.extent
             })
-            .map(|s| format!("{}: {}", s.name, type_name(s.ty.as_ref())))
+            .map(|s| format!("{}: {}", s.name, type_name(self.ty(s.ty).as_ref())))
             .collect();
-        let returns = type_name(function.ty.as_ref());
+        let returns = type_name(self.ty(function.ty).as_ref());
         let label = format!("{}({}) -> {returns}", function.name, params.join(", "));
         Some((label, params))
     }
@@ -519,13 +524,13 @@ impl Indexed {
     /// The first line of a hover: what the symbol is.
     pub(crate) fn describe(&self, id: SymbolId) -> Option<String> {
         let symbol = self.symbol(id)?;
-        let ty = type_name(symbol.ty.as_ref());
+        let ty = type_name(self.ty(symbol.ty).as_ref());
         Some(match symbol.kind {
             SymbolKind::Rule => format!("rule {}", symbol.name),
             SymbolKind::Exemption => format!("exempt {}", symbol.name),
             SymbolKind::Function => format!("fn {}", self.function_signature(id)?.0),
-            SymbolKind::Global | SymbolKind::Local => match &symbol.ty {
-                Some(ty) => format!("let {}: {ty}", symbol.name),
+            SymbolKind::Global | SymbolKind::Local => match symbol.ty {
+                Some(_) => format!("let {}: {ty}", symbol.name),
                 // A standard module's `let` the policy does not read is not checked.
                 None => format!("let {}", symbol.name),
             },
@@ -560,9 +565,9 @@ impl Indexed {
                 let code = format!("{}.{}: {}", record.name, field.name, field.ty);
                 Some(markdown(&code, Some(field.doc)))
             }
-            Target::Method { receiver, name } => {
-                signature_markdown(&warden_check::method_signature(receiver, name)?)
-            }
+            Target::Method { receiver, name } => signature_markdown(
+                &warden_check::method_signature(&self.index.ty(*receiver), name)?,
+            ),
             Target::Function(name) => signature_markdown(&warden_check::function_signature(name)?),
             Target::Change => {
                 let ty = ty.map_or_else(String::new, ToString::to_string);
@@ -732,7 +737,7 @@ pub fn inlay_hints(indexed: &Indexed, file: usize) -> Vec<(usize, String)> {
         .filter(|s| s.file == file && s.inferred)
         .filter(|s| matches!(s.kind, SymbolKind::Global | SymbolKind::Local))
         .filter_map(|s| {
-            let ty = s.ty.as_ref().filter(|ty| !ty.is_error())?;
+            let ty = indexed.ty(s.ty).filter(|ty| !ty.is_error())?;
             Some((s.span.end, format!(": {ty}")))
         })
         .collect();
@@ -783,7 +788,7 @@ fn signature_at(indexed: &Indexed, file: usize, offset: usize) -> Option<Signatu
             (format!("fn {label}"), params, doc)
         }
         Target::Method { receiver, name } => {
-            let signature = warden_check::method_signature(receiver, name)?;
+            let signature = warden_check::method_signature(&indexed.index.ty(*receiver), name)?;
             (
                 signature.label().0,
                 signature.params,

@@ -159,7 +159,7 @@ fn members(indexed: &Indexed, file: usize, receiver_end: usize) -> Option<Vec<Co
     let receiver = (index.exprs.iter())
         .filter(|e| e.file == file && e.span.end == receiver_end)
         .max_by_key(|e| e.span.end - e.span.start)
-        .map(|e| e.ty.unwrap_optional().clone())?;
+        .map(|e| index.ty(e.ty).unwrap_optional().clone())?;
     let mut items = Vec::new();
     if let Type::Record(record) = receiver
         && let Some(record) = RECORDS.get(record)

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use warden::{Analysis, ParseCache, SourceText};
+use warden_check::index::{Target, TypeId};
 
 /// The policies edited: the acme example (eight files importing each other and the
 /// standard library), and fixtures of `tests/check` taken together as policies of
@@ -56,10 +57,50 @@ fn observed(analysis: &Analysis) -> Vec<String> {
         format!("{:#?}", analysis.program),
     ];
     if let Some(index) = &analysis.index {
-        out.push(format!("{:#?}", index.symbols));
-        out.push(format!("{:#?}", index.references));
-        out.push(format!("{:#?}", index.exprs));
-        out.push(format!("{:#?}", index.calls));
+        // Type ids are the order types were first met in, which a replay changes: the
+        // types themselves are compared.
+        let ty = |id: TypeId| format!("{:?}", index.ty(id));
+        let target = |target: &Target| match target {
+            Target::Method { receiver, name } => format!("method {} of {}", name, ty(*receiver)),
+            other => format!("{other:?}"),
+        };
+        for s in &index.symbols {
+            out.push(format!(
+                "{} {:?} {} {:?} {:?} {:?} {} {:?} {:?} {}",
+                s.name,
+                s.kind,
+                s.file,
+                s.span,
+                s.extent,
+                s.ty.map(ty),
+                s.inferred,
+                s.doc,
+                s.module,
+                s.renamable
+            ));
+        }
+        for r in &index.references {
+            out.push(format!(
+                "{} {:?} {} {}",
+                r.file,
+                r.span,
+                target(&r.target),
+                ty(r.ty)
+            ));
+        }
+        for e in &index.exprs {
+            out.push(format!("{} {:?} {}", e.file, e.span, ty(e.ty)));
+        }
+        for c in &index.calls {
+            out.push(format!(
+                "{} {:?} {:?} {} {:?}",
+                c.file,
+                c.span,
+                c.callee,
+                target(&c.target),
+                c.args
+            ));
+        }
         out.push(format!("{:?}", index.rule_lists));
         let places: Vec<_> = (index.symbols.iter())
             .map(|s| (index.at_place(s.file, s.span.start), index.rule(&s.name)))
