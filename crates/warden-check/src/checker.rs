@@ -11,10 +11,11 @@ use warden_change::Ids;
 use warden_syntax::{Diagnostic, FileId, LineIndex, Span, ast};
 
 use crate::SourceFile;
+use crate::glob_cover::Cover;
 use crate::index::{Index, SymbolKind, Target};
 use crate::ir::{self, GlobId, GlobalId, LocalId, RegexId};
 use crate::lints;
-use crate::policy_lints;
+use crate::policy_lints::{self, RuleFacts};
 use crate::ty::{self, Type};
 
 /// The checker's maps, keyed by names and patterns of the policy and looked up for every
@@ -27,6 +28,18 @@ pub(crate) type Names<K, V> = IndexMap<K, V, Ids>;
 pub(crate) enum Owner {
     Global(GlobalId),
     Fn(ir::FnId),
+}
+
+/// The policy items checked, in program order.
+struct PolicyItems {
+    /// The rules' IR (none when the program is not kept).
+    rules: Vec<ir::Rule>,
+    /// What the lints over the policy read of each rule (none once there is an error,
+    /// or when they do not run), and the cache of glob automata they were taken with.
+    facts: Vec<RuleFacts>,
+    cover: Cover,
+    exemptions: Vec<ir::Exemption>,
+    settings: ir::Settings,
 }
 
 pub(crate) struct ModuleScope {
@@ -146,6 +159,10 @@ pub(crate) struct Checker<'a> {
     /// Whether to run the lints over the policy as a whole (not for an evaluation:
     /// see [`crate::check_to_evaluate`]).
     pub policy_lints: bool,
+    /// Whether the program is made: not when only the diagnostics and the index are
+    /// wanted (the language server's position requests), so that each rule's IR is
+    /// dropped once the lints have taken its facts.
+    pub keep_rules: bool,
     /// What the last check of this policy stored for the language server (see
     /// [`crate::memo`]); `None` when checking once.
     pub memo: Option<&'a mut crate::memo::Memo>,
@@ -188,6 +205,7 @@ impl<'a> Checker<'a> {
             impossible_reported: Default::default(),
             index: None,
             policy_lints: true,
+            keep_rules: true,
             memo: None,
             recording: None,
             suggestions_asked: Cell::new(0),
@@ -195,10 +213,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// A checker that records an [`Index`] as it checks.
+    /// A checker that records an [`Index`] as it checks, and makes no program: the
+    /// language server wants the index and the diagnostics, and each rule's IR goes as
+    /// soon as it is checked.
     pub fn indexed(files: &'a [SourceFile], std_modules: &'a [&'a str]) -> Self {
         Checker {
             index: Some(Box::default()),
+            keep_rules: false,
             ..Checker::new(files, std_modules)
         }
     }
@@ -295,7 +316,13 @@ impl<'a> Checker<'a> {
                 self.check_function(index);
             }
         }
-        let (rules, exemptions, settings) = self.check_policy_items();
+        let PolicyItems {
+            rules,
+            facts,
+            cover,
+            exemptions,
+            settings,
+        } = self.check_policy_items();
         // Checking a called function may call more.
         while let Some(index) = self
             .functions
@@ -307,7 +334,7 @@ impl<'a> Checker<'a> {
         lints::recursion(&mut self);
         lints::unused_imports(&mut self);
         if self.policy_lints {
-            policy_lints::run(&mut self, &rules, &exemptions);
+            policy_lints::run(&mut self, facts, &exemptions, cover);
         }
 
         let sources = self
@@ -362,7 +389,7 @@ impl<'a> Checker<'a> {
             .unwrap_or_default();
         let complete =
             globals.len() == self.globals.len() && functions.len() == self.functions.len();
-        let program = complete.then(|| ir::Program {
+        let program = (complete && self.keep_rules).then(|| ir::Program {
             sources,
             rules,
             exemptions,
@@ -804,7 +831,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks rules, exemptions and the policy block across all policy files.
-    fn check_policy_items(&mut self) -> (Vec<ir::Rule>, Vec<ir::Exemption>, ir::Settings) {
+    fn check_policy_items(&mut self) -> PolicyItems {
         let files = self.files;
         self.environment_symbols = self.index.as_ref().map_or(0, |i| i.symbols.len());
         self.memo_environment();
@@ -892,15 +919,35 @@ impl<'a> Checker<'a> {
 
         let settings = self.policy_settings(&policy_items);
         let rule_names: Vec<&str> = rules.iter().map(|(_, r)| r.name.name.as_str()).collect();
-        let lowered_rules = rules
-            .iter()
-            .map(|(file, rule)| self.rule_memoized(*file, rule, settings.default_override.as_ref()))
-            .collect::<Vec<_>>();
-        let exemptions = exempt_items
+        let mut items = PolicyItems {
+            rules: Vec::new(),
+            facts: Vec::new(),
+            cover: Cover::default(),
+            exemptions: Vec::new(),
+            settings: ir::Settings::default(),
+        };
+        // The lints over the policy run only without errors: after the first, no rule's
+        // facts are taken.
+        let mut seen = 0;
+        let mut errors = self.policy_lints && policy_lints::unparsed(self);
+        for (index, (file, rule)) in rules.iter().enumerate() {
+            let lowered = self.rule_memoized(*file, rule, settings.default_override.as_ref());
+            errors |= (self.diags.get(seen..).unwrap_or_default().iter()).any(Diagnostic::is_error);
+            seen = self.diags.len();
+            if self.policy_lints && !errors {
+                let facts = policy_lints::rule_facts(self, index, &lowered, &mut items.cover);
+                items.facts.push(facts);
+            }
+            if self.keep_rules {
+                items.rules.push(lowered);
+            }
+        }
+        items.exemptions = exempt_items
             .iter()
             .map(|(file, exempt)| self.exemption(*file, exempt, &rule_names))
             .collect();
-        (lowered_rules, exemptions, settings)
+        items.settings = settings;
+        items
     }
 
     fn policy_settings(&mut self, items: &[(usize, &ast::PolicyItem)]) -> ir::Settings {

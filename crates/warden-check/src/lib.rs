@@ -59,7 +59,7 @@ pub fn check_to_evaluate(
 }
 
 /// As [`check`], also recording the [`index::Index`] of every name and expression, for
-/// the language server.
+/// the language server; the program is never made (`None`).
 pub fn check_indexed(
     files: &[SourceFile],
     std_modules: &[&str],

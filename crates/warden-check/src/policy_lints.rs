@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use warden_syntax::Code;
 
-use warden_syntax::{Diagnostic, Span};
+use warden_syntax::{Diagnostic, FileId, Span};
 
 use crate::checker::{Checker, Owner};
 use crate::glob_cover::Cover;
@@ -30,69 +30,123 @@ use crate::ty::Type;
 /// past this many nodes (`let`s that double each other grow exponentially).
 const MAX_INLINED_NODES: usize = 10_000;
 
-pub fn run(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir::Exemption]) {
-    let unparsed = checker.files.iter().any(|f| {
+/// What the lints over the policy read of one rule, taken as soon as the rule is
+/// checked ([`rule_facts`]): an analysis that keeps no program (the language server's)
+/// then holds no rule's IR beyond its own check.
+pub(crate) struct RuleFacts {
+    name: String,
+    file: FileId,
+    span: Span,
+    advisory: bool,
+    /// `impossible-condition`'s diagnostics, reported when the lints run.
+    impossible: Vec<Diagnostic>,
+    /// Its condition can never hold.
+    never_applies: bool,
+    /// `shadowed-rule`'s keys (`None`: the rule cannot be compared).
+    keys: Option<RuleKeys>,
+    /// `covered-glob`'s findings in its expressions.
+    covered: Vec<Covered>,
+}
+
+/// The facts of the `index`th rule of the program (what the language server's memo
+/// holds of it, if it does). `cover` is the lints' cache of glob automata.
+pub(crate) fn rule_facts(
+    checker: &mut Checker<'_>,
+    index: usize,
+    rule: &ir::Rule,
+    cover: &mut Cover,
+) -> RuleFacts {
+    let from = checker.diags.len();
+    let never_applies = match checker.replay_lints(index) {
+        Some(never) => never,
+        None => {
+            let impossible = (rule.when.as_ref()).is_some_and(|w| impossible_condition(checker, w));
+            let constant_false = (rule.when.as_ref())
+                .is_some_and(|when| matches!(crate::lints::fold_bool(when), Some(false)));
+            let never = impossible || constant_false;
+            checker.store_lints(index, rule.file.0 as usize, from, never);
+            never
+        }
+    };
+    let impossible = checker.diags.split_off(from);
+    let keys = checker.take_keys(index).unwrap_or_else(|| rule_keys(rule));
+    let covered = match checker.replay_covered(index) {
+        Some(stored) => stored,
+        None => {
+            let mut found = Vec::new();
+            rule_exprs(rule, &mut |e| visit_globs(checker, e, cover, &mut found));
+            checker.store_covered(index, &found);
+            found
+        }
+    };
+    RuleFacts {
+        name: rule.name.clone(),
+        file: rule.file,
+        span: rule.span,
+        advisory: rule.advisory,
+        impossible,
+        never_applies,
+        keys,
+        covered,
+    }
+}
+
+/// Whether an item of the policy failed to parse: the lints do not run then.
+pub(crate) fn unparsed(checker: &Checker<'_>) -> bool {
+    checker.files.iter().any(|f| {
         f.module
             .items
             .iter()
             .any(|item| matches!(item, warden_syntax::ast::Item::Error(_)))
-    });
-    if unparsed || checker.diags.iter().any(Diagnostic::is_error) {
-        return;
-    }
-    // A file without rules is a library checked on its own (`no-rules` says so): its
-    // definitions are for the files that import it.
-    if !rules.is_empty() {
-        unused_items(checker);
-    }
-    let mut never_applies = Vec::with_capacity(rules.len());
-    for (index, rule) in rules.iter().enumerate() {
-        // A rule alone: what the language server's memo holds of it, if it does.
-        if let Some(never) = checker.replay_lints(index) {
-            never_applies.push(never);
-            continue;
+    })
+}
+
+/// The lints over the policy, from the facts of its rules (in program order), its
+/// exemptions, and `cover`, the cache of glob automata the facts were taken with.
+pub fn run(
+    checker: &mut Checker<'_>,
+    mut rules: Vec<RuleFacts>,
+    exemptions: &[ir::Exemption],
+    mut cover: Cover,
+) {
+    if !unparsed(checker) && !checker.diags.iter().any(Diagnostic::is_error) {
+        // A file without rules is a library checked on its own (`no-rules` says so): its
+        // definitions are for the files that import it.
+        if !rules.is_empty() {
+            unused_items(checker);
         }
-        let from = checker.diags.len();
-        let impossible = rule
-            .when
-            .as_ref()
-            .is_some_and(|when| impossible_condition(checker, when));
-        let constant_false = rule
-            .when
-            .as_ref()
-            .is_some_and(|when| matches!(crate::lints::fold_bool(when), Some(false)));
-        never_applies.push(impossible || constant_false);
-        checker.store_lints(
-            index,
-            rule.file.0 as usize,
-            from,
-            impossible || constant_false,
-        );
-    }
-    for exemption in exemptions {
-        impossible_condition(checker, &exemption.when);
-        for index in &exemption.rules {
-            if let (Some(true), Some(rule)) = (never_applies.get(*index), rules.get(*index)) {
-                checker.diags.push(
-                    Diagnostic::new(
-                        Code::ExemptsImpossibleRule,
-                        format!(
-                            "exemption `{}` lifts rule `{}`, which can never apply",
-                            exemption.name, rule.name
-                        ),
-                    )
-                    .with_label(exemption.file, exemption.span, "this exemption")
-                    .with_label(rule.file, rule.span, "its condition never holds")
-                    .with_help(format!(
-                        "fix the rule's condition, or remove `{}` from the exemption",
-                        rule.name
-                    )),
-                );
+        for rule in &mut rules {
+            checker.diags.append(&mut rule.impossible);
+        }
+        for exemption in exemptions {
+            impossible_condition(checker, &exemption.when);
+            for index in &exemption.rules {
+                if let Some(rule) = rules.get(*index).filter(|r| r.never_applies) {
+                    checker.diags.push(
+                        Diagnostic::new(
+                            Code::ExemptsImpossibleRule,
+                            format!(
+                                "exemption `{}` lifts rule `{}`, which can never apply",
+                                exemption.name, rule.name
+                            ),
+                        )
+                        .with_label(exemption.file, exemption.span, "this exemption")
+                        .with_label(rule.file, rule.span, "its condition never holds")
+                        .with_help(format!(
+                            "fix the rule's condition, or remove `{}` from the exemption",
+                            rule.name
+                        )),
+                    );
+                }
             }
         }
+        shadowed_rules(checker, &rules, exemptions);
+        covered_globs(checker, &mut rules, exemptions, &mut cover);
     }
-    shadowed_rules(checker, rules, exemptions);
-    covered_globs(checker, rules, exemptions);
+    // The memo's keys, taken by `rule_facts`, go back.
+    for (index, rule) in rules.into_iter().enumerate() {
+        checker.store_keys(index, rule.keys);
+    }
 }
 
 /// Functions and top-level `let`s of the policy (not of the standard library) that
@@ -492,19 +546,16 @@ fn fixed_count(req: &ir::ApprovalReq) -> Option<u32> {
     }
 }
 
-fn shadowed_rules(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir::Exemption]) {
-    let keys: Vec<Option<RuleKeys>> = (rules.iter().enumerate())
-        .map(|(index, rule)| checker.take_keys(index).unwrap_or_else(|| rule_keys(rule)))
-        .collect();
+fn shadowed_rules(checker: &mut Checker<'_>, rules: &[RuleFacts], exemptions: &[ir::Exemption]) {
     // Only rules of one condition can shadow each other: compare within those groups.
     let mut by_condition: BTreeMap<&Option<String>, Vec<usize>> = BTreeMap::new();
-    for (index, key) in keys.iter().enumerate() {
-        if let Some(key) = key {
+    for (index, rule) in rules.iter().enumerate() {
+        if let Some(key) = &rule.keys {
             by_condition.entry(&key.when).or_default().push(index);
         }
     }
     for (weak_index, weak) in rules.iter().enumerate() {
-        let Some(Some(weak_keys)) = keys.get(weak_index) else {
+        let Some(weak_keys) = &weak.keys else {
             continue;
         };
         let same_condition = by_condition
@@ -512,7 +563,7 @@ fn shadowed_rules(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[i
             .map_or(&[][..], Vec::as_slice);
         let shadow = same_condition.iter().find_map(|&strong_index| {
             let strong = rules.get(strong_index)?;
-            let strong_keys = keys.get(strong_index)?.as_ref()?;
+            let strong_keys = strong.keys.as_ref()?;
             let shadows = strong_index != weak_index
                 && (weak.advisory || !strong.advisory)
                 // An override of the strong rule must lift the weak one too.
@@ -545,10 +596,6 @@ fn shadowed_rules(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[i
                 weak.name
             )),
         );
-    }
-    drop(by_condition);
-    for (index, key) in keys.into_iter().enumerate() {
-        checker.store_keys(index, key);
     }
 }
 
@@ -603,20 +650,15 @@ fn approval_exprs<'a>(req: &'a ir::ApprovalReq, f: &mut dyn FnMut(&'a ir::Expr))
 
 /// Globs in the policy's own code: each glob's patterns, and `or`ed glob tests of one
 /// value, checked for a pattern another one there already covers.
-fn covered_globs(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir::Exemption]) {
-    let mut cover = Cover::default();
+fn covered_globs(
+    checker: &mut Checker<'_>,
+    rules: &mut [RuleFacts],
+    exemptions: &[ir::Exemption],
+    cover: &mut Cover,
+) {
     let mut found = Vec::new();
-    // A rule alone: what the language server's memo holds of it, if it does.
-    for (index, rule) in rules.iter().enumerate() {
-        if let Some(stored) = checker.replay_covered(index) {
-            found.extend(stored);
-            continue;
-        }
-        let from = found.len();
-        rule_exprs(rule, &mut |e| {
-            visit_globs(checker, e, &mut cover, &mut found)
-        });
-        checker.store_covered(index, found.get(from..).unwrap_or_default());
+    for rule in rules {
+        found.append(&mut rule.covered);
     }
     let mut roots: Vec<&ir::Expr> = Vec::new();
     for exemption in exemptions {
@@ -639,7 +681,7 @@ fn covered_globs(checker: &mut Checker<'_>, rules: &[ir::Rule], exemptions: &[ir
         }
     }
     for root in roots {
-        visit_globs(checker, root, &mut cover, &mut found);
+        visit_globs(checker, root, cover, &mut found);
     }
     for (file, span, narrow, wide) in found {
         let (message, help) = if narrow == wide {

@@ -367,9 +367,6 @@ impl Indexed {
     pub fn new(sources: &[SourceText], parses: &mut ParseCache) -> Indexed {
         let mut analysis = warden::analyze_indexed_cached(sources, parses);
         let index = analysis.index.take().unwrap_or_default();
-        // Nothing here evaluates (the code lenses' test cases load the policy on their
-        // own): the program is not kept while the analysis is retained.
-        analysis.program = None;
         Indexed {
             analysis,
             index,

@@ -131,7 +131,8 @@ pub fn analyze_for(sources: &[SourceText], purpose: Purpose) -> Analysis {
 }
 
 /// As [`analyze`], with the checker's [`warden_check::index::Index`]: the language
-/// server's position features answer from it.
+/// server's position features answer from it. It makes no program (`program` is
+/// `None`): the rules' IR is dropped as they are checked.
 pub fn analyze_indexed(sources: &[SourceText]) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.clone()));
     analyze_with(policy, false, None, true, Purpose::Check)
@@ -313,12 +314,7 @@ fn analyze_with(
         (program, diagnostics, None)
     };
     diagnostics.append(&mut check_diagnostics);
-    if !all_std
-        && let Some(program) = &program
-        && program.rules.is_empty()
-        && program.settings.approval_after_last_push.is_none()
-        && !diagnostics.iter().any(Diagnostic::is_error)
-    {
+    if !all_std && !demands_anything(&files) && !diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.push(no_rules());
     }
     warden_syntax::sort_diagnostics(&mut diagnostics);
@@ -350,6 +346,18 @@ fn reparsed(text: Rc<str>, id: FileId, old: Parsed) -> Parsed {
         module: Rc::new(module),
         diagnostics,
     }
+}
+
+/// Whether the policy has a rule, or a `policy` block that asks for anything
+/// (`require approval after last push`): else it allows every change.
+fn demands_anything(files: &[SourceFile]) -> bool {
+    use warden_syntax::ast::{Item, PolicyEntry};
+    (files.iter().flat_map(|f| &f.module.items)).any(|item| match item {
+        Item::Rule(_) => true,
+        Item::Policy(policy) => (policy.entries.iter())
+            .any(|entry| matches!(entry, PolicyEntry::ApprovalAfterLastPush(_))),
+        _ => false,
+    })
 }
 
 /// The warning for a policy without rules: it allows every change, which is seldom

@@ -119,6 +119,31 @@ fn assert_same(cache: &mut ParseCache, sources: &[SourceText]) {
     assert_eq!(observed(&cached), observed(&fresh));
 }
 
+/// An indexed analysis makes no program (each rule's IR goes once the lints have its
+/// facts), and reports what an analysis with a program does.
+#[test]
+fn an_indexed_analysis_reports_the_same_without_a_program() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root.join("tests/check")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "warden") {
+            let sources = warden::read_policy(&path).unwrap();
+            let indexed = warden::analyze_indexed(&sources);
+            assert!(indexed.program.is_none());
+            let plain = warden::analyze(&sources);
+            assert_eq!(indexed.diagnostics, plain.diagnostics, "{}", path.display());
+            checked += 1;
+        }
+    }
+    let acme = warden::read_policy(&root.join("examples/acme/policy")).unwrap();
+    assert_eq!(
+        warden::analyze_indexed(&acme).diagnostics,
+        warden::analyze(&acme).diagnostics
+    );
+    assert!(checked > 40, "{checked}");
+}
+
 /// An edit of one rule's body re-checks that rule alone (and the few that cannot be
 /// stored: the first reader of a standard `let`, a rule adding to the policy's override
 /// conditions); a new `let` re-checks every rule.
