@@ -30,6 +30,16 @@ pub(crate) enum Owner {
     Fn(ir::FnId),
 }
 
+/// What a check gives.
+pub struct Outcome {
+    pub program: Option<ir::Program>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub index: Option<Box<Index>>,
+    /// The policy's regexes in id order, when no program holds them (see
+    /// [`Checker::keep_rules`]).
+    pub regexes: Vec<ir::RegexPattern>,
+}
+
 /// The policy items checked, in program order.
 struct PolicyItems {
     /// The rules' IR (none when the program is not kept).
@@ -281,7 +291,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub fn run(mut self) -> (Option<ir::Program>, Vec<Diagnostic>, Option<Box<Index>>) {
+    pub fn run(mut self) -> Outcome {
         if self.memo.is_some() {
             let kind = format!("{}{}", self.index.is_some(), self.policy_lints);
             let env = crate::memo::environment(self.files, self.std_modules, &kind);
@@ -389,7 +399,16 @@ impl<'a> Checker<'a> {
             .unwrap_or_default();
         let complete =
             globals.len() == self.globals.len() && functions.len() == self.functions.len();
-        let program = (complete && self.keep_rules).then(|| ir::Program {
+        let regexes: Vec<ir::RegexPattern> = self.regexes.into_values().map(|(_, p)| p).collect();
+        if !(complete && self.keep_rules) {
+            return Outcome {
+                program: None,
+                diagnostics: self.diags,
+                index: self.index,
+                regexes,
+            };
+        }
+        let program = ir::Program {
             sources,
             rules,
             exemptions,
@@ -405,11 +424,16 @@ impl<'a> Checker<'a> {
                         .collect()
                 })
                 .collect(),
-            regexes: self.regexes.into_values().map(|(_, p)| p).collect(),
+            regexes,
             cache_slots: 0,
             settings,
-        });
-        (program, self.diags, self.index)
+        };
+        Outcome {
+            program: Some(program),
+            diagnostics: self.diags,
+            index: self.index,
+            regexes: Vec::new(),
+        }
     }
 
     /// Creates every module's scope: declares its `let`s and `fn`s and resolves imports.

@@ -39,8 +39,8 @@ pub struct SourceFile {
 /// for "did you mean". Returns the program when there is no error (warnings allow
 /// it), and every diagnostic, sorted.
 pub fn check(files: &[SourceFile], std_modules: &[&str]) -> (Option<ir::Program>, Vec<Diagnostic>) {
-    let (program, diagnostics, _) = checked(checker::Checker::new(files, std_modules));
-    (program, diagnostics)
+    let outcome = checked(checker::Checker::new(files, std_modules));
+    (outcome.program, outcome.diagnostics)
 }
 
 /// As [`check`], without the lints over the policy as a whole (`shadowed-rule`,
@@ -54,59 +54,71 @@ pub fn check_to_evaluate(
 ) -> (Option<ir::Program>, Vec<Diagnostic>) {
     let mut checker = checker::Checker::new(files, std_modules);
     checker.policy_lints = false;
-    let (program, diagnostics, _) = checked(checker);
-    (program, diagnostics)
+    let outcome = checked(checker);
+    (outcome.program, outcome.diagnostics)
 }
 
-/// As [`check`], also recording the [`index::Index`] of every name and expression, for
-/// the language server; the program is never made (`None`).
-pub fn check_indexed(
+/// As [`check`] for what needs the diagnostics and no program (`warden check`, the
+/// language server): each rule's IR is dropped once the lints have its facts, and the
+/// policy's regexes are returned for their size check (the checker checks their
+/// syntax). With `memo`, the rules the last check of this policy stored and whose text
+/// and environment did not change are replayed, and this check's are stored (see
+/// [`memo`]); `indexed` also records the [`index::Index`] of every name and expression.
+pub fn check_without_program(
     files: &[SourceFile],
     std_modules: &[&str],
-) -> (Option<ir::Program>, Vec<Diagnostic>, index::Index) {
-    let (program, diagnostics, index) = checked(checker::Checker::indexed(files, std_modules));
-    (program, diagnostics, index.map(|i| *i).unwrap_or_default())
-}
-
-/// As [`check`] (or [`check_indexed`] when `indexed`; the index is then `Some`),
-/// replaying from `memo` the rules the last check of this policy stored and whose text
-/// and environment did not change, and storing this check's for the next (see
-/// [`memo`]). The language server's keystrokes: the result is [`check`]'s.
-pub fn check_memoized(
-    files: &[SourceFile],
-    std_modules: &[&str],
-    memo: &mut Memo,
+    memo: Option<&mut Memo>,
     indexed: bool,
-) -> (Option<ir::Program>, Vec<Diagnostic>, Option<index::Index>) {
+) -> Diagnosed {
     let mut checker = if indexed {
         checker::Checker::indexed(files, std_modules)
     } else {
         checker::Checker::new(files, std_modules)
     };
-    checker.memo = Some(memo);
-    let (program, diagnostics, index) = checked(checker);
-    (program, diagnostics, index.map(|i| *i))
+    checker.keep_rules = false;
+    checker.memo = memo;
+    let outcome = checked(checker);
+    Diagnosed {
+        diagnostics: outcome.diagnostics,
+        index: outcome.index.map(|i| *i),
+        regexes: outcome.regexes,
+    }
 }
 
-type Checked = (
-    Option<ir::Program>,
-    Vec<Diagnostic>,
-    Option<Box<index::Index>>,
-);
+/// What [`check_without_program`] gives.
+pub struct Diagnosed {
+    pub diagnostics: Vec<Diagnostic>,
+    pub index: Option<index::Index>,
+    pub regexes: Vec<ir::RegexPattern>,
+}
 
-fn checked(checker: checker::Checker<'_>) -> Checked {
-    let (program, mut diagnostics, mut index) = checker.run();
-    if let Some(index) = &mut index {
+/// As [`check`], replaying from `memo` the rules the last check of this policy stored
+/// and whose text and environment did not change, and storing this check's for the next
+/// (see [`memo`]). The result is [`check`]'s.
+pub fn check_memoized(
+    files: &[SourceFile],
+    std_modules: &[&str],
+    memo: &mut Memo,
+) -> (Option<ir::Program>, Vec<Diagnostic>) {
+    let mut checker = checker::Checker::new(files, std_modules);
+    checker.memo = Some(memo);
+    let outcome = checked(checker);
+    (outcome.program, outcome.diagnostics)
+}
+
+fn checked(checker: checker::Checker<'_>) -> checker::Outcome {
+    let mut outcome = checker.run();
+    if let Some(index) = &mut outcome.index {
         // Kept as long as the language server answers from it.
         index.shrink_to_fit();
     }
-    warden_syntax::sort_diagnostics(&mut diagnostics);
-    let program = if diagnostics.iter().any(Diagnostic::is_error) {
+    warden_syntax::sort_diagnostics(&mut outcome.diagnostics);
+    outcome.program = if outcome.diagnostics.iter().any(Diagnostic::is_error) {
         None
     } else {
-        program.map(optimize::optimize)
+        outcome.program.map(optimize::optimize)
     };
-    (program, diagnostics, index)
+    outcome
 }
 
 #[cfg(test)]

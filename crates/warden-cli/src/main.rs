@@ -446,54 +446,66 @@ fn input_warnings(input: &warden::Input) -> Result<(), i32> {
     eprint(&text)
 }
 
-/// Reads a policy and checks it, printing diagnostics: on standard error, or for
-/// `warden check` in a format for machines, on standard output.
+/// Prints an analysis's diagnostics in `format`: for `warden check` in a format for
+/// machines on standard output, else on standard error.
+fn print_analysis(
+    analysis: &warden::Analysis,
+    path: &Path,
+    format: ErrorFormat,
+    check: bool,
+) -> Result<(), i32> {
+    let dir = policy_dir(path);
+    let text = match format {
+        ErrorFormat::Human => warden::render::diagnostics(analysis, color(&std::io::stderr())),
+        ErrorFormat::Json => warden::render::diagnostics_json(analysis),
+        ErrorFormat::Github => warden::render::github::diagnostics(analysis, &dir),
+        ErrorFormat::Sarif => warden::render::sarif::diagnostics(analysis, &dir),
+    };
+    if check && format != ErrorFormat::Human {
+        print("the diagnostics", &text)
+    } else {
+        eprint(&text)
+    }
+}
+
+/// Reads a policy and compiles it to evaluate, printing its diagnostics (its errors, or
+/// the warnings an evaluation's check gives, see `Purpose::Evaluate`) on standard
+/// error.
 fn load_policy(
     path: &Path,
     error_format: ErrorFormat,
     purpose: Purpose,
 ) -> Result<warden::Policy, i32> {
     let sources = warden::read_policy(path).map_err(fail)?;
-    let dir = policy_dir(path);
-    let print_analysis = |analysis: &warden::Analysis| {
-        let text = match error_format {
-            ErrorFormat::Human => warden::render::diagnostics(analysis, color(&std::io::stderr())),
-            ErrorFormat::Json => warden::render::diagnostics_json(analysis),
-            ErrorFormat::Github => warden::render::github::diagnostics(analysis, &dir),
-            ErrorFormat::Sarif => warden::render::sarif::diagnostics(analysis, &dir),
-        };
-        if purpose == Purpose::Check && error_format != ErrorFormat::Human {
-            print("the diagnostics", &text)
-        } else {
-            eprint(&text)
-        }
-    };
-    // `Check`: every diagnostic is printed, and every regex compiled. `Evaluate`: the
-    // warnings it has (no whole-policy lints, see `Purpose`) are printed if any.
     match warden::compile_for(&sources, purpose) {
-        Ok(mut policy) => {
-            let compiled = purpose != Purpose::Check || policy.compile_all_regexes();
-            if purpose == Purpose::Check || !policy.analysis.diagnostics.is_empty() {
-                print_analysis(&policy.analysis)?;
+        Ok(policy) => {
+            if !policy.analysis.diagnostics.is_empty() {
+                print_analysis(&policy.analysis, path, error_format, false)?;
             }
-            if compiled {
-                Ok(policy)
-            } else {
-                Err(exit::INVALID)
-            }
+            Ok(policy)
         }
         Err(analysis) => {
-            print_analysis(&analysis)?;
+            print_analysis(&analysis, path, error_format, false)?;
             Err(exit::INVALID)
         }
     }
 }
 
+/// `warden check`: every diagnostic, each regex compiled for its size; no program is
+/// made (`Purpose::Diagnose`).
 fn check(policy: &Path, error_format: ErrorFormat, deny_warnings: bool) -> i32 {
-    match load_policy(policy, error_format, Purpose::Check) {
-        Ok(policy) if deny_warnings && !policy.analysis.diagnostics.is_empty() => exit::INVALID,
-        Ok(_) => exit::ALLOW,
-        Err(code) => code,
+    let sources = match warden::read_policy(policy) {
+        Ok(sources) => sources,
+        Err(error) => return fail(error),
+    };
+    let analysis = warden::analyze_for(&sources, Purpose::Diagnose);
+    if let Err(code) = print_analysis(&analysis, policy, error_format, true) {
+        return code;
+    }
+    if analysis.has_errors() || (deny_warnings && !analysis.diagnostics.is_empty()) {
+        exit::INVALID
+    } else {
+        exit::ALLOW
     }
 }
 

@@ -90,15 +90,19 @@ fn compile_once<'c>(
     pattern: &ir::RegexPattern,
     cell: &'c OnceLock<BuildResult<regex::Regex>>,
 ) -> BuildResult<&'c regex::Regex> {
-    cell.get_or_init(|| {
-        regex::Regex::new(&pattern.source).map_err(|e| {
-            let reason = e.to_string();
-            let last = reason.lines().last().unwrap_or_default();
-            last.trim().trim_end_matches('.').to_string()
-        })
+    cell.get_or_init(|| compile_regex(pattern))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Compiles a regex of the policy; the error is the regex crate's reason, in one line
+/// (the checker checks the syntax: what is left is a regex too large to compile).
+pub fn compile_regex(pattern: &ir::RegexPattern) -> Result<regex::Regex, String> {
+    regex::Regex::new(&pattern.source).map_err(|e| {
+        let reason = e.to_string();
+        let last = reason.lines().last().unwrap_or_default();
+        last.trim().trim_end_matches('.').to_string()
     })
-    .as_ref()
-    .map_err(Clone::clone)
 }
 
 /// What a report says of a rule whatever the change: built once per policy.

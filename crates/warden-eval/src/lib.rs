@@ -17,7 +17,7 @@ mod value;
 
 pub use approvals::Dismissal;
 pub use budget::ByteSize;
-pub use compiled::Compiled;
+pub use compiled::{Compiled, compile_regex};
 pub use coverage::Coverage;
 pub use evaluate::{LAST_PUSH_RULE, Options, evaluate, evaluate_covered, evaluate_indexed};
 pub use globs::PathIndex;

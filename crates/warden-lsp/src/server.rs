@@ -710,17 +710,16 @@ impl Server {
         Some((view, analysis))
     }
 
-    /// Checks a view's policy, re-parsing only the items changed since its last check.
+    /// Checks a view's policy as `warden check` does (each regex compiled for its size),
+    /// re-parsing only the items changed since its last check.
     fn check(&mut self, view: &PolicyView) -> warden::Analysis {
         // An edit made the policy's indexed analysis stale; dropped now, its trees
         // are free to be reused by this parse.
         if self.retained.as_ref().is_some_and(|r| r.key == view.key) {
             self.retained = None;
         }
-        check(
-            &view.sources,
-            self.parses.entry(view.key.clone()).or_default(),
-        )
+        let parses = self.parses.entry(view.key.clone()).or_default();
+        warden::diagnose_cached(&view.sources, parses)
     }
 
     /// The text of a document: the open buffer, else the file on disk.
@@ -1220,10 +1219,8 @@ impl Server {
     fn code_actions(&mut self, params: &CodeActionParams) -> Option<Vec<CodeActionOrCommand>> {
         let uri = &params.text_document.uri;
         let view = self.view(uri)?;
-        let analysis = check(
-            &view.sources,
-            self.parses.entry(view.key.clone()).or_default(),
-        );
+        let parses = self.parses.entry(view.key.clone()).or_default();
+        let analysis = warden::diagnose_cached(&view.sources, parses);
         Some(actions::code_actions(
             &analysis,
             view.current,
@@ -1299,18 +1296,6 @@ impl Outgoing {
 fn relative_path(root: &Path, path: &Path) -> Option<String> {
     let relative = path.strip_prefix(root).ok()?;
     Some(relative.to_string_lossy().replace('\\', "/"))
-}
-
-/// Checks a policy as `warden check` does: a policy that checks has every regex
-/// compiled, so that one over the size limit is reported while it is written.
-fn check(sources: &[SourceText], parses: &mut warden::ParseCache) -> warden::Analysis {
-    match warden::compile_cached(sources, parses) {
-        Ok(mut policy) => {
-            policy.compile_all_regexes();
-            policy.analysis
-        }
-        Err(analysis) => *analysis,
-    }
 }
 
 fn has_warden_files(dir: &Path) -> bool {

@@ -115,8 +115,13 @@ pub fn analyze(sources: &[SourceText]) -> Analysis {
 /// What a policy is analysed for, which decides the lints that run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
-    /// `warden check`, the language server, the tests: every diagnostic.
+    /// The program and every diagnostic (the tests, and tools that read both).
     Check,
+    /// `warden check` and the language server: every diagnostic, each regex compiled
+    /// for its size (what `Check` reports through [`Policy::compile_all_regexes`]), and
+    /// no program: each rule's IR is dropped as soon as the lints have its facts, so a
+    /// large policy's diagnostics take a fraction of the memory.
+    Diagnose,
     /// `warden eval`, `test` and `bench`: the program and every error, without the
     /// warnings over the policy as a whole (`shadowed-rule`, `covered-glob`, …), which
     /// `warden check` reports: they cost a sixth of loading a large policy and change
@@ -183,6 +188,14 @@ struct Parsed {
 pub fn analyze_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.clone()));
     analyze_with(policy, false, Some(cache), false, Purpose::Check)
+}
+
+/// As [`analyze_for`] `Diagnose`, parsing only the files whose text `cache` does not
+/// hold, and re-checking only the rules an edit changed: the language server's
+/// diagnostics.
+pub fn diagnose_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
+    let policy = sources.iter().map(|s| (s.path.clone(), s.text.clone()));
+    analyze_with(policy, false, Some(cache), false, Purpose::Diagnose)
 }
 
 /// As [`analyze_indexed`], parsing only what `cache` does not hold (see
@@ -286,36 +299,52 @@ fn analyze_with(
         .filter_map(|(path, _)| path.strip_prefix("std/")?.strip_suffix(".warden"))
         .collect();
     let policy_bytes: usize = files.iter().map(|f| f.text.len()).sum();
-    let memo = cache.map(|c| {
-        let memo = if indexed {
-            &mut c.indexed
-        } else {
-            &mut c.checked
-        };
-        if policy_bytes > MEMO_MAX_BYTES {
-            // What an earlier, smaller policy stored goes too.
-            *memo = warden_check::Memo::default();
+    let memo = cache
+        .map(|c| {
+            let memo = if indexed {
+                &mut c.indexed
+            } else {
+                &mut c.checked
+            };
+            if policy_bytes > MEMO_MAX_BYTES {
+                // What an earlier, smaller policy stored goes too.
+                *memo = warden_check::Memo::default();
+            }
+            memo
+        })
+        .filter(|_| purpose != Purpose::Evaluate && policy_bytes <= MEMO_MAX_BYTES);
+    let mut regexes = Vec::new();
+    let (program, mut check_diagnostics, index) = if indexed || purpose == Purpose::Diagnose {
+        let diagnosed = warden_check::check_without_program(&files, &names, memo, indexed);
+        if !indexed {
+            regexes = diagnosed.regexes;
         }
-        memo
-    });
-    let (program, mut check_diagnostics, index) = if let Some(memo) = memo
-        && purpose == Purpose::Check
-        && policy_bytes <= MEMO_MAX_BYTES
-    {
-        warden_check::check_memoized(&files, &names, memo, indexed)
-    } else if indexed {
-        let (program, diagnostics, index) = warden_check::check_indexed(&files, &names);
-        (program, diagnostics, Some(index))
+        (None, diagnosed.diagnostics, diagnosed.index)
+    } else if let Some(memo) = memo {
+        let (program, diagnostics) = warden_check::check_memoized(&files, &names, memo);
+        (program, diagnostics, None)
     } else {
         let (program, diagnostics) = match purpose {
-            Purpose::Check => warden_check::check(&files, &names),
             Purpose::Evaluate => warden_check::check_to_evaluate(&files, &names),
+            Purpose::Check | Purpose::Diagnose => warden_check::check(&files, &names),
         };
         (program, diagnostics, None)
     };
     diagnostics.append(&mut check_diagnostics);
     if !all_std && !demands_anything(&files) && !diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.push(no_rules());
+    }
+    // As a compiled policy's check of them (`Policy::compile_all_regexes`): when
+    // nothing else is wrong.
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        (regexes.iter())
+            .filter_map(|pattern| {
+                Some(regex_too_large(
+                    pattern,
+                    &warden_eval::compile_regex(pattern).err()?,
+                ))
+            })
+            .for_each(|diagnostic| diagnostics.push(diagnostic));
     }
     warden_syntax::sort_diagnostics(&mut diagnostics);
     let program = if diagnostics.iter().any(Diagnostic::is_error) {
@@ -677,26 +706,27 @@ impl Policy {
     /// `warden check` reports everything, while an evaluation compiles only the
     /// regexes the change makes it use. Whether the policy is still free of errors.
     pub fn compile_all_regexes(&mut self) -> bool {
-        let errors: Vec<Diagnostic> = self
-            .compiled
-            .uncompilable_regexes()
-            .into_iter()
-            .map(|(pattern, error)| {
-                Diagnostic::new(
-                    Code::InvalidRegex,
-                    format!("`{}` is too large to compile", pattern.source),
-                )
-                .with_label(pattern.file, pattern.span, "regex too large")
-                .with_help(format!(
-                    "{error}: use fewer or smaller repetitions, or `(?-u)` for ASCII-only classes"
-                ))
-            })
+        let errors: Vec<Diagnostic> = (self.compiled.uncompilable_regexes().into_iter())
+            .map(|(pattern, error)| regex_too_large(pattern, &error))
             .collect();
         let ok = errors.is_empty();
         self.analysis.diagnostics.extend(errors);
         warden_syntax::sort_diagnostics(&mut self.analysis.diagnostics);
         ok
     }
+}
+
+/// The error for a regex the regex crate refuses to compile (`error`, its reason): its
+/// syntax is checked, so it is too large.
+fn regex_too_large(pattern: &warden_check::ir::RegexPattern, error: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidRegex,
+        format!("`{}` is too large to compile", pattern.source),
+    )
+    .with_label(pattern.file, pattern.span, "regex too large")
+    .with_help(format!(
+        "{error}: use fewer or smaller repetitions, or `(?-u)` for ASCII-only classes"
+    ))
 }
 
 /// Reads, checks and compiles a policy. On `Err(analysis)` the analysis holds the
@@ -708,14 +738,6 @@ pub fn compile(sources: &[SourceText]) -> Result<Policy, Box<Analysis>> {
 /// As [`compile`], for `purpose` (see [`Purpose`]).
 pub fn compile_for(sources: &[SourceText], purpose: Purpose) -> Result<Policy, Box<Analysis>> {
     policy(analyze_for(sources, purpose))
-}
-
-/// As [`compile`], parsing only the files whose text `cache` does not hold.
-pub fn compile_cached(
-    sources: &[SourceText],
-    cache: &mut ParseCache,
-) -> Result<Policy, Box<Analysis>> {
-    policy(analyze_cached(sources, cache))
 }
 
 fn policy(mut analysis: Analysis) -> Result<Policy, Box<Analysis>> {
