@@ -1,8 +1,9 @@
 //! What the checker learns about names and expressions as it checks, kept for the
 //! language server: every definition (a [`Symbol`]), every use of a name, field, method
 //! or built-in (a [`Reference`]), the type of every receiver of a field or method, and
-//! every call with its arguments. Recorded only when asked for ([`crate::check_indexed`]); `warden check`
-//! and `warden eval` pay one `Option` test at each place that would record.
+//! every call with its arguments, each type kept once (a [`TypeId`]). Recorded only when
+//! asked for ([`crate::check_without_program`] with `indexed`); `warden check` and
+//! `warden eval` pay one `Option` test at each place that would record.
 
 use std::collections::HashMap;
 
