@@ -3,8 +3,9 @@
 
 Drives the server over stdio as an editor would: initialize, open the file and wait
 for its diagnostics; then a hover and one keystroke (an edit inserting a space at the
-end of the file), and wait for the diagnostics again. Prints the server's peak
-resident set (VmHWM of /proc/PID/status) after each phase, in MB (10^6 bytes).
+end of the file), and wait for the diagnostics again; then ask for the document's
+semantic tokens. Prints the server's peak resident set (VmHWM of /proc/PID/status)
+after each phase, in MB (10^6 bytes).
 
     scripts/lsp-memory.py target/release/warden-lsp /tmp/gen10m/policy/generated.warden
 """
@@ -60,6 +61,12 @@ def main():
     }})
     count = len(wait_for(proc, diagnostics)["params"]["diagnostics"])
     print(f"+ hover + a keystroke, {count} diagnostics: {peak_mb(proc):.0f} MB")
+
+    # What an editor asks for next: the whole document's semantic tokens.
+    send(proc, {"jsonrpc": "2.0", "id": 4, "method": "textDocument/semanticTokens/full",
+                "params": {"textDocument": {"uri": uri}}})
+    tokens = len(wait_for(proc, lambda m: m.get("id") == 4)["result"]["data"]) // 5
+    print(f"+ semantic tokens, {tokens} tokens: {peak_mb(proc):.0f} MB")
 
     send(proc, {"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
     wait_for(proc, lambda m: m.get("id") == 3)

@@ -46,7 +46,7 @@ impl Default for Session {
 
 /// What a message led to: the messages to send, and the exit status once `exit` came.
 pub struct Step {
-    pub outgoing: Vec<Message>,
+    pub outgoing: Vec<Outgoing>,
     pub exit: Option<i32>,
 }
 
@@ -65,7 +65,8 @@ impl Session {
             }
             Message::Notification(notification) => match self.state {
                 State::Running if notification.method == "initialized" => {
-                    step.outgoing.extend(self.register_watchers());
+                    step.outgoing
+                        .extend(self.register_watchers().map(Outgoing::Message));
                 }
                 State::Running => step.outgoing = self.server.receive(notification.into()),
                 // Before `initialize` and after `shutdown`, notifications are dropped.
@@ -77,9 +78,9 @@ impl Session {
         step
     }
 
-    fn request(&mut self, request: Request) -> Vec<Message> {
+    fn request(&mut self, request: Request) -> Vec<Outgoing> {
         let refuse = |code: i32, message: &str| {
-            vec![Message::Response(Response::new_err(
+            vec![Outgoing::response(Response::new_err(
                 request.id.clone(),
                 code,
                 message.to_string(),
@@ -104,7 +105,7 @@ impl Session {
                         version: Some(env!("CARGO_PKG_VERSION").to_string()),
                     }),
                 };
-                vec![Message::Response(Response::new_ok(request.id, result))]
+                vec![Outgoing::response(Response::new_ok(request.id, result))]
             }
             (State::Uninitialized, _) => refuse(
                 SERVER_NOT_INITIALIZED,
@@ -116,10 +117,8 @@ impl Session {
             ),
             (State::Running, "shutdown") => {
                 self.state = State::ShutDown;
-                let mut outgoing: Vec<Message> = (self.server.flush().into_iter())
-                    .map(Outgoing::into_message)
-                    .collect();
-                outgoing.push(Message::Response(Response::new_ok(request.id, ())));
+                let mut outgoing = self.server.flush();
+                outgoing.push(Outgoing::response(Response::new_ok(request.id, ())));
                 outgoing
             }
             (State::Running, _) => self.server.receive(request.into()),
@@ -245,7 +244,7 @@ pub fn run(connection: &Connection) -> Result<(), Box<dyn std::error::Error + Se
     loop {
         let step = session.receive(message);
         for message in step.outgoing {
-            connection.sender.send(message)?;
+            connection.sender.send(message.into_message())?;
         }
         match step.exit {
             Some(0) => return Ok(()),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use warden::Code;
 
-use lsp_server::{ErrorCode, Message, Notification, Request, Response};
+use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
     DidChangeTextDocument, DidChangeWatchedFiles, DidChangeWorkspaceFolders, DidCloseTextDocument,
     DidOpenTextDocument, DidSaveTextDocument, Notification as _, PublishDiagnostics,
@@ -27,7 +27,7 @@ use lsp_types::{
     DocumentSymbolResponse, FoldingRangeParams, FoldingRangeProviderCapability,
     GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
     HoverProviderCapability, Location, MarkupContent, MarkupKind, OneOf, PositionEncodingKind,
-    PublishDiagnosticsParams, SaveOptions, ServerCapabilities, SymbolInformation,
+    PublishDiagnosticsParams, SaveOptions, SemanticTokens, ServerCapabilities, SymbolInformation,
     TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
     TextDocumentSyncSaveOptions, TextEdit, Uri, WorkspaceFoldersServerCapabilities,
     WorkspaceServerCapabilities, WorkspaceSymbolParams, WorkspaceSymbolResponse,
@@ -119,15 +119,16 @@ pub enum RequestError {
     Failed(String),
 }
 
-/// Answers a request with `handler`; a panic becomes an `InternalError` response, so
-/// one bad request never takes the server down.
-pub fn dispatch(
+/// Answers a request with `handler`: its result, or the error response; a panic
+/// becomes an `InternalError` response, so one bad request never takes the server
+/// down.
+pub fn dispatch<T>(
     request: &Request,
-    handler: impl FnOnce(&Request) -> Result<Value, RequestError>,
-) -> Response {
+    handler: impl FnOnce(&Request) -> Result<T, RequestError>,
+) -> Result<T, Response> {
     let id = request.id.clone();
-    match catch_unwind(AssertUnwindSafe(|| handler(request))) {
-        Ok(Ok(value)) => Response::new_ok(id, value),
+    Err(match catch_unwind(AssertUnwindSafe(|| handler(request))) {
+        Ok(Ok(result)) => return Ok(result),
         Ok(Err(RequestError::MethodNotFound)) => Response::new_err(
             id,
             ErrorCode::MethodNotFound as i32,
@@ -144,7 +145,7 @@ pub fn dispatch(
             ErrorCode::InternalError as i32,
             format!("internal error: {}", panic_message(&*panic)),
         ),
-    }
+    })
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
@@ -237,6 +238,13 @@ pub struct Server {
     sent: u32,
 }
 
+/// The requests answered with semantic tokens, which are written to the stream
+/// without a JSON tree ([`Outgoing::Tokens`]).
+const SEMANTIC_TOKENS: &[&str] = &[
+    SemanticTokensFullRequest::METHOD,
+    SemanticTokensRangeRequest::METHOD,
+];
+
 /// The notifications that only change a document's text: their analysis waits for
 /// [`Server::flush`].
 const EDITS: &[&str] = &[
@@ -267,26 +275,23 @@ impl Server {
     /// message on standard error for a notification.
     pub fn handle(&mut self, message: Message) -> Vec<Message> {
         let mut outgoing = self.receive(message);
-        outgoing.extend(self.flush().into_iter().map(Outgoing::into_message));
-        outgoing
+        outgoing.extend(self.flush());
+        outgoing.into_iter().map(Outgoing::into_message).collect()
     }
 
     /// As [`Server::handle`], except that an edit's analysis is left pending until
     /// [`Server::flush`] or the next message that is not an edit: the loop reading the
     /// client calls this while more messages are queued, so that a burst of keystrokes
     /// is analysed once, and a request behind it waits for one analysis, not one each.
-    pub fn receive(&mut self, message: Message) -> Vec<Message> {
+    pub fn receive(&mut self, message: Message) -> Vec<Outgoing> {
         let is_edit =
             matches!(&message, Message::Notification(n) if EDITS.contains(&n.method.as_str()));
         let mut outgoing = Vec::new();
         if !is_edit {
-            outgoing.extend(
-                (self.analyse_pending().into_iter())
-                    .map(|params| Outgoing::Diagnostics(params).into_message()),
-            );
+            outgoing.extend(self.flush());
         }
         outgoing.extend(self.answer(message));
-        outgoing.extend(self.refresh_lenses());
+        outgoing.extend(self.refresh_lenses().map(Outgoing::Message));
         outgoing
     }
 
@@ -314,17 +319,31 @@ impl Server {
         outgoing
     }
 
-    fn answer(&mut self, message: Message) -> Vec<Message> {
+    fn answer(&mut self, message: Message) -> Vec<Outgoing> {
         match message {
             Message::Request(request) => {
-                let response = dispatch(&request, |request| self.request(request));
-                vec![Message::Response(response)]
+                let id = request.id.clone();
+                let answer = if SEMANTIC_TOKENS.contains(&request.method.as_str()) {
+                    match dispatch(&request, |request| self.semantic_tokens(request)) {
+                        Ok(Some(tokens)) => Outgoing::Tokens(id, tokens),
+                        Ok(None) => Outgoing::response(Response::new_ok(id, Value::Null)),
+                        Err(response) => Outgoing::response(response),
+                    }
+                } else {
+                    match dispatch(&request, |request| self.request(request)) {
+                        Ok(value) => Outgoing::response(Response::new_ok(id, value)),
+                        Err(response) => Outgoing::response(response),
+                    }
+                };
+                vec![answer]
             }
             Message::Notification(notification) => {
                 let method = notification.method.clone();
                 // Owned, so that a document's text is moved, never copied.
                 match catch_unwind(AssertUnwindSafe(|| self.notification(notification))) {
-                    Ok(outgoing) => outgoing.into_iter().map(Message::Notification).collect(),
+                    Ok(outgoing) => (outgoing.into_iter())
+                        .map(|n| Outgoing::Message(Message::Notification(n)))
+                        .collect(),
                     Err(panic) => {
                         eprintln!(
                             "warden-lsp: internal error handling `{}`: {}",
@@ -337,6 +356,18 @@ impl Server {
             }
             Message::Response(_) => Vec::new(),
         }
+    }
+
+    /// A document's semantic tokens, whole or of a range (`None`: no such document).
+    fn semantic_tokens(&self, request: &Request) -> Result<Option<SemanticTokens>, RequestError> {
+        let (uri, range) = if request.method == SemanticTokensRangeRequest::METHOD {
+            let params: lsp_types::SemanticTokensRangeParams = params(request)?;
+            (params.text_document.uri, Some(params.range))
+        } else {
+            let params: lsp_types::SemanticTokensParams = params(request)?;
+            (params.text_document.uri, None)
+        };
+        Ok((self.text(&uri)).map(|text| semantic_tokens::semantic_tokens(&text, range)))
     }
 
     fn request(&mut self, request: &Request) -> Result<Value, RequestError> {
@@ -438,18 +469,6 @@ impl Server {
                     .and_then(|a| a.as_str())
                     .and_then(|a| a.parse::<Uri>().ok());
                 Some(Ok(Value::String(self.run_tests_command(uri.as_ref()))))
-            }
-            SemanticTokensFullRequest::METHOD => {
-                let params: lsp_types::SemanticTokensParams = params(request)?;
-                (self.text(&params.text_document.uri))
-                    .map(|text| serde_json::to_value(semantic_tokens::semantic_tokens(&text, None)))
-            }
-            SemanticTokensRangeRequest::METHOD => {
-                let params: lsp_types::SemanticTokensRangeParams = params(request)?;
-                (self.text(&params.text_document.uri)).map(|text| {
-                    let tokens = semantic_tokens::semantic_tokens(&text, Some(params.range));
-                    serde_json::to_value(tokens)
-                })
             }
             _ => return Err(RequestError::MethodNotFound),
         };
@@ -1257,13 +1276,21 @@ fn no_diagnostics(uri: Uri) -> PublishDiagnosticsParams {
 pub enum Outgoing {
     Message(Message),
     Diagnostics(PublishDiagnosticsParams),
+    /// The answer to a semantic tokens request: a large file's tokens as a JSON tree
+    /// (a value per number) took hundreds of megabytes.
+    Tokens(RequestId, SemanticTokens),
 }
 
 impl Outgoing {
+    pub fn response(response: Response) -> Outgoing {
+        Outgoing::Message(Message::Response(response))
+    }
+
     pub fn into_message(self) -> Message {
         match self {
             Outgoing::Message(message) => message,
             Outgoing::Diagnostics(params) => Message::Notification(publish_notification(params)),
+            Outgoing::Tokens(id, tokens) => Message::Response(Response::new_ok(id, tokens)),
         }
     }
 
@@ -1279,17 +1306,44 @@ impl Outgoing {
                     method: &'static str,
                     params: &'a PublishDiagnosticsParams,
                 }
-                let body = serde_json::to_vec(&Frame {
-                    jsonrpc: "2.0",
-                    method: PublishDiagnostics::METHOD,
-                    params,
-                })?;
-                write!(output, "Content-Length: {}\r\n\r\n", body.len())?;
-                output.write_all(&body)?;
-                output.flush()
+                write_frame(
+                    output,
+                    &Frame {
+                        jsonrpc: "2.0",
+                        method: PublishDiagnostics::METHOD,
+                        params,
+                    },
+                )
+            }
+            Outgoing::Tokens(id, result) => {
+                #[derive(serde::Serialize)]
+                struct Frame<'a> {
+                    jsonrpc: &'static str,
+                    id: &'a RequestId,
+                    result: &'a SemanticTokens,
+                }
+                write_frame(
+                    output,
+                    &Frame {
+                        jsonrpc: "2.0",
+                        id,
+                        result,
+                    },
+                )
             }
         }
     }
+}
+
+/// Writes `body` as one frame: its `Content-Length` header and its JSON.
+fn write_frame(
+    output: &mut impl std::io::Write,
+    body: &impl serde::Serialize,
+) -> std::io::Result<()> {
+    let body = serde_json::to_vec(body)?;
+    write!(output, "Content-Length: {}\r\n\r\n", body.len())?;
+    output.write_all(&body)?;
+    output.flush()
 }
 
 /// The `/`-separated path of `path` relative to `root`.
@@ -1320,16 +1374,45 @@ mod tests {
             "textDocument/hover".to_string(),
             Value::Null,
         );
-        let response = dispatch(&request, |_| panic!("boom"));
+        let response = dispatch::<Value>(&request, |_| panic!("boom")).unwrap_err();
         assert_eq!(response.id, RequestId::from(7));
         let error = response.error.unwrap();
         assert_eq!(error.code, ErrorCode::InternalError as i32);
         assert!(error.message.contains("boom"), "{}", error.message);
-        let response = dispatch(&request, |_| Err(RequestError::MethodNotFound));
+        let response =
+            dispatch::<Value>(&request, |_| Err(RequestError::MethodNotFound)).unwrap_err();
         assert_eq!(
             response.error.unwrap().code,
             ErrorCode::MethodNotFound as i32
         );
+    }
+
+    /// Semantic tokens and diagnostics, written without a JSON tree, are the frames
+    /// their messages would be.
+    #[test]
+    fn typed_answers_are_written_as_their_messages() {
+        let tokens = semantic_tokens::semantic_tokens("rule r {\n  deny \"x\"\n}\n", None);
+        let params = PublishDiagnosticsParams::new(
+            "file:///p.warden".parse().unwrap(),
+            Vec::new(),
+            Some(3),
+        );
+        for outgoing in [
+            Outgoing::Tokens(RequestId::from(9), tokens),
+            Outgoing::Diagnostics(params),
+        ] {
+            let mut typed = Vec::new();
+            outgoing.write(&mut typed).unwrap();
+            let mut expected = Vec::new();
+            outgoing.into_message().write(&mut expected).unwrap();
+            let body = |frame: &[u8]| -> Value {
+                let text = std::str::from_utf8(frame).unwrap();
+                let (header, body) = text.split_once("\r\n\r\n").unwrap();
+                assert_eq!(header, format!("Content-Length: {}", body.len()));
+                serde_json::from_str(body).unwrap()
+            };
+            assert_eq!(body(&typed), body(&expected));
+        }
     }
 
     /// Position requests share one indexed analysis while the text is unchanged, and

@@ -1134,7 +1134,7 @@ fn vim_client_end_to_end() {
 /// behind them is answered; range edits give the diagnostics the whole text gives.
 #[test]
 fn queued_range_edits_are_analysed_once_as_the_whole_text_is() {
-    use warden_lsp::server::Server;
+    use warden_lsp::server::{Outgoing, Server};
     let uri = "untitled:edits.warden";
     let notification = |method: &str, params: Value| -> Message {
         Notification::new(method.to_string(), params).into()
@@ -1178,7 +1178,9 @@ fn queued_range_edits_are_analysed_once_as_the_whole_text_is() {
         "textDocument/hover".to_string(),
         json!({ "textDocument": { "uri": uri }, "position": { "line": 2, "character": 3 } }),
     );
-    let answered = server.receive(hover.into());
+    let answered: Vec<Message> = (server.receive(hover.into()).into_iter())
+        .map(Outgoing::into_message)
+        .collect();
     assert!(
         matches!(answered.last(), Some(Message::Response(r)) if r.id == RequestId::from(1)),
         "{answered:?}"

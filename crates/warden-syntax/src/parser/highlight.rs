@@ -8,7 +8,7 @@
 //! the grammar skips as whitespace, are found line by line ([`comment_start`]).
 
 use pest::Parser as _;
-use pest::iterators::{Pair, Pairs};
+use pest::iterators::Pair;
 
 use super::{Rule, WardenParser, comment_start, errors, scan};
 use crate::{MAX_NESTING, Span};
@@ -79,20 +79,22 @@ pub struct Highlight {
     pub class: Class,
 }
 
-/// The highlighted tokens of a file, in order.
+/// The highlighted tokens of a file, in order. Each item is parsed and walked on its
+/// own, its parse dropped before the next (a large file's parses held together took
+/// hundreds of megabytes); the names imports bind are taken first, from the items that
+/// are imports.
 pub fn highlight(source: &str) -> Vec<Highlight> {
     let chunks = scan::split_items(source);
-    let parsed: Vec<(usize, &str, Option<Pairs<'_, Rule>>)> = (chunks.iter())
-        .filter_map(|chunk| {
-            let text = source.get(chunk.range.clone())?;
-            let pairs = (chunk.openers <= MAX_NESTING)
-                .then(|| WardenParser::parse(Rule::item, text).ok())
-                .flatten();
-            Some((chunk.range.start, text, pairs))
-        })
-        .collect();
-    let namespaces = (parsed.iter())
-        .filter_map(|(_, _, pairs)| pairs.clone())
+    let parse = |chunk: &scan::Chunk| {
+        let text = source.get(chunk.range.clone())?;
+        let pairs = (chunk.openers <= MAX_NESTING)
+            .then(|| WardenParser::parse(Rule::item, text).ok())
+            .flatten();
+        Some((chunk.range.start, text, pairs))
+    };
+    let namespaces = (chunks.iter())
+        .filter(|chunk| is_import(source.get(chunk.range.clone()).unwrap_or("")))
+        .filter_map(|chunk| parse(chunk)?.2)
         .flat_map(|pairs| pairs.flatten())
         .filter(|pair| pair.as_rule() == Rule::import_item)
         .filter_map(|import| import_binding(&import))
@@ -104,7 +106,7 @@ pub fn highlight(source: &str) -> Vec<Highlight> {
         namespaces,
         out: &mut out,
     };
-    for (start, text, pairs) in parsed {
+    for (start, text, pairs) in chunks.iter().filter_map(parse) {
         match pairs {
             Some(pairs) => {
                 cx.base = start;
@@ -118,6 +120,19 @@ pub fn highlight(source: &str) -> Vec<Highlight> {
     comments(source, &mut out);
     out.sort_by_key(|h| (h.span.start, h.span.end));
     out
+}
+
+/// Whether an item's text is an import: its first word after comments and space.
+fn is_import(item: &str) -> bool {
+    let mut rest = item.trim_start();
+    while rest.starts_with("//") {
+        rest = rest
+            .split_once('\n')
+            .map_or("", |(_, after)| after)
+            .trim_start();
+    }
+    rest.strip_prefix("import")
+        .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
 /// The name an import binds: its `as` name, else the last segment of `std.…` or the
