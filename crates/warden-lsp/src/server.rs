@@ -27,7 +27,7 @@ use lsp_types::{
     DocumentSymbolResponse, FoldingRangeParams, FoldingRangeProviderCapability,
     GotoDefinitionParams, GotoDefinitionResponse, Hover, HoverContents, HoverParams,
     HoverProviderCapability, Location, MarkupContent, MarkupKind, OneOf, PositionEncodingKind,
-    PublishDiagnosticsParams, SaveOptions, SemanticTokens, ServerCapabilities, SymbolInformation,
+    PublishDiagnosticsParams, SaveOptions, ServerCapabilities, SymbolInformation,
     TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
     TextDocumentSyncSaveOptions, TextEdit, Uri, WorkspaceFoldersServerCapabilities,
     WorkspaceServerCapabilities, WorkspaceSymbolParams, WorkspaceSymbolResponse,
@@ -238,13 +238,6 @@ pub struct Server {
     sent: u32,
 }
 
-/// The requests answered with semantic tokens, which are written to the stream
-/// without a JSON tree ([`Outgoing::Tokens`]).
-const SEMANTIC_TOKENS: &[&str] = &[
-    SemanticTokensFullRequest::METHOD,
-    SemanticTokensRangeRequest::METHOD,
-];
-
 /// The notifications that only change a document's text: their analysis waits for
 /// [`Server::flush`].
 const EDITS: &[&str] = &[
@@ -322,20 +315,10 @@ impl Server {
     fn answer(&mut self, message: Message) -> Vec<Outgoing> {
         match message {
             Message::Request(request) => {
-                let id = request.id.clone();
-                let answer = if SEMANTIC_TOKENS.contains(&request.method.as_str()) {
-                    match dispatch(&request, |request| self.semantic_tokens(request)) {
-                        Ok(Some(tokens)) => Outgoing::Tokens(id, tokens),
-                        Ok(None) => Outgoing::response(Response::new_ok(id, Value::Null)),
-                        Err(response) => Outgoing::response(response),
-                    }
-                } else {
-                    match dispatch(&request, |request| self.request(request)) {
-                        Ok(value) => Outgoing::response(Response::new_ok(id, value)),
-                        Err(response) => Outgoing::response(response),
-                    }
-                };
-                vec![answer]
+                vec![match dispatch(&request, |request| self.request(request)) {
+                    Ok(json) => Outgoing::Answer(request.id, json),
+                    Err(response) => Outgoing::response(response),
+                }]
             }
             Message::Notification(notification) => {
                 let method = notification.method.clone();
@@ -358,103 +341,95 @@ impl Server {
         }
     }
 
-    /// A document's semantic tokens, whole or of a range (`None`: no such document).
-    fn semantic_tokens(&self, request: &Request) -> Result<Option<SemanticTokens>, RequestError> {
-        let (uri, range) = if request.method == SemanticTokensRangeRequest::METHOD {
-            let params: lsp_types::SemanticTokensRangeParams = params(request)?;
-            (params.text_document.uri, Some(params.range))
-        } else {
-            let params: lsp_types::SemanticTokensParams = params(request)?;
-            (params.text_document.uri, None)
-        };
-        Ok((self.text(&uri)).map(|text| semantic_tokens::semantic_tokens(&text, range)))
-    }
-
-    fn request(&mut self, request: &Request) -> Result<Value, RequestError> {
+    /// The answer to `request`, as JSON text: it is written to the stream as it is
+    /// (a large file's symbols or tokens as a JSON tree took hundreds of megabytes).
+    fn request(&mut self, request: &Request) -> Result<String, RequestError> {
         let result = match request.method.as_str() {
             HoverRequest::METHOD => {
                 let params: HoverParams = params(request)?;
                 let position = params.text_document_position_params;
                 self.hover(&position.text_document.uri, position.position)
-                    .map(serde_json::to_value)
+                    .map(|answer| serde_json::to_string(&answer))
             }
             Completion::METHOD => {
                 let params: CompletionParams = params(request)?;
                 let position = params.text_document_position;
                 self.completion(&position.text_document.uri, position.position)
-                    .map(serde_json::to_value)
+                    .map(|answer| serde_json::to_string(&answer))
             }
             GotoDefinition::METHOD => {
                 let params: GotoDefinitionParams = params(request)?;
                 let position = params.text_document_position_params;
                 self.definition(&position.text_document.uri, position.position)
-                    .map(serde_json::to_value)
+                    .map(|answer| serde_json::to_string(&answer))
             }
             Formatting::METHOD => {
                 let params: DocumentFormattingParams = params(request)?;
                 self.format(&params.text_document.uri)
-                    .map(serde_json::to_value)
+                    .map(|answer| serde_json::to_string(&answer))
             }
             DocumentSymbolRequest::METHOD => {
                 let params: DocumentSymbolParams = params(request)?;
                 (self.text(&params.text_document.uri)).map(|text| {
                     let nested = symbols::document_symbols(&text);
-                    serde_json::to_value(DocumentSymbolResponse::Nested(nested))
+                    serde_json::to_string(&DocumentSymbolResponse::Nested(nested))
                 })
             }
             WorkspaceSymbolRequest::METHOD => {
                 let params: WorkspaceSymbolParams = params(request)?;
                 let found = self.workspace_symbols(&params.query);
-                Some(serde_json::to_value(WorkspaceSymbolResponse::Flat(found)))
+                Some(serde_json::to_string(&WorkspaceSymbolResponse::Flat(found)))
             }
             FoldingRangeRequest::METHOD => {
                 let params: FoldingRangeParams = params(request)?;
                 (self.text(&params.text_document.uri))
-                    .map(|text| serde_json::to_value(folding::folding_ranges(&text)))
+                    .map(|text| serde_json::to_string(&folding::folding_ranges(&text)))
             }
             CodeActionRequest::METHOD => {
                 let params: CodeActionParams = params(request)?;
-                self.code_actions(&params).map(serde_json::to_value)
+                self.code_actions(&params)
+                    .map(|answer| serde_json::to_string(&answer))
             }
             References::METHOD => {
                 let params: lsp_types::ReferenceParams = params(request)?;
                 let position = params.text_document_position;
                 let declaration = params.context.include_declaration;
                 (self.references(&position.text_document.uri, position.position, declaration))
-                    .map(serde_json::to_value)
+                    .map(|answer| serde_json::to_string(&answer))
             }
             DocumentHighlightRequest::METHOD => {
                 let params: lsp_types::DocumentHighlightParams = params(request)?;
                 let position = params.text_document_position_params;
                 (self.highlights(&position.text_document.uri, position.position))
-                    .map(serde_json::to_value)
+                    .map(|answer| serde_json::to_string(&answer))
             }
             PrepareRenameRequest::METHOD => {
                 let params: lsp_types::TextDocumentPositionParams = params(request)?;
                 (self.prepare_rename(&params.text_document.uri, params.position)?)
-                    .map(serde_json::to_value)
+                    .map(|answer| serde_json::to_string(&answer))
             }
             Rename::METHOD => {
                 let params: lsp_types::RenameParams = params(request)?;
                 let position = params.text_document_position;
                 let uri = &position.text_document.uri;
-                (self.rename(uri, position.position, &params.new_name)?).map(serde_json::to_value)
+                (self.rename(uri, position.position, &params.new_name)?)
+                    .map(|answer| serde_json::to_string(&answer))
             }
             InlayHintRequest::METHOD => {
                 let params: lsp_types::InlayHintParams = params(request)?;
                 (self.inlay_hints(&params.text_document.uri, params.range))
-                    .map(serde_json::to_value)
+                    .map(|answer| serde_json::to_string(&answer))
             }
             SignatureHelpRequest::METHOD => {
                 let params: lsp_types::SignatureHelpParams = params(request)?;
                 let position = params.text_document_position_params;
                 (self.signature_help(&position.text_document.uri, position.position))
-                    .map(serde_json::to_value)
+                    .map(|answer| serde_json::to_string(&answer))
             }
             CodeLensRequest::METHOD => {
                 let params: lsp_types::CodeLensParams = params(request)?;
                 self.code_lenses(&params.text_document.uri)
-                    .map(serde_json::to_value)
+                    .map(|answer| serde_json::to_string(&answer))
             }
             ExecuteCommand::METHOD => {
                 let params: lsp_types::ExecuteCommandParams = params(request)?;
@@ -468,14 +443,27 @@ impl Server {
                 let uri = (params.arguments.first())
                     .and_then(|a| a.as_str())
                     .and_then(|a| a.parse::<Uri>().ok());
-                Some(Ok(Value::String(self.run_tests_command(uri.as_ref()))))
+                Some(serde_json::to_string(&self.run_tests_command(uri.as_ref())))
+            }
+            SemanticTokensFullRequest::METHOD => {
+                let params: lsp_types::SemanticTokensParams = params(request)?;
+                (self.text(&params.text_document.uri)).map(|text| {
+                    serde_json::to_string(&semantic_tokens::semantic_tokens(&text, None))
+                })
+            }
+            SemanticTokensRangeRequest::METHOD => {
+                let params: lsp_types::SemanticTokensRangeParams = params(request)?;
+                (self.text(&params.text_document.uri)).map(|text| {
+                    let tokens = semantic_tokens::semantic_tokens(&text, Some(params.range));
+                    serde_json::to_string(&tokens)
+                })
             }
             _ => return Err(RequestError::MethodNotFound),
         };
         match result {
-            Some(Ok(value)) => Ok(value),
+            Some(Ok(json)) => Ok(json),
             Some(Err(error)) => Err(RequestError::InvalidParams(error.to_string())),
-            None => Ok(Value::Null),
+            None => Ok("null".to_string()),
         }
     }
 
@@ -1276,9 +1264,9 @@ fn no_diagnostics(uri: Uri) -> PublishDiagnosticsParams {
 pub enum Outgoing {
     Message(Message),
     Diagnostics(PublishDiagnosticsParams),
-    /// The answer to a semantic tokens request: a large file's tokens as a JSON tree
-    /// (a value per number) took hundreds of megabytes.
-    Tokens(RequestId, SemanticTokens),
+    /// The answer to a request: its result as JSON text, written as it is (see
+    /// [`Server::request`]).
+    Answer(RequestId, String),
 }
 
 impl Outgoing {
@@ -1290,7 +1278,11 @@ impl Outgoing {
         match self {
             Outgoing::Message(message) => message,
             Outgoing::Diagnostics(params) => Message::Notification(publish_notification(params)),
-            Outgoing::Tokens(id, tokens) => Message::Response(Response::new_ok(id, tokens)),
+            // The server's own JSON: it parses.
+            Outgoing::Answer(id, json) => Message::Response(Response::new_ok(
+                id,
+                serde_json::from_str::<Value>(&json).unwrap_or(Value::Null),
+            )),
         }
     }
 
@@ -1315,21 +1307,12 @@ impl Outgoing {
                     },
                 )
             }
-            Outgoing::Tokens(id, result) => {
-                #[derive(serde::Serialize)]
-                struct Frame<'a> {
-                    jsonrpc: &'static str,
-                    id: &'a RequestId,
-                    result: &'a SemanticTokens,
-                }
-                write_frame(
-                    output,
-                    &Frame {
-                        jsonrpc: "2.0",
-                        id,
-                        result,
-                    },
-                )
+            Outgoing::Answer(id, result) => {
+                let id = serde_json::to_string(id)?;
+                let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{result}}}"#);
+                write!(output, "Content-Length: {}\r\n\r\n", body.len())?;
+                output.write_all(body.as_bytes())?;
+                output.flush()
             }
         }
     }
@@ -1387,18 +1370,17 @@ mod tests {
         );
     }
 
-    /// Semantic tokens and diagnostics, written without a JSON tree, are the frames
-    /// their messages would be.
+    /// Answers and diagnostics, written without a JSON tree, are the frames their
+    /// messages would be.
     #[test]
     fn typed_answers_are_written_as_their_messages() {
         let tokens = semantic_tokens::semantic_tokens("rule r {\n  deny \"x\"\n}\n", None);
-        let params = PublishDiagnosticsParams::new(
-            "file:///p.warden".parse().unwrap(),
-            Vec::new(),
-            Some(3),
-        );
+        let tokens = serde_json::to_string(&tokens).unwrap();
+        let params =
+            PublishDiagnosticsParams::new("file:///p.warden".parse().unwrap(), Vec::new(), Some(3));
         for outgoing in [
-            Outgoing::Tokens(RequestId::from(9), tokens),
+            Outgoing::Answer(RequestId::from(9), tokens),
+            Outgoing::Answer(RequestId::from("a\"b".to_string()), "null".to_string()),
             Outgoing::Diagnostics(params),
         ] {
             let mut typed = Vec::new();
