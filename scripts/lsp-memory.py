@@ -4,7 +4,7 @@
 Drives the server over stdio as an editor would: initialize, open the file and wait
 for its diagnostics; then a hover and one keystroke (an edit inserting a space at the
 end of the file), and wait for the diagnostics again; then ask for the document's
-semantic tokens. Prints the server's peak resident set (VmHWM of /proc/PID/status)
+semantic tokens, symbols and folding ranges, as an editor does. Prints the server's peak resident set (VmHWM of /proc/PID/status)
 after each phase, in MB (10^6 bytes).
 
     scripts/lsp-memory.py target/release/warden-lsp /tmp/gen10m/policy/generated.warden
@@ -67,6 +67,13 @@ def main():
                 "params": {"textDocument": {"uri": uri}}})
     tokens = len(wait_for(proc, lambda m: m.get("id") == 4)["result"]["data"]) // 5
     print(f"+ semantic tokens, {tokens} tokens: {peak_mb(proc):.0f} MB")
+
+    # And the outline and folding ranges.
+    for id_, method in [(5, "textDocument/documentSymbol"), (6, "textDocument/foldingRange")]:
+        send(proc, {"jsonrpc": "2.0", "id": id_, "method": method,
+                    "params": {"textDocument": {"uri": uri}}})
+        wait_for(proc, lambda m, id_=id_: m.get("id") == id_)
+    print(f"+ document symbols and folding ranges: {peak_mb(proc):.0f} MB")
 
     send(proc, {"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
     wait_for(proc, lambda m: m.get("id") == 3)
