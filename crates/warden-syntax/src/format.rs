@@ -34,8 +34,8 @@ pub fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
         comments: comments(source),
         next: 0,
     };
-    let doc = printer.module(&module);
-    let mut out = doc::render(&doc, WIDTH);
+    let mut out = String::new();
+    printer.module(&module, &mut out);
     if !out.is_empty() {
         out.push('\n');
     }
@@ -215,16 +215,26 @@ impl Printer<'_> {
         }
     }
 
-    fn module(&mut self, module: &Module) -> Doc {
+    /// Lays the file out into `out`, a line at a time: the lines before an item are
+    /// complete once it starts (only a comment can end its own line), so they are
+    /// rendered and dropped then. A top-level line ends with a hard break, where the
+    /// renderer's look-ahead stops: the text is the whole document's, without holding
+    /// a large file's whole document.
+    fn module(&mut self, module: &Module, out: &mut String) {
         let mut lines = Lines::new();
         for item in &module.items {
             let start = item.span().start;
             self.line_at(&mut lines, start);
+            if let Some(last) = (lines.docs.iter()).rposition(|d| matches!(d, Doc::HardLine)) {
+                let complete: Vec<Doc> = lines.docs.drain(..=last).collect();
+                out.push_str(&doc::render(&concat(complete), WIDTH));
+            }
             let doc = self.item(item);
             lines.docs.push(doc);
         }
         // Nothing opens a file, so no comment ends an opener's line.
-        self.close_lines(lines, usize::MAX).1
+        let (_, rest) = self.close_lines(lines, usize::MAX);
+        out.push_str(&doc::render(&rest, WIDTH));
     }
 
     fn item(&mut self, item: &Item) -> Doc {
