@@ -170,8 +170,8 @@ pub(crate) struct Checker<'a> {
     /// see [`crate::check_to_evaluate`]).
     pub policy_lints: bool,
     /// Whether the program is made: not when only the diagnostics and the index are
-    /// wanted (the language server's position requests), so that each rule's IR is
-    /// dropped once the lints have taken its facts.
+    /// wanted ([`crate::check_without_program`]: `warden check`, the language server),
+    /// so that each rule's IR is dropped once the lints have taken its facts.
     pub keep_rules: bool,
     /// What the last check of this policy stored for the language server (see
     /// [`crate::memo`]); `None` when checking once.
@@ -223,13 +223,10 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// A checker that records an [`Index`] as it checks, and makes no program: the
-    /// language server wants the index and the diagnostics, and each rule's IR goes as
-    /// soon as it is checked.
+    /// A checker that records an [`Index`] as it checks.
     pub fn indexed(files: &'a [SourceFile], std_modules: &'a [&'a str]) -> Self {
         Checker {
             index: Some(Box::default()),
-            keep_rules: false,
             ..Checker::new(files, std_modules)
         }
     }

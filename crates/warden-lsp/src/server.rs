@@ -1298,34 +1298,31 @@ impl Outgoing {
                     method: &'static str,
                     params: &'a PublishDiagnosticsParams,
                 }
-                write_frame(
-                    output,
-                    &Frame {
-                        jsonrpc: "2.0",
-                        method: PublishDiagnostics::METHOD,
-                        params,
-                    },
-                )
+                let body = serde_json::to_vec(&Frame {
+                    jsonrpc: "2.0",
+                    method: PublishDiagnostics::METHOD,
+                    params,
+                })?;
+                write_frame(output, &[&body])
             }
+            // The result is written as it is, not copied into the body.
             Outgoing::Answer(id, result) => {
                 let id = serde_json::to_string(id)?;
-                let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{result}}}"#);
-                write!(output, "Content-Length: {}\r\n\r\n", body.len())?;
-                output.write_all(body.as_bytes())?;
-                output.flush()
+                let head = format!(r#"{{"jsonrpc":"2.0","id":{id},"result":"#);
+                write_frame(output, &[head.as_bytes(), result.as_bytes(), b"}"])
             }
         }
     }
 }
 
-/// Writes `body` as one frame: its `Content-Length` header and its JSON.
-fn write_frame(
-    output: &mut impl std::io::Write,
-    body: &impl serde::Serialize,
-) -> std::io::Result<()> {
-    let body = serde_json::to_vec(body)?;
-    write!(output, "Content-Length: {}\r\n\r\n", body.len())?;
-    output.write_all(&body)?;
+/// Writes one frame: its `Content-Length` header and its JSON body, the concatenation
+/// of the parts of `body`.
+fn write_frame(output: &mut impl std::io::Write, body: &[&[u8]]) -> std::io::Result<()> {
+    let length: usize = body.iter().map(|part| part.len()).sum();
+    write!(output, "Content-Length: {length}\r\n\r\n")?;
+    for part in body {
+        output.write_all(part)?;
+    }
     output.flush()
 }
 
