@@ -40,6 +40,39 @@ pub struct Outcome {
     pub regexes: Vec<ir::RegexPattern>,
 }
 
+/// A rule as its file's tree holds it: whole, or as the outline it is parsed again
+/// from when it is checked (the trees of a large policy's rules are never all held).
+#[derive(Clone, Copy)]
+enum RuleSource<'a> {
+    Tree(&'a ast::RuleItem),
+    Outline(&'a ast::RuleOutline),
+}
+
+impl<'a> RuleSource<'a> {
+    fn of(item: &'a ast::Item) -> Option<Self> {
+        match item {
+            ast::Item::Rule(rule) => Some(RuleSource::Tree(rule)),
+            ast::Item::RuleOutline(rule) => Some(RuleSource::Outline(rule)),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'a str {
+        match self {
+            RuleSource::Tree(rule) => &rule.name.name,
+            RuleSource::Outline(rule) => &rule.name.name,
+        }
+    }
+
+    /// Its span and doc.
+    fn place(self) -> (Span, Option<&'a String>) {
+        match self {
+            RuleSource::Tree(rule) => (rule.span, rule.doc.as_ref()),
+            RuleSource::Outline(rule) => (rule.span, rule.doc.as_ref()),
+        }
+    }
+}
+
 /// The policy items checked, in program order.
 struct PolicyItems {
     /// The rules' IR (none when the program is not kept).
@@ -864,6 +897,7 @@ impl<'a> Checker<'a> {
             for item in &source.module.items {
                 let (name, kind) = match item {
                     ast::Item::Rule(rule) => (&rule.name, "rule"),
+                    ast::Item::RuleOutline(rule) => (&rule.name, "rule"),
                     ast::Item::Exempt(exempt) => (&exempt.name, "exemption"),
                     ast::Item::Policy(policy) => {
                         if source.std {
@@ -910,36 +944,27 @@ impl<'a> Checker<'a> {
                     continue;
                 }
                 names.insert(name.name.clone(), (file, name.span));
-                match item {
-                    ast::Item::Rule(rule) => {
-                        self.define_item(
-                            file,
-                            SymbolKind::Rule,
-                            name,
-                            rule.span,
-                            rule.doc.as_ref(),
-                            false,
-                        );
-                        rules.push((file, rule));
-                    }
-                    ast::Item::Exempt(exempt) => {
-                        self.define_item(
-                            file,
-                            SymbolKind::Exemption,
-                            name,
-                            exempt.span,
-                            exempt.doc.as_ref(),
-                            false,
-                        );
-                        exempt_items.push((file, exempt));
-                    }
-                    _ => {}
+                if let Some(rule) = RuleSource::of(item) {
+                    let (span, doc) = rule.place();
+                    self.define_item(file, SymbolKind::Rule, name, span, doc, false);
+                    rules.push((file, rule));
+                }
+                if let ast::Item::Exempt(exempt) = item {
+                    self.define_item(
+                        file,
+                        SymbolKind::Exemption,
+                        name,
+                        exempt.span,
+                        exempt.doc.as_ref(),
+                        false,
+                    );
+                    exempt_items.push((file, exempt));
                 }
             }
         }
 
         let settings = self.policy_settings(&policy_items);
-        let rule_names: Vec<&str> = rules.iter().map(|(_, r)| r.name.name.as_str()).collect();
+        let rule_names: Vec<&str> = rules.iter().map(|(_, r)| r.name()).collect();
         let mut items = PolicyItems {
             rules: Vec::new(),
             facts: Vec::new(),
@@ -952,6 +977,34 @@ impl<'a> Checker<'a> {
         let mut seen = 0;
         let mut errors = self.policy_lints && policy_lints::unparsed(self);
         for (index, (file, rule)) in rules.iter().enumerate() {
+            let parsed;
+            let rule = match rule {
+                RuleSource::Tree(rule) => *rule,
+                RuleSource::Outline(outline) => {
+                    let text = files.get(*file).map_or("", |f| &*f.text);
+                    match warden_syntax::parse_rule(text, Self::file_id(*file), outline) {
+                        Some(rule) => {
+                            parsed = rule;
+                            &parsed
+                        }
+                        None => {
+                            self.report(
+                                *file,
+                                outline.name.span,
+                                Code::SyntaxError,
+                                "this rule could not be read again".to_string(),
+                                "not checked",
+                                Some(
+                                    "the file changed while it was checked; check it again"
+                                        .to_string(),
+                                ),
+                            );
+                            errors = true;
+                            continue;
+                        }
+                    }
+                }
+            };
             let lowered = self.rule_memoized(*file, rule, settings.default_override.as_ref());
             errors |= (self.diags.get(seen..).unwrap_or_default().iter()).any(Diagnostic::is_error);
             seen = self.diags.len();

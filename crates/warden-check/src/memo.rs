@@ -184,7 +184,7 @@ pub(crate) fn environment(files: &[SourceFile], std_modules: &[&str], kind: &str
         env.push_str(&format!("\u{1}{}\0{}\0", file.path, file.std));
         for item in &file.module.items {
             let span = match item {
-                ast::Item::Rule(_) | ast::Item::Exempt(_) => continue,
+                ast::Item::Rule(_) | ast::Item::RuleOutline(_) | ast::Item::Exempt(_) => continue,
                 // Their text is compared by the rules that read them.
                 ast::Item::Let(i) => {
                     env.push_str(&format!("let {}\0", i.name.name));

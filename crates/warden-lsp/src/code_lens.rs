@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use lsp_types::{CodeLens, Command, Uri};
 use warden::SourceText;
 use warden::testing::{self, CaseRun};
-use warden_syntax::FileId;
 use warden_syntax::ast::Item;
+use warden_syntax::{FileId, RuleBodies};
 
 use crate::position::LineIndex;
 
@@ -128,7 +128,8 @@ pub fn summary(results: &TestResults) -> String {
 /// The lenses of a document: the suite's totals at its top, and each rule's outcomes
 /// above the rule.
 pub fn code_lenses(text: &str, uri: &Uri, results: &TestResults) -> Vec<CodeLens> {
-    let (module, _) = warden_syntax::parse(text, FileId(0));
+    // Only the rules' names are read.
+    let (module, _) = warden_syntax::parse_for(text, FileId(0), RuleBodies::Outlined);
     let lines = LineIndex::new(text);
     let command = |title: String| Command {
         title,
@@ -145,7 +146,9 @@ pub fn code_lenses(text: &str, uri: &Uri, results: &TestResults) -> Vec<CodeLens
         return lenses;
     };
     for item in &module.items {
-        let Item::Rule(rule) = item else { continue };
+        let Item::RuleOutline(rule) = item else {
+            continue;
+        };
         lenses.push(CodeLens {
             range: lines.range(rule.name.span),
             command: Some(command(rule_title(&rule.name.name, cases))),

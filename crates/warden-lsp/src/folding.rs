@@ -9,11 +9,12 @@ use crate::position::LineIndex;
 
 /// The folding ranges of one file, sorted by start line then end line.
 pub fn folding_ranges(text: &str) -> Vec<FoldingRange> {
-    let (module, _) = warden_syntax::parse(text, FileId(0));
     let mut spans = Vec::new();
-    for item in &module.items {
+    warden_syntax::parse_each_item(text, FileId(0), |item| {
         match item {
             Item::Import(_) | Item::Error(_) => {}
+            // Not reached: `parse_each_item` gives each rule's tree.
+            Item::RuleOutline(rule) => spans.push(rule.span),
             Item::Let(l) => {
                 spans.push(l.span);
                 lists(&l.value, &mut spans);
@@ -40,7 +41,7 @@ pub fn folding_ranges(text: &str) -> Vec<FoldingRange> {
             }
             Item::Policy(policy) => spans.push(policy.span),
         }
-    }
+    });
     let index = LineIndex::new(text);
     let mut out: Vec<FoldingRange> = spans
         .into_iter()

@@ -11,7 +11,6 @@ use crate::position::LineIndex;
 /// The outline of one file: its items in source order, a rule's or an exemption's
 /// `let`s as its children.
 pub fn document_symbols(text: &str) -> Vec<DocumentSymbol> {
-    let (module, _) = warden_syntax::parse(text, FileId(0));
     let index = LineIndex::new(text);
     let symbol = |name: String, detail: Option<String>, kind, span, name_span, children| {
         #[allow(deprecated)] // `deprecated` is a required field of the type.
@@ -37,7 +36,7 @@ pub fn document_symbols(text: &str) -> Vec<DocumentSymbol> {
         (!children.is_empty()).then_some(children)
     };
     let mut out = Vec::new();
-    for item in &module.items {
+    warden_syntax::parse_each_item(text, FileId(0), |item| {
         out.push(match item {
             Item::Import(import) => {
                 let (target, target_span) = match &import.target {
@@ -119,9 +118,10 @@ pub fn document_symbols(text: &str) -> Vec<DocumentSymbol> {
                     None,
                 )
             }
-            Item::Error(_) => continue,
+            // Not reached: `parse_each_item` gives each rule's tree.
+            Item::Error(_) | Item::RuleOutline(_) => return,
         });
-    }
+    });
     out
 }
 

@@ -21,6 +21,8 @@ pub enum Item {
     Let(LetItem),
     Fn(FnItem),
     Rule(RuleItem),
+    /// A rule whose tree is not held (a parse with [`crate::RuleBodies::Outlined`]).
+    RuleOutline(RuleOutline),
     Exempt(ExemptItem),
     Policy(PolicyItem),
     /// A top-level item that failed to parse; its diagnostic was already reported.
@@ -35,6 +37,7 @@ impl Item {
             Item::Let(l) => l.span,
             Item::Fn(f) => f.span,
             Item::Rule(r) => r.span,
+            Item::RuleOutline(r) => r.span,
             Item::Exempt(e) => e.span,
             Item::Policy(p) => p.span,
             Item::Error(span) => *span,
@@ -129,6 +132,26 @@ pub struct RuleItem {
     pub demands: Vec<Demand>,
     pub message: Option<Template>,
     pub span: Span,
+}
+
+/// What a rule is known by before its body is read: the analysis of a large policy holds
+/// its rules so, and parses each again from its span when the checker reaches it
+/// ([`crate::parse_rule`]), so that the trees of all its rules are never held at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleOutline {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub span: Span,
+}
+
+impl RuleItem {
+    pub fn outline(self) -> RuleOutline {
+        RuleOutline {
+            doc: self.doc,
+            name: self.name,
+            span: self.span,
+        }
+    }
 }
 
 /// One per rule; a clause, seldom written, is boxed (two expressions: 200 bytes in every

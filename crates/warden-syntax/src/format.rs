@@ -25,7 +25,8 @@ const INDENT: usize = 2;
 /// The canonical layout of `source`, or its parse errors: a file that does not parse
 /// is never formatted.
 pub fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
-    let (module, diagnostics) = crate::parse(source, FileId(0));
+    // One rule's tree at a time: a large file's trees are never all held.
+    let (module, diagnostics) = crate::parse_for(source, FileId(0), crate::RuleBodies::Outlined);
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
@@ -243,6 +244,11 @@ impl Printer<'_> {
             Item::Let(l) => self.let_item(l),
             Item::Fn(f) => self.fn_item(f),
             Item::Rule(rule) => self.rule(rule),
+            Item::RuleOutline(outline) => match crate::parse_rule(self.src, FileId(0), outline) {
+                Some(rule) => self.rule(&rule),
+                // Not reached: the outline was taken from this text.
+                None => self.verbatim(outline.span),
+            },
             Item::Exempt(exempt) => self.exempt(exempt),
             Item::Policy(policy) => self.policy(policy),
             // `format` refuses files with parse errors, so there is none; printing it

@@ -17,8 +17,8 @@ pub use diagnostic::{
 };
 pub use format::format;
 pub use parser::{
-    Class, Direct, Highlight, ITEM_KEYWORDS, comment_start, highlight, parse, parse_direct,
-    parse_with_grammar, reparse,
+    Class, Direct, Highlight, ITEM_KEYWORDS, RuleBodies, comment_start, highlight, parse,
+    parse_direct, parse_each_item, parse_for, parse_rule, parse_with_grammar, reparse,
 };
 
 /// Policy source nested deeper than this is rejected with a diagnostic, so no input can

@@ -41,28 +41,99 @@ struct WardenParser;
 /// Parses one file. Every broken top-level item becomes an `Item::Error` plus a
 /// diagnostic, and parsing goes on with the next item.
 pub fn parse(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
-    match direct::module(source) {
+    parse_for(source, file, RuleBodies::Kept)
+}
+
+/// What a parse keeps of each rule it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleBodies {
+    /// The whole tree: `Item::Rule`.
+    Kept,
+    /// Its outline (`Item::RuleOutline`), taken as soon as the rule is read: its name,
+    /// doc and span, from which [`parse_rule`] gives the tree again. The checker of a
+    /// large policy then holds one rule's tree at a time; the parse and its diagnostics
+    /// are the same.
+    Outlined,
+}
+
+impl RuleBodies {
+    /// The item as this keeps it.
+    fn keep(self, item: ast::Item) -> ast::Item {
+        match (self, item) {
+            (RuleBodies::Outlined, ast::Item::Rule(rule)) => ast::Item::RuleOutline(rule.outline()),
+            (_, item) => item,
+        }
+    }
+}
+
+/// As [`parse`], keeping of each rule what `bodies` says.
+pub fn parse_for(source: &str, file: FileId, bodies: RuleBodies) -> (ast::Module, Vec<Diagnostic>) {
+    match direct::module(source, bodies) {
         Direct::Parsed(module) => (module, Vec::new()),
         // Pest's runs, and the whole file, would fail: straight to the items, each read
         // by the direct parser first, so that only the broken ones go through pest.
         Direct::Rejected => {
             let chunks = scan::split_items(source);
-            build_items(source, file, &chunks, None, ItemParser::DirectFirst)
+            build_items(source, file, &chunks, None, ItemParser::DirectFirst, bodies)
         }
-        Direct::Declined => parse_grammar(source, file, ItemParser::DirectFirst),
+        Direct::Declined => parse_grammar(source, file, ItemParser::DirectFirst, bodies),
     }
+}
+
+/// The tree of the rule that `outline` was taken from, in `source`, the text of
+/// `file` as parsed then. `None` only if the text is not that text.
+pub fn parse_rule(source: &str, file: FileId, outline: &ast::RuleOutline) -> Option<ast::RuleItem> {
+    let span = outline.span;
+    // The rule was read alone or in a run of items, by the direct parser or by pest:
+    // its own text, read alone, gives the same tree (its doc is read before its span).
+    let item = match direct::item(source, span.start, span.end) {
+        Some(item) => item,
+        None => {
+            let text = source.get(span.start..span.end)?;
+            let chunk = scan::Chunk {
+                range: span.start..span.end,
+                openers: scan::openers(text.as_bytes()),
+            };
+            parse_item(source, &chunk, text, file, || None).ok()?
+        }
+    };
+    match item {
+        ast::Item::Rule(rule) if rule.name == outline.name => Some(rule),
+        _ => None,
+    }
+}
+
+/// Parses `source`, the text of `file`, and calls `each` on every item with its whole
+/// tree, one rule's tree at a time: for the tools that walk a large file's items once.
+/// Its parse diagnostics are returned.
+pub fn parse_each_item(
+    source: &str,
+    file: FileId,
+    mut each: impl FnMut(&ast::Item),
+) -> Vec<Diagnostic> {
+    let (module, diagnostics) = parse_for(source, file, RuleBodies::Outlined);
+    for item in &module.items {
+        match item {
+            ast::Item::RuleOutline(outline) => match parse_rule(source, file, outline) {
+                Some(rule) => each(&ast::Item::Rule(rule)),
+                None => each(item),
+            },
+            _ => each(item),
+        }
+    }
+    diagnostics
 }
 
 /// The direct parser alone. For the tests and fuzz targets that hold it to
 /// [`parse_with_grammar`].
 pub fn parse_direct(source: &str) -> Direct {
-    direct::module(source)
+    direct::module(source, RuleBodies::Kept)
 }
 
 /// Parses one file with pest alone. [`parse`] must give the same tree and diagnostics
 /// for every file; the tests compare the two.
 pub fn parse_with_grammar(source: &str, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
-    parse_grammar(source, file, ItemParser::Pest)
+    parse_grammar(source, file, ItemParser::Pest, RuleBodies::Kept)
 }
 
 /// What parses an item alone, once the file is parsed item by item.
@@ -74,14 +145,19 @@ enum ItemParser {
 }
 
 /// Pest's path: runs of items, then the whole file, then item by item (module docs).
-fn parse_grammar(source: &str, file: FileId, items: ItemParser) -> (ast::Module, Vec<Diagnostic>) {
+fn parse_grammar(
+    source: &str,
+    file: FileId,
+    items: ItemParser,
+    bodies: RuleBodies,
+) -> (ast::Module, Vec<Diagnostic>) {
     let chunks = scan::split_items(source);
-    match parse_runs(source, file, &chunks) {
+    match parse_runs(source, file, &chunks, bodies) {
         Ok(built) => built,
         // One run was the whole file: parsing it whole again would fail again.
         Err(RunFailed { several_runs }) => {
             let whole = several_runs.then(|| parse_whole(source, &chunks)).flatten();
-            build_items(source, file, &chunks, whole, items)
+            build_items(source, file, &chunks, whole, items, bodies)
         }
     }
 }
@@ -96,11 +172,14 @@ fn parse_grammar(source: &str, file: FileId, items: ItemParser) -> (ast::Module,
 /// one (each item inside its own chunk): the chunk then holds that item and nothing
 /// else of the grammar, so parsing its text alone gives the same tree, and a run of
 /// such chunks parses, with `file`, into the same items.
+///
+/// `old` was parsed keeping `bodies` of each rule; so is the new tree.
 pub fn reparse(
     source: &str,
     file: FileId,
     old_source: &str,
     old: ast::Module,
+    bodies: RuleBodies,
 ) -> (ast::Module, Vec<Diagnostic>) {
     let old_chunks = scan::split_items(old_source);
     // Reusable items by their text; for equal texts, the first chunk pops first.
@@ -136,11 +215,11 @@ pub fn reparse(
             None => parse_item(source, chunk, text, file, || None),
         };
         match parsed {
-            Ok(item) => items.push(item),
+            Ok(item) => items.push(bodies.keep(item)),
             Err(_) => {
                 // The old tree goes before the file is parsed again.
                 drop((items, reusable));
-                return parse(source, file);
+                return parse_for(source, file, bodies);
             }
         }
     }
@@ -165,6 +244,7 @@ fn parse_runs(
     source: &str,
     file: FileId,
     chunks: &[scan::Chunk],
+    bodies: RuleBodies,
 ) -> Result<(ast::Module, Vec<Diagnostic>), RunFailed> {
     let several_runs = chunks
         .last()
@@ -179,6 +259,7 @@ fn parse_runs(
     let mut items = Items {
         items: Vec::with_capacity(chunks.len()),
         diagnostics: Vec::new(),
+        bodies,
     };
     let mut rest = chunks;
     while let Some(first) = rest.first() {
@@ -210,11 +291,12 @@ fn parse_runs(
     Ok((ast::Module { items: items.items }, items.diagnostics))
 }
 
-/// The items built so far and the diagnostics of those that could not be built.
-#[derive(Default)]
+/// The items built so far, as `bodies` keeps them, and the diagnostics of those that
+/// could not be built.
 struct Items {
     items: Vec<ast::Item>,
     diagnostics: Vec<Diagnostic>,
+    bodies: RuleBodies,
 }
 
 impl Items {
@@ -222,7 +304,7 @@ impl Items {
     /// the file) and its diagnostic.
     fn push(&mut self, built: Result<ast::Item, Diagnostic>, start: usize, text: &str) {
         match built {
-            Ok(item) => self.items.push(item),
+            Ok(item) => self.items.push(self.bodies.keep(item)),
             Err(diagnostic) => {
                 self.diagnostics.push(diagnostic);
                 let (first, last) = scan::code_bounds(text).unwrap_or((0, text.len()));
@@ -241,8 +323,13 @@ fn build_items<'s>(
     chunks: &[scan::Chunk],
     whole: Option<Vec<Pair<'s, Rule>>>,
     parser: ItemParser,
+    bodies: RuleBodies,
 ) -> (ast::Module, Vec<Diagnostic>) {
-    let mut items = Items::default();
+    let mut items = Items {
+        items: Vec::new(),
+        diagnostics: Vec::new(),
+        bodies,
+    };
     if let Some(pairs) = whole {
         // The whole file's pairs hold offsets in the file itself.
         let whole_cx = build::Cx {
@@ -264,7 +351,7 @@ fn build_items<'s>(
         if parser == ItemParser::DirectFirst
             && let Some(item) = direct::item(source, range.start, range.end)
         {
-            items.items.push(item);
+            items.items.push(bodies.keep(item));
             continue;
         }
         // Only an error message needs the next item's keyword.
@@ -721,7 +808,14 @@ mod tests {
             let chunks = scan::split_items(&source);
             let whole = parse_whole(&source, &chunks);
             let took_whole = whole.is_some();
-            let fast = build_items(&source, FileId(0), &chunks, whole, ItemParser::Pest);
+            let fast = build_items(
+                &source,
+                FileId(0),
+                &chunks,
+                whole,
+                ItemParser::Pest,
+                RuleBodies::Kept,
+            );
             let items_parse = chunks.iter().all(|chunk| {
                 chunk.openers <= MAX_NESTING
                     && WardenParser::parse(Rule::item, &source[chunk.range.clone()]).is_ok()
@@ -729,7 +823,14 @@ mod tests {
             if items_parse {
                 // The shortcut is taken for every file whose items all parse alone.
                 assert!(took_whole, "{}", path.display());
-                let alone = build_items(&source, FileId(0), &chunks, None, ItemParser::Pest);
+                let alone = build_items(
+                    &source,
+                    FileId(0),
+                    &chunks,
+                    None,
+                    ItemParser::Pest,
+                    RuleBodies::Kept,
+                );
                 assert_eq!(fast, alone, "{}", path.display());
             } else if took_whole {
                 // Cut elsewhere than the grammar's items (tests/parse/ok/layout_*).

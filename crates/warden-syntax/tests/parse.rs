@@ -18,11 +18,12 @@ use proptest::test_runner::{RngSeed, TestCaseError};
 
 use warden_syntax::ast::{
     ApprovalReq, ApproverSource, Block, Demand, Expr, ExprKind, Ident, ImportTarget, Item, LetItem,
-    Overridability, OverrideClause, PolicyEntry, Template, TemplatePart, TypeExpr, TypeExprKind,
-    UnaryOp,
+    Module, Overridability, OverrideClause, PolicyEntry, Template, TemplatePart, TypeExpr,
+    TypeExprKind, UnaryOp,
 };
 use warden_syntax::{
-    Diagnostic, Direct, FileId, MAX_NESTING, Span, parse, parse_direct, parse_with_grammar,
+    Diagnostic, Direct, FileId, MAX_NESTING, RuleBodies, Span, parse, parse_direct, parse_for,
+    parse_rule, parse_with_grammar,
 };
 
 #[test]
@@ -237,6 +238,10 @@ impl Printer<'_> {
                 let line = format!("(when {})", expr(&e.when));
                 self.line(1, &line);
                 self.line(0, ")");
+            }
+            Item::RuleOutline(rule) => {
+                let line = format!("(rule-outline {} {})", rule.name.name, self.at(rule.span));
+                self.line(0, &line);
             }
             Item::Error(span) => {
                 let line = format!("(error {})", self.at(*span));
@@ -529,6 +534,7 @@ fn agree(source: &str) -> Result<bool, String> {
             (tree, diagnostics)
         ));
     }
+    outlines_agree(source, &tree, &diagnostics)?;
     match (parse_direct(source), diagnostics.is_empty()) {
         (Direct::Parsed(direct), true) if direct == tree => Ok(true),
         (Direct::Parsed(direct), true) => Err(format!(
@@ -547,6 +553,38 @@ fn agree(source: &str) -> Result<bool, String> {
         (Direct::Declined, true) => Err("declined a file that parses".to_string()),
         (Direct::Rejected, true) => Err("rejected a file that parses".to_string()),
     }
+}
+
+/// A parse keeping rule outlines is the parse keeping trees with each rule outlined, and
+/// each outline parses again into its rule's tree.
+fn outlines_agree(source: &str, tree: &Module, diagnostics: &[Diagnostic]) -> Result<(), String> {
+    let (outlined, outlined_diagnostics) = parse_for(source, FileId(0), RuleBodies::Outlined);
+    if outlined_diagnostics != diagnostics {
+        return Err(format!(
+            "outlined: other diagnostics {outlined_diagnostics:?}"
+        ));
+    }
+    let expected: Vec<Item> = (tree.items.iter().cloned())
+        .map(|item| match item {
+            Item::Rule(rule) => Item::RuleOutline(rule.outline()),
+            other => other,
+        })
+        .collect();
+    if outlined.items != expected {
+        return Err(format!(
+            "outlined: other items\n{:?}\n{expected:?}",
+            outlined.items
+        ));
+    }
+    for (item, outline) in tree.items.iter().zip(&outlined.items) {
+        if let (Item::Rule(rule), Item::RuleOutline(outline)) = (item, outline) {
+            let again = parse_rule(source, FileId(0), outline);
+            if again.as_ref() != Some(rule) {
+                return Err(format!("outline parsed again: {again:?}, not {rule:?}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether the direct parser may decline the item at `span`: many brackets and `if`s,

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use sha2::{Digest as _, Sha256};
 use warden_change::{Change, InputError, InputWarning, UnknownFields};
 use warden_check::SourceFile;
-use warden_syntax::{Diagnostic, FileId, Span};
+use warden_syntax::{Diagnostic, FileId, RuleBodies, Span};
 
 pub use warden_change;
 pub use warden_check::ir::Program;
@@ -143,12 +143,18 @@ pub fn analyze_indexed(sources: &[SourceText]) -> Analysis {
     analyze_with(policy, false, None, true, Purpose::Check)
 }
 
-/// The most policy text (all files) for which an analysis with a cache keeps the
-/// checker's memos. They hold each rule's IR and index entries beside the program and the
-/// index, one memo for diagnostics and one for position requests: for a 10 MB policy the
-/// language server's peak went from 450 to 849 MB after a hover and a keystroke. Above
-/// this size memory comes first, and each edit is checked whole (as `warden check` does).
-pub const MEMO_MAX_BYTES: usize = 2 * 1024 * 1024;
+/// The most policy text (all its files) analysed as a policy of ordinary size. Above it,
+/// memory comes first:
+/// - an analysis with a cache keeps no checker memo, and each edit is checked whole (as
+///   `warden check` does). The memos hold each rule's IR and index entries beside the
+///   program and the index, one for diagnostics and one for position requests: for a
+///   10 MB policy the language server's peak went from 450 to 849 MB after a hover and a
+///   keystroke;
+/// - an analysis without a program (`Purpose::Diagnose`, or indexed) keeps each rule's
+///   outline, not its tree ([`warden_syntax::RuleBodies::Outlined`]): the checker parses
+///   each rule again when it reaches it, so that one rule's tree is held at a time. For
+///   a 10 MB policy that is a sixth more parsing and some 90 MB less.
+pub const LARGE_POLICY_BYTES: usize = 2 * 1024 * 1024;
 
 /// Policy files parsed by the last analysis that used the cache, by their place in the
 /// policy: the language server re-parses only the files an edit changed, and of such a
@@ -175,12 +181,13 @@ impl ParseCache {
     }
 }
 
-/// A policy file's text as last parsed (the analysis's own, not a copy), its tree and
-/// its parse diagnostics.
+/// A policy file's text as last parsed (the analysis's own, not a copy), its tree (with
+/// what it keeps of the rules) and its parse diagnostics.
 #[derive(Debug)]
 struct Parsed {
     text: Rc<str>,
     module: Rc<warden_syntax::ast::Module>,
+    bodies: RuleBodies,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -220,6 +227,13 @@ fn analyze_with(
     let mut diagnostics = Vec::new();
     let mut files: Vec<SourceFile> = Vec::new();
     let policy: Vec<(String, Rc<str>)> = policy.collect();
+    let large = policy.iter().map(|(_, text)| text.len()).sum::<usize>() > LARGE_POLICY_BYTES;
+    // Only a program needs every rule's tree at once.
+    let bodies = if large && (indexed || purpose == Purpose::Diagnose) {
+        RuleBodies::Outlined
+    } else {
+        RuleBodies::Kept
+    };
     let mut old = cache
         .as_deref_mut()
         .map(|c| std::mem::take(&mut c.parsed))
@@ -235,7 +249,7 @@ fn analyze_with(
             let module = match std.and_then(stdlib::syntax) {
                 Some(module) => Rc::new(module),
                 None => {
-                    let parsed = match old.remove(&id.0) {
+                    let parsed = match old.remove(&id.0).filter(|p| p.bodies == bodies) {
                         // Kept with the source's text, so that the old copy goes.
                         Some(parsed) if *parsed.text == *text => Parsed {
                             text: shared.clone(),
@@ -243,10 +257,11 @@ fn analyze_with(
                         },
                         Some(parsed) => reparsed(shared.clone(), id, parsed),
                         None => {
-                            let (module, diagnostics) = warden_syntax::parse(text, id);
+                            let (module, diagnostics) = warden_syntax::parse_for(text, id, bodies);
                             Parsed {
                                 text: shared.clone(),
                                 module: Rc::new(module),
+                                bodies,
                                 diagnostics,
                             }
                         }
@@ -298,7 +313,6 @@ fn analyze_with(
         .iter()
         .filter_map(|(path, _)| path.strip_prefix("std/")?.strip_suffix(".warden"))
         .collect();
-    let policy_bytes: usize = files.iter().map(|f| f.text.len()).sum();
     let memo = cache
         .map(|c| {
             let memo = if indexed {
@@ -306,13 +320,13 @@ fn analyze_with(
             } else {
                 &mut c.checked
             };
-            if policy_bytes > MEMO_MAX_BYTES {
+            if large {
                 // What an earlier, smaller policy stored goes too.
                 *memo = warden_check::Memo::default();
             }
             memo
         })
-        .filter(|_| purpose != Purpose::Evaluate && policy_bytes <= MEMO_MAX_BYTES);
+        .filter(|_| purpose != Purpose::Evaluate && !large);
     let mut regexes = Vec::new();
     let (program, mut check_diagnostics, index) = if indexed || purpose == Purpose::Diagnose {
         let diagnosed = warden_check::check_without_program(&files, &names, memo, indexed);
@@ -366,13 +380,15 @@ fn reparsed(text: Rc<str>, id: FileId, old: Parsed) -> Parsed {
     let Parsed {
         text: old_text,
         module,
+        bodies,
         ..
     } = old;
     let module = Rc::try_unwrap(module).unwrap_or_else(|shared| (*shared).clone());
-    let (module, diagnostics) = warden_syntax::reparse(&text, id, &old_text, module);
+    let (module, diagnostics) = warden_syntax::reparse(&text, id, &old_text, module, bodies);
     Parsed {
         text,
         module: Rc::new(module),
+        bodies,
         diagnostics,
     }
 }
@@ -382,7 +398,7 @@ fn reparsed(text: Rc<str>, id: FileId, old: Parsed) -> Parsed {
 fn demands_anything(files: &[SourceFile]) -> bool {
     use warden_syntax::ast::{Item, PolicyEntry};
     (files.iter().flat_map(|f| &f.module.items)).any(|item| match item {
-        Item::Rule(_) => true,
+        Item::Rule(_) | Item::RuleOutline(_) => true,
         Item::Policy(policy) => (policy.entries.iter())
             .any(|entry| matches!(entry, PolicyEntry::ApprovalAfterLastPush(_))),
         _ => false,

@@ -12,6 +12,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use warden::{Analysis, ParseCache, SourceText};
 use warden_check::index::{Target, TypeId};
+use warden_syntax::ast::Item;
 
 /// The policies edited: the acme example (eight files importing each other and the
 /// standard library), and fixtures of `tests/check` taken together as policies of
@@ -248,7 +249,7 @@ fn an_edit_of_a_let_re_checks_its_readers_alone() {
     assert_eq!(replayed_checked(&cache), (0, 4));
 }
 
-/// Above `MEMO_MAX_BYTES` of policy text, every analysis checks every rule, and the memo
+/// Above `LARGE_POLICY_BYTES` of policy text, every analysis checks every rule, and the memo
 /// holds nothing (memory first); the results are a fresh check's all the same.
 #[test]
 fn a_policy_above_the_memo_limit_is_checked_whole() {
@@ -260,7 +261,7 @@ fn a_policy_above_the_memo_limit_is_checked_whole() {
     };
     let mut text = String::new();
     let mut rules = 0;
-    while text.len() <= warden::MEMO_MAX_BYTES {
+    while text.len() <= warden::LARGE_POLICY_BYTES {
         text.push_str(&rule(rules));
         rules += 1;
     }
@@ -278,7 +279,7 @@ fn a_policy_above_the_memo_limit_is_checked_whole() {
     }
     // Below the limit again, the memo works again.
     edit_text(&mut sources[0], |text| {
-        text.truncate(warden::MEMO_MAX_BYTES / 2);
+        text.truncate(warden::LARGE_POLICY_BYTES / 2);
         let end = text.rfind("/// Rule").unwrap();
         text.truncate(end);
     });
@@ -286,6 +287,44 @@ fn a_policy_above_the_memo_limit_is_checked_whole() {
     edit_text(&mut sources[0], |text| text.push_str(&rule(rules)));
     assert_same(&mut cache, &sources);
     assert!(cache.check_stats(false).replayed > 1000);
+}
+
+/// A large policy's analyses without a program hold each rule's outline and parse the
+/// rule again when they check it: with a comment long enough to make each policy large
+/// at the end of a file, nothing moves, and they report what the trees do, and index the
+/// same.
+#[test]
+fn a_large_policy_checks_its_rules_from_their_outlines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut all = policies();
+    for entry in std::fs::read_dir(root.join("tests/check")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "warden") {
+            all.push(warden::read_policy(&path).unwrap());
+        }
+    }
+    let padding = format!("\n{}\n", "// padding\n".repeat(warden::LARGE_POLICY_BYTES / 10));
+    for sources in all {
+        let mut padded = sources.clone();
+        let last = padded.len() - 1;
+        edit_text(&mut padded[last], |text| text.push_str(&padding));
+        let plain = warden::analyze(&sources);
+        let mut cache = ParseCache::default();
+        let diagnosed = warden::diagnose_cached(&padded, &mut cache);
+        assert_eq!(diagnosed.diagnostics, plain.diagnostics, "{}", sources[0].path);
+        assert!(
+            (diagnosed.files.iter())
+                .flat_map(|f| &f.module.items)
+                .all(|item| !matches!(item, Item::Rule(_))),
+            "{}",
+            sources[0].path
+        );
+        let indexed = warden::analyze_indexed_cached(&padded, &mut cache);
+        assert_eq!(
+            observed(&indexed),
+            observed(&warden::analyze_indexed(&sources))
+        );
+    }
 }
 
 /// Edits a source's text in place.

@@ -57,13 +57,13 @@ impl Direct {
     }
 }
 
-/// Reads `src` (see [`Direct`]).
-pub(super) fn module(src: &str) -> Direct {
+/// Reads `src` (see [`Direct`]), keeping `bodies` of each rule.
+pub(super) fn module(src: &str, bodies: super::RuleBodies) -> Direct {
     let mut p = Parser::new(src, 0, src.len());
     let mut items = Vec::new();
     while p.more() {
         match p.checked_item() {
-            Some(item) => items.push(item),
+            Some(item) => items.push(bodies.keep(item)),
             None if p.declined => return Direct::Declined,
             None => return Direct::Rejected,
         }

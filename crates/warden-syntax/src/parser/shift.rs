@@ -6,7 +6,7 @@ use crate::Span;
 use crate::ast::{
     ApprovalReq, ApproverSource, Block, Demand, ExemptItem, Expr, ExprKind, FnItem, Ident, Import,
     ImportTarget, Item, LetItem, Overridability, OverrideClause, Param, PolicyEntry, PolicyItem,
-    RuleItem, Template, TemplatePart, TypeExpr, TypeExprKind,
+    RuleItem, RuleOutline, Template, TemplatePart, TypeExpr, TypeExprKind,
 };
 
 /// Moves the spans of an item that started at `from` to start at `to`; every span of
@@ -129,6 +129,10 @@ impl Mover {
                         PolicyEntry::ApprovalAfterLastPush(span) => self.span(span),
                     }
                 }
+                self.span(span);
+            }
+            Item::RuleOutline(RuleOutline { doc: _, name, span }) => {
+                self.ident(name);
                 self.span(span);
             }
             Item::Error(span) => self.span(span),
