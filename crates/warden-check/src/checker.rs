@@ -256,10 +256,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// A checker that records an [`Index`] as it checks.
-    pub fn indexed(files: &'a [SourceFile], std_modules: &'a [&'a str]) -> Self {
+    /// A checker that records an [`Index`] of `scope` as it checks.
+    pub fn indexed(
+        files: &'a [SourceFile],
+        std_modules: &'a [&'a str],
+        scope: crate::index::Scope,
+    ) -> Self {
         Checker {
-            index: Some(Box::default()),
+            index: Some(Box::new(Index::new(scope))),
             ..Checker::new(files, std_modules)
         }
     }
@@ -730,13 +734,16 @@ impl<'a> Checker<'a> {
             recording.uncacheable = true;
         }
         let (file, item) = (entry.file, entry.item);
-        let mut body = Body::new(file, Some(Owner::Global(id)));
-        let value = self.expr(&mut body, &item.value);
-        let value = self.annotate(file, item, value);
+        let (value, frame) = self.item_body(|checker| {
+            let mut body = Body::new(file, Some(Owner::Global(id)));
+            let value = checker.expr(&mut body, &item.value);
+            let value = checker.annotate(file, item, value);
+            checker.set_type(file, item.name.span.start, &value.ty);
+            let frame = body.frame();
+            checker.finish_body(&mut body);
+            (value, frame)
+        });
         let ty = value.ty.clone();
-        self.set_type(file, item.name.span.start, &ty);
-        let frame = body.frame();
-        self.finish_body(&mut body);
         if let Some(entry) = self.globals.get_mut(id.0 as usize) {
             entry.state = GlobalState::Done(ty.clone());
             entry.ir = Some(ir::Global {
@@ -763,6 +770,10 @@ impl<'a> Checker<'a> {
     }
 
     fn check_function(&mut self, index: usize) {
+        self.item_body(|checker| checker.check_function_body(index));
+    }
+
+    fn check_function_body(&mut self, index: usize) {
         let Some(entry) = self.functions.get(index) else {
             return;
         };
@@ -1005,7 +1016,10 @@ impl<'a> Checker<'a> {
                     }
                 }
             };
-            let lowered = self.rule_memoized(*file, rule, settings.default_override.as_ref());
+            let default = settings.default_override.as_ref();
+            let lowered = self.rule_body(*file, rule.span, |checker| {
+                checker.rule_memoized(*file, rule, default)
+            });
             errors |= (self.diags.get(seen..).unwrap_or_default().iter()).any(Diagnostic::is_error);
             seen = self.diags.len();
             if self.policy_lints && !errors {

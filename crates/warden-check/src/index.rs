@@ -116,6 +116,19 @@ pub struct Typed {
     pub ty: TypeId,
 }
 
+/// What an indexed check records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Everything.
+    #[default]
+    Whole,
+    /// What a request at `span` of `file` reads, for a large policy: every item's
+    /// symbol and every use of one (what references and rename read), and all of what
+    /// the rules overlapping `span` hold, but not the names, expressions and calls local
+    /// to the other rules (most of a large policy's index).
+    Around { file: usize, span: Span },
+}
+
 /// The checker's record of a policy, for the language server.
 #[derive(Debug, Default)]
 pub struct Index {
@@ -134,6 +147,11 @@ pub struct Index {
     rules: HashMap<String, SymbolId>,
     /// The types [`TypeId`]s name, each once.
     types: indexmap::IndexSet<Type>,
+    scope: Scope,
+    /// Whether what is local to the body being checked is recorded.
+    locals: bool,
+    /// The rules whose local names, expressions and calls were not recorded.
+    skipped: Vec<(usize, Span)>,
 }
 
 impl Symbol {
@@ -194,6 +212,22 @@ impl MapTypes for Call {
 }
 
 impl Index {
+    /// An empty index that will record `scope`.
+    pub(crate) fn new(scope: Scope) -> Index {
+        Index {
+            scope,
+            locals: true,
+            ..Index::default()
+        }
+    }
+
+    /// Whether the index holds all that a request over `span` of `file` reads: none of
+    /// the rules it overlaps was skipped.
+    pub fn answers(&self, file: usize, span: Span) -> bool {
+        !(self.skipped.iter())
+            .any(|(f, s)| *f == file && s.start <= span.end && span.start <= s.end)
+    }
+
     /// The symbol the checker knows by `(file, start)`.
     pub fn at_place(&self, file: usize, start: usize) -> Option<SymbolId> {
         self.by_place.get(&(file, start)).copied()
@@ -231,6 +265,23 @@ impl Index {
         self.by_place.shrink_to_fit();
         self.rules.shrink_to_fit();
         self.types.shrink_to_fit();
+        self.skipped.shrink_to_fit();
+    }
+
+    /// Whether a use of `target` is recorded where the checker is: a use of an item's
+    /// symbol always, anything else when the body's locals are.
+    fn records(&self, target: &Target) -> bool {
+        self.locals
+            || matches!(target, Target::Symbol(id) if self.symbols.get(*id).is_some_and(|s| {
+                matches!(
+                    s.kind,
+                    SymbolKind::Rule
+                        | SymbolKind::Exemption
+                        | SymbolKind::Function
+                        | SymbolKind::Global
+                        | SymbolKind::Import
+                )
+            }))
     }
 
     /// Records a symbol of a rule replayed from the memo, known by its span's start
@@ -251,6 +302,50 @@ impl Index {
 impl Checker<'_> {
     pub(crate) fn indexing(&self) -> bool {
         self.index.is_some()
+    }
+
+    /// Checks a rule's body with `check`, recording what is local to it only when the
+    /// index's scope takes in the rule at `span` of `file`.
+    pub(crate) fn rule_body<T>(
+        &mut self,
+        file: usize,
+        span: Span,
+        check: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        let inside = self.index.as_deref_mut().is_none_or(|index| {
+            let inside = match index.scope {
+                Scope::Whole => true,
+                Scope::Around { file: f, span: s } => {
+                    f == file && s.start <= span.end && span.start <= s.end
+                }
+            };
+            if !inside {
+                index.skipped.push((file, span));
+            }
+            inside
+        });
+        self.with_locals(inside, check)
+    }
+
+    /// Checks the body of a `let` or `fn` with `check`, recording all of it (a standard
+    /// one may be checked by its first reader, a rule whose locals are not recorded).
+    pub(crate) fn item_body<T>(&mut self, check: impl FnOnce(&mut Self) -> T) -> T {
+        self.with_locals(true, check)
+    }
+
+    fn with_locals<T>(&mut self, locals: bool, check: impl FnOnce(&mut Self) -> T) -> T {
+        let previous =
+            (self.index.as_deref_mut()).map(|i| std::mem::replace(&mut i.locals, locals));
+        let result = check(self);
+        if let (Some(index), Some(previous)) = (self.index.as_deref_mut(), previous) {
+            index.locals = previous;
+        }
+        result
+    }
+
+    /// The index, when it records what is local to the body being checked.
+    fn local_index(&mut self) -> Option<&mut Index> {
+        self.index.as_deref_mut().filter(|index| index.locals)
     }
 
     /// Records a symbol known by `(file, place)`; returns its id.
@@ -321,7 +416,7 @@ impl Checker<'_> {
         ty: &Type,
         inferred: bool,
     ) {
-        if let Some(index) = self.index.as_deref_mut() {
+        if let Some(index) = self.local_index() {
             let symbol = Symbol {
                 ty: Some(index.intern(ty)),
                 inferred,
@@ -341,7 +436,7 @@ impl Checker<'_> {
         ty: &Type,
         doc: &str,
     ) {
-        if let Some(index) = self.index.as_deref_mut() {
+        if let Some(index) = self.local_index() {
             let symbol = Symbol {
                 ty: Some(index.intern(ty)),
                 doc: Some(doc.to_string()),
@@ -366,7 +461,9 @@ impl Checker<'_> {
 
     /// Records a use of a name.
     pub(crate) fn refer(&mut self, file: usize, span: Span, target: Target, ty: &Type) {
-        if let Some(index) = self.index.as_deref_mut() {
+        if let Some(index) = self.index.as_deref_mut()
+            && index.records(&target)
+        {
             let ty = index.intern(ty);
             index.references.push(Reference {
                 file,
@@ -389,7 +486,7 @@ impl Checker<'_> {
     }
 
     pub(crate) fn typed(&mut self, file: usize, span: Span, ty: &Type) {
-        if let Some(index) = self.index.as_deref_mut() {
+        if let Some(index) = self.local_index() {
             let ty = index.intern(ty);
             index.exprs.push(Typed { file, span, ty });
         }
@@ -403,7 +500,7 @@ impl Checker<'_> {
         target: Target,
         args: &[ast::Expr],
     ) {
-        if let Some(index) = self.index.as_deref_mut() {
+        if let Some(index) = self.local_index() {
             index.calls.push(Call {
                 file,
                 span,

@@ -63,20 +63,20 @@ pub fn check_to_evaluate(
 /// policy's regexes are returned for their size check (the checker checks their
 /// syntax). With `memo`, the rules the last check of this policy stored and whose text
 /// and environment did not change are replayed, and this check's are stored (see
-/// [`memo`]); `indexed` also records the [`index::Index`] of every name and expression.
+/// [`memo`]); `indexed` also records the [`index::Index`] of the names and expressions
+/// of its scope (a memo is used with the whole scope alone).
 pub fn check_without_program(
     files: &[SourceFile],
     std_modules: &[&str],
     memo: Option<&mut Memo>,
-    indexed: bool,
+    indexed: Option<index::Scope>,
 ) -> Diagnosed {
-    let mut checker = if indexed {
-        checker::Checker::indexed(files, std_modules)
-    } else {
-        checker::Checker::new(files, std_modules)
+    let mut checker = match indexed {
+        Some(scope) => checker::Checker::indexed(files, std_modules, scope),
+        None => checker::Checker::new(files, std_modules),
     };
     checker.keep_rules = false;
-    checker.memo = memo;
+    checker.memo = memo.filter(|_| matches!(indexed, None | Some(index::Scope::Whole)));
     let outcome = checked(checker);
     Diagnosed {
         diagnostics: outcome.diagnostics,

@@ -363,15 +363,27 @@ struct Found {
 }
 
 impl Indexed {
-    /// The analysis of `sources`, parsing only what `parses` does not hold.
-    pub fn new(sources: &[SourceText], parses: &mut ParseCache) -> Indexed {
-        let mut analysis = warden::analyze_indexed_cached(sources, parses);
+    /// The analysis of `sources`, parsing only what `parses` does not hold. Its index
+    /// answers requests over `span` of policy file `file` (of a large policy, only
+    /// there and where [`Indexed::answers`] says).
+    pub fn new(
+        sources: &[SourceText],
+        parses: &mut ParseCache,
+        file: usize,
+        span: Span,
+    ) -> Indexed {
+        let mut analysis = warden::analyze_indexed_cached(sources, parses, Some((file, span)));
         let index = analysis.index.take().unwrap_or_default();
         Indexed {
             analysis,
             index,
             policy_files: sources.len(),
         }
+    }
+
+    /// Whether the index holds what a request over `span` of `file` reads.
+    pub fn answers(&self, file: usize, span: Span) -> bool {
+        self.index.answers(file, span)
     }
 
     pub(crate) fn text(&self, file: usize) -> &str {
@@ -761,7 +773,8 @@ pub fn signature_help(
     offset: usize,
     parses: &mut ParseCache,
 ) -> Option<SignatureAt> {
-    if let Some(found) = signature_at(&Indexed::new(sources, parses), file, offset) {
+    let at = Span::new(offset, offset);
+    if let Some(found) = signature_at(&Indexed::new(sources, parses, file, at), file, offset) {
         return Some(found);
     }
     let text = &*sources.get(file)?.text;
@@ -771,7 +784,8 @@ pub fn signature_help(
     placeholder.replace_range(start..end, "_)");
     let mut edited = sources.to_vec();
     edited.get_mut(file)?.text = placeholder.into();
-    signature_at(&Indexed::new(&edited, parses), file, start)
+    let at = Span::new(start, start);
+    signature_at(&Indexed::new(&edited, parses, file, at), file, start)
 }
 
 fn signature_at(indexed: &Indexed, file: usize, offset: usize) -> Option<SignatureAt> {

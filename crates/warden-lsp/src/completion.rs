@@ -59,7 +59,7 @@ pub fn completion(
         let mut edited = sources.to_vec();
         let target = edited.get_mut(file)?;
         target.text = placeholder.into();
-        let indexed = Indexed::new(&edited, parses);
+        let indexed = Indexed::new(&edited, parses, file, Span::new(start, start));
         match receiver_end {
             Some(receiver_end) => members(&indexed, file, receiver_end),
             None => names(&indexed, file, start),

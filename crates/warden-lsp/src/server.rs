@@ -34,6 +34,7 @@ use lsp_types::{
 };
 use serde_json::Value;
 use warden::SourceText;
+use warden_syntax::Span;
 
 use crate::analysis::{self, Indexed};
 use crate::code_lens::{self, TestResults};
@@ -936,12 +937,13 @@ impl Server {
         position: lsp_types::Position,
     ) -> Option<(PolicyView, Rc<Indexed>, usize)> {
         let (view, offset) = self.at(uri, position)?;
-        let indexed = self.indexed_policy(&view);
+        let indexed = self.indexed_policy(&view, Span::new(offset, offset));
         Some((view, indexed, offset))
     }
 
-    /// The analysis with the checker's index of the policy of `view`.
-    fn indexed_policy(&mut self, view: &PolicyView) -> Rc<Indexed> {
+    /// The analysis with the checker's index of the policy of `view`, for requests
+    /// over `span` of its current file.
+    fn indexed_policy(&mut self, view: &PolicyView, span: Span) -> Rc<Indexed> {
         let same = |sources: &[SourceText]| {
             sources.len() == view.sources.len()
                 && (sources.iter().zip(&view.sources))
@@ -950,13 +952,14 @@ impl Server {
         if let Some(retained) = &self.retained
             && retained.key == view.key
             && same(&retained.sources)
+            && retained.indexed.answers(view.current, span)
         {
             return retained.indexed.clone();
         }
         // The trees of the last retained analysis go first: the new one reuses them.
         self.retained = None;
         let parses = self.parses.entry(view.key.clone()).or_default();
-        let indexed = Rc::new(Indexed::new(&view.sources, parses));
+        let indexed = Rc::new(Indexed::new(&view.sources, parses, view.current, span));
         self.retained = Some(Retained {
             key: view.key.clone(),
             sources: view.sources.clone(),
@@ -1052,8 +1055,9 @@ impl Server {
         range: lsp_types::Range,
     ) -> Option<Vec<lsp_types::InlayHint>> {
         let view = self.view(uri)?;
-        let indexed = self.indexed_policy(&view);
         let lines = LineIndex::new(&view.sources.get(view.current)?.text);
+        let span = Span::new(lines.offset(range.start), lines.offset(range.end));
+        let indexed = self.indexed_policy(&view, span);
         let hints = analysis::inlay_hints(&indexed, view.current);
         Some(
             (hints.into_iter())

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use lsp_server::{Message, Notification, Request, RequestId};
 use serde_json::{Value, json};
 use warden_lsp::server::Server;
+use warden_syntax::Span;
 
 const CURSOR: &str = "$0";
 
@@ -443,7 +444,7 @@ fn every_offset_of_a_policy_being_typed_is_answered() {
         text: text.as_str().into(),
     }];
     let mut parses = warden::ParseCache::default();
-    let indexed = analysis::Indexed::new(&whole, &mut parses);
+    let indexed = analysis::Indexed::new(&whole, &mut parses, 0, Span::new(0, text.len()));
     for offset in 0..=text.len() {
         analysis::hover(&indexed, 0, offset);
         analysis::definition(&indexed, 0, offset);

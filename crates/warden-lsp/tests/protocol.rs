@@ -338,6 +338,57 @@ fn one_file_policies_in_one_folder_are_analysed_alone_unless_a_marker_joins_them
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A large policy's index holds the locals of the rules around the request alone
+/// (`Scope::Around`): a hover in another rule analyses the policy again, and each
+/// answers from its rule.
+#[test]
+fn a_large_policy_answers_requests_in_any_rule() {
+    let padding = "// padding\n".repeat(warden::LARGE_POLICY_BYTES / 10);
+    let text = format!(
+        "let limit = 10\n\nrule first {{\n  let count = change.files.len()\n  when count > limit\n  \
+         deny \"many\"\n}}\n\n{padding}\nrule second {{\n  let names = change.labels\n  \
+         when names.contains(\"x\") and limit > 1\n  deny \"labelled\"\n}}\n"
+    );
+    let dir = scratch("large");
+    std::fs::write(dir.join("big.warden"), &text).unwrap();
+    let uri = warden_lsp::uri::from_path(&dir.join("big.warden")).unwrap();
+    let (mut client, _handle) = start(json!({}));
+    open(&client, uri.as_str(), &text);
+    assert_eq!(codes(&client.diagnostics_for(&uri)), Vec::<String>::new());
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() as u32;
+    let mut hover = |line: u32, character: u32| {
+        let response = client.request("textDocument/hover", position(line, character, &uri));
+        response.result.unwrap()["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (first, second) = (line_of("when count"), line_of("when names"));
+    for _ in 0..2 {
+        assert!(
+            hover(first, 8).contains("let count: int"),
+            "{}",
+            hover(first, 8)
+        );
+        let second_hover = hover(second, 8);
+        assert!(
+            second_hover.contains("let names: list<string>"),
+            "{second_hover}"
+        );
+    }
+    // Every use of a top-level `let`, whichever rule the request is in.
+    let response = client.request(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": uri.as_str() }, "position": { "line": 0, "character": 5 },
+                "context": { "includeDeclaration": true } }),
+    );
+    let lines: Vec<u64> = (response.result.unwrap().as_array().unwrap().iter())
+        .map(|l| l["range"]["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![0, u64::from(first), u64::from(second)]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_file_that_is_not_utf8_is_reported_and_hides_no_other_file() {
     let dir = scratch("utf8");

@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use sha2::{Digest as _, Sha256};
 use warden_change::{Change, InputError, InputWarning, UnknownFields};
 use warden_check::SourceFile;
+use warden_check::index::Scope;
 use warden_syntax::{Diagnostic, FileId, RuleBodies, Span};
 
 pub use warden_change;
@@ -132,7 +133,7 @@ pub enum Purpose {
 /// As [`analyze`], for `purpose`.
 pub fn analyze_for(sources: &[SourceText], purpose: Purpose) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.clone()));
-    analyze_with(policy, false, None, false, purpose)
+    analyze_with(policy, false, None, None, purpose)
 }
 
 /// As [`analyze`], with the checker's [`warden_check::index::Index`]: the language
@@ -140,7 +141,7 @@ pub fn analyze_for(sources: &[SourceText], purpose: Purpose) -> Analysis {
 /// `None`): the rules' IR is dropped as they are checked.
 pub fn analyze_indexed(sources: &[SourceText]) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.clone()));
-    analyze_with(policy, false, None, true, Purpose::Check)
+    analyze_with(policy, false, None, Some(Scope::Whole), Purpose::Check)
 }
 
 /// The most policy text (all its files) analysed as a policy of ordinary size. Above it,
@@ -194,7 +195,7 @@ struct Parsed {
 /// As [`analyze`], parsing only the files whose text `cache` does not hold.
 pub fn analyze_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.clone()));
-    analyze_with(policy, false, Some(cache), false, Purpose::Check)
+    analyze_with(policy, false, Some(cache), None, Purpose::Check)
 }
 
 /// As [`analyze_for`] `Diagnose`, parsing only the files whose text `cache` does not
@@ -202,26 +203,34 @@ pub fn analyze_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysi
 /// diagnostics.
 pub fn diagnose_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.clone()));
-    analyze_with(policy, false, Some(cache), false, Purpose::Diagnose)
+    analyze_with(policy, false, Some(cache), None, Purpose::Diagnose)
 }
 
 /// As [`analyze_indexed`], parsing only what `cache` does not hold (see
-/// [`analyze_cached`]).
-pub fn analyze_indexed_cached(sources: &[SourceText], cache: &mut ParseCache) -> Analysis {
+/// [`analyze_cached`]). With `around` (the place of a file in `sources`, and a span of
+/// it), the index of a large policy holds only what requests there read
+/// ([`Scope::Around`]; [`warden_check::index::Index::answers`] tells where else it
+/// does): the whole index of a 10 MB policy is seven times its size.
+pub fn analyze_indexed_cached(
+    sources: &[SourceText],
+    cache: &mut ParseCache,
+    around: Option<(usize, Span)>,
+) -> Analysis {
     let policy = sources.iter().map(|s| (s.path.clone(), s.text.clone()));
-    analyze_with(policy, false, Some(cache), true, Purpose::Check)
+    let scope = around.map_or(Scope::Whole, |(file, span)| Scope::Around { file, span });
+    analyze_with(policy, false, Some(cache), Some(scope), Purpose::Check)
 }
 
 /// Checks every standard module, imported or not (for the standard library's tests).
 pub fn analyze_stdlib() -> Analysis {
-    analyze_with(std::iter::empty(), true, None, false, Purpose::Check)
+    analyze_with(std::iter::empty(), true, None, None, Purpose::Check)
 }
 
 fn analyze_with(
     policy: impl Iterator<Item = (String, Rc<str>)>,
     all_std: bool,
     mut cache: Option<&mut ParseCache>,
-    indexed: bool,
+    indexed: Option<Scope>,
     purpose: Purpose,
 ) -> Analysis {
     let mut diagnostics = Vec::new();
@@ -229,7 +238,9 @@ fn analyze_with(
     let policy: Vec<(String, Rc<str>)> = policy.collect();
     let large = policy.iter().map(|(_, text)| text.len()).sum::<usize>() > LARGE_POLICY_BYTES;
     // Only a program needs every rule's tree at once.
-    let bodies = if large && (indexed || purpose == Purpose::Diagnose) {
+    // Only a large policy's index is cut down.
+    let indexed = indexed.map(|scope| if large { scope } else { Scope::Whole });
+    let bodies = if large && (indexed.is_some() || purpose == Purpose::Diagnose) {
         RuleBodies::Outlined
     } else {
         RuleBodies::Kept
@@ -315,7 +326,7 @@ fn analyze_with(
         .collect();
     let memo = cache
         .map(|c| {
-            let memo = if indexed {
+            let memo = if indexed.is_some() {
                 &mut c.indexed
             } else {
                 &mut c.checked
@@ -328,22 +339,23 @@ fn analyze_with(
         })
         .filter(|_| purpose != Purpose::Evaluate && !large);
     let mut regexes = Vec::new();
-    let (program, mut check_diagnostics, index) = if indexed || purpose == Purpose::Diagnose {
-        let diagnosed = warden_check::check_without_program(&files, &names, memo, indexed);
-        if !indexed {
-            regexes = diagnosed.regexes;
-        }
-        (None, diagnosed.diagnostics, diagnosed.index)
-    } else if let Some(memo) = memo {
-        let (program, diagnostics) = warden_check::check_memoized(&files, &names, memo);
-        (program, diagnostics, None)
-    } else {
-        let (program, diagnostics) = match purpose {
-            Purpose::Evaluate => warden_check::check_to_evaluate(&files, &names),
-            Purpose::Check | Purpose::Diagnose => warden_check::check(&files, &names),
+    let (program, mut check_diagnostics, index) =
+        if indexed.is_some() || purpose == Purpose::Diagnose {
+            let diagnosed = warden_check::check_without_program(&files, &names, memo, indexed);
+            if indexed.is_none() {
+                regexes = diagnosed.regexes;
+            }
+            (None, diagnosed.diagnostics, diagnosed.index)
+        } else if let Some(memo) = memo {
+            let (program, diagnostics) = warden_check::check_memoized(&files, &names, memo);
+            (program, diagnostics, None)
+        } else {
+            let (program, diagnostics) = match purpose {
+                Purpose::Evaluate => warden_check::check_to_evaluate(&files, &names),
+                Purpose::Check | Purpose::Diagnose => warden_check::check(&files, &names),
+            };
+            (program, diagnostics, None)
         };
-        (program, diagnostics, None)
-    };
     diagnostics.append(&mut check_diagnostics);
     if !all_std && !demands_anything(&files) && !diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.push(no_rules());

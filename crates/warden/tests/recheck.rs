@@ -11,7 +11,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use warden::{Analysis, ParseCache, SourceText};
-use warden_check::index::{Target, TypeId};
+use warden_check::index::{SymbolKind, Target, TypeId};
 use warden_syntax::ast::Item;
 
 /// The policies edited: the acme example (eight files importing each other and the
@@ -115,7 +115,7 @@ fn assert_same(cache: &mut ParseCache, sources: &[SourceText]) {
     let cached = warden::analyze_cached(sources, cache);
     let fresh = warden::analyze(sources);
     assert_eq!(observed(&cached), observed(&fresh));
-    let cached = warden::analyze_indexed_cached(sources, cache);
+    let cached = warden::analyze_indexed_cached(sources, cache, None);
     let fresh = warden::analyze_indexed(sources);
     assert_eq!(observed(&cached), observed(&fresh));
 }
@@ -303,7 +303,10 @@ fn a_large_policy_checks_its_rules_from_their_outlines() {
             all.push(warden::read_policy(&path).unwrap());
         }
     }
-    let padding = format!("\n{}\n", "// padding\n".repeat(warden::LARGE_POLICY_BYTES / 10));
+    let padding = format!(
+        "\n{}\n",
+        "// padding\n".repeat(warden::LARGE_POLICY_BYTES / 10)
+    );
     for sources in all {
         let mut padded = sources.clone();
         let last = padded.len() - 1;
@@ -311,7 +314,11 @@ fn a_large_policy_checks_its_rules_from_their_outlines() {
         let plain = warden::analyze(&sources);
         let mut cache = ParseCache::default();
         let diagnosed = warden::diagnose_cached(&padded, &mut cache);
-        assert_eq!(diagnosed.diagnostics, plain.diagnostics, "{}", sources[0].path);
+        assert_eq!(
+            diagnosed.diagnostics, plain.diagnostics,
+            "{}",
+            sources[0].path
+        );
         assert!(
             (diagnosed.files.iter())
                 .flat_map(|f| &f.module.items)
@@ -319,12 +326,128 @@ fn a_large_policy_checks_its_rules_from_their_outlines() {
             "{}",
             sources[0].path
         );
-        let indexed = warden::analyze_indexed_cached(&padded, &mut cache);
+        let indexed = warden::analyze_indexed_cached(&padded, &mut cache, None);
         assert_eq!(
             observed(&indexed),
             observed(&warden::analyze_indexed(&sources))
         );
     }
+}
+
+/// Of a large policy, an index around a place holds every item's symbol and every use
+/// of one (what references and rename read), and of the rule there all that the whole
+/// index holds; of the other rules, nothing local. It says where it answers.
+#[test]
+fn a_large_policy_is_indexed_around_a_place() {
+    let mut sources = policies().swap_remove(0);
+    let file = sources
+        .iter()
+        .position(|s| s.path == "review.warden")
+        .unwrap();
+    let (module, _) = warden_syntax::parse(&sources[file].text, warden_syntax::FileId(0));
+    let rules: Vec<warden_syntax::Span> = (module.items.iter())
+        .filter_map(|item| match item {
+            Item::Rule(rule) => Some(rule.span),
+            _ => None,
+        })
+        .collect();
+    assert!(rules.len() > 2);
+    let padding = format!(
+        "\n{}\n",
+        "// padding\n".repeat(warden::LARGE_POLICY_BYTES / 10)
+    );
+    edit_text(&mut sources[file], |text| text.push_str(&padding));
+    let mut cache = ParseCache::default();
+    let whole = warden::analyze_indexed_cached(&sources, &mut cache, None)
+        .index
+        .unwrap();
+    let inside = rules[1];
+    let at = warden_syntax::Span::new(inside.start + 3, inside.start + 3);
+    let around =
+        (warden::analyze_indexed_cached(&sources, &mut cache, Some((file, at))).index).unwrap();
+    let in_rule = |f: usize, span: warden_syntax::Span| {
+        f == file && inside.start <= span.start && span.end <= inside.end
+    };
+    let item_kind = |kind: SymbolKind| {
+        use SymbolKind::*;
+        matches!(kind, Rule | Exemption | Function | Global | Import)
+    };
+    // The rules other than the one around `at`, anywhere in the policy.
+    let other_rules: Vec<(usize, warden_syntax::Span)> = (whole.symbols.iter())
+        .filter(|s| s.kind == SymbolKind::Rule && !in_rule(s.file, s.extent))
+        .map(|s| (s.file, s.extent))
+        .collect();
+    let in_other_rule = |f: usize, span: warden_syntax::Span| {
+        (other_rules.iter()).any(|(rf, r)| *rf == f && r.start <= span.start && span.end <= r.end)
+    };
+    let expected = entries(&whole, |f, span, item| item || !in_other_rule(f, span));
+    assert_eq!(entries(&around, |_, _, _| true), expected);
+    assert!(expected.len() < entries(&whole, |_, _, _| true).len());
+    assert!(around.answers(file, at) && around.answers(file, inside));
+    assert!(!around.answers(file, rules[0]) && !around.answers(file, rules[2]));
+    assert!(whole.answers(file, rules[0]));
+    // Symbols of items, and uses of one, are everywhere.
+    let kinds = (around.symbols.iter()).filter(|s| in_other_rule(s.file, s.span));
+    assert!(kinds.clone().all(|s| item_kind(s.kind)) && kinds.count() > 20);
+    assert!((around.references.iter()).any(|r| in_other_rule(r.file, r.span)));
+}
+
+/// The entries of an index that `keep` keeps (given a file, a span, and whether it is
+/// an item's symbol or a use of one), with each symbol a use names written out.
+fn entries(
+    index: &warden_check::index::Index,
+    keep: impl Fn(usize, warden_syntax::Span, bool) -> bool,
+) -> Vec<String> {
+    use SymbolKind::*;
+    let item = |kind: SymbolKind| matches!(kind, Rule | Exemption | Function | Global | Import);
+    let named = |target: &Target| match target {
+        Target::Symbol(id) => {
+            let s = &index.symbols[*id];
+            (
+                format!("{} {:?} {} {:?}", s.name, s.kind, s.file, s.span),
+                item(s.kind),
+            )
+        }
+        Target::Method { receiver, name } => {
+            (format!("method {name} of {:?}", index.ty(*receiver)), false)
+        }
+        other => (format!("{other:?}"), false),
+    };
+    let mut out = Vec::new();
+    // A body's symbol by where it is written and where it can be used: the `override`
+    // of a rule's override condition is written nowhere.
+    let kept = |s: &&warden_check::index::Symbol| {
+        keep(s.file, s.span, item(s.kind)) && keep(s.file, s.extent, item(s.kind))
+    };
+    for s in index.symbols.iter().filter(kept) {
+        let ty = s.ty.map(|t| index.ty(t));
+        out.push(format!(
+            "symbol {} {:?} {} {:?} {ty:?}",
+            s.name, s.kind, s.file, s.span
+        ));
+    }
+    for r in &index.references {
+        let (target, of_item) = named(&r.target);
+        if keep(r.file, r.span, of_item) {
+            out.push(format!(
+                "use {} {:?} {target} {:?}",
+                r.file,
+                r.span,
+                index.ty(r.ty)
+            ));
+        }
+    }
+    for e in (index.exprs.iter()).filter(|e| keep(e.file, e.span, false)) {
+        out.push(format!("expr {} {:?} {:?}", e.file, e.span, index.ty(e.ty)));
+    }
+    for c in (index.calls.iter()).filter(|c| keep(c.file, c.span, false)) {
+        let (target, _) = named(&c.target);
+        out.push(format!(
+            "call {} {:?} {target} {:?}",
+            c.file, c.span, c.args
+        ));
+    }
+    out
 }
 
 /// Edits a source's text in place.
