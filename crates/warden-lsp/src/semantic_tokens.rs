@@ -3,10 +3,7 @@
 //! protocol's relative encoding, with UTF-16 columns. The legend is derived from
 //! [`Class::ALL`] through [`token_kind`], the one place a class gets its token type.
 
-use lsp_types::{
-    Range, SemanticToken, SemanticTokenModifier, SemanticTokenType, SemanticTokens,
-    SemanticTokensLegend,
-};
+use lsp_types::{Range, SemanticTokenModifier, SemanticTokenType, SemanticTokensLegend};
 use warden_syntax::{Class, Highlight};
 
 use crate::position::LineIndex;
@@ -66,18 +63,21 @@ pub fn legend() -> SemanticTokensLegend {
     }
 }
 
-/// The semantic tokens of a file, or of the lines `range` touches.
-pub fn semantic_tokens(text: &str, range: Option<Range>) -> SemanticTokens {
+/// The semantic tokens of a file, or of the lines `range` touches: the JSON text of a
+/// `SemanticTokens` result, each token written as it is found (a large file's tokens,
+/// collected and then serialized, took three times the memory of that text).
+pub fn semantic_tokens(text: &str, range: Option<Range>) -> String {
+    use std::fmt::Write as _;
     let types = token_types();
     let lines = LineIndex::new(text);
-    let mut data = Vec::new();
+    let mut out = String::from("{\"data\":[");
     let (mut line, mut column) = (0, 0);
-    for Highlight { span, class } in warden_syntax::highlight(text) {
+    warden_syntax::highlight_each(text, |Highlight { span, class }| {
         let at = lines.range(span);
         if let Some(range) = range
             && (at.end <= range.start || at.start >= range.end)
         {
-            continue;
+            return;
         }
         let (kind, modifiers) = token_kind(class);
         let delta_line = at.start.line - line;
@@ -87,17 +87,16 @@ pub fn semantic_tokens(text: &str, range: Option<Range>) -> SemanticTokens {
             at.start.character
         };
         (line, column) = (at.start.line, at.start.character);
-        data.push(SemanticToken {
-            delta_line,
-            delta_start,
-            // Tokens never span a line end.
-            length: at.end.character.saturating_sub(at.start.character),
-            token_type: (types.iter().position(|t| *t == kind)).map_or(0, |i| i as u32),
-            token_modifiers_bitset: modifiers,
-        });
-    }
-    SemanticTokens {
-        result_id: None,
-        data,
-    }
+        // Tokens never span a line end.
+        let length = at.end.character.saturating_sub(at.start.character);
+        let token_type = (types.iter().position(|t| *t == kind)).map_or(0, |i| i as u32);
+        let comma = if out.ends_with('[') { "" } else { "," };
+        // Writing to a `String` cannot fail.
+        let _ = write!(
+            out,
+            "{comma}{delta_line},{delta_start},{length},{token_type},{modifiers}"
+        );
+    });
+    out.push_str("]}");
+    out
 }

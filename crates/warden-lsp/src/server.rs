@@ -448,16 +448,13 @@ impl Server {
             }
             SemanticTokensFullRequest::METHOD => {
                 let params: lsp_types::SemanticTokensParams = params(request)?;
-                (self.text(&params.text_document.uri)).map(|text| {
-                    serde_json::to_string(&semantic_tokens::semantic_tokens(&text, None))
-                })
+                (self.text(&params.text_document.uri))
+                    .map(|text| Ok(semantic_tokens::semantic_tokens(&text, None)))
             }
             SemanticTokensRangeRequest::METHOD => {
                 let params: lsp_types::SemanticTokensRangeParams = params(request)?;
-                (self.text(&params.text_document.uri)).map(|text| {
-                    let tokens = semantic_tokens::semantic_tokens(&text, Some(params.range));
-                    serde_json::to_string(&tokens)
-                })
+                (self.text(&params.text_document.uri))
+                    .map(|text| Ok(semantic_tokens::semantic_tokens(&text, Some(params.range))))
             }
             _ => return Err(RequestError::MethodNotFound),
         };
@@ -1376,7 +1373,6 @@ mod tests {
     #[test]
     fn typed_answers_are_written_as_their_messages() {
         let tokens = semantic_tokens::semantic_tokens("rule r {\n  deny \"x\"\n}\n", None);
-        let tokens = serde_json::to_string(&tokens).unwrap();
         let params =
             PublishDiagnosticsParams::new("file:///p.warden".parse().unwrap(), Vec::new(), Some(3));
         for outgoing in [

@@ -17,7 +17,7 @@ pub use diagnostic::{
 };
 pub use format::format;
 pub use parser::{
-    Class, Direct, Highlight, ITEM_KEYWORDS, RuleBodies, comment_start, highlight, parse,
+    Class, Direct, Highlight, ITEM_KEYWORDS, RuleBodies, comment_start, highlight_each, parse,
     parse_direct, parse_each_item, parse_for, parse_rule, parse_with_grammar, reparse,
 };
 

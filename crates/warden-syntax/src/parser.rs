@@ -24,7 +24,7 @@ mod scan;
 mod shift;
 
 pub use direct::Direct;
-pub use highlight::{Class, Highlight, highlight};
+pub use highlight::{Class, Highlight, highlight_each};
 pub use scan::{ITEM_KEYWORDS, comment_start};
 
 use crate::Code;
@@ -98,7 +98,7 @@ pub fn parse_rule(source: &str, file: FileId, outline: &ast::RuleOutline) -> Opt
         }
     };
     match item {
-        ast::Item::Rule(rule) if rule.name == outline.name => Some(rule),
+        ast::Item::Rule(rule) if rule.name == outline.name => Some(*rule),
         _ => None,
     }
 }
@@ -115,7 +115,7 @@ pub fn parse_each_item(
     for item in &module.items {
         match item {
             ast::Item::RuleOutline(outline) => match parse_rule(source, file, outline) {
-                Some(rule) => each(&ast::Item::Rule(rule)),
+                Some(rule) => each(&ast::Item::Rule(Box::new(rule))),
                 None => each(item),
             },
             _ => each(item),

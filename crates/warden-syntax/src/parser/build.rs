@@ -212,11 +212,11 @@ impl<'s> Cx<'s> {
     pub(super) fn item(&self, p: Pair<'_, Rule>) -> Res<Item> {
         match p.as_rule() {
             Rule::import_item => self.import(p).map(Item::Import),
-            Rule::let_item => self.let_item(p).map(Item::Let),
-            Rule::fn_item => self.fn_item(p).map(Item::Fn),
+            Rule::let_item => self.let_item(p).map(|i| Item::Let(Box::new(i))),
+            Rule::fn_item => self.fn_item(p).map(|i| Item::Fn(Box::new(i))),
             Rule::policy_item => self.policy(p).map(Item::Policy),
-            Rule::rule_item => self.rule(p).map(Item::Rule),
-            Rule::exempt_item => self.exempt(p).map(Item::Exempt),
+            Rule::rule_item => self.rule(p).map(|i| Item::Rule(Box::new(i))),
+            Rule::exempt_item => self.exempt(p).map(|i| Item::Exempt(Box::new(i))),
             _ => Err(self.shape(self.span(&p))),
         }
     }

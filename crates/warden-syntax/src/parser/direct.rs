@@ -341,11 +341,11 @@ impl<'s> Parser<'s> {
     /// `item_kind`
     fn item(&mut self) -> Option<Item> {
         Some(match self.peek_word() {
-            "let" => Item::Let(self.let_item()?),
-            "fn" => Item::Fn(self.fn_item()?),
-            "rule" => Item::Rule(self.rule_item()?),
+            "let" => Item::Let(Box::new(self.let_item()?)),
+            "fn" => Item::Fn(Box::new(self.fn_item()?)),
+            "rule" => Item::Rule(Box::new(self.rule_item()?)),
             "import" => Item::Import(self.import_item()?),
-            "exempt" => Item::Exempt(self.exempt_item()?),
+            "exempt" => Item::Exempt(Box::new(self.exempt_item()?)),
             "policy" => Item::Policy(self.policy_item()?),
             _ => return None,
         })

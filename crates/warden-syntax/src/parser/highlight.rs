@@ -79,11 +79,11 @@ pub struct Highlight {
     pub class: Class,
 }
 
-/// The highlighted tokens of a file, in order. Each item is parsed and walked on its
-/// own, its parse dropped before the next (a large file's parses held together took
-/// hundreds of megabytes); the names imports bind are taken first, from the items that
-/// are imports.
-pub fn highlight(source: &str) -> Vec<Highlight> {
+/// Calls `each` on the highlighted tokens of a file, in order. Each item is parsed,
+/// walked and its tokens given on its own, its parse dropped before the next (a large
+/// file's parses held together took hundreds of megabytes, and its tokens tens); the
+/// names imports bind are taken first, from the items that are imports.
+pub fn highlight_each(source: &str, mut each: impl FnMut(Highlight)) {
     let chunks = scan::split_items(source);
     let parse = |chunk: &scan::Chunk| {
         let text = source.get(chunk.range.clone())?;
@@ -99,13 +99,18 @@ pub fn highlight(source: &str) -> Vec<Highlight> {
         .filter(|pair| pair.as_rule() == Rule::import_item)
         .filter_map(|import| import_binding(&import))
         .collect();
-    let mut out = Vec::new();
+    let mut found = Vec::new();
+    comments(source, &mut found);
+    found.sort_by_key(|h| (h.span.start, h.span.end));
+    let mut comments = found.into_iter().peekable();
     let mut cx = Cx {
         src: source,
         base: 0,
         namespaces,
-        out: &mut out,
+        out: Vec::new(),
     };
+    // The items' tokens are in their items' ranges, which are in order: each item's,
+    // sorted, then merged with the comments, are the file's in order.
     for (start, text, pairs) in chunks.iter().filter_map(parse) {
         match pairs {
             Some(pairs) => {
@@ -114,12 +119,18 @@ pub fn highlight(source: &str) -> Vec<Highlight> {
                     cx.walk(pair, None);
                 }
             }
-            None => lexical(text, start, cx.out),
+            None => lexical(text, start, &mut cx.out),
+        }
+        cx.out.sort_by_key(|h| (h.span.start, h.span.end));
+        for token in cx.out.drain(..) {
+            let key = (token.span.start, token.span.end);
+            while let Some(comment) = comments.next_if(|c| (c.span.start, c.span.end) < key) {
+                each(comment);
+            }
+            each(token);
         }
     }
-    comments(source, &mut out);
-    out.sort_by_key(|h| (h.span.start, h.span.end));
-    out
+    comments.for_each(each);
 }
 
 /// Whether an item's text is an import: its first word after comments and space.
@@ -163,7 +174,8 @@ struct Cx<'a> {
     src: &'a str,
     base: usize,
     namespaces: Vec<String>,
-    out: &'a mut Vec<Highlight>,
+    /// The tokens of the item being walked.
+    out: Vec<Highlight>,
 }
 
 impl Cx<'_> {
@@ -312,7 +324,7 @@ impl Cx<'_> {
                 }
                 self.base = base;
             }
-            Err(_) => lexical(text, start, self.out),
+            Err(_) => lexical(text, start, &mut self.out),
         }
     }
 }
@@ -404,7 +416,7 @@ mod tests {
         assert!(paths.len() > 50, "{}", paths.len());
         let check = |name: &str, text: &str| {
             let mut end = 0;
-            for token in highlight(text) {
+            highlight_each(text, |token| {
                 let Span { start, end: stop } = token.span;
                 assert!(
                     start >= end && start < stop,
@@ -415,7 +427,7 @@ mod tests {
                     .unwrap_or_else(|| panic!("{name}: {token:?}"));
                 assert!(!slice.contains('\n'), "{name}: {token:?} {slice:?}");
                 end = stop;
-            }
+            });
         };
         for path in &paths {
             let text = std::fs::read_to_string(path).unwrap();

@@ -45,14 +45,15 @@ impl Mover {
                 self.span(span);
             }
             Item::Let(item) => self.let_item(item),
-            Item::Fn(FnItem {
-                doc: _,
-                name,
-                params,
-                ret,
-                body: Block { lets, result },
-                span,
-            }) => {
+            Item::Fn(item) => {
+                let FnItem {
+                    doc: _,
+                    name,
+                    params,
+                    ret,
+                    body: Block { lets, result },
+                    span,
+                } = &mut **item;
                 self.ident(name);
                 for Param { name, ty } in params {
                     self.ident(name);
@@ -63,17 +64,18 @@ impl Mover {
                 self.expr(result);
                 self.span(span);
             }
-            Item::Rule(RuleItem {
-                doc: _,
-                name,
-                advisory: _,
-                overridable,
-                lets,
-                when,
-                demands,
-                message,
-                span,
-            }) => {
+            Item::Rule(item) => {
+                let RuleItem {
+                    doc: _,
+                    name,
+                    advisory: _,
+                    overridable,
+                    lets,
+                    when,
+                    demands,
+                    message,
+                    span,
+                } = &mut **item;
                 self.ident(name);
                 match overridable {
                     Overridability::Default | Overridability::Never => {}
@@ -108,14 +110,15 @@ impl Mover {
                 message.iter_mut().for_each(|t| self.template(t));
                 self.span(span);
             }
-            Item::Exempt(ExemptItem {
-                doc: _,
-                name,
-                rules,
-                lets,
-                when,
-                span,
-            }) => {
+            Item::Exempt(item) => {
+                let ExemptItem {
+                    doc: _,
+                    name,
+                    rules,
+                    lets,
+                    when,
+                    span,
+                } = &mut **item;
                 self.ident(name);
                 rules.iter_mut().for_each(|r| self.ident(r));
                 lets.iter_mut().for_each(|l| self.let_item(l));
