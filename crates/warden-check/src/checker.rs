@@ -987,6 +987,11 @@ impl<'a> Checker<'a> {
         // facts are taken.
         let mut seen = 0;
         let mut errors = self.policy_lints && policy_lints::unparsed(self);
+        // One per rule at most: a vector grown by doubling holds up to twice that, and
+        // three times while it moves (a large policy's facts are tens of megabytes).
+        if self.policy_lints && !errors {
+            items.facts.reserve_exact(rules.len());
+        }
         for (index, (file, rule)) in rules.iter().enumerate() {
             let parsed;
             let rule = match rule {

@@ -125,7 +125,9 @@ pub enum Scope {
     /// What a request at `span` of `file` reads, for a large policy: every item's
     /// symbol and every use of one (what references and rename read), and all of what
     /// the rules overlapping `span` hold, but not the names, expressions and calls local
-    /// to the other rules (most of a large policy's index).
+    /// to the other rules (most of a large policy's index). Such a check does not run
+    /// the lints over the policy as a whole (`shadowed-rule`, …): its diagnostics are
+    /// not what the policy's diagnostics are.
     Around { file: usize, span: Span },
 }
 

@@ -64,7 +64,8 @@ pub fn check_to_evaluate(
 /// syntax). With `memo`, the rules the last check of this policy stored and whose text
 /// and environment did not change are replayed, and this check's are stored (see
 /// [`memo`]); `indexed` also records the [`index::Index`] of the names and expressions
-/// of its scope (a memo is used with the whole scope alone).
+/// of its scope. An index around a place is for requests there: it is checked without
+/// memo, and without the lints over the policy as a whole.
 pub fn check_without_program(
     files: &[SourceFile],
     std_modules: &[&str],
@@ -76,7 +77,10 @@ pub fn check_without_program(
         None => checker::Checker::new(files, std_modules),
     };
     checker.keep_rules = false;
-    checker.memo = memo.filter(|_| matches!(indexed, None | Some(index::Scope::Whole)));
+    let around = matches!(indexed, Some(index::Scope::Around { .. }));
+    checker.memo = memo.filter(|_| !around);
+    // Of no use to requests at a place, and a sixth of a large policy's check.
+    checker.policy_lints = !around;
     let outcome = checked(checker);
     Diagnosed {
         diagnostics: outcome.diagnostics,

@@ -182,30 +182,62 @@ pub fn reparse(
     bodies: RuleBodies,
 ) -> (ast::Module, Vec<Diagnostic>) {
     let old_chunks = scan::split_items(old_source);
-    // Reusable items by their text; for equal texts, the first chunk pops first.
-    let mut reusable: std::collections::HashMap<&str, Vec<(usize, ast::Item)>> =
-        std::collections::HashMap::new();
-    if old_chunks.len() == old.items.len() {
-        for (chunk, item) in old_chunks.iter().zip(old.items).rev() {
+    let chunks = scan::split_items(source);
+    let one_to_one = old_chunks.len() == old.items.len();
+    // The text of each old item's chunk, when the item can be reused.
+    let texts: Vec<Option<&str>> = (old_chunks.iter().zip(&old.items))
+        .map(|(chunk, item)| {
             let span = item.span();
             let inside = chunk.range.start <= span.start && span.end <= chunk.range.end;
-            if let (true, false, Some(text)) = (
-                inside,
-                matches!(item, ast::Item::Error(_)),
-                old_source.get(chunk.range.clone()),
-            ) {
-                reusable
-                    .entry(text)
-                    .or_default()
-                    .push((chunk.range.start, item));
-            }
+            (one_to_one && inside && !matches!(item, ast::Item::Error(_)))
+                .then(|| old_source.get(chunk.range.clone()))
+                .flatten()
+        })
+        .collect();
+    let reusable = |i: usize| texts.get(i).copied().flatten();
+    let new_text = |i: usize| chunks.get(i).and_then(|c| source.get(c.range.clone()));
+    // An edit leaves the items before and after it as they were: those are taken in
+    // order, and only the ones between are looked up by their text.
+    let shortest = old_chunks.len().min(chunks.len());
+    let same = |old: usize, new: usize| reusable(old).is_some_and(|t| Some(t) == new_text(new));
+    let prefix = (0..shortest).take_while(|&i| same(i, i)).count();
+    let suffix = (0..shortest - prefix)
+        .take_while(|&j| same(old_chunks.len() - 1 - j, chunks.len() - 1 - j))
+        .count();
+    let middle = |all: usize| prefix..all - suffix;
+    let mut old_items = old.items.into_iter().enumerate();
+    let mut items = Vec::with_capacity(chunks.len());
+    let moved = |items: &mut Vec<ast::Item>, (i, mut item): (usize, ast::Item), to: usize| {
+        if let Some(chunk) = old_chunks.get(i) {
+            shift::move_item(&mut item, chunk.range.start, to);
+        }
+        items.push(item);
+    };
+    for (new, old) in (0..prefix).zip(old_items.by_ref()) {
+        let to = chunks.get(new).map_or(0, |c| c.range.start);
+        moved(&mut items, old, to);
+    }
+    // Reusable items between, by their text; for equal texts, the first chunk pops first.
+    let mut between: std::collections::HashMap<&str, Vec<(usize, ast::Item)>> =
+        std::collections::HashMap::new();
+    let middle_old = middle(old_chunks.len());
+    for (i, item) in old_items
+        .by_ref()
+        .take(middle_old.len())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
+        if let (Some(text), Some(chunk)) = (reusable(i), old_chunks.get(i)) {
+            between
+                .entry(text)
+                .or_default()
+                .push((chunk.range.start, item));
         }
     }
-    let chunks = scan::split_items(source);
-    let mut items = Vec::with_capacity(chunks.len());
-    for chunk in &chunks {
+    for chunk in chunks.get(middle(chunks.len())).unwrap_or_default() {
         let text = source.get(chunk.range.clone()).unwrap_or("");
-        if let Some((from, mut item)) = reusable.get_mut(text).and_then(Vec::pop) {
+        if let Some((from, mut item)) = between.get_mut(text).and_then(Vec::pop) {
             shift::move_item(&mut item, from, chunk.range.start);
             items.push(item);
             continue;
@@ -218,10 +250,14 @@ pub fn reparse(
             Ok(item) => items.push(bodies.keep(item)),
             Err(_) => {
                 // The old tree goes before the file is parsed again.
-                drop((items, reusable));
+                drop((items, between, old_items));
                 return parse_for(source, file, bodies);
             }
         }
+    }
+    for (new, old) in (chunks.len() - suffix..chunks.len()).zip(old_items) {
+        let to = chunks.get(new).map_or(0, |c| c.range.start);
+        moved(&mut items, old, to);
     }
     (ast::Module { items }, Vec::new())
 }

@@ -23,7 +23,7 @@ use warden_syntax::ast::{
 };
 use warden_syntax::{
     Diagnostic, Direct, FileId, MAX_NESTING, RuleBodies, Span, parse, parse_direct, parse_for,
-    parse_rule, parse_with_grammar,
+    parse_rule, parse_with_grammar, reparse,
 };
 
 #[test]
@@ -1030,7 +1030,14 @@ proptest! {
         let files = REPOSITORY.get_or_init(repository_files);
         let mut source = file.get(files).1.clone();
         for e in &edits {
-            source = apply(&source, e);
+            let edited = apply(&source, e);
+            // Reparsing keeps the items an edit did not touch: the result is a parse's.
+            for bodies in [RuleBodies::Kept, RuleBodies::Outlined] {
+                let (old, _) = parse_for(&source, FileId(0), bodies);
+                let again = reparse(&edited, FileId(0), &source, old, bodies);
+                prop_assert_eq!(again, parse_for(&edited, FileId(0), bodies));
+            }
+            source = edited;
         }
         agree(&source).map_err(|e| TestCaseError::fail(format!("{e}\nsource:\n{source}")))?;
     }
