@@ -898,7 +898,7 @@ impl Server {
         )))
     }
 
-    /// `warden fmt`'s layout as one edit of the whole document; no edit when it is
+    /// `warden fmt`'s layout as one edit of the lines it changes; no edit when it is
     /// already formatted, and none (`null`) when it does not parse: its diagnostics
     /// are already shown.
     fn format(&self, uri: &Uri) -> Option<Vec<TextEdit>> {
@@ -907,8 +907,14 @@ impl Server {
         if *formatted == *text {
             return Some(Vec::new());
         }
-        let whole = LineIndex::new(&text).range(warden_syntax::Span::new(0, text.len()));
-        Some(vec![TextEdit::new(whole, formatted)])
+        let (span, new) = changed_lines(&text, &formatted);
+        let mut formatted = formatted;
+        formatted.truncate(new.end);
+        formatted.drain(..new.start);
+        Some(vec![TextEdit::new(
+            LineIndex::new(&text).range(span),
+            formatted,
+        )])
     }
 
     fn definition(
@@ -1239,6 +1245,32 @@ impl Server {
     }
 }
 
+/// The whole lines of `old` that differ from `new`, and the range of `new` that replaces
+/// them: the lines before and after are the same in both. A formatting edit of a large
+/// file then holds the lines it changes, not the whole file (editors keep the cursor
+/// too).
+fn changed_lines(old: &str, new: &str) -> (Span, std::ops::Range<usize>) {
+    let common = |a: &mut dyn Iterator<Item = (u8, u8)>| a.take_while(|(x, y)| x == y).count();
+    let same_start = common(&mut old.bytes().zip(new.bytes()));
+    // Back to the start of a line: after a newline, a character starts.
+    let prefix = old.as_bytes()[..same_start]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let rest = old.len().min(new.len()) - prefix;
+    let same_end = common(&mut old.bytes().rev().zip(new.bytes().rev())).min(rest);
+    // Forward to the start of a line of `old`; the same bytes follow in `new`, starting
+    // with the same character.
+    let mut suffix = same_end;
+    while suffix > 0 && old.as_bytes().get(old.len() - suffix - 1) != Some(&b'\n') {
+        suffix -= 1;
+    }
+    (
+        Span::new(prefix, old.len() - suffix),
+        prefix..new.len() - suffix,
+    )
+}
+
 fn params<P: serde::de::DeserializeOwned>(request: &Request) -> Result<P, RequestError> {
     serde_json::from_value(request.params.clone())
         .map_err(|e| RequestError::InvalidParams(e.to_string()))
@@ -1366,6 +1398,49 @@ mod tests {
             response.error.unwrap().code,
             ErrorCode::MethodNotFound as i32
         );
+    }
+
+    /// A formatting edit replaces the lines that change, and applied it gives the
+    /// formatted text.
+    #[test]
+    fn a_formatting_edit_replaces_the_lines_that_change() {
+        let cases = [
+            ("a\nb\nc\n", "a\nB\nc\n", "b\n", "B\n"),
+            ("a\nb  x\nc\n", "a\nb x\nc\n", "b  x\n", "b x\n"),
+            ("one\n", "two\n", "one\n", "two\n"),
+            ("a\n\n\nb\n", "a\n\nb\n", "\n", ""),
+            ("é\nx é\n", "é\nx  é\n", "x é\n", "x  é\n"),
+            ("x\n", "x\ny\n", "", "y\n"),
+            ("p\nq", "p\nq\n", "q", "q\n"),
+        ];
+        let apply = |old: &str, new: &str| {
+            let (span, range) = changed_lines(old, new);
+            let text = &new[range];
+            let mut applied = old.to_string();
+            applied.replace_range(span.start..span.end, text);
+            assert_eq!(applied, new);
+            (old[span.start..span.end].to_string(), text.to_string())
+        };
+        for (old, new, replaced, with) in cases {
+            assert_eq!(apply(old, new), (replaced.to_string(), with.to_string()));
+        }
+        // Every fixture of `warden fmt`, and its prefixes.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/format");
+        let mut formatted = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "warden") {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).unwrap();
+            for (cut, _) in text.char_indices().step_by(3) {
+                if let Ok(new) = warden_syntax::format(&text[..cut]) {
+                    apply(&text[..cut], &new);
+                    formatted += 1;
+                }
+            }
+        }
+        assert!(formatted > 100, "{formatted}");
     }
 
     /// Answers and diagnostics, written without a JSON tree, are the frames their
