@@ -13,7 +13,7 @@ use lsp_types::{
 };
 use warden::Analysis;
 use warden_syntax::ast::{Item, LetItem};
-use warden_syntax::{FileId, Span};
+use warden_syntax::{FileId, RuleBodies, Span};
 
 use crate::position::LineIndex;
 
@@ -29,7 +29,8 @@ pub fn code_actions(
 ) -> Vec<CodeActionOrCommand> {
     let text = analysis.text(FileId(file as u32));
     let index = LineIndex::new(text);
-    let (module, _) = warden_syntax::parse(text, FileId(0));
+    // A rule's tree is read only for a diagnostic inside it.
+    let (module, _) = warden_syntax::parse_for(text, FileId(0), RuleBodies::Outlined);
     let mut out = Vec::new();
     for diagnostic in &analysis.diagnostics {
         let Some(label) = diagnostic.primary() else {
@@ -54,7 +55,7 @@ pub fn code_actions(
                 diagnostic.code,
                 Code::UnusedLet | Code::UnusedFunction | Code::UnusedImport
             )
-            && let Some((what, span)) = innermost_item(&module.items, label.span)
+            && let Some((what, span)) = innermost_item(text, &module.items, label.span)
         {
             let whole = index.range(whole_lines(text, span));
             fixes.push((
@@ -83,8 +84,9 @@ pub fn code_actions(
     out
 }
 
-/// The innermost `let`, function or import whose span holds `span`, and what it is.
-fn innermost_item(items: &[Item], span: Span) -> Option<(&'static str, Span)> {
+/// The innermost `let`, function or import whose span holds `span`, and what it is;
+/// `items` are those of `text`, with rule outlines.
+fn innermost_item(text: &str, items: &[Item], span: Span) -> Option<(&'static str, Span)> {
     let holds = |outer: Span| outer.start <= span.start && span.end <= outer.end;
     let in_lets = |lets: &[LetItem]| {
         lets.iter()
@@ -96,6 +98,10 @@ fn innermost_item(items: &[Item], span: Span) -> Option<(&'static str, Span)> {
         Item::Let(l) if holds(l.span) => Some(("`let`", l.span)),
         Item::Fn(f) if holds(f.span) => in_lets(&f.body.lets).or(Some(("function", f.span))),
         Item::Rule(rule) if holds(rule.span) => in_lets(&rule.lets),
+        Item::RuleOutline(outline) if holds(outline.span) => {
+            let rule = warden_syntax::parse_rule(text, FileId(0), outline)?;
+            in_lets(&rule.lets)
+        }
         Item::Exempt(exempt) if holds(exempt.span) => in_lets(&exempt.lets),
         _ => None,
     })

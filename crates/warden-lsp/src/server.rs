@@ -228,6 +228,10 @@ pub struct Server {
     /// The last policy analysed with the checker's index: the position requests answer
     /// from it while the policy's sources are the ones it was made from.
     retained: Option<Retained>,
+    /// The last diagnostics analysis, with its policy's key and sources: code actions
+    /// answer from it while they are the policy's (a large policy's check takes a
+    /// second, and editors ask for code actions as the cursor moves).
+    checked: Option<(String, Vec<SourceText>, Rc<warden::Analysis>)>,
     /// Per policy key: its test cases' results, for the code lenses (see
     /// [`code_lens`]): run when first asked for, after a save, and by the command.
     tests: BTreeMap<String, TestResults>,
@@ -482,6 +486,11 @@ impl Server {
                     return Vec::new();
                 };
                 let uri = params.text_document.uri;
+                if let Some(document) = self.documents.get(uri.as_str()) {
+                    // Its policy's analyses are stale: they go before the text is copied.
+                    let key = document.policy.clone();
+                    self.drop_analyses(&key);
+                }
                 match self.documents.get_mut(uri.as_str()) {
                     Some(document) => {
                         let mut text = document.text.to_string();
@@ -598,13 +607,7 @@ impl Server {
                 .collect(),
             None => {
                 self.parses.remove(&document.policy);
-                if self
-                    .retained
-                    .as_ref()
-                    .is_some_and(|r| r.key == document.policy)
-                {
-                    self.retained = None;
-                }
+                self.drop_analyses(&document.policy);
                 self.tests.remove(&document.policy);
                 self.published
                     .remove(&document.policy)
@@ -692,7 +695,7 @@ impl Server {
     /// The policy of `uri` and its analysis. A file is analysed alone, as `warden
     /// check FILE` does, unless a [`ROOT_MARKER`] makes its directory a policy or it
     /// reports, alone, what only the rest of its directory defines.
-    fn analyse(&mut self, uri: &Uri) -> Option<(PolicyView, warden::Analysis)> {
+    fn analyse(&mut self, uri: &Uri) -> Option<(PolicyView, Rc<warden::Analysis>)> {
         let alone = self.alone_view(uri)?;
         let Some(path) = uri::to_path(uri) else {
             let analysis = self.check(&alone);
@@ -717,14 +720,28 @@ impl Server {
 
     /// Checks a view's policy as `warden check` does (each regex compiled for its size),
     /// re-parsing only the items changed since its last check.
-    fn check(&mut self, view: &PolicyView) -> warden::Analysis {
-        // An edit made the policy's indexed analysis stale; dropped now, its trees
-        // are free to be reused by this parse.
-        if self.retained.as_ref().is_some_and(|r| r.key == view.key) {
+    fn check(&mut self, view: &PolicyView) -> Rc<warden::Analysis> {
+        // An edit made the policy's analyses stale; dropped now, their trees are free
+        // to be reused by this parse.
+        self.drop_analyses(&view.key);
+        let parses = self.parses.entry(view.key.clone()).or_default();
+        let analysis = Rc::new(warden::diagnose_cached(&view.sources, parses));
+        self.checked = Some((view.key.clone(), view.sources.clone(), analysis.clone()));
+        analysis
+    }
+
+    /// Drops the analyses kept of the policy `key`.
+    fn drop_analyses(&mut self, key: &str) {
+        if self.retained.as_ref().is_some_and(|r| r.key == key) {
             self.retained = None;
         }
-        let parses = self.parses.entry(view.key.clone()).or_default();
-        warden::diagnose_cached(&view.sources, parses)
+        if self
+            .checked
+            .as_ref()
+            .is_some_and(|(checked, ..)| checked == key)
+        {
+            self.checked = None;
+        }
     }
 
     /// The text of a document: the open buffer, else the file on disk.
@@ -890,6 +907,9 @@ impl Server {
         position: lsp_types::Position,
     ) -> Option<CompletionResponse> {
         let (view, offset) = self.at(uri, position)?;
+        // Completion analyses the text with a placeholder at the cursor, parsed into the
+        // policy's cache: the analyses of the text as it is would hold its old trees.
+        self.drop_analyses(&view.key);
         Some(CompletionResponse::Array(completion::completion(
             &view.sources,
             view.current,
@@ -947,14 +967,9 @@ impl Server {
     /// The analysis with the checker's index of the policy of `view`, for requests
     /// over `span` of its current file.
     fn indexed_policy(&mut self, view: &PolicyView, span: Span) -> Rc<Indexed> {
-        let same = |sources: &[SourceText]| {
-            sources.len() == view.sources.len()
-                && (sources.iter().zip(&view.sources))
-                    .all(|(a, b)| a.path == b.path && a.text == b.text)
-        };
         if let Some(retained) = &self.retained
             && retained.key == view.key
-            && same(&retained.sources)
+            && same(&retained.sources, view)
             && retained.indexed.answers(view.current, span)
         {
             return retained.indexed.clone();
@@ -1085,6 +1100,8 @@ impl Server {
         position: lsp_types::Position,
     ) -> Option<lsp_types::SignatureHelp> {
         let (view, offset) = self.at(uri, position)?;
+        // As completion, it may analyse the text with a placeholder.
+        self.drop_analyses(&view.key);
         let parses = self.parses.entry(view.key.clone()).or_default();
         let found = analysis::signature_help(&view.sources, view.current, offset, parses)?;
         let parameters = (found.params.into_iter())
@@ -1233,8 +1250,12 @@ impl Server {
     fn code_actions(&mut self, params: &CodeActionParams) -> Option<Vec<CodeActionOrCommand>> {
         let uri = &params.text_document.uri;
         let view = self.view(uri)?;
-        let parses = self.parses.entry(view.key.clone()).or_default();
-        let analysis = warden::diagnose_cached(&view.sources, parses);
+        let analysis = match &self.checked {
+            Some((key, sources, analysis)) if *key == view.key && same(sources, &view) => {
+                analysis.clone()
+            }
+            _ => self.check(&view),
+        };
         Some(actions::code_actions(
             &analysis,
             view.current,
@@ -1243,6 +1264,12 @@ impl Server {
             &params.context.diagnostics,
         ))
     }
+}
+
+/// Whether `sources` are the sources of `view`'s policy as they are now.
+fn same(sources: &[SourceText], view: &PolicyView) -> bool {
+    sources.len() == view.sources.len()
+        && (sources.iter().zip(&view.sources)).all(|(a, b)| a.path == b.path && a.text == b.text)
 }
 
 /// The whole lines of `old` that differ from `new`, and the range of `new` that replaces
