@@ -14,14 +14,7 @@ import pathlib
 import subprocess
 import sys
 
-from lsp_client import send, wait_for
-
-
-def peak_mb(proc):
-    for line in pathlib.Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024 / 1e6
-    raise SystemExit("no VmHWM")
+from lsp_client import peak_mb, send, wait_for
 
 
 def main():

@@ -1,7 +1,9 @@
 """The JSON-RPC framing of the language server protocol over a child's stdio, shared by
-the scripts that drive `warden-lsp` (`lsp-memory.py`, `lsp-keystrokes.py`)."""
+the scripts that drive `warden-lsp` (`lsp-memory.py`, `lsp-requests.py`,
+`lsp-keystrokes.py`), and the peak memory they report."""
 
 import json
+import pathlib
 
 
 def send(proc, message):
@@ -31,3 +33,11 @@ def wait_for(proc, accept):
         message = receive(proc)
         if accept(message):
             return message
+
+
+def peak_mb(proc):
+    """The peak resident set of `proc` so far (VmHWM), in MB (10^6 bytes)."""
+    for line in pathlib.Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024 / 1e6
+    raise SystemExit("no VmHWM")

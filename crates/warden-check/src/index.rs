@@ -41,6 +41,14 @@ pub enum SymbolKind {
     Import,
 }
 
+impl SymbolKind {
+    /// A top-level item's name (not a body's), which any rule may use.
+    pub fn is_item(self) -> bool {
+        use SymbolKind::*;
+        matches!(self, Rule | Exemption | Function | Global | Import)
+    }
+}
+
 /// A name defined in a module or a body.
 #[derive(Debug, Clone)]
 pub struct Symbol {
@@ -274,16 +282,8 @@ impl Index {
     /// symbol always, anything else when the body's locals are.
     fn records(&self, target: &Target) -> bool {
         self.locals
-            || matches!(target, Target::Symbol(id) if self.symbols.get(*id).is_some_and(|s| {
-                matches!(
-                    s.kind,
-                    SymbolKind::Rule
-                        | SymbolKind::Exemption
-                        | SymbolKind::Function
-                        | SymbolKind::Global
-                        | SymbolKind::Import
-                )
-            }))
+            || matches!(target, Target::Symbol(id)
+                if self.symbols.get(*id).is_some_and(|s| s.kind.is_item()))
     }
 
     /// Records a symbol of a rule replayed from the memo, known by its span's start

@@ -51,10 +51,7 @@ pub fn code_actions(
             })
             .collect();
         if fixes.is_empty()
-            && matches!(
-                diagnostic.code,
-                Code::UnusedLet | Code::UnusedFunction | Code::UnusedImport
-            )
+            && removes_an_item(diagnostic)
             && let Some((what, span)) = innermost_item(text, &module.items, label.span)
         {
             let whole = index.range(whole_lines(text, span));
@@ -82,6 +79,19 @@ pub fn code_actions(
         }
     }
     out
+}
+
+/// Whether a diagnostic may have a quick fix: a replacement, or the removal of the
+/// unused item it points into.
+pub fn has_fix(diagnostic: &warden_syntax::Diagnostic) -> bool {
+    !diagnostic.suggestions.is_empty() || removes_an_item(diagnostic)
+}
+
+fn removes_an_item(diagnostic: &warden_syntax::Diagnostic) -> bool {
+    matches!(
+        diagnostic.code,
+        Code::UnusedLet | Code::UnusedFunction | Code::UnusedImport
+    )
 }
 
 /// The innermost `let`, function or import whose span holds `span`, and what it is;

@@ -228,9 +228,10 @@ pub struct Server {
     /// The last policy analysed with the checker's index: the position requests answer
     /// from it while the policy's sources are the ones it was made from.
     retained: Option<Retained>,
-    /// The last diagnostics analysis, with its policy's key and sources: code actions
-    /// answer from it while they are the policy's (a large policy's check takes a
-    /// second, and editors ask for code actions as the cursor moves).
+    /// The last diagnostics analysis, with its policy's key and sources, and of its
+    /// diagnostics those with a quick fix: code actions answer from it while they are
+    /// the policy's (a large policy's check takes a second, and editors ask for code
+    /// actions as the cursor moves).
     checked: Option<(String, Vec<SourceText>, Rc<warden::Analysis>)>,
     /// Per policy key: its test cases' results, for the code lenses (see
     /// [`code_lens`]): run when first asked for, after a save, and by the command.
@@ -695,7 +696,7 @@ impl Server {
     /// The policy of `uri` and its analysis. A file is analysed alone, as `warden
     /// check FILE` does, unless a [`ROOT_MARKER`] makes its directory a policy or it
     /// reports, alone, what only the rest of its directory defines.
-    fn analyse(&mut self, uri: &Uri) -> Option<(PolicyView, Rc<warden::Analysis>)> {
+    fn analyse(&mut self, uri: &Uri) -> Option<(PolicyView, warden::Analysis)> {
         let alone = self.alone_view(uri)?;
         let Some(path) = uri::to_path(uri) else {
             let analysis = self.check(&alone);
@@ -720,13 +721,22 @@ impl Server {
 
     /// Checks a view's policy as `warden check` does (each regex compiled for its size),
     /// re-parsing only the items changed since its last check.
-    fn check(&mut self, view: &PolicyView) -> Rc<warden::Analysis> {
+    fn check(&mut self, view: &PolicyView) -> warden::Analysis {
         // An edit made the policy's analyses stale; dropped now, their trees are free
         // to be reused by this parse.
         self.drop_analyses(&view.key);
         let parses = self.parses.entry(view.key.clone()).or_default();
-        let analysis = Rc::new(warden::diagnose_cached(&view.sources, parses));
-        self.checked = Some((view.key.clone(), view.sources.clone(), analysis.clone()));
+        let analysis = warden::diagnose_cached(&view.sources, parses);
+        let fixable = warden::Analysis {
+            files: analysis.files.clone(),
+            diagnostics: (analysis.diagnostics.iter())
+                .filter(|d| actions::has_fix(d))
+                .cloned()
+                .collect(),
+            program: None,
+            index: None,
+        };
+        self.checked = Some((view.key.clone(), view.sources.clone(), Rc::new(fixable)));
         analysis
     }
 
@@ -1250,12 +1260,12 @@ impl Server {
     fn code_actions(&mut self, params: &CodeActionParams) -> Option<Vec<CodeActionOrCommand>> {
         let uri = &params.text_document.uri;
         let view = self.view(uri)?;
-        let analysis = match &self.checked {
-            Some((key, sources, analysis)) if *key == view.key && same(sources, &view) => {
-                analysis.clone()
-            }
-            _ => self.check(&view),
-        };
+        if !(self.checked.as_ref())
+            .is_some_and(|(key, sources, _)| *key == view.key && same(sources, &view))
+        {
+            self.check(&view);
+        }
+        let analysis = self.checked.as_ref()?.2.clone();
         Some(actions::code_actions(
             &analysis,
             view.current,

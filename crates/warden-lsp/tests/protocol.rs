@@ -389,6 +389,40 @@ fn a_large_policy_answers_requests_in_any_rule() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Code actions answer from the last diagnostics while the text is theirs, and from
+/// the text as it is after an edit, even one not analysed yet.
+#[test]
+fn code_actions_follow_the_text() {
+    let dir = scratch("actions");
+    let typo = "rule r {\n  when change.filez.len() > 0\n  deny \"many\"\n}\n";
+    std::fs::write(dir.join("p.warden"), typo).unwrap();
+    let uri = warden_lsp::uri::from_path(&dir.join("p.warden")).unwrap();
+    let (mut client, _handle) = start(json!({}));
+    open(&client, uri.as_str(), typo);
+    assert_eq!(codes(&client.diagnostics_for(&uri)), vec!["unknown-field"]);
+    let mut titles = |client: &mut Client| -> Vec<String> {
+        let range = json!({ "start": { "line": 1, "character": 0 }, "end": { "line": 1, "character": 30 } });
+        let response = client.request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": uri.as_str() }, "range": range, "context": { "diagnostics": [] } }),
+        );
+        (response.result.unwrap().as_array().unwrap().iter())
+            .map(|action| action["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for _ in 0..2 {
+        assert_eq!(titles(&mut client), vec!["Replace with `files`"]);
+    }
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri.as_str(), "version": 2 },
+                "contentChanges": [{ "text": typo.replace("filez", "files") }] }),
+    );
+    // Asked before the edit's diagnostics are read: answered from the text as edited.
+    assert_eq!(titles(&mut client), Vec::<String>::new());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_file_that_is_not_utf8_is_reported_and_hides_no_other_file() {
     let dir = scratch("utf8");

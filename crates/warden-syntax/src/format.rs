@@ -35,7 +35,9 @@ pub fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
         comments: comments(source),
         next: 0,
     };
-    let mut out = String::new();
+    // About the source's length: grown by doubling, a large file's text would be held
+    // at up to twice its length, and three times while it moves.
+    let mut out = String::with_capacity(source.len() + source.len() / 8);
     printer.module(&module, &mut out);
     if !out.is_empty() {
         out.push('\n');

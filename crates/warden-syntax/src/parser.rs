@@ -104,14 +104,10 @@ pub fn parse_rule(source: &str, file: FileId, outline: &ast::RuleOutline) -> Opt
 }
 
 /// Parses `source`, the text of `file`, and calls `each` on every item with its whole
-/// tree, one rule's tree at a time: for the tools that walk a large file's items once.
-/// Its parse diagnostics are returned.
-pub fn parse_each_item(
-    source: &str,
-    file: FileId,
-    mut each: impl FnMut(&ast::Item),
-) -> Vec<Diagnostic> {
-    let (module, diagnostics) = parse_for(source, file, RuleBodies::Outlined);
+/// tree, one rule's tree at a time: for the tools that walk a large file's items once
+/// (a broken item is an `Item::Error`, as in [`parse`]).
+pub fn parse_each_item(source: &str, file: FileId, mut each: impl FnMut(&ast::Item)) {
+    let (module, _) = parse_for(source, file, RuleBodies::Outlined);
     for item in &module.items {
         match item {
             ast::Item::RuleOutline(outline) => match parse_rule(source, file, outline) {
@@ -121,7 +117,6 @@ pub fn parse_each_item(
             _ => each(item),
         }
     }
-    diagnostics
 }
 
 /// The direct parser alone. For the tests and fuzz targets that hold it to

@@ -154,7 +154,9 @@ pub fn analyze_indexed(sources: &[SourceText]) -> Analysis {
 /// - an analysis without a program (`Purpose::Diagnose`, or indexed) keeps each rule's
 ///   outline, not its tree ([`warden_syntax::RuleBodies::Outlined`]): the checker parses
 ///   each rule again when it reaches it, so that one rule's tree is held at a time. For
-///   a 10 MB policy that is a sixth more parsing and some 90 MB less.
+///   a 10 MB policy that is a sixth more parsing and some 90 MB less;
+/// - an indexed analysis asked for around a place ([`analyze_indexed_cached`]) indexes
+///   what is local to the rules there only.
 pub const LARGE_POLICY_BYTES: usize = 2 * 1024 * 1024;
 
 /// Policy files parsed by the last analysis that used the cache, by their place in the

@@ -368,10 +368,6 @@ fn a_large_policy_is_indexed_around_a_place() {
     let in_rule = |f: usize, span: warden_syntax::Span| {
         f == file && inside.start <= span.start && span.end <= inside.end
     };
-    let item_kind = |kind: SymbolKind| {
-        use SymbolKind::*;
-        matches!(kind, Rule | Exemption | Function | Global | Import)
-    };
     // The rules other than the one around `at`, anywhere in the policy.
     let other_rules: Vec<(usize, warden_syntax::Span)> = (whole.symbols.iter())
         .filter(|s| s.kind == SymbolKind::Rule && !in_rule(s.file, s.extent))
@@ -388,7 +384,7 @@ fn a_large_policy_is_indexed_around_a_place() {
     assert!(whole.answers(file, rules[0]));
     // Symbols of items, and uses of one, are everywhere.
     let kinds = (around.symbols.iter()).filter(|s| in_other_rule(s.file, s.span));
-    assert!(kinds.clone().all(|s| item_kind(s.kind)) && kinds.count() > 20);
+    assert!(kinds.clone().all(|s| s.kind.is_item()) && kinds.count() > 20);
     assert!((around.references.iter()).any(|r| in_other_rule(r.file, r.span)));
 }
 
@@ -398,8 +394,7 @@ fn entries(
     index: &warden_check::index::Index,
     keep: impl Fn(usize, warden_syntax::Span, bool) -> bool,
 ) -> Vec<String> {
-    use SymbolKind::*;
-    let item = |kind: SymbolKind| matches!(kind, Rule | Exemption | Function | Global | Import);
+    let item = SymbolKind::is_item;
     let named = |target: &Target| match target {
         Target::Symbol(id) => {
             let s = &index.symbols[*id];
