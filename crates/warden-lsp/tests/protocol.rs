@@ -400,7 +400,7 @@ fn code_actions_follow_the_text() {
     let (mut client, _handle) = start(json!({}));
     open(&client, uri.as_str(), typo);
     assert_eq!(codes(&client.diagnostics_for(&uri)), vec!["unknown-field"]);
-    let mut titles = |client: &mut Client| -> Vec<String> {
+    let titles = |client: &mut Client| -> Vec<String> {
         let range = json!({ "start": { "line": 1, "character": 0 }, "end": { "line": 1, "character": 30 } });
         let response = client.request(
             "textDocument/codeAction",
