@@ -17,12 +17,11 @@ comment line nearest its middle (`warden generate`'s policy has one per rule).
 """
 
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
-from lsp_client import send, wait_for
+from lsp_client import diagnostics_of, open_document, send, start_server, stop, wait_for
 
 RULES = 834
 
@@ -49,19 +48,10 @@ def main():
     with open(path, "w") as out:
         out.write(text)
     uri = "file://" + path
-    proc = subprocess.Popen(args[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    send(proc, {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "capabilities": {}, "workspaceFolders": [{"uri": "file://" + folder, "name": "k"}]}})
-    wait_for(proc, lambda m: m.get("id") == 0)
-    send(proc, {"jsonrpc": "2.0", "method": "initialized", "params": {}})
-    send(proc, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
-        "textDocument": {"uri": uri, "languageId": "warden", "version": 0, "text": text}}})
-
-    def diagnostics(message):
-        return (message.get("method") == "textDocument/publishDiagnostics"
-                and message["params"]["uri"] == uri)
-
-    wait_for(proc, diagnostics)
+    proc = start_server(args[1:], {
+        "capabilities": {}, "workspaceFolders": [{"uri": "file://" + folder, "name": "k"}]})
+    open_document(proc, uri, text)
+    diagnostics = diagnostics_of(uri)
     lines = text.split("\n")
     docs = [i for i, l in enumerate(lines) if l.startswith("///")] or [len(lines) // 2]
     line = min(docs, key=lambda i: abs(i - len(lines) // 2))
@@ -76,10 +66,7 @@ def main():
             "contentChanges": [{"range": {"start": at, "end": at}, "text": "x"}]}})
         wait_for(proc, diagnostics)
         times.append(time.perf_counter() - start)
-    send(proc, {"jsonrpc": "2.0", "id": 1, "method": "shutdown"})
-    wait_for(proc, lambda m: m.get("id") == 1)
-    send(proc, {"jsonrpc": "2.0", "method": "exit"})
-    proc.wait()
+    stop(proc)
     os.remove(path)
     os.rmdir(folder)
     if times:

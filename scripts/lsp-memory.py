@@ -11,33 +11,24 @@ after each phase, in MB (10^6 bytes).
 """
 
 import pathlib
-import subprocess
 import sys
 
-from lsp_client import peak_mb, send, wait_for
+from lsp_client import (
+    diagnostics_of, open_document, peak_mb, send, start_server, stop, wait_for,
+)
 
 
 def main():
     server, file = sys.argv[1], pathlib.Path(sys.argv[2]).resolve()
     uri = file.as_uri()
     text = file.read_text()
-    proc = subprocess.Popen([server], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    send(proc, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    proc = start_server([server], {
         "processId": None,
         "rootUri": file.parent.as_uri(),
         "capabilities": {"general": {"positionEncodings": ["utf-16"]}},
-    }})
-    wait_for(proc, lambda m: m.get("id") == 1)
-    send(proc, {"jsonrpc": "2.0", "method": "initialized", "params": {}})
-
-    def diagnostics(m):
-        return (m.get("method") == "textDocument/publishDiagnostics"
-                and m["params"]["uri"] == uri)
-
-    send(proc, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
-        "textDocument": {"uri": uri, "languageId": "warden", "version": 1, "text": text},
-    }})
-    count = len(wait_for(proc, diagnostics)["params"]["diagnostics"])
+    })
+    diagnostics = diagnostics_of(uri)
+    count = len(open_document(proc, uri, text))
     print(f"open, {count} diagnostics: {peak_mb(proc):.0f} MB")
 
     # Hover on the first rule's name; then type a space at the end of the file.
@@ -69,10 +60,7 @@ def main():
         wait_for(proc, lambda m, id_=id_: m.get("id") == id_)
     print(f"+ document symbols and folding ranges: {peak_mb(proc):.0f} MB")
 
-    send(proc, {"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
-    wait_for(proc, lambda m: m.get("id") == 3)
-    send(proc, {"jsonrpc": "2.0", "method": "exit"})
-    proc.wait(timeout=30)
+    stop(proc)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,10 @@ answer's size, the time it took and the server's peak resident set so far (VmHWM
 
 import pathlib
 import re
-import subprocess
 import sys
 import time
 
-from lsp_client import peak_mb, send, wait_for
+from lsp_client import open_document, peak_mb, send, start_server, stop, wait_for
 
 
 def main():
@@ -26,16 +25,10 @@ def main():
     uri = file.as_uri()
     text = file.read_text()
     lines = text.split("\n")
-    proc = subprocess.Popen([server], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    send(proc, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    proc = start_server([server], {
         "processId": None, "rootUri": file.parent.as_uri(), "capabilities": {},
-    }})
-    wait_for(proc, lambda m: m.get("id") == 1)
-    send(proc, {"jsonrpc": "2.0", "method": "initialized", "params": {}})
-    send(proc, {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
-        "textDocument": {"uri": uri, "languageId": "warden", "version": 1, "text": text},
-    }})
-    wait_for(proc, lambda m: m.get("method") == "textDocument/publishDiagnostics")
+    })
+    open_document(proc, uri, text)
     print(f"open: {peak_mb(proc):.0f} MB")
 
     # The first `let NAME = …` of a rule from the middle on, and its next use.
@@ -73,10 +66,7 @@ def main():
         size = len(result) if isinstance(result, (list, dict)) else int(result is not None)
         print(f"{method}: {size} in the answer, {took:.2f} s, {peak_mb(proc):.0f} MB")
 
-    send(proc, {"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
-    wait_for(proc, lambda m: m.get("id") == 3)
-    send(proc, {"jsonrpc": "2.0", "method": "exit"})
-    proc.wait(timeout=30)
+    stop(proc)
 
 
 if __name__ == "__main__":
