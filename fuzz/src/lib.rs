@@ -29,7 +29,11 @@ pub fn parse(data: &[u8]) {
         match warden_syntax::parse_direct(text) {
             // The direct parser accepts only what the grammar accepts, as the same tree.
             warden_syntax::Direct::Parsed(direct) => {
-                assert!(grammar.1.is_empty(), "accepted a file with errors: {:?}", grammar.1);
+                assert!(
+                    grammar.1.is_empty(),
+                    "accepted a file with errors: {:?}",
+                    grammar.1
+                );
                 assert_eq!(direct, grammar.0, "the two parsers built different trees");
             }
             // And rejects only what the grammar rejects.
@@ -41,6 +45,38 @@ pub fn parse(data: &[u8]) {
         // `parse` reads the items of a broken file with the direct parser first.
         let parsed = warden_syntax::parse(text, warden_syntax::FileId(0));
         assert_eq!(parsed, grammar, "parse differs from pest's path");
+        outlines(text, parsed);
+    }
+}
+
+/// Keeping rule outlines is the same parse with each rule outlined, and each outline
+/// parses again into its rule's tree.
+fn outlines(
+    text: &str,
+    (tree, diagnostics): (warden_syntax::ast::Module, Vec<warden_syntax::Diagnostic>),
+) {
+    use warden_syntax::ast::Item;
+    let file = warden_syntax::FileId(0);
+    let (outlined, outlined_diagnostics) =
+        warden_syntax::parse_for(text, file, warden_syntax::RuleBodies::Outlined);
+    assert_eq!(
+        outlined_diagnostics, diagnostics,
+        "outlined: other diagnostics"
+    );
+    assert_eq!(
+        outlined.items.len(),
+        tree.items.len(),
+        "outlined: other items"
+    );
+    for (item, outline) in tree.items.into_iter().zip(&outlined.items) {
+        match (item, outline) {
+            (Item::Rule(rule), Item::RuleOutline(outline)) => {
+                let again = warden_syntax::parse_rule(text, file, outline);
+                assert_eq!(again.as_ref(), Some(&*rule), "an outline parsed again");
+                assert_eq!(&rule.outline(), outline, "another outline");
+            }
+            (item, outline) => assert_eq!(&item, outline, "outlined: another item"),
+        }
     }
 }
 
