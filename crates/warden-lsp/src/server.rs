@@ -933,12 +933,11 @@ impl Server {
     /// are already shown.
     fn format(&self, uri: &Uri) -> Option<Vec<TextEdit>> {
         let text = self.text(uri)?;
-        let formatted = warden_syntax::format(&text).ok()?;
+        let mut formatted = warden_syntax::format(&text).ok()?;
         if *formatted == *text {
             return Some(Vec::new());
         }
         let (span, new) = changed_lines(&text, &formatted);
-        let mut formatted = formatted;
         formatted.truncate(new.end);
         formatted.drain(..new.start);
         Some(vec![TextEdit::new(
