@@ -764,31 +764,28 @@ pub struct SignatureAt {
     pub active: usize,
 }
 
-/// Signature help at `offset` of policy file `file` of `sources`. A call still being
-/// typed (`team(`, `f(a, `) does not parse; it is found in the text with the word at
-/// the cursor replaced by the placeholder `_)`, as completion does (see below).
-pub fn signature_help(
+/// Signature help at `offset` of policy file `file` of `sources`, for a call still
+/// being typed (`team(`, `f(a, `), which does not parse (a call that does is found by
+/// [`signature_at`] in the index of the text as it is): it is found in the text with
+/// the word at the cursor replaced by the placeholder `_)`, as completion does.
+pub fn signature_being_typed(
     sources: &[SourceText],
     file: usize,
     offset: usize,
     parses: &mut ParseCache,
 ) -> Option<SignatureAt> {
-    let at = Span::new(offset, offset);
-    if let Some(found) = signature_at(&Indexed::new(sources, parses, file, at), file, offset) {
-        return Some(found);
-    }
     let text = &*sources.get(file)?.text;
     let offset = floor_char_boundary(text, offset);
     let (start, end) = word_at(text, offset).unwrap_or((offset, offset));
-    let mut placeholder = text.to_string();
-    placeholder.replace_range(start..end, "_)");
+    let placeholder = crate::completion::replaced(text, start..end, "_)");
     let mut edited = sources.to_vec();
-    edited.get_mut(file)?.text = placeholder.into();
+    edited.get_mut(file)?.text = placeholder;
     let at = Span::new(start, start);
     signature_at(&Indexed::new(&edited, parses, file, at), file, start)
 }
 
-fn signature_at(indexed: &Indexed, file: usize, offset: usize) -> Option<SignatureAt> {
+/// Signature help at `offset` of policy file `file`, from the index.
+pub fn signature_at(indexed: &Indexed, file: usize, offset: usize) -> Option<SignatureAt> {
     let call = (indexed.index.calls.iter())
         .filter(|c| c.file == file && c.callee.end < offset && offset < c.span.end)
         .min_by_key(|c| c.span.end - c.span.start)?;

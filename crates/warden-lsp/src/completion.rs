@@ -8,7 +8,10 @@
 //! the cursor are those in scope at the placeholder. Offsets before the cursor are
 //! unchanged, so what the index records there is what the text at the cursor means.
 
+use std::rc::Rc;
+
 use lsp_types::{CompletionItem, CompletionItemKind, Documentation, MarkupContent, MarkupKind};
+
 use warden::{ParseCache, SourceText};
 use warden_change::RECORDS;
 use warden_check::index::{Symbol, SymbolId, SymbolKind, Target};
@@ -55,31 +58,47 @@ pub fn completion(
     let receiver_end = head
         .strip_suffix('.')
         .map(|before_dot| before_dot.strip_suffix('?').unwrap_or(before_dot).len());
-    let mut complete = |placeholder: String| {
+    let mut complete = |placeholder: Rc<str>| {
         let mut edited = sources.to_vec();
         let target = edited.get_mut(file)?;
-        target.text = placeholder.into();
+        target.text = placeholder;
         let indexed = Indexed::new(&edited, parses, file, Span::new(start, start));
         match receiver_end {
             Some(receiver_end) => members(&indexed, file, receiver_end),
             None => names(&indexed, file, start),
         }
     };
-    let mut placeholder = text.to_string();
-    placeholder.replace_range(start..end, "_");
-    complete(placeholder)
-        .or_else(|| closed_item(text, start, end).into_iter().find_map(complete))
+    complete(replaced(text, start..end, "_"))
+        .or_else(|| {
+            let (item_end, closings) = closed_item(text, start, end);
+            (closings.iter()).find_map(|closing| complete(replaced(text, start..item_end, closing)))
+        })
         .unwrap_or_default()
 }
 
-/// The text with the word at `start..end` replaced by `_` and the rest of its item by
-/// the brackets left open before it, for an item cut short: `rule r {` `when change.`
-/// being typed at the end of a file becomes `rule r {` `when change._` `deny ""}`. A
-/// rule needs a demand and an exemption a `when`, so the candidates close the item
-/// with nothing, a `deny`, or a `when` before its brace (the first that gives an
-/// answer is used). Strings and comments are skipped; the item starts at the last line
-/// before the cursor that starts with an item keyword, and ends where the next starts.
-fn closed_item(text: &str, start: usize, end: usize) -> Vec<String> {
+/// `text` with `range` replaced by `with`, made at its final size: a large file's copy
+/// is neither grown nor held twice more than it must be.
+pub(crate) fn replaced(text: &str, range: std::ops::Range<usize>, with: &str) -> Rc<str> {
+    let (before, after) = (
+        text.get(..range.start).unwrap_or(""),
+        text.get(range.end..).unwrap_or(""),
+    );
+    let mut out = String::with_capacity(before.len() + with.len() + after.len());
+    out.push_str(before);
+    out.push_str(with);
+    out.push_str(after);
+    out.into()
+}
+
+/// For an item cut short, where its text from the word at `start..end` on ends, and
+/// what may replace that text: `_` and the brackets left open before it. `rule r {`
+/// `when change.` being typed at the end of a file becomes `rule r {` `when change._`
+/// `deny ""}`. A rule needs a demand and an exemption a `when`, so the candidates close
+/// the item with nothing, a `deny`, or a `when` before its brace (the first that gives
+/// an answer is used). Strings and comments are skipped; the item starts at the last
+/// line before the cursor that starts with an item keyword, and ends where the next
+/// starts.
+fn closed_item(text: &str, start: usize, end: usize) -> (usize, Vec<String>) {
     let starts_item = |line: &str| {
         warden_syntax::ITEM_KEYWORDS.iter().any(|keyword| {
             line.strip_prefix(keyword)
@@ -120,18 +139,15 @@ fn closed_item(text: &str, start: usize, end: usize) -> Vec<String> {
             _ => {}
         }
     }
-    let (before, after) = (
-        text.get(..start).unwrap_or(""),
-        text.get(next_item..).unwrap_or(""),
-    );
     let Some((outer, inner)) = open.split_first() else {
-        return vec![format!("{before}_\n{after}")];
+        return (next_item, vec!["_\n".to_string()]);
     };
     let inner: String = inner.iter().rev().collect();
-    ["", "\ndeny \"\"", "\nwhen true"]
+    let closings = ["", "\ndeny \"\"", "\nwhen true"]
         .iter()
-        .map(|fill| format!("{before}_{inner}{fill}\n{outer}\n{after}"))
-        .collect()
+        .map(|fill| format!("_{inner}{fill}\n{outer}\n"))
+        .collect();
+    (next_item, closings)
 }
 
 /// After `RECEIVER.`: a module's items, or a value's fields and methods; `None` when

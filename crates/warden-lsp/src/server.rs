@@ -1109,10 +1109,18 @@ impl Server {
         position: lsp_types::Position,
     ) -> Option<lsp_types::SignatureHelp> {
         let (view, offset) = self.at(uri, position)?;
-        // As completion, it may analyse the text with a placeholder.
-        self.drop_analyses(&view.key);
-        let parses = self.parses.entry(view.key.clone()).or_default();
-        let found = analysis::signature_help(&view.sources, view.current, offset, parses)?;
+        let indexed = self.indexed_policy(&view, Span::new(offset, offset));
+        let found = match analysis::signature_at(&indexed, view.current, offset) {
+            Some(found) => found,
+            None => {
+                // As completion: the text with a placeholder is parsed into the policy's
+                // cache, and the analyses of the text as it is would hold its old trees.
+                drop(indexed);
+                self.drop_analyses(&view.key);
+                let parses = self.parses.entry(view.key.clone()).or_default();
+                analysis::signature_being_typed(&view.sources, view.current, offset, parses)?
+            }
+        };
         let parameters = (found.params.into_iter())
             .map(|param| lsp_types::ParameterInformation {
                 label: lsp_types::ParameterLabel::Simple(param),

@@ -461,7 +461,9 @@ fn every_offset_of_a_policy_being_typed_is_answered() {
             text: text[..end].into(),
         }];
         warden_lsp::completion::completion(&typed, 0, end, &mut parses);
-        analysis::signature_help(&typed, 0, end, &mut parses);
+        let at = Span::new(end, end);
+        analysis::signature_at(&analysis::Indexed::new(&typed, &mut parses, 0, at), 0, end);
+        analysis::signature_being_typed(&typed, 0, end, &mut parses);
     }
 }
 
